@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `npm test`: every check the project has, fastest first, stopping at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n== %s ==\n' "$*"; }
+
+bash scripts/ensure-chromium.sh
+step "typecheck"
+npx svelte-check --tsconfig ./tsconfig.json --threshold error --output human
+step "unit tests"
+npx vitest run
+if [ -f scripts/sim.ts ]; then
+  step "fault simulator (10,000 seeds)"
+  npx tsx scripts/sim.ts --seeds 10000
+fi
+if [ -f scripts/replay-check.ts ]; then
+  step "deterministic replay check"
+  npx tsx scripts/replay-check.ts
+fi
+step "end-to-end tests (headless Chromium)"
+npx playwright test

@@ -1,0 +1,81 @@
+import { bootFiles, ImageError, parseManifest, type GuestManifest } from "./manifest.ts";
+
+export interface LoadProgress {
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+export interface GuestImages {
+  manifest: GuestManifest;
+  files: Map<string, ArrayBuffer>;
+}
+
+type Fetch = (url: string) => Promise<Response>;
+
+async function sha256Hex(data: ArrayBuffer): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", data);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function readWithProgress(res: Response, total: number, onChunk: (loaded: number) => void): Promise<ArrayBuffer> {
+  if (!res.body) return res.arrayBuffer();
+  const out = new Uint8Array(total);
+  const reader = res.body.getReader();
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (loaded + value.byteLength > total) throw new ImageError(`larger than the ${total} bytes the manifest lists`);
+    out.set(value, loaded);
+    loaded += value.byteLength;
+    onChunk(loaded);
+  }
+  if (loaded !== total) throw new ImageError(`truncated: ${loaded} of ${total} bytes`);
+  return out.buffer;
+}
+
+/**
+ * Loads the manifest and every boot file, verifying size and sha256, so that a stale or
+ * corrupt image is reported by name instead of booting into a confusing guest failure.
+ */
+export async function loadGuestImages(
+  baseUrl: string,
+  onProgress: (p: LoadProgress) => void,
+  fetchFn: Fetch = (u) => fetch(u),
+): Promise<GuestImages> {
+  const base = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
+  let manifestRes: Response;
+  try {
+    manifestRes = await fetchFn(base + "manifest.json");
+  } catch (e) {
+    throw new ImageError(`cannot fetch ${base}manifest.json: ${(e as Error).message}`);
+  }
+  if (!manifestRes.ok) throw new ImageError(`cannot fetch ${base}manifest.json: HTTP ${manifestRes.status}`);
+  const manifest = parseManifest(await manifestRes.text());
+
+  const files = new Map<string, ArrayBuffer>();
+  for (const name of bootFiles(manifest)) {
+    const expected = manifest.files[name]!;
+    onProgress({ file: name, loaded: 0, total: expected.bytes });
+    let res: Response;
+    try {
+      res = await fetchFn(base + name);
+    } catch (e) {
+      throw new ImageError(`cannot fetch image ${name}: ${(e as Error).message}`);
+    }
+    if (!res.ok) throw new ImageError(`cannot fetch image ${name}: HTTP ${res.status}`);
+    let data: ArrayBuffer;
+    try {
+      data = await readWithProgress(res, expected.bytes, (loaded) => onProgress({ file: name, loaded, total: expected.bytes }));
+    } catch (e) {
+      throw new ImageError(`image ${name} is ${(e as Error).message}`);
+    }
+    const digest = await sha256Hex(data);
+    if (digest !== expected.sha256) {
+      throw new ImageError(`image ${name} is corrupt: sha256 ${digest.slice(0, 12)}… but the manifest lists ${expected.sha256.slice(0, 12)}…`);
+    }
+    files.set(name, data);
+  }
+  return { manifest, files };
+}

@@ -1,0 +1,60 @@
+// The guest's description, written by scripts/build-images.sh into public/images/manifest.json.
+// Both the browser host worker and the Node scripts read it, so it is the single source of truth.
+
+export interface ImageFile {
+  bytes: number;
+  sha256: string;
+}
+
+export interface GuestManifest {
+  version: 1;
+  bios: string;
+  vga_bios: string;
+  bzimage: string;
+  initrd: string;
+  cmdline: string;
+  memory_mb: number;
+  disk: { file: string | null; size_bytes: number };
+  prompt: string;
+  ready_line: string;
+  files: Record<string, ImageFile>;
+}
+
+export class ImageError extends Error {
+  override name = "ImageError";
+}
+
+/** Checks shape, not just JSON syntax: a half-valid manifest would fail later, far from its cause. */
+export function parseManifest(text: string): GuestManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ImageError(`manifest.json is not valid JSON: ${(e as Error).message}`);
+  }
+  const m = raw as Partial<GuestManifest>;
+  if (!m || typeof m !== "object") throw new ImageError("manifest.json is not an object");
+  if (m.version !== 1) throw new ImageError(`manifest.json has version ${String(m.version)}, expected 1`);
+  for (const key of ["bios", "vga_bios", "bzimage", "initrd", "cmdline", "prompt", "ready_line"] as const) {
+    if (typeof m[key] !== "string") throw new ImageError(`manifest.json: "${key}" must be a string`);
+  }
+  if (typeof m.memory_mb !== "number" || m.memory_mb < 8) throw new ImageError("manifest.json: memory_mb must be a number ≥ 8");
+  if (!m.disk || typeof m.disk.size_bytes !== "number" || m.disk.size_bytes % 512 !== 0) {
+    throw new ImageError("manifest.json: disk.size_bytes must be a multiple of 512");
+  }
+  if (!m.files || typeof m.files !== "object") throw new ImageError('manifest.json: "files" is missing');
+  for (const name of bootFiles(m as GuestManifest)) {
+    const f = m.files[name];
+    if (!f || typeof f.sha256 !== "string" || typeof f.bytes !== "number") {
+      throw new ImageError(`manifest.json: no size/sha256 listed for ${name}`);
+    }
+  }
+  return m as GuestManifest;
+}
+
+/** Every file the guest needs, in the order they are loaded. */
+export function bootFiles(m: GuestManifest): string[] {
+  const names = [m.bios, m.vga_bios, m.bzimage, m.initrd];
+  if (m.disk.file) names.push(m.disk.file);
+  return names;
+}
