@@ -1,0 +1,100 @@
+import type { IDBPDatabase } from "idb";
+import type { Availability } from "./availability.ts";
+import { StaleEpochError } from "./errors.ts";
+import { BLOCK_SIZE, LOCK_KEY, type LockstepDb } from "./schema.ts";
+
+/**
+ * A virtual disk in IndexedDB: 4 KiB blocks copy-on-write over a read-only base image
+ * (absent blocks read from the base, or as zeros past its end).
+ *
+ * Writes are fenced: each runs in one transaction over the lock record and the blocks, and is
+ * refused unless the writer's epoch is the current one. A primary that lost go-live while it was
+ * frozen therefore cannot overwrite what the new primary wrote.
+ */
+export class IdbBlockStore {
+  constructor(
+    private readonly db: IDBPDatabase<LockstepDb>,
+    private readonly availability: Availability,
+    readonly diskId: string,
+    readonly sizeBytes: number,
+    private readonly base: Uint8Array = new Uint8Array(0),
+  ) {}
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    this.availability.check("disk read");
+    this.checkRange(offset, length);
+    const out = new Uint8Array(length);
+    const first = Math.floor(offset / BLOCK_SIZE);
+    const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
+    const tx = this.db.transaction("blocks", "readonly");
+    const blocks = await Promise.all(
+      Array.from({ length: last - first + 1 }, (_, i) => tx.store.get([this.diskId, first + i])),
+    );
+    await tx.done;
+    for (let i = 0; i <= last - first; i++) {
+      const blockStart = (first + i) * BLOCK_SIZE;
+      const data = blocks[i]?.data ?? this.baseBlock(first + i);
+      copyOverlap(data, blockStart, out, offset);
+    }
+    return out;
+  }
+
+  /** Writes data at offset as the primary of `epoch`; throws StaleEpochError if fenced. */
+  async write(offset: number, data: Uint8Array, epoch: number): Promise<void> {
+    this.availability.check("disk write");
+    this.checkRange(offset, data.length);
+    const first = Math.floor(offset / BLOCK_SIZE);
+    const last = Math.floor((offset + data.length - 1) / BLOCK_SIZE);
+    const tx = this.db.transaction(["lock", "blocks"], "readwrite");
+    const lock = await tx.objectStore("lock").get(LOCK_KEY);
+    const current = lock?.epoch ?? 0;
+    if (current !== epoch) {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw new StaleEpochError(epoch, current);
+    }
+    const blocks = tx.objectStore("blocks");
+    const existing = await Promise.all(
+      Array.from({ length: last - first + 1 }, (_, i) => blocks.get([this.diskId, first + i])),
+    );
+    for (let i = 0; i <= last - first; i++) {
+      const index = first + i;
+      const block = (existing[i]?.data ?? this.baseBlock(index)).slice();
+      copyOverlap(data, offset, block, index * BLOCK_SIZE);
+      void blocks.put({ disk: this.diskId, index, data: block, epoch });
+    }
+    await tx.done;
+  }
+
+  /** Epoch that last wrote each stored block in [offset, offset+length): for the UI and tests. */
+  async writerEpochs(offset: number, length: number): Promise<number[]> {
+    const first = Math.floor(offset / BLOCK_SIZE);
+    const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
+    const tx = this.db.transaction("blocks", "readonly");
+    const found = await Promise.all(
+      Array.from({ length: last - first + 1 }, (_, i) => tx.store.get([this.diskId, first + i])),
+    );
+    await tx.done;
+    return found.filter((b) => b !== undefined).map((b) => b.epoch);
+  }
+
+  private baseBlock(index: number): Uint8Array {
+    const start = index * BLOCK_SIZE;
+    const block = new Uint8Array(BLOCK_SIZE);
+    if (start < this.base.length) block.set(this.base.subarray(start, Math.min(start + BLOCK_SIZE, this.base.length)));
+    return block;
+  }
+
+  private checkRange(offset: number, length: number): void {
+    if (offset < 0 || length <= 0 || offset + length > this.sizeBytes) {
+      throw new RangeError(`disk access [${offset}, ${offset + length}) outside a ${this.sizeBytes}-byte disk`);
+    }
+  }
+}
+
+/** Copies the overlap of src (placed at srcPos on the disk) into dst (placed at dstPos). */
+function copyOverlap(src: Uint8Array, srcPos: number, dst: Uint8Array, dstPos: number): void {
+  const start = Math.max(srcPos, dstPos);
+  const end = Math.min(srcPos + src.length, dstPos + dst.length);
+  if (end > start) dst.set(src.subarray(start - srcPos, end - srcPos), start - dstPos);
+}
