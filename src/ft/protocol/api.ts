@@ -1,0 +1,97 @@
+/**
+ * The host adapter's contract: events in, actions out, in the style of etcd/raft's
+ * Ready/Advance. The agent is a pure function of the events it was fed (and the `now`
+ * passed with each), so the simulator and the real worker drive exactly the same code.
+ *
+ * Rules for the host adapter:
+ * - Call `agent.step(now, event)` for every event, in the order they happened, and perform
+ *   the returned actions in order before feeding anything else.
+ * - Only touch the VM between frames (determinism.md): `injectInput`, `completeIo`,
+ *   `provideReadData`, `snapshotForClone`, `restoreSnapshot` and `goLive` apply at the next
+ *   frame boundary.
+ * - Feed `tick` regularly (every few ms, at least several times per heartbeat interval).
+ */
+import type { Epoch, HostId, Position } from './types';
+import type { ChannelMsg, ClientMsg, CloneState, IoCompletionMeta, LogRecord, PendingIo, ToClientMsg } from './messages';
+import type { TasResult } from './lock-store';
+
+/** A log entry as the engine produced it: payload encoded by src/ft/log, opaque here. */
+export interface ProducedEntry {
+  position: Position;
+  bytes: Uint8Array;
+  /** Set when the entry delivers a disk I/O completion to the guest. */
+  io?: IoCompletionMeta;
+}
+
+export type StorageResult =
+  | { op: 'write'; ioId: number; epoch: Epoch; ok: true }
+  | { op: 'write'; ioId: number; epoch: Epoch; ok: false; reason: 'stale-epoch' | 'unavailable' }
+  | { op: 'read'; ioId: number; ok: true; data: Uint8Array }
+  | { op: 'read'; ioId: number; ok: false; reason: 'unavailable' }
+  | { op: 'test-and-set'; reqId: number; result: TasResult };
+
+export type FtEvent =
+  /** Periodic: timeouts, heartbeats, retransmits, retries, lag control. */
+  | { type: 'tick' }
+  /** Engine recorded log entries (primary; ignored on a backup). Feed before `frameDone`. */
+  | { type: 'logEntriesProduced'; entries: ProducedEntry[] }
+  /** A frame finished at `position` (primary: executed; backup: replayed). */
+  | { type: 'frameDone'; position: Position; guestTime: number }
+  /** The guest produced an output. The backup feeds these too (the output is dropped, but
+   * offsets and pending I/O must be tracked for the day it goes live). */
+  | { type: 'outputProduced'; kind: 'console'; position: Position; bytes: Uint8Array }
+  | { type: 'outputProduced'; kind: 'disk-write'; position: Position; ioId: number; block: number; data: Uint8Array }
+  /** The guest issued a disk read (an input, not an output: never delayed). */
+  | { type: 'diskReadIssued'; position: Position; ioId: number; block: number }
+  /** The guest observed an I/O completion (primary: applied; backup: replayed). */
+  | { type: 'ioCompleted'; position: Position; ioId: number }
+  /** The engine applied client input `seq` (primary: injected; backup: replayed). */
+  | { type: 'inputApplied'; position: Position; seq: number }
+  /** A logging-channel message from the peer host. */
+  | { type: 'message'; from: HostId; msg: ChannelMsg }
+  /** A message from the client panel (input, or its console acknowledgement). */
+  | { type: 'clientMessage'; msg: ClientMsg }
+  | { type: 'storageResult'; result: StorageResult }
+  /** Reply to `snapshotForClone`: the engine state at a frame boundary. */
+  | { type: 'snapshotTaken'; cloneId: number; position: Position; guestTime: number; snapshot: Uint8Array }
+  /** The cluster service asks a lone primary to restore redundancy on `target` (paper 3.1). */
+  | { type: 'startClone'; target: HostId }
+  /** Orderly stop (paper 3.3): the backup is told through the log and does not go live. */
+  | { type: 'powerOff' };
+
+export type FtAction =
+  | { type: 'send'; to: HostId; msg: ChannelMsg }
+  /** An externally visible output, already cleared by the Output Rule: forward to the client. */
+  | { type: 'releaseOutput'; msg: ToClientMsg }
+  /** Fenced write: the store must reject it unless `epoch` is the lock record's epoch.
+   * With a non-shared disk this goes to the host's own disk copy. */
+  | { type: 'writeBlock'; ioId: number; block: number; data: Uint8Array; epoch: Epoch }
+  | { type: 'readBlock'; ioId: number; block: number }
+  /** Paper 3.4: a pending I/O re-issued by a new primary; perform like writeBlock/readBlock. */
+  | { type: 'reissueDiskIo'; io: PendingIo; epoch: Epoch }
+  /** Deliver the completion (and read data) to the guest at the next frame boundary, and log it. */
+  | { type: 'completeIo'; ioId: number; data?: Uint8Array }
+  /** Backup-reads mode: data the backup read itself for a logged completion. */
+  | { type: 'provideReadData'; ioId: number; data: Uint8Array }
+  /** Hand client input to the engine; it is applied (and logged) at the next frame boundary. */
+  | { type: 'injectInput'; seq: number; bytes: Uint8Array }
+  /** Backup: complete frames the engine may now replay, in order. */
+  | { type: 'replay'; records: LogRecord[] }
+  | { type: 'testAndSet'; reqId: number; expectEpoch: Epoch; owner: HostId; force: boolean }
+  /** Leave replay (backup) or recording (primary) and run as the only live VM. */
+  | { type: 'goLive'; epoch: Epoch; from: 'primary' | 'backup' }
+  | { type: 'halt'; reason: string }
+  | { type: 'pauseExecution'; reason: 'flow-control' }
+  | { type: 'resumeExecution' }
+  /** Lag control: run the frame loop at this fraction of full speed. */
+  | { type: 'setSpeed'; factor: number }
+  /** At the next frame boundary: save the engine state, restart this side from it (see
+   * determinism.md, "Cloning a running VM"), and reply with `snapshotTaken`. With a
+   * non-shared disk the snapshot must include the disk image. */
+  | { type: 'snapshotForClone'; cloneId: number; includeDisk: boolean }
+  /** Spare host: create the engine from the clone snapshot, in replay mode. */
+  | { type: 'restoreSnapshot'; clone: CloneState }
+  /** Informational: role/state changed (for the UI and traces). */
+  | { type: 'stateChanged'; role: Role; state: string; epoch: Epoch };
+
+export type Role = 'spare' | 'primary' | 'backup';

@@ -1,0 +1,101 @@
+/**
+ * Timeouts and bounds. The protocol never reads a clock, so all of these are compared
+ * against the `now` the host injects. Two sets of defaults exist because the transport
+ * differs: workers in one page see each other within a millisecond, whereas separate tabs
+ * can be throttled by the browser (background tabs run timers at ~1 Hz), so a tab deployment
+ * needs a detector that tolerates second-long stalls without declaring split brain.
+ */
+export type DiskMode = 'shared' | 'non-shared';
+export type ReadMode = 'log' | 'backup-reads';
+
+/**
+ * Test-only switches that remove one safety mechanism each. They exist so the simulator
+ * can prove its checker detects the resulting violations; production code must never set them.
+ */
+export interface UnsafeFlags {
+  noOutputRule?: boolean;
+  noTestAndSet?: boolean;
+  noFencing?: boolean;
+}
+
+export interface FtConfig {
+  /** How often each side proves liveness when it has nothing else to send. */
+  heartbeatIntervalMs: number;
+  /** Silence (no heartbeat, log or ack) after which the peer is declared failed (paper 2.3). */
+  failureTimeoutMs: number;
+  /** Unacknowledged log records are resent after this long (the channel may lose messages). */
+  retransmitMs: number;
+  /** Wait before retrying a test-and-set or a disk op the store could not serve. */
+  storageRetryMs: number;
+  /** Flow control (3.2): the primary stops executing above this many unacked log bytes. */
+  maxUnackedLogBytes: number;
+  /** Resume once unacked bytes fall below this (hysteresis avoids pause/resume flapping). */
+  resumeUnackedLogBytes: number;
+  /** Lag control (3.2): guest-time lag beyond which the primary is slowed down. */
+  lagBoundMs: number;
+  /** Lowest speed lag control may impose; stops the feedback loop from starving the guest. */
+  minSpeed: number;
+  /** Per-adjustment change of the speed factor (the paper's slow feedback loop). */
+  speedStep: number;
+  /** Minimum time between two lag-control adjustments. */
+  lagAdjustIntervalMs: number;
+  /** Resend released-but-unacknowledged console bytes to the client at most this often. */
+  consoleResendMs: number;
+  /** Largest console chunk pushed in one message. */
+  consoleChunkBytes: number;
+  /** Largest number of log records in one logging-channel message. */
+  maxRecordsPerMessage: number;
+  diskMode: DiskMode;
+  readMode: ReadMode;
+  unsafe: UnsafeFlags;
+}
+
+const COMMON = {
+  maxUnackedLogBytes: 4 << 20,
+  resumeUnackedLogBytes: 2 << 20,
+  minSpeed: 0.1,
+  speedStep: 0.05,
+  consoleChunkBytes: 4096,
+  maxRecordsPerMessage: 512,
+  diskMode: 'shared' as DiskMode,
+  readMode: 'log' as ReadMode,
+  unsafe: {},
+};
+
+/** Two workers in one page: sub-millisecond channel, application heartbeats every 100 ms
+ * detected a dead peer in ~1.1 s in our measurements (determinism.md), so 1 s is safe. */
+export const WORKER_DEFAULTS: FtConfig = {
+  ...COMMON,
+  heartbeatIntervalMs: 100,
+  failureTimeoutMs: 1000,
+  retransmitMs: 200,
+  storageRetryMs: 100,
+  lagBoundMs: 1000,
+  lagAdjustIntervalMs: 250,
+  consoleResendMs: 250,
+};
+
+/** Two tabs: ICE needs 5-16 s to notice a closed tab, and throttled background tabs may
+ * stall for a second, so heartbeats are slower and the timeout is a few seconds, as in
+ * the paper ("on the order of a few seconds"). */
+export const TAB_DEFAULTS: FtConfig = {
+  ...COMMON,
+  heartbeatIntervalMs: 250,
+  failureTimeoutMs: 3000,
+  retransmitMs: 500,
+  storageRetryMs: 250,
+  lagBoundMs: 1000,
+  lagAdjustIntervalMs: 500,
+  consoleResendMs: 500,
+};
+
+export function makeConfig(overrides: Partial<FtConfig> = {}, base: FtConfig = WORKER_DEFAULTS): FtConfig {
+  const cfg = { ...base, ...overrides, unsafe: { ...base.unsafe, ...(overrides.unsafe ?? {}) } };
+  if (cfg.resumeUnackedLogBytes > cfg.maxUnackedLogBytes) {
+    throw new Error('resumeUnackedLogBytes must not exceed maxUnackedLogBytes');
+  }
+  if (cfg.failureTimeoutMs <= cfg.heartbeatIntervalMs) {
+    throw new Error('failureTimeoutMs must exceed heartbeatIntervalMs or every peer looks dead');
+  }
+  return cfg;
+}

@@ -1,0 +1,82 @@
+/**
+ * Disk I/O the guest has issued but not yet seen complete (paper 3.4).
+ *
+ * Both sides track it: the primary to complete each I/O exactly once even when a storage
+ * reply is duplicated or an I/O is retried, the backup because "there is no way for the
+ * newly-promoted primary VM to be sure if the disk IOs were issued to the disk or
+ * completed successfully", so it re-issues every pending one when it goes live. That is
+ * safe because the engine serialises racing I/Os, which makes each one idempotent.
+ */
+import type { Millis } from './types';
+import type { PendingIo } from './messages';
+
+export class DiskIo {
+  private pending = new Map<number, PendingIo>();
+  /** Completion handed to the engine, not yet observed by the guest. */
+  private completing = new Set<number>();
+  private retries = new Map<number, Millis>();
+
+  issued(io: PendingIo): void {
+    this.pending.set(io.ioId, io);
+  }
+
+  /** The guest observed the completion: the I/O is done for good. */
+  completed(ioId: number): void {
+    this.pending.delete(ioId);
+    this.completing.delete(ioId);
+    this.retries.delete(ioId);
+  }
+
+  get(ioId: number): PendingIo | undefined {
+    return this.pending.get(ioId);
+  }
+
+  /** First storage success for this I/O? Later ones (duplicates, re-issues) are dropped. */
+  beginCompletion(ioId: number): boolean {
+    if (!this.pending.has(ioId) || this.completing.has(ioId)) return false;
+    this.completing.add(ioId);
+    this.retries.delete(ioId);
+    return true;
+  }
+
+  scheduleRetry(ioId: number, at: Millis): void {
+    if (this.pending.has(ioId) && !this.completing.has(ioId)) this.retries.set(ioId, at);
+  }
+
+  dueRetries(now: Millis): PendingIo[] {
+    const out: PendingIo[] = [];
+    for (const [id, at] of this.retries) {
+      if (at <= now) {
+        this.retries.delete(id);
+        const io = this.pending.get(id);
+        if (io) out.push(io);
+      }
+    }
+    return out;
+  }
+
+  /** In issue order (Map preserves insertion order), which is the order to re-issue in. */
+  list(): PendingIo[] {
+    return [...this.pending.values()];
+  }
+
+  /** Forget what was handed to the old engine instance; a new primary starts over. */
+  resetCompletions(): void {
+    this.completing.clear();
+    this.retries.clear();
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+}
+
+/** FNV-1a; the backup-reads mode compares it with the hash the primary logged. */
+export function blockHash(data: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < data.length; i++) {
+    h ^= data[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

@@ -1,0 +1,50 @@
+/**
+ * Paper 2.3: "A failure is declared if heartbeating or logging traffic has stopped for
+ * longer than a specific timeout." Any message from the peer counts as a sign of life,
+ * because on a busy channel log records and acks arrive far more often than heartbeats.
+ */
+import type { Millis } from './types';
+
+export class FailureDetector {
+  private lastHeard: Millis;
+
+  constructor(
+    private readonly timeoutMs: Millis,
+    now: Millis,
+  ) {
+    this.lastHeard = now;
+  }
+
+  heard(now: Millis): void {
+    if (now > this.lastHeard) this.lastHeard = now;
+  }
+
+  /** Restart the clock, e.g. when a new peer appears (clone) and has not spoken yet. */
+  reset(now: Millis): void {
+    this.lastHeard = now;
+  }
+
+  expired(now: Millis): boolean {
+    return now - this.lastHeard > this.timeoutMs;
+  }
+
+  silenceMs(now: Millis): Millis {
+    return now - this.lastHeard;
+  }
+}
+
+/** Rate-limits periodic sends without a timer. */
+export class Every {
+  private last = -Infinity;
+  constructor(private readonly periodMs: Millis) {}
+  due(now: Millis): boolean {
+    if (now - this.last >= this.periodMs) {
+      this.last = now;
+      return true;
+    }
+    return false;
+  }
+  touch(now: Millis): void {
+    this.last = now;
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * The primary VM's side of the protocol (paper 2.2, 2.3, 3.1, 3.2).
+ *
+ * States, named after the paper:
+ * - recording:  a backup exists; every non-deterministic input is logged to it, and
+ *               outputs wait for the Output Rule.
+ * - going-live: the backup looks dead; we are trying to win the test-and-set. Outputs keep
+ *               waiting: if the backup is in fact alive and wins, it must not find that we
+ *               released something it never acknowledged.
+ * - alone:      we won; no logging, outputs are released at once (paper: "leave recording
+ *               mode ... and start executing normally").
+ * - halted:     we lost the test-and-set or were fenced off ("commits suicide").
+ */
+import type { FtConfig } from './config';
+import type { FtAction, FtEvent, StorageResult } from './api';
+import type { ChannelMsg, LogRecord, PendingIo } from './messages';
+import type { Epoch, HostId, Millis, Position } from './types';
+import { ConsoleServer } from './console-stream';
+import { DiskIo } from './disk-io';
+import { Every, FailureDetector } from './failure-detector';
+import { FlowControl } from './flow-control';
+import { GoLive } from './go-live';
+import { LagControl } from './lag-control';
+import { LogSender } from './logging-channel';
+import { OutputRule } from './output-rule';
+import { CloneSource } from './ft-vmotion';
+
+export type PrimaryState = 'recording' | 'going-live' | 'alone' | 'halted';
+
+type Output =
+  | { kind: 'console'; offset: number; bytes: Uint8Array }
+  | { kind: 'input-ack'; nextSeq: number }
+  | { kind: 'disk-write'; io: PendingIo };
+
+export interface PrimaryInit {
+  me: HostId;
+  epoch: Epoch;
+  /** null: start alone (e.g. a promoted backup). */
+  backup: HostId | null;
+  cloneId: number;
+  console: ConsoleServer;
+  io: DiskIo;
+  position: Position;
+  guestTime: number;
+  now: Millis;
+  nextId: () => number;
+}
+
+export class Primary {
+  state: PrimaryState;
+  epoch: Epoch;
+  backup: HostId | null;
+  readonly console: ConsoleServer;
+  readonly io: DiskIo;
+  position: Position;
+  guestTime: number;
+
+  private readonly me: HostId;
+  private sender = new LogSender(1);
+  private rule: OutputRule<Output>;
+  private flow: FlowControl;
+  private lag: LagControl;
+  private fd: FailureDetector;
+  private heartbeat: Every;
+  private consoleResend: Every;
+  private goLive: GoLive | null = null;
+  private clone: CloneSource | null = null;
+  private ackCloneId: number;
+  private readonly nextId: () => number;
+
+  constructor(
+    private readonly cfg: FtConfig,
+    init: PrimaryInit,
+  ) {
+    this.me = init.me;
+    this.epoch = init.epoch;
+    this.backup = init.backup;
+    this.state = init.backup === null ? 'alone' : 'recording';
+    this.ackCloneId = init.cloneId;
+    this.console = init.console;
+    this.io = init.io;
+    this.position = init.position;
+    this.guestTime = init.guestTime;
+    this.nextId = init.nextId;
+    this.rule = new OutputRule<Output>(!cfg.unsafe.noOutputRule);
+    this.flow = new FlowControl(cfg.maxUnackedLogBytes, cfg.resumeUnackedLogBytes);
+    this.lag = new LagControl(cfg.lagBoundMs, cfg.minSpeed, cfg.speedStep, cfg.lagAdjustIntervalMs);
+    this.lag.reset(init.guestTime);
+    this.fd = new FailureDetector(cfg.failureTimeoutMs, init.now);
+    this.heartbeat = new Every(cfg.heartbeatIntervalMs);
+    this.consoleResend = new Every(cfg.consoleResendMs);
+  }
+
+  get unackedLogBytes(): number {
+    return this.sender.unackedBytes;
+  }
+  get heldOutputs(): number {
+    return this.rule.heldCount;
+  }
+  get speed(): number {
+    return this.lag.speed;
+  }
+  get cloning(): boolean {
+    return this.clone !== null && this.clone.phase !== 'accepted';
+  }
+
+  step(now: Millis, ev: FtEvent, out: FtAction[]): void {
+    if (this.state === 'halted') return;
+    switch (ev.type) {
+      case 'tick':
+        return this.onTick(now, out);
+      case 'logEntriesProduced':
+        if (this.state !== 'recording') return;
+        for (const e of ev.entries) {
+          this.sender.append(
+            e.io ? { kind: 'entry', position: e.position, bytes: e.bytes, io: e.io } : { kind: 'entry', position: e.position, bytes: e.bytes },
+          );
+        }
+        return this.updateFlow(out);
+      case 'frameDone':
+        this.position = ev.position;
+        this.guestTime = ev.guestTime;
+        if (this.state !== 'recording') return;
+        this.sender.append({ kind: 'frame-end', position: ev.position, guestTime: ev.guestTime });
+        this.lag.onPrimaryProgress(ev.guestTime);
+        this.flush(now, out);
+        return this.updateFlow(out);
+      case 'outputProduced':
+        if (ev.kind === 'console') {
+          const offset = this.console.produce(ev.bytes);
+          return this.emit(ev.position, { kind: 'console', offset, bytes: ev.bytes }, false, out);
+        } else {
+          const io: PendingIo = { ioId: ev.ioId, kind: 'write', block: ev.block, data: ev.data, position: ev.position };
+          this.io.issued(io);
+          // Paper 4.1: a non-shared disk is internal VM state, not an external output.
+          if (this.cfg.diskMode === 'non-shared') return this.writeNow(io, out);
+          const needsReplay = this.cfg.readMode === 'backup-reads';
+          return this.emit(ev.position, { kind: 'disk-write', io }, needsReplay, out);
+        }
+      case 'diskReadIssued':
+        this.io.issued({ ioId: ev.ioId, kind: 'read', block: ev.block, position: ev.position });
+        out.push({ type: 'readBlock', ioId: ev.ioId, block: ev.block });
+        return;
+      case 'ioCompleted':
+        this.io.completed(ev.ioId);
+        return;
+      case 'inputApplied':
+        this.console.inputApplied(ev.seq);
+        return this.emit(ev.position, { kind: 'input-ack', nextSeq: ev.seq + 1 }, false, out);
+      case 'message':
+        return this.onMessage(now, ev.from, ev.msg, out);
+      case 'clientMessage': {
+        const m = ev.msg;
+        if (m.t === 'client-input') {
+          if (this.console.acceptInput(m.seq)) out.push({ type: 'injectInput', seq: m.seq, bytes: m.bytes });
+        } else {
+          this.console.onClientAck(m.consoleOffset);
+          if (m.consoleOffset < this.console.released && this.consoleResend.due(now)) {
+            for (const c of this.console.releasedChunksFrom(m.consoleOffset, this.cfg.consoleChunkBytes)) {
+              out.push({ type: 'releaseOutput', msg: { t: 'console', epoch: this.epoch, from: this.me, offset: c.offset, bytes: c.bytes } });
+            }
+          }
+        }
+        return;
+      }
+      case 'storageResult':
+        return this.onStorage(now, ev.result, out);
+      case 'startClone':
+        if (this.state !== 'alone' || this.clone) return;
+        this.clone = new CloneSource(this.nextId(), ev.target);
+        out.push({ type: 'snapshotForClone', cloneId: this.clone.cloneId, includeDisk: this.cfg.diskMode === 'non-shared' });
+        return;
+      case 'snapshotTaken':
+        return this.onSnapshot(now, ev, out);
+      case 'powerOff':
+        if (this.state === 'recording') {
+          this.sender.append({ kind: 'control', position: this.position, control: 'power-off' });
+          this.flush(now, out);
+        }
+        return this.halt('powered off', out);
+    }
+  }
+
+  private onTick(now: Millis, out: FtAction[]): void {
+    if (this.state === 'recording') {
+      if (this.fd.expired(now)) return this.startGoingLive(now, out);
+      const resend = this.sender.retransmit(now, this.cfg.retransmitMs, this.cfg.maxRecordsPerMessage);
+      if (resend.length > 0) this.sendLog(resend, out);
+      const cloneMsg = this.clone?.resend(now, this.cfg.retransmitMs);
+      if (cloneMsg) out.push({ type: 'send', to: this.backup!, msg: cloneMsg });
+      if (this.heartbeat.due(now)) out.push({ type: 'send', to: this.backup!, msg: { t: 'heartbeat', epoch: this.epoch } });
+      const speed = this.lag.adjust(now);
+      if (speed !== null) out.push({ type: 'setSpeed', factor: speed });
+    } else if (this.state === 'going-live') {
+      const req = this.goLive!.tick(now, this.cfg.failureTimeoutMs);
+      if (req) out.push(req);
+    }
+    for (const io of this.io.dueRetries(now)) {
+      if (io.kind === 'read') out.push({ type: 'readBlock', ioId: io.ioId, block: io.block });
+      else this.writeNow(io, out);
+    }
+  }
+
+  private onMessage(now: Millis, from: HostId, msg: ChannelMsg, out: FtAction[]): void {
+    if (from !== this.backup || this.state !== 'recording') return;
+    if ((msg.t === 'ack' || msg.t === 'heartbeat') && msg.epoch !== this.epoch) return;
+    this.fd.heard(now);
+    if (msg.t !== 'ack') return;
+    if (this.clone) this.clone.onAck(msg.cloneId);
+    if (msg.cloneId !== this.ackCloneId && !(this.clone && msg.cloneId === this.clone.cloneId)) return;
+    this.ackCloneId = msg.cloneId;
+    if (this.sender.ack(msg.ackSeq)) this.release(this.rule.onAcked(this.sender.ackedThrough!), out);
+    this.release(this.rule.onReplayed(msg.replayed), out);
+    this.lag.onBackupReport(msg.guestTime);
+    this.updateFlow(out);
+  }
+
+  private onStorage(now: Millis, r: StorageResult, out: FtAction[]): void {
+    switch (r.op) {
+      case 'test-and-set': {
+        if (!this.goLive || this.state !== 'going-live') return;
+        const o = this.goLive.onResult(r.reqId, r.result, now);
+        if (o?.outcome === 'won') this.becomeAlone(o.epoch, out);
+        else if (o?.outcome === 'lost') this.halt(`lost test-and-set (epoch now ${o.epoch})`, out);
+        return;
+      }
+      case 'write':
+        if (r.ok) {
+          if (this.io.beginCompletion(r.ioId)) out.push({ type: 'completeIo', ioId: r.ioId });
+        } else if (r.reason === 'unavailable') {
+          this.io.scheduleRetry(r.ioId, now + this.cfg.storageRetryMs);
+        } else if (r.epoch < this.epoch) {
+          // Issued before we moved to a newer epoch ourselves (went alone): just redo it.
+          const io = this.io.get(r.ioId);
+          if (io) this.writeNow(io, out);
+        } else {
+          this.halt(`fenced: disk write of epoch ${r.epoch} rejected, a newer primary exists`, out);
+        }
+        return;
+      case 'read':
+        if (r.ok) {
+          if (this.io.beginCompletion(r.ioId)) out.push({ type: 'completeIo', ioId: r.ioId, data: r.data });
+        } else {
+          this.io.scheduleRetry(r.ioId, now + this.cfg.storageRetryMs);
+        }
+        return;
+    }
+  }
+
+  private onSnapshot(now: Millis, ev: Extract<FtEvent, { type: 'snapshotTaken' }>, out: FtAction[]): void {
+    const c = this.clone;
+    if (!c || c.cloneId !== ev.cloneId || c.phase !== 'snapshotting' || this.state !== 'alone') return;
+    this.sender = new LogSender(1);
+    this.rule.resetAcks();
+    const speed = this.lag.reset(ev.guestTime);
+    if (speed !== null) out.push({ type: 'setSpeed', factor: speed });
+    this.fd.reset(now);
+    this.backup = c.target;
+    this.state = 'recording';
+    this.position = ev.position;
+    this.guestTime = ev.guestTime;
+    const msg = c.begin(now, {
+      epoch: this.epoch,
+      primary: this.me,
+      position: ev.position,
+      guestTime: ev.guestTime,
+      snapshot: ev.snapshot,
+      nextSeq: 1,
+      console: this.console.state(),
+      pendingIo: this.io.list(),
+    });
+    out.push({ type: 'send', to: c.target, msg });
+    this.changed(out);
+  }
+
+  private startGoingLive(now: Millis, out: FtAction[]): void {
+    this.state = 'going-live';
+    this.goLive = new GoLive(this.me, this.epoch, this.cfg.storageRetryMs, !!this.cfg.unsafe.noTestAndSet, this.nextId);
+    out.push(this.goLive.request(now));
+    this.changed(out);
+  }
+
+  private becomeAlone(epoch: Epoch, out: FtAction[]): void {
+    this.state = 'alone';
+    this.epoch = epoch;
+    this.backup = null;
+    this.clone = null;
+    this.goLive = null;
+    out.push({ type: 'goLive', epoch, from: 'primary' });
+    this.changed(out);
+    this.release(this.rule.releaseAll(), out);
+    if (this.flow.clear()) out.push({ type: 'resumeExecution' });
+    const speed = this.lag.reset(this.guestTime);
+    if (speed !== null) out.push({ type: 'setSpeed', factor: speed });
+  }
+
+  private halt(reason: string, out: FtAction[]): void {
+    this.state = 'halted';
+    out.push({ type: 'halt', reason });
+    this.changed(out);
+  }
+
+  private emit(position: Position, o: Output, needsReplay: boolean, out: FtAction[]): void {
+    if (this.state === 'alone') this.release([o], out);
+    else this.release(this.rule.produce(position, o, needsReplay), out);
+  }
+
+  private release(outs: Output[], out: FtAction[]): void {
+    for (const o of outs) {
+      if (o.kind === 'console') {
+        this.console.markReleased(o.offset + o.bytes.length);
+        out.push({ type: 'releaseOutput', msg: { t: 'console', epoch: this.epoch, from: this.me, offset: o.offset, bytes: o.bytes } });
+      } else if (o.kind === 'input-ack') {
+        out.push({ type: 'releaseOutput', msg: { t: 'input-ack', epoch: this.epoch, from: this.me, nextSeq: o.nextSeq } });
+      } else {
+        this.writeNow(o.io, out);
+      }
+    }
+  }
+
+  private writeNow(io: PendingIo, out: FtAction[]): void {
+    out.push({ type: 'writeBlock', ioId: io.ioId, block: io.block, data: io.data!, epoch: this.epoch });
+  }
+
+  private flush(now: Millis, out: FtAction[]): void {
+    const recs = this.sender.takeUnsent(now);
+    if (recs.length > 0) this.sendLog(recs, out);
+  }
+
+  private sendLog(recs: LogRecord[], out: FtAction[]): void {
+    const max = this.cfg.maxRecordsPerMessage;
+    for (let i = 0; i < recs.length; i += max) {
+      out.push({
+        type: 'send',
+        to: this.backup!,
+        msg: { t: 'log', epoch: this.epoch, records: recs.slice(i, i + max), clientAcked: this.console.clientAcked },
+      });
+    }
+  }
+
+  private updateFlow(out: FtAction[]): void {
+    if (this.state !== 'recording') return;
+    const d = this.flow.update(this.sender.unackedBytes);
+    if (d === 'pause') out.push({ type: 'pauseExecution', reason: 'flow-control' });
+    else if (d === 'resume') out.push({ type: 'resumeExecution' });
+  }
+
+  private changed(out: FtAction[]): void {
+    out.push({ type: 'stateChanged', role: 'primary', state: this.state, epoch: this.epoch });
+  }
+}
