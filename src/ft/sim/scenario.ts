@@ -1,0 +1,102 @@
+/**
+ * A run's fault plan, drawn entirely from the seed: transport quality, partitions (both
+ * ways and one-way), storage latency and outages, slow disks, slow backup CPUs, host
+ * crashes (at arbitrary points, including between two actions of one step) and restarts.
+ * All faults stop at `healAt`, after which the liveness invariant is measured.
+ */
+import type { DiskMode, ReadMode } from '../protocol/config';
+import { Rng } from './rng';
+
+export const HOSTS = ['A', 'B', 'C'] as const;
+export type HostName = (typeof HOSTS)[number];
+
+export interface Partition {
+  from: number;
+  to: number;
+  a: string;
+  b: string;
+  /** true: only a -> b is cut. */
+  oneWay: boolean;
+}
+
+export interface Scenario {
+  seed: number;
+  diskMode: DiskMode;
+  readMode: ReadMode;
+  frameMs: number;
+  tickMs: number;
+  healAt: number;
+  endAt: number;
+  net: { base: number; jitter: number; loss: number; dup: number };
+  partitions: Partition[];
+  storage: { latency: number; jitter: number; outages: { from: number; to: number }[] };
+  slowDisk: Record<string, number>;
+  cpu: Record<string, number>;
+  crashes: { at: number; host: HostName; afterActions: number; restartAfter: number }[];
+  typing: number[];
+}
+
+export function makeScenario(seed: number): Scenario {
+  const r = new Rng(seed);
+  const healAt = 240;
+  const endAt = 520;
+  const diskMode = r.chance(0.7) ? 'shared' : 'non-shared';
+  const readMode = r.chance(0.7) ? 'log' : 'backup-reads';
+  const net = {
+    base: r.range(0.1, 1),
+    jitter: r.range(0, 3),
+    loss: r.chance(0.5) ? r.range(0, 0.08) : 0,
+    dup: r.chance(0.4) ? r.range(0, 0.08) : 0,
+  };
+  const partitions: Partition[] = [];
+  const np = r.pick([0, 0, 1, 1, 2, 3]);
+  const nodes = ['A', 'B', 'C', 'client'];
+  for (let i = 0; i < np; i++) {
+    const from = r.range(0, healAt - 10);
+    const a = r.pick(nodes);
+    let b = r.pick(nodes);
+    while (b === a) b = r.pick(nodes);
+    partitions.push({ from, to: Math.min(healAt, from + r.range(5, 150)), a, b, oneWay: r.chance(0.4) });
+  }
+  const outages: { from: number; to: number }[] = [];
+  const no = r.pick([0, 0, 0, 1, 2]);
+  for (let i = 0; i < no; i++) {
+    const from = r.range(0, healAt - 10);
+    outages.push({ from, to: Math.min(healAt, from + r.range(3, 80)) });
+  }
+  const slowDisk: Record<string, number> = {};
+  const cpu: Record<string, number> = {};
+  for (const h of HOSTS) {
+    slowDisk[h] = r.chance(0.2) ? r.range(5, 60) : 0;
+    cpu[h] = r.chance(0.25) ? r.range(0.5, 0.95) : 1;
+  }
+  const crashes: Scenario['crashes'] = [];
+  const nc = r.pick([0, 1, 1, 1, 2, 2, 3]);
+  for (let i = 0; i < nc; i++) {
+    crashes.push({
+      at: r.range(5, healAt - 5),
+      host: r.pick(HOSTS),
+      afterActions: r.chance(0.5) ? 0 : r.int(1, 6),
+      restartAfter: r.range(10, 120),
+    });
+  }
+  crashes.sort((x, y) => x.at - y.at);
+  const typing: number[] = [];
+  for (let t = r.range(1, 20); t < endAt - 150; t += r.range(3, 40)) typing.push(t);
+  return {
+    seed,
+    diskMode,
+    readMode,
+    frameMs: 2,
+    tickMs: 2,
+    healAt,
+    endAt,
+    net,
+    partitions,
+    storage: { latency: r.range(0.1, 1.5), jitter: r.range(0, 2), outages },
+    slowDisk,
+    cpu,
+    crashes,
+    typing,
+  };
+}
