@@ -1,0 +1,95 @@
+// Log entry types of the deterministic engine (the primary records them, the backup replays
+// them). A position is (frame, 64-bit instruction count); within a frame log the position of
+// each entry is implicit:
+//   - boundary entries (clone, clock, jit, serial, disk-read, io-done) apply BEFORE the frame
+//     runs, at (frame, startIcount), in the order listed;
+//   - rdrand entries happen during the frame, at (frame, startIcount + at);
+//   - end entries (output, checkpoint) are observed AFTER the frame, at (frame, startIcount + length).
+// Instruction counts are plain JS numbers (exact up to 2^53, months of guest time).
+
+/** Frame start time, when it is not the predicted one: a resync to real time or an early wake. */
+export interface ClockEntry {
+  k: "clock";
+  /** Absolute virtual time of the frame start, in microseconds. */
+  us: number;
+}
+/** Bytes typed on the serial console (ttyS0), delivered at the frame boundary. */
+export interface SerialEntry {
+  k: "serial";
+  bytes: Uint8Array;
+}
+/** Completion of the guest's disk read number `id`, with the data it read (paper's default). */
+export interface DiskReadEntry {
+  k: "disk-read";
+  id: number;
+  data: Uint8Array;
+}
+/** Completion of the guest's disk write number `id`. */
+export interface IoDoneEntry {
+  k: "io-done";
+  id: number;
+}
+/** JIT-compiled function installed into wasm table slot `index` at this boundary. */
+export interface JitEntry {
+  k: "jit";
+  index: number;
+}
+/** Clone (FT VMotion) marker: both sides continue from fresh instances restored from snapshot `id`. */
+export interface CloneEntry {
+  k: "clone";
+  id: number;
+  /** Hash of the snapshot bytes, so the side that makes its own snapshot can check it. */
+  hash: number;
+}
+/** A RDRAND value consumed by the guest `at` instructions into the frame. */
+export interface RdrandEntry {
+  k: "rdrand";
+  at: number;
+  value: number;
+}
+/** Console output produced during the frame: it ends at console offset `end`; crc of this frame's bytes. */
+export interface OutputEntry {
+  k: "output";
+  end: number;
+  crc: number;
+}
+/** Divergence checkpoint after the frame: hash of CPU state and of RAM slice `slice`. */
+export interface CheckpointEntry {
+  k: "checkpoint";
+  cpu: number;
+  slice: number;
+  ram: number;
+}
+
+export type LogEntry =
+  | ClockEntry
+  | SerialEntry
+  | DiskReadEntry
+  | IoDoneEntry
+  | JitEntry
+  | CloneEntry
+  | RdrandEntry
+  | OutputEntry
+  | CheckpointEntry;
+
+export type EntryKind = LogEntry["k"];
+
+export const BOUNDARY_KINDS: ReadonlySet<EntryKind> = new Set(["clone", "clock", "jit", "serial", "disk-read", "io-done"]);
+export const END_KINDS: ReadonlySet<EntryKind> = new Set(["output", "checkpoint"]);
+
+/** Everything the log says about one frame. */
+export interface FrameLog {
+  frame: number;
+  /** Instruction count at the start of the frame. */
+  startIcount: number;
+  /** Instructions executed by the frame. */
+  length: number;
+  entries: LogEntry[];
+}
+
+/** Where an entry sits in the instruction stream. */
+export function entryIcount(f: FrameLog, e: LogEntry): number {
+  if (e.k === "rdrand") return f.startIcount + e.at;
+  if (END_KINDS.has(e.k)) return f.startIcount + f.length;
+  return f.startIcount;
+}

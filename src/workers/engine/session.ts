@@ -1,0 +1,30 @@
+// Parameters both sides must agree on before the first frame (they shape the guest's clock and
+// the checkpoint schedule). The primary picks them; the backup receives them with the snapshot
+// or at session start.
+
+export interface SessionInfo {
+  version: 1;
+  /** Virtual wall clock (Date.now) at virtual time 0, ms since the Unix epoch. */
+  epochMs: number;
+  /** Nominal guest speed: instructions per virtual millisecond. */
+  ipms: number;
+  /** A checkpoint entry after every N-th frame. */
+  checkpointEvery: number;
+  /** RAM is hashed one slice per checkpoint, round robin. */
+  ramSliceBytes: number;
+  jit: boolean;
+}
+
+export const DEFAULT_SESSION: Omit<SessionInfo, "epochMs"> = {
+  version: 1,
+  // Above the JIT's real speed on typical hardware (300-650 MIPS measured), so that a busy guest's
+  // virtual clock lags real time (corrected by logged resyncs) instead of racing ahead (throttled).
+  ipms: 1_000_000,
+  checkpointEvery: 256,
+  ramSliceBytes: 4 * 1024 * 1024,
+  jit: true,
+};
+
+export function makeSession(epochMs: number, overrides: Partial<SessionInfo> = {}): SessionInfo {
+  return { ...DEFAULT_SESSION, epochMs: Math.floor(epochMs), ...overrides, version: 1 };
+}
