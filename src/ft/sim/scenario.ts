@@ -34,6 +34,8 @@ export interface Scenario {
   cpu: Record<string, number>;
   crashes: { at: number; host: HostName; afterActions: number; restartAfter: number }[];
   typing: number[];
+  /** Flow-control bound for this run: small ones make the primary hit it during partitions. */
+  maxUnackedLogBytes: number;
 }
 
 export function makeScenario(seed: number): Scenario {
@@ -83,8 +85,10 @@ export function makeScenario(seed: number): Scenario {
   crashes.sort((x, y) => x.at - y.at);
   const typing: number[] = [];
   for (let t = r.range(1, 20); t < endAt - 150; t += r.range(3, 40)) typing.push(t);
+  const maxUnackedLogBytes = r.pick([250, 500, 3000]);
   return {
     seed,
+    maxUnackedLogBytes,
     diskMode,
     readMode,
     frameMs: 2,

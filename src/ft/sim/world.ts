@@ -88,7 +88,14 @@ export class World {
     this.rng = new Rng(sc.seed ^ 0x5eed);
     this.netRng = this.rng.fork();
     this.storageRng = this.rng.fork();
-    this.cfg = makeConfig({ ...SIM_FT, diskMode: sc.diskMode, readMode: sc.readMode, unsafe });
+    this.cfg = makeConfig({
+      ...SIM_FT,
+      maxUnackedLogBytes: sc.maxUnackedLogBytes,
+      resumeUnackedLogBytes: sc.maxUnackedLogBytes >> 1,
+      diskMode: sc.diskMode,
+      readMode: sc.readMode,
+      unsafe,
+    });
     this.traceLines = trace ? [] : null;
     this.store = new LockStoreCore({ owner: 'A#1', epoch: 1 }, 4);
     this.client = new ConsoleClient(4);

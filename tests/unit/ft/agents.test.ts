@@ -1,0 +1,323 @@
+/**
+ * Primary and backup agents wired together by hand, to pin down each protocol step.
+ */
+import { describe, expect, it } from 'vitest';
+import { FtAgent } from '../../../src/ft/protocol/agent';
+import type { FtAction, FtEvent } from '../../../src/ft/protocol/api';
+import type { ChannelMsg } from '../../../src/ft/protocol/messages';
+import { blockHash } from '../../../src/ft/protocol/disk-io';
+import { bytes, cfg, consoleReleased, ofType, pos } from './helpers';
+import type { FtConfig } from '../../../src/ft/protocol/config';
+
+function pair(c: FtConfig = cfg()) {
+  const a = new FtAgent(c, 'A#1', { role: 'primary', epoch: 1, backup: 'B#1' }, 0);
+  const b = new FtAgent(c, 'B#1', { role: 'backup', epoch: 1, primary: 'A#1' }, 0);
+  return { a, b };
+}
+
+const sends = (acts: FtAction[]): ChannelMsg[] => ofType(acts, 'send').map((s) => s.msg);
+function deliver(to: FtAgent, from: string, acts: FtAction[], now: number): FtAction[] {
+  const out: FtAction[] = [];
+  for (const m of sends(acts)) out.push(...to.step(now, { type: 'message', from, msg: m }));
+  return out;
+}
+
+/** One primary frame: an optional console output, then the frame-end. */
+function frame(a: FtAgent, now: number, f: number, out?: string, extra: FtEvent[] = []): FtAction[] {
+  const acts: FtAction[] = [];
+  if (out) acts.push(...a.step(now, { type: 'outputProduced', kind: 'console', position: pos(f, f * 100 + 50), bytes: bytes(out) }));
+  for (const e of extra) acts.push(...a.step(now, e));
+  acts.push(...a.step(now, { type: 'logEntriesProduced', entries: [{ position: pos(f, f * 100 + 10), bytes: new Uint8Array(8) }] }));
+  acts.push(...a.step(now, { type: 'frameDone', position: pos(f, f * 100 + 99), guestTime: f * 10 }));
+  return acts;
+}
+
+describe('primary in recording mode', () => {
+  it('holds console output until the backup acks the frame, then releases it (Output Rule)', () => {
+    const { a, b } = pair();
+    const p1 = frame(a, 1, 1, 'hi');
+    expect(consoleReleased(p1)).toBe('');
+    const log = sends(p1).find((m) => m.t === 'log')!;
+    expect(log.t === 'log' && log.records.map((r) => r.kind)).toEqual(['entry', 'frame-end']);
+    const bActs = deliver(b, 'A#1', p1, 2);
+    const replay = ofType(bActs, 'replay');
+    expect(replay).toHaveLength(1);
+    expect(replay[0]!.records).toHaveLength(2);
+    const ack = sends(bActs).find((m) => m.t === 'ack')!;
+    expect(ack).toMatchObject({ t: 'ack', ackSeq: 2, epoch: 1 });
+    const released = deliver(a, 'B#1', bActs, 3);
+    expect(consoleReleased(released)).toBe('hi');
+    const rel = ofType(released, 'releaseOutput')[0]!.msg;
+    expect(rel).toMatchObject({ t: 'console', offset: 0, epoch: 1, from: 'A#1' });
+  });
+
+  it('holds a shared-disk write until acked, and a client input ack too', () => {
+    const { a, b } = pair();
+    const acts = frame(a, 1, 1, undefined, [
+      { type: 'outputProduced', kind: 'disk-write', position: pos(1, 150), ioId: 7, block: 3, data: bytes('dddd') },
+      { type: 'inputApplied', position: pos(1, 100), seq: 0 },
+    ]);
+    expect(ofType(acts, 'writeBlock')).toEqual([]);
+    expect(ofType(acts, 'releaseOutput')).toEqual([]);
+    const rel = deliver(a, 'B#1', deliver(b, 'A#1', acts, 2), 3);
+    expect(ofType(rel, 'writeBlock')).toEqual([{ type: 'writeBlock', ioId: 7, block: 3, data: bytes('dddd'), epoch: 1 }]);
+    expect(ofType(rel, 'releaseOutput').map((r) => r.msg)).toEqual([{ t: 'input-ack', epoch: 1, from: 'A#1', nextSeq: 1 }]);
+  });
+
+  it('does not delay writes to a non-shared disk (paper 4.1)', () => {
+    const { a } = pair(cfg({ diskMode: 'non-shared' }));
+    const acts = a.step(1, { type: 'outputProduced', kind: 'disk-write', position: pos(1), ioId: 1, block: 0, data: bytes('x') });
+    expect(ofType(acts, 'writeBlock')).toHaveLength(1);
+  });
+
+  it('pauses under flow control when the backup stops acknowledging, resumes on ack', () => {
+    const { a, b } = pair(cfg({ maxUnackedLogBytes: 200, resumeUnackedLogBytes: 100 }));
+    const all: FtAction[] = [];
+    for (let f = 1; f <= 6; f++) all.push(...frame(a, f, f));
+    expect(ofType(all, 'pauseExecution')).toHaveLength(1);
+    const resumed = deliver(a, 'B#1', deliver(b, 'A#1', all, 7), 8);
+    expect(ofType(resumed, 'resumeExecution')).toHaveLength(1);
+  });
+
+  it('slows down when the backup lags (lag control)', () => {
+    const { a } = pair(cfg({ lagBoundMs: 20, lagAdjustIntervalMs: 1 }));
+    for (let f = 1; f <= 10; f++) frame(a, f, f);
+    a.step(20, { type: 'message', from: 'B#1', msg: { t: 'ack', epoch: 1, ackSeq: 0, replayed: pos(0), guestTime: 0, cloneId: 0 } });
+    const acts = a.step(21, { type: 'tick' });
+    const sp = ofType(acts, 'setSpeed');
+    expect(sp).toHaveLength(1);
+    expect(sp[0]!.factor).toBeLessThan(1);
+  });
+
+  it('backup silent: test-and-set, then alone releases held output at once', () => {
+    const { a } = pair();
+    const p1 = frame(a, 1, 1, 'held');
+    expect(consoleReleased(p1)).toBe('');
+    expect(ofType(a.step(50, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    const t = a.step(101, { type: 'tick' });
+    const tas = ofType(t, 'testAndSet')[0]!;
+    expect(tas).toMatchObject({ expectEpoch: 1, owner: 'A#1', force: false });
+    expect(a.status().state).toBe('going-live');
+    // While the test-and-set is pending, nothing leaves.
+    expect(consoleReleased(frame(a, 102, 2, 'more'))).toBe('');
+    const won = a.step(103, { type: 'storageResult', result: { op: 'test-and-set', reqId: tas.reqId, result: { ok: true, record: { owner: 'A#1', epoch: 2 } } } });
+    expect(consoleReleased(won)).toBe('heldmore');
+    expect(ofType(won, 'goLive')).toEqual([{ type: 'goLive', epoch: 2, from: 'primary' }]);
+    expect(a.status()).toMatchObject({ state: 'alone', epoch: 2 });
+    expect(consoleReleased(frame(a, 104, 3, 'now'))).toBe('now');
+    expect(ofType(frame(a, 105, 4), 'send')).toEqual([]); // no logging when alone
+  });
+
+  it('losing the test-and-set halts the primary', () => {
+    const { a } = pair();
+    const tas = ofType(a.step(200, { type: 'tick' }), 'testAndSet')[0]!;
+    const lost = a.step(201, { type: 'storageResult', result: { op: 'test-and-set', reqId: tas.reqId, result: { ok: false, reason: 'conflict', record: { owner: 'B#1', epoch: 2 } } } });
+    expect(ofType(lost, 'halt')).toHaveLength(1);
+    expect(a.status().state).toBe('halted');
+    expect(a.step(202, { type: 'tick' })).toEqual([]);
+  });
+
+  it('fenced writes: redo own pre-epoch writes, halt when a newer primary exists', () => {
+    const c = cfg({ diskMode: 'non-shared' });
+    const a = new FtAgent(c, 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
+    a.step(0, { type: 'outputProduced', kind: 'disk-write', position: pos(1), ioId: 1, block: 0, data: bytes('x') });
+    const redo = a.step(1, { type: 'storageResult', result: { op: 'write', ioId: 1, epoch: 2, ok: false, reason: 'stale-epoch' } });
+    expect(ofType(redo, 'writeBlock')).toEqual([{ type: 'writeBlock', ioId: 1, block: 0, data: bytes('x'), epoch: 3 }]);
+    const fenced = a.step(2, { type: 'storageResult', result: { op: 'write', ioId: 1, epoch: 3, ok: false, reason: 'stale-epoch' } });
+    expect(ofType(fenced, 'halt')).toHaveLength(1);
+  });
+
+  it('completes each I/O once even when storage replies twice, and retries when unavailable', () => {
+    const a = new FtAgent(cfg(), 'A#1', { role: 'primary', epoch: 1, backup: null }, 0);
+    expect(ofType(a.step(0, { type: 'diskReadIssued', position: pos(1), ioId: 4, block: 2 }), 'readBlock')).toHaveLength(1);
+    a.step(1, { type: 'storageResult', result: { op: 'read', ioId: 4, ok: false, reason: 'unavailable' } });
+    expect(ofType(a.step(5, { type: 'tick' }), 'readBlock')).toHaveLength(0);
+    expect(ofType(a.step(11, { type: 'tick' }), 'readBlock')).toHaveLength(1);
+    const ok = { type: 'storageResult' as const, result: { op: 'read' as const, ioId: 4, ok: true as const, data: bytes('r') } };
+    expect(ofType(a.step(12, ok), 'completeIo')).toEqual([{ type: 'completeIo', ioId: 4, data: bytes('r') }]);
+    expect(ofType(a.step(13, ok), 'completeIo')).toEqual([]);
+  });
+
+  it('drops duplicate client input and resends console output the client lacks', () => {
+    const a = new FtAgent(cfg(), 'A#1', { role: 'primary', epoch: 1, backup: null }, 0);
+    const inj = a.step(0, { type: 'clientMessage', msg: { t: 'client-input', seq: 0, bytes: bytes('x') } });
+    expect(ofType(inj, 'injectInput')).toHaveLength(1);
+    expect(ofType(a.step(1, { type: 'clientMessage', msg: { t: 'client-input', seq: 0, bytes: bytes('x') } }), 'injectInput')).toHaveLength(0);
+    a.step(2, { type: 'outputProduced', kind: 'console', position: pos(1), bytes: bytes('abcdef') });
+    const resend = a.step(20, { type: 'clientMessage', msg: { t: 'client-ack', consoleOffset: 2 } });
+    expect(ofType(resend, 'releaseOutput').map((r) => r.msg)).toEqual([{ t: 'console', epoch: 1, from: 'A#1', offset: 2, bytes: bytes('cdef') }]);
+  });
+
+  it('power off travels in the log and stops the backup instead of failing over (paper 3.3)', () => {
+    const { a, b } = pair();
+    const acts = [...frame(a, 1, 1), ...a.step(2, { type: 'powerOff' })];
+    expect(a.status().state).toBe('halted');
+    const bActs = deliver(b, 'A#1', acts, 3);
+    expect(ofType(bActs, 'halt')).toHaveLength(0); // the frame is not replayed yet
+    const done = b.step(4, { type: 'frameDone', position: pos(1, 199), guestTime: 10 });
+    expect(ofType(done, 'halt')).toEqual([{ type: 'halt', reason: 'primary powered off' }]);
+    expect(ofType(b.step(500, { type: 'tick' }), 'testAndSet')).toEqual([]);
+  });
+});
+
+describe('backup', () => {
+  it('replays only complete frames and acknowledges a received prefix', () => {
+    const { a, b } = pair();
+    const f1 = frame(a, 1, 1);
+    const f2 = frame(a, 2, 2);
+    const [m1, m2] = [sends(f1)[0]!, sends(f2)[0]!];
+    // Reordered: frame 2 first. Nothing replayable, ack stays at 0.
+    const r2 = b.step(3, { type: 'message', from: 'A#1', msg: m2 });
+    expect(ofType(r2, 'replay')).toEqual([]);
+    expect(sends(r2)[0]).toMatchObject({ t: 'ack', ackSeq: 0 });
+    const r1 = b.step(4, { type: 'message', from: 'A#1', msg: m1 });
+    expect(ofType(r1, 'replay')[0]!.records.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(sends(r1)[0]).toMatchObject({ t: 'ack', ackSeq: 4 });
+    // A partial frame (entries, no frame-end) is acknowledged but not replayable.
+    const partial = b.step(5, {
+      type: 'message',
+      from: 'A#1',
+      msg: { t: 'log', epoch: 1, clientAcked: 0, records: [{ kind: 'entry', seq: 5, position: pos(3), bytes: new Uint8Array(1) }] },
+    });
+    expect(ofType(partial, 'replay')).toEqual([]);
+    expect(sends(partial)[0]).toMatchObject({ ackSeq: 5 });
+  });
+
+  it('ignores log from a stale epoch or from another host', () => {
+    const { a, b } = pair();
+    const m = sends(frame(a, 1, 1))[0]!;
+    expect(b.step(1, { type: 'message', from: 'C#1', msg: m })).toEqual([]);
+    expect(b.step(1, { type: 'message', from: 'A#1', msg: { ...m, epoch: 0 } as ChannelMsg })).toEqual([]);
+  });
+
+  it('primary fails: drains every acknowledged frame, wins the test-and-set, then goes live', () => {
+    const { a, b } = pair();
+    // Frames 1 and 2 arrive; output "x" was in frame 2 and the primary may have released it.
+    b.step(1, { type: 'outputProduced', kind: 'console', position: pos(0), bytes: bytes('') });
+    const rec = deliver(b, 'A#1', [...frame(a, 1, 1), ...frame(a, 2, 2, 'x')], 2);
+    expect(ofType(rec, 'replay').flatMap((r) => r.records.map((x) => x.kind))).toEqual(['entry', 'frame-end', 'entry', 'frame-end']);
+    // The engine replays frame 1 only, then the primary goes silent.
+    b.step(3, { type: 'frameDone', position: pos(1, 199), guestTime: 10 });
+    const drain = b.step(200, { type: 'tick' });
+    expect(b.status().state).toBe('draining');
+    expect(ofType(drain, 'testAndSet')).toEqual([]); // not before frame 2 is replayed
+    // Replaying frame 2 reproduces the output, and an in-flight disk write.
+    b.step(201, { type: 'outputProduced', kind: 'console', position: pos(2, 250), bytes: bytes('x') });
+    b.step(201, { type: 'outputProduced', kind: 'disk-write', position: pos(2, 260), ioId: 9, block: 1, data: bytes('w') });
+    b.step(201, { type: 'inputApplied', position: pos(2, 200), seq: 0 });
+    const drained = b.step(202, { type: 'frameDone', position: pos(2, 299), guestTime: 20 });
+    const tas = ofType(drained, 'testAndSet')[0]!;
+    expect(tas).toMatchObject({ expectEpoch: 1, owner: 'B#1' });
+    expect(b.status().state).toBe('going-live');
+    const live = b.step(203, { type: 'storageResult', result: { op: 'test-and-set', reqId: tas.reqId, result: { ok: true, record: { owner: 'B#1', epoch: 2 } } } });
+    expect(live.map((x) => x.type)).toContain('goLive');
+    expect(ofType(live, 'reissueDiskIo')).toEqual([{ type: 'reissueDiskIo', io: { ioId: 9, kind: 'write', block: 1, data: bytes('w'), position: pos(2, 260) }, epoch: 2 }]);
+    expect(consoleReleased(live)).toBe('x');
+    expect(ofType(live, 'releaseOutput').map((r) => r.msg).filter((m) => m.t === 'input-ack')).toEqual([{ t: 'input-ack', epoch: 2, from: 'B#1', nextSeq: 1 }]);
+    expect(b.status()).toMatchObject({ role: 'primary', state: 'alone', epoch: 2 });
+    // The reissued write completes through the normal primary path.
+    const done = b.step(204, { type: 'storageResult', result: { op: 'write', ioId: 9, epoch: 2, ok: true } });
+    expect(ofType(done, 'completeIo')).toEqual([{ type: 'completeIo', ioId: 9 }]);
+  });
+
+  it('losing the test-and-set halts the backup (split brain resolved)', () => {
+    const { b } = pair();
+    const tas = ofType(b.step(200, { type: 'tick' }), 'testAndSet')[0]!;
+    const r = b.step(201, { type: 'storageResult', result: { op: 'test-and-set', reqId: tas.reqId, result: { ok: false, reason: 'conflict', record: { owner: 'A#1', epoch: 2 } } } });
+    expect(ofType(r, 'halt')).toHaveLength(1);
+    expect(b.status().state).toBe('halted');
+  });
+
+  it('stops acknowledging once it decided to go live', () => {
+    const { a, b } = pair();
+    b.step(200, { type: 'tick' });
+    expect(b.status().state).not.toBe('replaying');
+    expect(deliver(b, 'A#1', frame(a, 201, 1, 'late'), 202)).toEqual([]);
+  });
+
+  it('backup-reads mode: reads the disk itself and replays the completion only with matching data', () => {
+    const c = cfg({ readMode: 'backup-reads' });
+    const { a, b } = pair(c);
+    // Frame 1: the guest issues a read; frame 2 completes it (hash logged, no data).
+    const f1 = frame(a, 1, 1);
+    deliver(b, 'A#1', f1, 1);
+    const issued = b.step(2, { type: 'diskReadIssued', position: pos(1, 150), ioId: 3, block: 5 });
+    expect(ofType(issued, 'readBlock')).toEqual([{ type: 'readBlock', ioId: 3, block: 5 }]);
+    b.step(2, { type: 'frameDone', position: pos(1, 199), guestTime: 10 });
+    const good = bytes('good');
+    a.step(3, { type: 'logEntriesProduced', entries: [{ position: pos(2, 200), bytes: new Uint8Array(2), io: { ioId: 3, hash: blockHash(good) } }] });
+    const f2 = a.step(3, { type: 'frameDone', position: pos(2, 299), guestTime: 20 });
+    expect(ofType(deliver(b, 'A#1', f2, 4), 'replay')).toEqual([]); // data not there yet
+    // Wrong data (e.g. a racing write): re-read, do not replay.
+    const bad = b.step(5, { type: 'storageResult', result: { op: 'read', ioId: 3, ok: true, data: bytes('bad!') } });
+    expect(ofType(bad, 'replay')).toEqual([]);
+    expect(ofType(bad, 'readBlock')).toHaveLength(1);
+    const ok = b.step(6, { type: 'storageResult', result: { op: 'read', ioId: 3, ok: true, data: good } });
+    expect(ofType(ok, 'provideReadData')).toEqual([{ type: 'provideReadData', ioId: 3, data: good }]);
+    expect(ofType(ok, 'replay')).toHaveLength(1);
+    expect(ok.findIndex((x) => x.type === 'provideReadData')).toBeLessThan(ok.findIndex((x) => x.type === 'replay'));
+  });
+
+  it('backup-reads + shared disk: a write also waits until the backup replayed past it (paper 4.2)', () => {
+    const { a, b } = pair(cfg({ readMode: 'backup-reads' }));
+    const acts = frame(a, 1, 1, undefined, [{ type: 'outputProduced', kind: 'disk-write', position: pos(1, 150), ioId: 1, block: 0, data: bytes('w') }]);
+    const acked = deliver(a, 'B#1', deliver(b, 'A#1', acts, 1), 2);
+    expect(ofType(acked, 'writeBlock')).toEqual([]);
+    const replayed = deliver(a, 'B#1', b.step(50, { type: 'frameDone', position: pos(1, 199), guestTime: 10 }).concat(b.step(51, { type: 'tick' })), 52);
+    expect(ofType(replayed, 'writeBlock')).toHaveLength(1);
+  });
+
+  it('non-shared disk: the backup writes its own copy before replaying the completion', () => {
+    const { a, b } = pair(cfg({ diskMode: 'non-shared' }));
+    deliver(b, 'A#1', frame(a, 1, 1), 1);
+    const w = b.step(2, { type: 'outputProduced', kind: 'disk-write', position: pos(1, 150), ioId: 2, block: 1, data: bytes('w') });
+    expect(ofType(w, 'writeBlock')).toHaveLength(1);
+    b.step(2, { type: 'frameDone', position: pos(1, 199), guestTime: 10 });
+    a.step(3, { type: 'logEntriesProduced', entries: [{ position: pos(2, 200), bytes: new Uint8Array(2), io: { ioId: 2 } }] });
+    const f2 = a.step(3, { type: 'frameDone', position: pos(2, 299), guestTime: 20 });
+    expect(ofType(deliver(b, 'A#1', f2, 4), 'replay')).toEqual([]);
+    const done = b.step(5, { type: 'storageResult', result: { op: 'write', ioId: 2, epoch: 1, ok: true } });
+    expect(ofType(done, 'replay')).toHaveLength(1);
+  });
+});
+
+describe('FT VMotion (paper 3.1)', () => {
+  it('a lone primary clones onto a spare, which acks from the snapshot position', () => {
+    const c = cfg();
+    const a = new FtAgent(c, 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
+    const s = new FtAgent(c, 'C#2', { role: 'spare' }, 0);
+    a.step(0, { type: 'outputProduced', kind: 'console', position: pos(1), bytes: bytes('abc') });
+    a.step(0, { type: 'outputProduced', kind: 'disk-write', position: pos(1, 150), ioId: 5, block: 2, data: bytes('p') });
+    const snapReq = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
+    expect(snapReq).toEqual({ type: 'snapshotForClone', cloneId: snapReq.cloneId, includeDisk: false });
+    expect(a.step(1, { type: 'startClone', target: 'C#2' })).toEqual([]); // one clone at a time
+    const started = a.step(2, { type: 'snapshotTaken', cloneId: snapReq.cloneId, position: pos(1, 199), guestTime: 10, snapshot: bytes('SNAP') });
+    expect(a.status().state).toBe('recording');
+    const cloneMsg = sends(started)[0]!;
+    expect(cloneMsg.t).toBe('clone-start');
+    if (cloneMsg.t !== 'clone-start') return;
+    expect(cloneMsg.clone).toMatchObject({ epoch: 3, primary: 'A#1', nextSeq: 1, position: pos(1, 199) });
+    expect(cloneMsg.clone.pendingIo.map((p) => p.ioId)).toEqual([5]);
+    // Output after the snapshot obeys the Output Rule.
+    expect(consoleReleased(frame(a, 3, 2, 'after'))).toBe('');
+    const sActs = deliver(s, 'A#1', started, 4);
+    expect(ofType(sActs, 'restoreSnapshot')).toHaveLength(1);
+    expect(s.status()).toMatchObject({ role: 'backup', state: 'replaying', epoch: 3 });
+    expect(sends(sActs)[0]).toMatchObject({ t: 'ack', ackSeq: 0, cloneId: snapReq.cloneId });
+    expect(a.primary!.cloning).toBe(true);
+    deliver(a, 'C#2', sActs, 5);
+    expect(a.primary!.cloning).toBe(false);
+    // The clone message is resent if its ack is lost, and the backup re-acks it.
+    const resent = deliver(s, 'A#1', started, 6);
+    expect(sends(resent)[0]).toMatchObject({ t: 'ack' });
+  });
+
+  it('a clone that never answers ends in a test-and-set, not a wait forever', () => {
+    const a = new FtAgent(cfg(), 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
+    const req = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
+    a.step(2, { type: 'snapshotTaken', cloneId: req.cloneId, position: pos(1), guestTime: 10, snapshot: bytes('S') });
+    const resend = a.step(30, { type: 'tick' });
+    expect(sends(resend).some((m) => m.t === 'clone-start')).toBe(true);
+    expect(ofType(a.step(200, { type: 'tick' }), 'testAndSet')[0]).toMatchObject({ expectEpoch: 3 });
+  });
+});
