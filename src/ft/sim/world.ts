@@ -350,6 +350,10 @@ export class World {
         if (c.afterActions > 0) {
           h.crashAfterActions = c.afterActions;
           this.trace(`${h.id} will crash after ${c.afterActions} more actions`);
+          // An idle host may perform no actions for a long time; faults must stop at healAt.
+          this.q.at(Math.min(c.at + 10, sc.healAt - 0.01), () => {
+            if (h.alive && h.crashAfterActions > 0) this.crashHost(h);
+          });
         } else {
           this.crashHost(h);
         }
