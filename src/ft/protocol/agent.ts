@@ -76,7 +76,7 @@ export class FtAgent {
   status(): AgentStatus {
     if (this.primary) {
       const s = this.primary.state;
-      return { role: 'primary', state: s, epoch: this.primary.epoch, live: s === 'recording' || s === 'alone' || s === 'going-live' };
+      return { role: 'primary', state: s, epoch: this.primary.epoch, live: s === 'recording' || s === 'alone' };
     }
     if (this.backup) return { role: 'backup', state: this.backup.state, epoch: this.backup.epoch, live: false };
     return { role: 'spare', state: 'waiting', epoch: null, live: false };
