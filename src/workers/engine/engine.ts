@@ -36,6 +36,17 @@ export interface EngineOptions {
   maxLagMs?: number;
   /** Record: sleep when the virtual clock leads real time by more than this (ms). */
   maxLeadMs?: number;
+  /**
+   * FT hosts: the host performs disk I/O itself (the Output Rule holds writes, storage is fenced),
+   * so the engine only reports requests and completions, in both modes, and record-mode
+   * completions come back through complete(). Replaces `disk`.
+   */
+  external?: ExternalIo;
+}
+
+export interface ExternalIo {
+  issued(req: PendingIo): void;
+  completed(id: number): void;
 }
 
 /** Console bytes the guest wrote, with the position at which they became visible (frame end). */
@@ -121,7 +132,8 @@ interface Pred {
 }
 
 export class LockstepEngine {
-  readonly mode: EngineMode;
+  /** Replay until a backup is promoted (go-live), record from then on. */
+  mode: EngineMode;
   readonly session: SessionInfo;
   private machine!: Machine;
   private readonly hooks: { current: MachineHooks };
@@ -192,7 +204,7 @@ export class LockstepEngine {
     this.realNowFn = opts.realNow ?? defaultRealNow;
     this.maxLagMs = opts.maxLagMs ?? 25;
     this.maxLeadMs = opts.maxLeadMs ?? 2;
-    if (opts.mode === "record" && !opts.disk && opts.images.diskSize > 0) {
+    if (opts.mode === "record" && !opts.disk && !opts.external && opts.images.diskSize > 0) {
       throw new Error("record mode needs a disk (BlockDevice) when images.diskSize > 0");
     }
     if (opts.disk && opts.disk.sizeBytes !== opts.images.diskSize) {
@@ -332,6 +344,12 @@ export class LockstepEngine {
   private onDiskRequest(req: IoRequest): void {
     req.id = this.nextIoId++;
     this.requests.set(req.id, req);
+    const ext = this.opts.external;
+    if (ext) {
+      const { id, kind, offset, length, data } = req;
+      ext.issued({ id, kind, offset, length, data });
+      return;
+    }
     if (this.mode !== "record") return;
     const disk = this.opts.disk!;
     const id = req.id;
@@ -350,6 +368,27 @@ export class LockstepEngine {
       }
       this.wake();
     });
+  }
+
+  /** External I/O (FT hosts): the completion of request `id`, applied at the next frame boundary. */
+  complete(id: number, data?: Uint8Array): void {
+    if (this.mode !== "record") throw new Error("complete: completions enter only a recorder");
+    if (!this.requests.has(id)) throw new Error(`complete: unknown disk request ${id}`);
+    this.ready.push(data ? { id, data } : { id });
+    this.wake();
+  }
+
+  /**
+   * Go-live (paper 2.3): a backup that has replayed every logged frame leaves replay mode and
+   * runs on as a recorder. Its virtual clock continues from where the replay left it; disk
+   * requests still pending are the host's to re-issue (paper 3.4).
+   */
+  promote(): void {
+    if (this.mode !== "replay") throw new Error("promote: not a replayer");
+    if (this.incoming.length > 0) throw new Error(`promote: ${this.incoming.length} logged frames not yet replayed`);
+    this.mode = "record";
+    this.expectClone = null;
+    this.realBase = this.realNowFn() - this.nowMs();
   }
 
   /** Disk requests the guest issued and has not seen complete (re-issued on go-live). */
@@ -453,6 +492,7 @@ export class LockstepEngine {
     if (!req) throw new Error(`completion for unknown disk request ${id}`);
     this.requests.delete(id);
     this.stats.ioCompleted++;
+    this.opts.external?.completed(id);
     this.machine.call(this.clock, () => {
       if (req.kind === "read") req.readDone!(data!);
       else req.writeDone!();

@@ -92,6 +92,14 @@ function drainQueue(q: Any): number[] {
   return out;
 }
 
+/** Empties a v86 queue (its ByteQueue or a plain array) and pushes `bytes` into it. */
+function refill(q: Any, bytes: number[]): void {
+  if (!q) return;
+  if (Array.isArray(q)) q.length = 0;
+  else q.clear();
+  for (const b of bytes) q.push(b);
+}
+
 export class Machine {
   readonly emulator: Any;
   readonly cpu: Any;
@@ -170,7 +178,7 @@ export class Machine {
         exportsRef = instance.exports;
         return instance.exports;
       };
-      const disk = images.diskSize > 0 ? makeDiskAdapter(images.diskSize, hooks) : undefined;
+      const disk = images.diskSize > 0 ? new DiskAdapter(images.diskSize, hooks) : undefined;
       let emulator: Any;
       try {
         emulator = new V86({
@@ -355,18 +363,13 @@ export class Machine {
     }
     const ps2 = this.cpu.devices?.ps2;
     if (ps2 && extra.ps2) {
-      ps2.kbd_buffer.clear();
-      ps2.mouse_buffer.clear();
-      for (const b of extra.ps2.kbd) ps2.kbd_buffer.push(b);
-      for (const b of extra.ps2.mouse) ps2.mouse_buffer.push(b);
+      refill(ps2.kbd_buffer, extra.ps2.kbd);
+      refill(ps2.mouse_buffer, extra.ps2.mouse);
       ps2.next_byte_is_aux = extra.ps2.aux;
       ps2.next_byte_is_ready = extra.ps2.ready;
     }
     const uart = this.cpu.devices?.uart0;
-    if (uart && extra.uartInput) {
-      uart.input.clear();
-      for (const b of extra.uartInput) uart.input.push(b);
-    }
+    if (uart && extra.uartInput) refill(uart.input, extra.uartInput);
     this.pending = [];
     return repaired;
   }
@@ -382,38 +385,51 @@ export class Machine {
   }
 }
 
-/** v86 buffer interface for the IDE disk; requests are forwarded to the engine's hooks. */
-function makeDiskAdapter(size: number, hooks: { current: MachineHooks }): Any {
-  return {
-    byteLength: size,
-    onload: undefined as undefined | ((e: unknown) => void),
-    onprogress: undefined,
-    load(this: Any) {
-      this.onload?.(Object.create(null));
-    },
-    get(start: number, len: number, fn: (data: Uint8Array) => void) {
-      hooks.current.diskRead(start, len, fn);
-    },
-    set(start: number, data: Uint8Array, fn: () => void) {
-      // The IDE may reuse `data` (PIO writes pass a view of its sector buffer): copy now.
-      hooks.current.diskWrite(start, data.slice(), fn);
-    },
-    // v86 reads sector 0 before init to guess the CHS geometry from an MBR partition table.
-    // That read happens outside any frame and the backup has no disk, so both sides see zeros:
-    // no partition table, v86's default geometry (Linux addresses the disk by LBA anyway).
-    get_and_cache(_start: number, len: number, fn: (data: Uint8Array) => void) {
-      fn(new Uint8Array(len));
-    },
-    get_from_cache(_start: number, len: number) {
-      return new Uint8Array(len);
-    },
-    get_buffer(fn: (b: ArrayBuffer | undefined) => void) {
-      fn(undefined);
-    },
-    // The disk's contents live outside the machine (shared disk): nothing goes into snapshots.
-    get_state() {
-      return [];
-    },
-    set_state(_state: unknown) {},
-  };
+/**
+ * v86 buffer interface for the IDE disk; requests are forwarded to the engine's hooks. A class,
+ * not an object literal: v86's save_state logs plain objects it serialises.
+ */
+class DiskAdapter {
+  onload: undefined | ((e: unknown) => void) = undefined;
+  onprogress: undefined = undefined;
+
+  constructor(
+    readonly byteLength: number,
+    private readonly hooks: { current: MachineHooks },
+  ) {}
+
+  load(): void {
+    this.onload?.(Object.create(null));
+  }
+
+  get(start: number, len: number, fn: (data: Uint8Array) => void): void {
+    this.hooks.current.diskRead(start, len, fn);
+  }
+
+  set(start: number, data: Uint8Array, fn: () => void): void {
+    // The IDE may reuse `data` (PIO writes pass a view of its sector buffer): copy now.
+    this.hooks.current.diskWrite(start, data.slice(), fn);
+  }
+
+  // v86 reads sector 0 before init to guess the CHS geometry from an MBR partition table.
+  // That read happens outside any frame and the backup has no disk, so both sides see zeros:
+  // no partition table, v86's default geometry (Linux addresses the disk by LBA anyway).
+  get_and_cache(_start: number, len: number, fn: (data: Uint8Array) => void): void {
+    fn(new Uint8Array(len));
+  }
+
+  get_from_cache(_start: number, len: number): Uint8Array {
+    return new Uint8Array(len);
+  }
+
+  get_buffer(fn: (b: ArrayBuffer | undefined) => void): void {
+    fn(undefined);
+  }
+
+  // The disk's contents live outside the machine (shared disk): nothing goes into snapshots.
+  get_state(): unknown[] {
+    return [];
+  }
+
+  set_state(_state: unknown): void {}
 }

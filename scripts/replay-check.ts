@@ -1,0 +1,162 @@
+// npm run replay-check [-- --workload FILE] [--clone-after N] [--jit off] [--checkpoint-every N]
+//
+// Boots the guest in the recorder (primary), runs a scripted workload, takes an FT VMotion
+// clone in the middle, and replays the recorded log (a) from boot and (b) from the clone's
+// snapshot. Prints, per mode:
+//   replay: mode=<boot|clone> frames=F checkpoints=C divergences=0 console=identical
+// and exits non-zero on any divergence or difference. Node only, no browser.
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { encodeBatch } from "../src/ft/log/codec.ts";
+import { MemoryBlockDevice } from "../src/workers/engine/block-device.ts";
+import { realDateNow, realNow } from "../src/workers/engine/clock.ts";
+import { ConsoleLog, parseWorkload, recordUntil, replayBacklog, runWorkload } from "../src/workers/engine/drive.ts";
+import { DivergenceError, LockstepEngine, type CloneResult } from "../src/workers/engine/engine.ts";
+import { initialDisk, loadGuest } from "../src/workers/engine/node/host.ts";
+import { makeSession } from "../src/workers/engine/session.ts";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0) return process.argv[i + 1];
+  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return eq ? eq.slice(name.length + 3) : undefined;
+}
+
+const t0 = realNow();
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const workloadFile = arg("workload") ?? path.join(root, "tests/workloads/default.txt");
+const lines = parseWorkload(readFileSync(workloadFile, "utf8"));
+if (lines.length === 0) throw new Error(`${workloadFile}: no workload lines`);
+const cloneAfter = Number(arg("clone-after") ?? Math.floor((lines.length - 1) / 2));
+const jit = (arg("jit") ?? "on") !== "off";
+const checkpointEvery = Number(arg("checkpoint-every") ?? 256);
+const BATCH_FRAMES = 256;
+
+const guest = loadGuest();
+const session = makeSession(realDateNow(), { jit, checkpointEvery });
+const disk = new MemoryBlockDevice(initialDisk(guest));
+const prompt = guest.manifest.prompt;
+
+console.log(
+  `replay-check: workload=${path.relative(process.cwd(), workloadFile)} lines=${lines.length} clone-after=${cloneAfter} jit=${jit ? "on" : "off"} ` +
+    `memory=${guest.images.memoryMb}MiB checkpoint-every=${checkpointEvery}`,
+);
+
+// ---------------------------------------------------------------- record
+const rec = await LockstepEngine.create({ mode: "record", wasm: guest.wasm, images: guest.images, session, disk });
+const recCon = new ConsoleLog();
+const batches: Uint8Array[] = [];
+let logBytes = 0;
+let pendingFrames = 0;
+const flush = () => {
+  const frames = rec.takeFrames();
+  pendingFrames = 0;
+  if (frames.length === 0) return;
+  const b = encodeBatch(frames);
+  batches.push(b);
+  logBytes += b.length;
+};
+const onFrame = () => {
+  recCon.pull(rec);
+  if (++pendingFrames >= BATCH_FRAMES) flush();
+};
+
+await recordUntil(rec, () => recCon.text.includes(prompt), { onFrame, timeoutMs: 240_000 });
+const bootMs = realNow() - t0;
+console.log(
+  `record: booted to prompt in ${(bootMs / 1000).toFixed(1)} s real, ${(rec.nowMs() / 1000).toFixed(1)} s guest, frame ${rec.frame}`,
+);
+
+let clone: CloneResult | null = null;
+let cloneBatch = -1;
+let cloneConsole = 0;
+await rec.prewarm();
+await runWorkload(rec, recCon, lines, prompt, {
+  onFrame: () => {
+    if (++pendingFrames >= BATCH_FRAMES) flush();
+  },
+  afterLine: async (i) => {
+    if (i !== cloneAfter) return;
+    flush();
+    clone = await rec.clone();
+    cloneBatch = batches.length;
+    cloneConsole = rec.consoleBytes;
+    console.log(
+      `record: clone ${clone.cloneId} at frame ${clone.frame}: snapshot ${(clone.snapshot.length / 1e6).toFixed(1)} MB, ` +
+        `guest-visible pause ${clone.pauseMs.toFixed(0)} ms (save ${clone.saveMs.toFixed(0)} + restore ${clone.restoreMs.toFixed(0)} ms), ` +
+        `v86 restore repaired ${clone.repairedOffsets.length} CPU bytes`,
+    );
+  },
+});
+// A little idle time at the shell after the workload.
+await recordUntil(rec, (() => {
+  const end = realNow() + 1000;
+  return () => realNow() >= end;
+})(), { onFrame: () => { recCon.pull(rec); if (++pendingFrames >= BATCH_FRAMES) flush(); } });
+flush();
+recCon.pull(rec);
+const recEnd = rec.position();
+const recHash = rec.stateHash();
+const recStats = { ...rec.stats };
+const recordMs = realNow() - t0;
+console.log(
+  `record: ${recEnd.frame} frames, ${(recEnd.icount / 1e9).toFixed(2)} G instructions, ${(rec.nowMs() / 1000).toFixed(1)} s guest, ` +
+    `${recStats.checkpoints} checkpoints, log ${(logBytes / 1024).toFixed(0)} KiB in ${batches.length} batches, ` +
+    `${(recordMs / 1000).toFixed(1)} s real`,
+);
+rec.destroy();
+if (!clone) throw new Error(`workload has no line ${cloneAfter} to clone after`);
+const cloneRes = clone as CloneResult;
+
+// ---------------------------------------------------------------- replay
+let failures = 0;
+
+async function replay(mode: "boot" | "clone"): Promise<void> {
+  const start = realNow();
+  const rep = await LockstepEngine.create({
+    mode: "replay",
+    wasm: guest.wasm,
+    images: guest.images,
+    session,
+    snapshot: mode === "clone" ? cloneRes.snapshot : undefined,
+  });
+  const con = new ConsoleLog();
+  const firstFrame = rep.frame;
+  const from = mode === "clone" ? cloneBatch : 0;
+  let divergences = 0;
+  let report = "";
+  try {
+    for (let i = from; i < batches.length; i++) rep.pushBatch(batches[i]);
+    await replayBacklog(rep, () => con.pull(rep));
+  } catch (e) {
+    if (!(e instanceof DivergenceError)) throw e;
+    divergences++;
+    const r = e.report;
+    report = `first divergent frame ${r.frame} at icount ${r.icount}: ${r.what}: expected ${r.expected}, got ${r.actual}`;
+  }
+  con.pull(rep);
+  const frames = rep.frame - firstFrame;
+  const expectConsole = recCon.bytes().subarray(mode === "clone" ? cloneConsole : 0);
+  const gotConsole = con.bytes();
+  const consoleSame = gotConsole.length === expectConsole.length && gotConsole.every((b, i) => b === expectConsole[i]);
+  const pos = rep.position();
+  const hashSame = divergences === 0 && pos.frame === recEnd.frame && pos.icount === recEnd.icount && rep.stateHash() === recHash;
+  if (divergences === 0 && !hashSame) {
+    divergences++;
+    report = `final state differs: replayer at ${pos.frame}:${pos.icount} hash ${rep.stateHash()}, recorder at ${recEnd.frame}:${recEnd.icount} hash ${recHash}`;
+  }
+  console.log(
+    `replay: mode=${mode} frames=${frames} checkpoints=${rep.stats.checkpoints} divergences=${divergences} console=${consoleSame ? "identical" : "DIFFERENT"}`,
+  );
+  console.log(
+    `  (${((realNow() - start) / 1000).toFixed(1)} s real, final state ${hashSame ? "identical" : "DIFFERENT"}${report ? "; " + report : ""})`,
+  );
+  if (divergences > 0 || !consoleSame) failures++;
+  rep.destroy();
+}
+
+await replay("boot");
+await replay("clone");
+console.log(`replay-check: ${failures === 0 ? "PASS" : "FAIL"} in ${((realNow() - t0) / 1000).toFixed(1)} s`);
+process.exit(failures === 0 ? 0 : 1);
