@@ -233,6 +233,10 @@ export class Primary {
           // Issued before we moved to a newer epoch ourselves (went alone): just redo it.
           const io = this.io.get(r.ioId);
           if (io) this.writeNow(io, out);
+        } else if (this.state === 'going-live') {
+          // Our own test-and-set may already have moved the epoch and its reply be still
+          // on its way; only its outcome tells whether we were deposed. Retry until then.
+          this.io.scheduleRetry(r.ioId, now + this.cfg.storageRetryMs);
         } else {
           this.halt(`fenced: disk write of epoch ${r.epoch} rejected, a newer primary exists`, out);
         }

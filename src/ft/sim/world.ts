@@ -352,7 +352,7 @@ export class World {
           this.trace(`${h.id} will crash after ${c.afterActions} more actions`);
           // An idle host may perform no actions for a long time; faults must stop at healAt.
           this.q.at(Math.min(c.at + 10, sc.healAt - 0.01), () => {
-            if (h.alive && h.crashAfterActions > 0) this.crashHost(h);
+            if (h.alive && h.crashAfterActions >= 0) this.crashHost(h);
           });
         } else {
           this.crashHost(h);
@@ -375,12 +375,17 @@ export class World {
     this.finalChecks(vmSurvives);
   }
 
-  /** Hosts holding a copy of the VM that can still become (or is) the live primary. */
+  /**
+   * Hosts holding a copy of the VM that can still become (or is) the live primary. A copy
+   * whose epoch is behind the lock record can never win again: whoever moved the epoch may
+   * have released output it does not have. If that winner died too, the VM is lost (a
+   * double failure, outside what FT promises), and the run only checks safety.
+   */
   private vmHolders(): SimHost[] {
     return [...this.byName.values()].filter((h) => {
       if (!h.alive || h.halted) return false;
       const s = h.agent.status();
-      return s.role !== 'spare' && s.state !== 'halted';
+      return s.role !== 'spare' && s.state !== 'halted' && s.epoch === this.store.lock.epoch;
     });
   }
 

@@ -127,6 +127,19 @@ describe('primary in recording mode', () => {
     expect(ofType(fenced, 'halt')).toHaveLength(1);
   });
 
+  it('a write fenced while our own test-and-set is in flight is retried, not taken as deposition', () => {
+    const { a, b } = pair();
+    const acts = frame(a, 1, 1, undefined, [{ type: 'outputProduced', kind: 'disk-write', position: pos(1, 150), ioId: 3, block: 0, data: bytes('w') }]);
+    expect(ofType(deliver(a, 'B#1', deliver(b, 'A#1', acts, 1), 2), 'writeBlock')).toHaveLength(1);
+    const tas = ofType(a.step(200, { type: 'tick' }), 'testAndSet')[0]!;
+    // The store already holds epoch 2 (ours), the reply is slow; the epoch-1 write bounces.
+    const bounced = a.step(201, { type: 'storageResult', result: { op: 'write', ioId: 3, epoch: 1, ok: false, reason: 'stale-epoch' } });
+    expect(ofType(bounced, 'halt')).toEqual([]);
+    a.step(202, { type: 'storageResult', result: { op: 'test-and-set', reqId: tas.reqId, result: { ok: true, record: { owner: 'A#1', epoch: 2 } } } });
+    const retried = a.step(215, { type: 'tick' });
+    expect(ofType(retried, 'writeBlock')).toEqual([{ type: 'writeBlock', ioId: 3, block: 0, data: bytes('w'), epoch: 2 }]);
+  });
+
   it('completes each I/O once even when storage replies twice, and retries when unavailable', () => {
     const a = new FtAgent(cfg(), 'A#1', { role: 'primary', epoch: 1, backup: null }, 0);
     expect(ofType(a.step(0, { type: 'diskReadIssued', position: pos(1), ioId: 4, block: 2 }), 'readBlock')).toHaveLength(1);
