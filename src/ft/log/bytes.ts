@@ -61,9 +61,9 @@ export class ByteWriter {
     this.buf[this.pos++] = v;
   }
 
-  /** Signed varint (zigzag). */
+  /** Signed varint (zigzag); |v| < 2^52. */
   svar(v: number): void {
-    if (!Number.isSafeInteger(v)) throw new RangeError(`svar: not a safe integer: ${v}`);
+    if (!Number.isSafeInteger(v * 2)) throw new RangeError(`svar: out of range: ${v}`);
     this.uvar(v >= 0 ? v * 2 : -v * 2 - 1);
   }
 

@@ -840,6 +840,11 @@ export class LockstepEngine {
     return { frame: this.frameNo, icount: this.icountNow };
   }
 
+  /** Test hook: flips bits of one guest RAM byte, as a non-deterministic fault would. */
+  debugCorruptRam(offset: number, xor = 0x01): void {
+    this.machine.pokeRam(offset, xor);
+  }
+
   /** The machine's JIT compile count (diagnostics). */
   get jitCompiles(): number {
     return this.machine.compiles;

@@ -312,6 +312,13 @@ export class Machine {
     return hashWords(new Int32Array(m.buffer, m.byteOffset + offset, (end - offset) >>> 2));
   }
 
+  /** Test hook: XORs one RAM byte (invalidating JIT code for that page, as a guest write would). */
+  pokeRam(offset: number, xor: number): void {
+    const m = this.mem8();
+    m[offset] ^= xor;
+    this.cpu.jit_dirty_cache?.(offset, offset + 1);
+  }
+
   /** v86's save_state plus what it misses. Call at a frame boundary only. */
   save(clock: TimeSource): { state: ArrayBuffer; extra: MachineExtra } {
     this.refreshViews();

@@ -1,0 +1,177 @@
+// Boots the real guest (public/images, or $LOCKSTEP_IMAGES) for a short stretch in the recorder,
+// then replays the log: clean replays must match bit for bit (also from a clone), and
+// deliberately perturbed replays must be reported as divergent at the right place.
+
+import { beforeAll, describe, expect, it } from "vitest";
+import { decodeBatch, encodeBatch, type FrameLog, type LogEntry } from "../../../src/ft/log/index.ts";
+import { MemoryBlockDevice } from "../../../src/workers/engine/block-device.ts";
+import { realDateNow } from "../../../src/workers/engine/clock.ts";
+import { recordUntil, replayBacklog } from "../../../src/workers/engine/drive.ts";
+import { DivergenceError, LockstepEngine, type CloneResult } from "../../../src/workers/engine/engine.ts";
+import { initialDisk, loadGuest } from "../../../src/workers/engine/node/host.ts";
+import { makeSession, type SessionInfo } from "../../../src/workers/engine/session.ts";
+
+const guest = loadGuest();
+
+interface Recording {
+  session: SessionInfo;
+  frames: FrameLog[];
+  endHash: string;
+  end: { frame: number; icount: number };
+  clone: CloneResult;
+  cloneFrameIndex: number;
+}
+
+let rec: Recording;
+
+function clonedFrames(frames: FrameLog[]): FrameLog[] {
+  // Round-trip through the codec: what a backup receives.
+  return decodeBatch(encodeBatch(frames));
+}
+
+async function replay(
+  frames: FrameLog[],
+  opts: { snapshot?: Uint8Array; beforeFrame?: (e: LockstepEngine) => void } = {},
+): Promise<{ engine: LockstepEngine; error: DivergenceError | null }> {
+  const e = await LockstepEngine.create({
+    mode: "replay",
+    wasm: guest.wasm,
+    images: guest.images,
+    session: rec.session,
+    snapshot: opts.snapshot,
+  });
+  e.pushFrames(frames);
+  let error: DivergenceError | null = null;
+  try {
+    if (opts.beforeFrame) {
+      while (e.backlog > 0) {
+        if (e.cloneAhead) await e.followClone();
+        opts.beforeFrame(e);
+        e.runFrame();
+      }
+    } else {
+      await replayBacklog(e);
+    }
+  } catch (err) {
+    if (!(err instanceof DivergenceError)) throw err;
+    error = err;
+  }
+  return { engine: e, error };
+}
+
+beforeAll(async () => {
+  // Small checkpoint interval and whole-RAM slices: the perturbation tests want quick detection.
+  const session = makeSession(realDateNow(), { checkpointEvery: 64, ramSliceBytes: 256 * 1024 * 1024 });
+  const disk = new MemoryBlockDevice(initialDisk(guest));
+  const e = await LockstepEngine.create({ mode: "record", wasm: guest.wasm, images: guest.images, session, disk });
+  const frames: FrameLog[] = [];
+  const pull = () => frames.push(...e.takeFrames());
+  // Run until the kernel has used RDRAND a few times (then a bit more), clone, run on.
+  let rdrandFrame = -1;
+  await recordUntil(
+    e,
+    () => {
+      if (rdrandFrame < 0 && e.stats.rdrand > 3) rdrandFrame = e.frame;
+      return rdrandFrame >= 0 && e.frame >= rdrandFrame + 200;
+    },
+    { onFrame: pull, timeoutMs: 110_000 },
+  );
+  pull();
+  const cloneFrameIndex = frames.length;
+  const clone = await e.clone();
+  await recordUntil(e, () => e.frame >= clone.frame + 300, { onFrame: pull, timeoutMs: 60_000 });
+  pull();
+  rec = { session, frames, endHash: e.stateHash(), end: e.position(), clone, cloneFrameIndex };
+  e.destroy();
+}, 180_000);
+
+describe("record/replay determinism (real guest, JIT on)", () => {
+  it("replays from boot bit for bit, through the clone point", async () => {
+    const { engine, error } = await replay(clonedFrames(rec.frames));
+    expect(error).toBeNull();
+    expect(engine.position()).toEqual(rec.end);
+    expect(engine.stateHash()).toBe(rec.endHash);
+    expect(engine.stats.checkpoints).toBe(Math.floor(rec.end.frame / rec.session.checkpointEvery));
+    expect(engine.stats.rdrand).toBeGreaterThan(3);
+    engine.destroy();
+  });
+
+  it("replays from the clone snapshot bit for bit", async () => {
+    const after = rec.frames.slice(rec.cloneFrameIndex);
+    expect(after[0].entries[0]).toMatchObject({ k: "clone", id: rec.clone.cloneId });
+    const { engine, error } = await replay(after, { snapshot: rec.clone.snapshot });
+    expect(error).toBeNull();
+    expect(engine.position()).toEqual(rec.end);
+    expect(engine.stateHash()).toBe(rec.endHash);
+    engine.destroy();
+  });
+});
+
+describe("divergence detection has teeth", () => {
+  function perturb(pred: (e: LogEntry) => boolean, change: (e: LogEntry) => void): { frames: FrameLog[]; at: number } {
+    const frames = clonedFrames(rec.frames.slice(0, rec.cloneFrameIndex));
+    for (const f of frames) {
+      const e = f.entries.find(pred);
+      if (e) {
+        change(e);
+        return { frames, at: f.frame };
+      }
+    }
+    throw new Error("no entry to perturb");
+  }
+
+  it("detects a changed RDRAND value", async () => {
+    const { frames, at } = perturb(
+      (e) => e.k === "rdrand",
+      (e) => {
+        if (e.k === "rdrand") e.value = (e.value ^ 0x5a5a5a5a) >>> 0;
+      },
+    );
+    const { engine, error } = await replay(frames);
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect(error!.report.frame).toBeGreaterThanOrEqual(at);
+    expect(error!.report.frame).toBeLessThanOrEqual(at + rec.session.checkpointEvery);
+    engine.destroy();
+  });
+
+  it("detects a frame start time off by 1 ms", async () => {
+    const { frames, at } = perturb(
+      (e) => e.k === "clock",
+      (e) => {
+        if (e.k === "clock") e.us += 1000;
+      },
+    );
+    const { engine, error } = await replay(frames);
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect(error!.report.frame).toBeGreaterThanOrEqual(at);
+    engine.destroy();
+  });
+
+  it("detects a wrong instruction count at the first bad frame", async () => {
+    const frames = clonedFrames(rec.frames.slice(0, 400));
+    frames[300].length += 1;
+    frames[301].startIcount += 1; // keep the log itself consistent
+    for (let i = 302; i < frames.length; i++) frames[i].startIcount += 1;
+    const { engine, error } = await replay(frames);
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect(error!.report.frame).toBe(300);
+    expect(error!.report.what).toMatch(/instructions executed/);
+    engine.destroy();
+  });
+
+  it("detects a non-deterministic change inside the backup (one RAM bit) at the next checkpoint", async () => {
+    const frames = clonedFrames(rec.frames.slice(0, rec.cloneFrameIndex));
+    const flipAt = 500;
+    const { engine, error } = await replay(frames, {
+      beforeFrame: (e) => {
+        // A byte in the top MiB of RAM (likely unused at this point of boot: only the hash sees it).
+        if (e.frame === flipAt) e.debugCorruptRam(guest.images.memoryMb * 1024 * 1024 - 4096 + 17, 0x10);
+      },
+    });
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect(error!.report.frame).toBeGreaterThanOrEqual(flipAt);
+    expect(error!.report.frame).toBeLessThan(flipAt + rec.session.checkpointEvery);
+    expect(error!.report.what).toMatch(/checkpoint|instructions|RDRAND|output/);
+    engine.destroy();
+  });
+});
