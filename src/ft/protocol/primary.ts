@@ -14,7 +14,7 @@
 import type { FtConfig } from './config';
 import type { FtAction, FtEvent, StorageResult } from './api';
 import type { ChannelMsg, LogRecord, PendingIo } from './messages';
-import type { Epoch, HostId, Millis, Position } from './types';
+import { comparePos, type Epoch, type HostId, type Millis, type Position } from './types';
 import { ConsoleServer } from './console-stream';
 import { DiskIo } from './disk-io';
 import { Every, FailureDetector } from './failure-detector';
@@ -254,6 +254,13 @@ export class Primary {
   private onSnapshot(now: Millis, ev: Extract<FtEvent, { type: 'snapshotTaken' }>, out: FtAction[]): void {
     const c = this.clone;
     if (!c || c.cloneId !== ev.cloneId || c.phase !== 'snapshotting' || this.state !== 'alone') return;
+    if (comparePos(ev.position, this.position) !== 0) {
+      // Frames ran between the snapshot and now and were not logged (we were alone): a
+      // backup started from this snapshot could never catch up. Drop it; the cluster
+      // service will ask again.
+      this.clone = null;
+      return;
+    }
     this.sender = new LogSender(1);
     this.rule.resetAcks();
     const speed = this.lag.reset(ev.guestTime);

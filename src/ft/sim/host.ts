@@ -164,7 +164,8 @@ export class SimHost {
         this.vm = ToyVm.restore(vm.snapshot());
         const ev: FtEvent = { type: 'snapshotTaken', cloneId: a.cloneId, position: vm.position, guestTime: vm.guestTime, snapshot: snap };
         w.trace(`${this.id} snapshot for clone ${a.cloneId} at ${formatPos(vm.position)}`);
-        w.q.after(0, () => this.feed(ev));
+        // Reply before any further frame runs: the snapshot is only valid at this boundary.
+        this.feed(ev);
         return;
       }
       case 'restoreSnapshot': {

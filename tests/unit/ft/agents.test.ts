@@ -304,6 +304,7 @@ describe('FT VMotion (paper 3.1)', () => {
     const snapReq = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
     expect(snapReq).toEqual({ type: 'snapshotForClone', cloneId: snapReq.cloneId, includeDisk: false });
     expect(a.step(1, { type: 'startClone', target: 'C#2' })).toEqual([]); // one clone at a time
+    a.step(2, { type: 'frameDone', position: pos(1, 199), guestTime: 10 });
     const started = a.step(2, { type: 'snapshotTaken', cloneId: snapReq.cloneId, position: pos(1, 199), guestTime: 10, snapshot: bytes('SNAP') });
     expect(a.status().state).toBe('recording');
     const cloneMsg = sends(started)[0]!;
@@ -325,9 +326,19 @@ describe('FT VMotion (paper 3.1)', () => {
     expect(sends(resent)[0]).toMatchObject({ t: 'ack' });
   });
 
+  it('rejects a snapshot taken before frames that ran unlogged', () => {
+    const a = new FtAgent(cfg(), 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
+    const req = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
+    a.step(2, { type: 'frameDone', position: pos(5, 599), guestTime: 50 });
+    expect(a.step(3, { type: 'snapshotTaken', cloneId: req.cloneId, position: pos(4, 499), guestTime: 40, snapshot: bytes('S') })).toEqual([]);
+    expect(a.status().state).toBe('alone');
+    expect(ofType(a.step(4, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')).toHaveLength(1);
+  });
+
   it('a clone that never answers ends in a test-and-set, not a wait forever', () => {
     const a = new FtAgent(cfg(), 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
     const req = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
+    a.step(2, { type: 'frameDone', position: pos(1), guestTime: 10 });
     a.step(2, { type: 'snapshotTaken', cloneId: req.cloneId, position: pos(1), guestTime: 10, snapshot: bytes('S') });
     const resend = a.step(30, { type: 'tick' });
     expect(sends(resend).some((m) => m.t === 'clone-start')).toBe(true);
