@@ -25,6 +25,11 @@ export class IdbLockRecord {
     this.availability.check("test-and-set");
     const tx = this.db.transaction("lock", "readwrite");
     const current = (await tx.store.get(LOCK_KEY)) ?? { owner: "", epoch: 0, since: 0 };
+    // A retry after a lost reply finds its own earlier win: that is a win, not a conflict.
+    if (current.epoch === expectedEpoch + 1 && current.owner === owner) {
+      await tx.done;
+      return { won: true, record: current };
+    }
     if (current.epoch !== expectedEpoch) {
       await tx.done;
       return { won: false, record: current };

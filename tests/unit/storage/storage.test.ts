@@ -45,6 +45,13 @@ describe("IndexedDB shared disk", () => {
     }
   });
 
+  it("a retried test-and-set recognises its own earlier win", async () => {
+    const s = await fresh();
+    expect((await s.lock.testAndSet("a", 0)).won).toBe(true);
+    expect((await s.lock.testAndSet("a", 0)).won).toBe(true);
+    expect((await s.lock.testAndSet("b", 0)).won).toBe(false);
+  });
+
   it("refuses every operation while storage is unavailable", async () => {
     const s = await fresh();
     s.availability.set(false);

@@ -1,0 +1,206 @@
+import { ConsoleClient, type ToClientMsg } from "../../ft/protocol/index.ts";
+import { SharedStorage, type LockRecord } from "../../storage/index.ts";
+import { connectHostsOverWebRtc, type DataChannelPair } from "../../channel/webrtc-pair.ts";
+import type { FtHostConfig } from "../../workers/host/ft-api.ts";
+import type { LoadProgress } from "../../workers/host/images.ts";
+import type { HostStatus, ProtocolEvent } from "../../workers/host/status.ts";
+import { FtHostClient } from "./ft-host-client.ts";
+
+export interface HostView {
+  id: string;
+  status: HostStatus | null;
+  progress: LoadProgress | null;
+  dead: boolean;
+}
+
+export interface ClusterOptions {
+  imagesUrl: string;
+  dbName: string;
+  diskMode: FtHostConfig["diskMode"];
+  readMode: FtHostConfig["readMode"];
+}
+
+const CLIENT_TICK_MS = 100;
+const LOCK_POLL_MS = 250;
+
+/**
+ * The cluster service of the paper (§3.1) for hosts that are workers of this page: it starts
+ * hosts, wires logging channels, relays the outside world (the client panel) to every host, and
+ * restores redundancy after a failure. It never decides who is live: only the lock record does.
+ */
+export class Cluster {
+  hosts = $state<HostView[]>([]);
+  events = $state<ProtocolEvent[]>([]);
+  lock = $state<LockRecord | null>(null);
+  storageAvailable = $state(true);
+  autoRestore = $state(false);
+  /** Contiguous console bytes the client holds, and anomalies it saw (must stay 0). */
+  clientBytes = $state(0);
+  clientConflicts = $state(0);
+
+  readonly client = new ConsoleClient(250);
+  private readonly handles = new Map<string, FtHostClient>();
+  private readonly channels = new Map<string, DataChannelPair>();
+  private storage: SharedStorage | null = null;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private nextLetter = 0;
+  private diskId = "";
+  private sessionEpochMs = 0;
+  private epoch = 0;
+  private display: (bytes: Uint8Array) => void = () => {};
+
+  constructor(private readonly opts: ClusterOptions) {}
+
+  onConsole(display: (bytes: Uint8Array) => void): void {
+    this.display = display;
+  }
+
+  /** A fresh VM: new disk, lock record at epoch 1 owned by the primary, backup replaying from boot. */
+  async start(): Promise<void> {
+    this.storage = await SharedStorage.open(this.opts.dbName);
+    await this.storage.lock.reset();
+    const primaryId = this.newHostId();
+    const backupId = this.newHostId();
+    this.epoch = (await this.storage.lock.testAndSet(primaryId, 0)).record.epoch;
+    this.diskId = `disk-${Date.now()}`;
+    this.sessionEpochMs = Date.now();
+    const primary = this.spawn(primaryId, { role: "primary", peer: backupId });
+    const backup = this.spawn(backupId, { role: "backup", peer: primaryId });
+    this.link(primary.handle, backup.handle);
+    this.timers.push(setInterval(() => this.clientTick(), CLIENT_TICK_MS));
+    this.timers.push(setInterval(() => void this.pollLock(), LOCK_POLL_MS));
+    await Promise.all([primary.started, backup.started]);
+  }
+
+  type(text: string): void {
+    this.broadcast(this.client.type(new TextEncoder().encode(text)));
+  }
+
+  kill(id: string): void {
+    const h = this.handles.get(id);
+    if (!h || h.dead) return;
+    h.kill();
+    this.view(id).dead = true;
+    this.note(id, "kill", "worker terminated: this host has failed (fail-stop)");
+    for (const [key, ch] of this.channels) if (key.includes(id)) ch.close();
+  }
+
+  cutChannel(): void {
+    for (const h of this.liveHandles()) h.control({ t: "cut-channel" });
+    this.note("page", "cut", "logging channel cut: both hosts keep running (split-brain attempt)");
+  }
+
+  setStorageAvailable(available: boolean): void {
+    this.storageAvailable = available;
+    for (const h of this.liveHandles()) h.control({ t: "storage", available });
+    this.note("page", "storage", available ? "shared storage reachable again" : "shared storage unreachable");
+  }
+
+  /** FT VMotion (§3.1): clone the live primary into a new backup host. */
+  restoreRedundancy(): void {
+    const primary = this.hosts.find((h) => !h.dead && h.status?.role === "primary" && h.status.state === "alone");
+    if (!primary) {
+      this.note("page", "info", "no primary running alone: nothing to restore");
+      return;
+    }
+    const p = this.handles.get(primary.id)!;
+    const spareId = this.newHostId();
+    const spare = this.spawn(spareId, { role: "spare" });
+    this.link(p, spare.handle);
+    void spare.started.then(() => p.control({ t: "start-clone", target: spareId }));
+  }
+
+  dispose(): void {
+    for (const t of this.timers) clearInterval(t);
+    for (const h of this.handles.values()) h.kill();
+    for (const c of this.channels.values()) c.close();
+    this.storage?.close();
+  }
+
+  private spawn(id: string, cfg: Pick<FtHostConfig, "role" | "peer">): { handle: FtHostClient; started: Promise<void> } {
+    const handle = new FtHostClient(id);
+    this.handles.set(id, handle);
+    this.hosts.push({ id, status: null, progress: null, dead: false });
+    const started = handle.start(
+      {
+        hostId: id,
+        imagesUrl: this.opts.imagesUrl,
+        dbName: this.opts.dbName,
+        transport: "workers",
+        diskMode: this.opts.diskMode,
+        readMode: this.opts.readMode,
+        diskId: this.diskId,
+        epoch: this.epoch,
+        sessionEpochMs: this.sessionEpochMs,
+        ...cfg,
+      },
+      {
+        progress: (p) => (this.view(id).progress = p),
+        status: (s) => this.onStatus(id, s),
+        event: (e) => this.note(id, e.kind, e.text),
+        toClient: (msg) => this.onToClient(msg),
+      },
+    );
+    return { handle, started };
+  }
+
+  private link(a: FtHostClient, b: FtHostClient): void {
+    const pair = connectHostsOverWebRtc(
+      (ch) => a.attachLoggingChannel(b.id, ch),
+      (ch) => b.attachLoggingChannel(a.id, ch),
+    );
+    this.channels.set(`${a.id}|${b.id}`, pair);
+    pair.connected.catch((e: unknown) => this.note("page", "error", `logging channel failed: ${String(e)}`));
+  }
+
+  private onStatus(id: string, s: HostStatus): void {
+    const v = this.view(id);
+    const wasLive = v.status?.role === "primary";
+    v.status = s;
+    if (this.autoRestore && !wasLive && s.role === "primary" && s.state === "alone") {
+      this.note("page", "info", "auto-restore: starting FT VMotion to a new backup");
+      this.restoreRedundancy();
+    }
+  }
+
+  private onToClient(msg: ToClientMsg): void {
+    const fresh = this.client.onMessage(msg);
+    if (fresh) this.display(fresh);
+    this.clientBytes = this.client.length;
+    this.clientConflicts = this.client.conflicts;
+  }
+
+  private clientTick(): void {
+    for (const m of this.client.tick(performance.now())) this.broadcast(m);
+  }
+
+  private broadcast(msg: Parameters<FtHostClient["client"]>[0]): void {
+    for (const h of this.liveHandles()) h.client(msg);
+  }
+
+  private async pollLock(): Promise<void> {
+    try {
+      // The page reads the lock record for display only; availability is a host-side switch.
+      this.lock = (await this.storage?.db.get("lock", "vm")) ?? null;
+    } catch {
+      /* the page's own view is best effort */
+    }
+  }
+
+  private liveHandles(): FtHostClient[] {
+    return [...this.handles.values()].filter((h) => !h.dead);
+  }
+
+  private view(id: string): HostView {
+    return this.hosts.find((h) => h.id === id)!;
+  }
+
+  private newHostId(): string {
+    return `${String.fromCharCode(65 + (this.nextLetter++ % 26))}#1`;
+  }
+
+  private note(hostId: string, kind: string, text: string): void {
+    this.events.push({ at: performance.now(), hostId, kind, text });
+    if (this.events.length > 500) this.events.splice(0, this.events.length - 500);
+  }
+}

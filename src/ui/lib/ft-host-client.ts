@@ -1,0 +1,37 @@
+import * as Comlink from "comlink";
+import type { ClientMsg } from "../../ft/protocol/index.ts";
+import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "../../workers/host/ft-api.ts";
+
+/** The page's handle on one FT host worker. `kill()` is pulling the server's plug. */
+export class FtHostClient {
+  private readonly worker: Worker;
+  private readonly api: Comlink.Remote<FtHostApi>;
+  dead = false;
+
+  constructor(readonly id: string) {
+    this.worker = new Worker(new URL("../../workers/ft-host.worker.ts", import.meta.url), { type: "module", name: `host ${id}` });
+    this.api = Comlink.wrap<FtHostApi>(this.worker);
+  }
+
+  start(config: FtHostConfig, events: FtHostEvents): Promise<void> {
+    return this.api.start(config, Comlink.proxy(events));
+  }
+
+  /** Must be called synchronously where the channel is created (see webrtc-pair.ts). */
+  attachLoggingChannel(peer: string, channel: RTCDataChannel | MessagePort): void {
+    void this.api.attachLoggingChannel(peer, Comlink.transfer(channel, [channel as unknown as Transferable]));
+  }
+
+  client(msg: ClientMsg): void {
+    if (!this.dead) void this.api.client(msg);
+  }
+
+  control(c: HostControl): void {
+    if (!this.dead) void this.api.control(c);
+  }
+
+  kill(): void {
+    this.dead = true;
+    this.worker.terminate();
+  }
+}

@@ -1,0 +1,116 @@
+/// <reference lib="webworker" />
+import * as Comlink from "comlink";
+import wasmUrl from "v86/build/v86.wasm?url";
+import { makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
+import { DataChannelTransport, MessagePortTransport } from "../channel/logging-channel.ts";
+import { SharedStorage } from "../storage/index.ts";
+import { realNow } from "./engine/clock.ts";
+import { makeSession } from "./engine/session.ts";
+import type { GuestImages } from "./engine/machine.ts";
+import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "./host/ft-api.ts";
+import { loadGuestImages } from "./host/images.ts";
+import { HostRuntime } from "./host/runtime.ts";
+
+/**
+ * A host worker: one of the paper's physical servers. It loads the guest, opens the shared
+ * storage and runs the HostRuntime; the page only relays channels, the client and controls.
+ */
+class FtHost implements FtHostApi {
+  private runtime: HostRuntime | null = null;
+  private storage: SharedStorage | null = null;
+  private earlyChannel: Parameters<FtHostApi["attachLoggingChannel"]> | null = null;
+
+  async start(config: FtHostConfig, events: FtHostEvents): Promise<void> {
+    const [{ manifest, files }, wasm, storage] = await Promise.all([
+      loadGuestImages(config.imagesUrl, (p) => events.progress(p)),
+      WebAssembly.compileStreaming(fetch(wasmUrl)),
+      SharedStorage.open(config.dbName),
+    ]);
+    this.storage = storage;
+    const images: GuestImages = {
+      bios: files.get(manifest.bios)!,
+      vgaBios: files.get(manifest.vga_bios)!,
+      bzImage: files.get(manifest.bzimage)!,
+      initrd: files.get(manifest.initrd)!,
+      cmdline: manifest.cmdline,
+      memoryMb: manifest.memory_mb,
+      diskSize: manifest.disk.size_bytes,
+    };
+    const base = manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
+    const disk = storage.disk(config.diskId, manifest.disk.size_bytes, base);
+    const ft = makeConfig(
+      { diskMode: config.diskMode, readMode: config.readMode },
+      config.transport === "tabs" ? TAB_DEFAULTS : WORKER_DEFAULTS,
+    );
+    const init: AgentInit =
+      config.role === "primary"
+        ? { role: "primary", epoch: config.epoch, backup: config.peer ?? null }
+        : config.role === "backup"
+          ? { role: "backup", epoch: config.epoch, primary: config.peer! }
+          : { role: "spare" };
+    this.runtime = new HostRuntime({
+      hostId: config.hostId,
+      init,
+      ft,
+      wasm,
+      images,
+      session: config.role === "spare" ? null : makeSession(config.sessionEpochMs),
+      storage,
+      disk,
+      realNow,
+      events: {
+        toClient: (m) => events.toClient(m),
+        status: (s) => events.status(s),
+        event: (kind, text) => events.event({ kind, text }),
+      },
+    });
+    if (this.earlyChannel) this.attachLoggingChannel(...this.earlyChannel);
+    await this.runtime.start();
+  }
+
+  attachLoggingChannel(peer: string, channel: RTCDataChannel | MessagePort): void {
+    if (!this.runtime) {
+      // The page hands the channel over at once (a data channel cannot wait); we may still be loading.
+      this.earlyChannel = [peer, channel];
+      return;
+    }
+    const transport = channel instanceof MessagePort ? new MessagePortTransport(channel) : new DataChannelTransport(channel);
+    this.runtime.attachChannel(peer, transport);
+  }
+
+  client(msg: ClientMsg): void {
+    this.runtime?.client(msg);
+  }
+
+  control(c: HostControl): void {
+    switch (c.t) {
+      case "cut-channel":
+        this.runtime?.cutChannel();
+        break;
+      case "storage":
+        this.storage?.availability.set(c.available);
+        break;
+      case "freeze": {
+        // A hung machine: nothing in this worker runs, not even heartbeats.
+        const end = realNow() + c.ms;
+        while (realNow() < end) {
+          /* spin */
+        }
+        break;
+      }
+      case "start-clone":
+        this.runtime?.startClone(c.target);
+        break;
+      case "power-off":
+        this.runtime?.stop();
+        break;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.runtime?.stop();
+    this.storage?.close();
+  }
+}
+
+Comlink.expose(new FtHost());

@@ -1,0 +1,56 @@
+import type { ClientMsg, ToClientMsg } from "../../ft/protocol/index.ts";
+import type { LoadProgress } from "./images.ts";
+import type { HostStatus, ProtocolEvent } from "./status.ts";
+
+/**
+ * A fault-tolerant host as the page sees it (one Web Worker = one physical server of the paper).
+ * The page only wires things up and relays the outside world; the protocol runs in the worker.
+ */
+export interface FtHostApi {
+  start(config: FtHostConfig, events: FtHostEvents): Promise<void>;
+  /**
+   * The logging channel to a peer (transferred: an RTCDataChannel must move at its creation).
+   * A host has at most one peer at a time; a new channel replaces the old one.
+   */
+  attachLoggingChannel(peer: string, channel: RTCDataChannel | MessagePort): void;
+  /** A message from the client panel (the "outside world"). Every host gets it; only a live primary acts. */
+  client(msg: ClientMsg): void;
+  control(c: HostControl): void;
+  stop(): Promise<void>;
+}
+
+export interface FtHostConfig {
+  hostId: string;
+  role: "primary" | "backup" | "spare";
+  /** The other host of a pair booted together. */
+  peer?: string;
+  /** Lock-record epoch the pair starts in (the page set it with test-and-set). */
+  epoch: number;
+  /** Virtual wall clock at boot: a pair booted together must agree on it to replay identically. */
+  sessionEpochMs: number;
+  imagesUrl: string;
+  /** IndexedDB database that is the cluster's shared storage. */
+  dbName: string;
+  /** Disk id inside it: the shared disk, or this host's own copy in non-shared mode. */
+  diskId: string;
+  /** Preset of protocol timeouts: workers in one page or separate tabs. */
+  transport: "workers" | "tabs";
+  diskMode: "shared" | "non-shared";
+  readMode: "log" | "backup-reads";
+}
+
+export type HostControl =
+  | { t: "cut-channel" }
+  | { t: "storage"; available: boolean }
+  /** Stall the host's event loop, as a hung machine would (issue: frozen primary). */
+  | { t: "freeze"; ms: number }
+  /** Cluster service (paper 3.1): clone this live primary into `target` over the current channel. */
+  | { t: "start-clone"; target: string }
+  | { t: "power-off" };
+
+export interface FtHostEvents {
+  progress(p: LoadProgress): void;
+  toClient(msg: ToClientMsg): void;
+  status(s: HostStatus): void;
+  event(e: Omit<ProtocolEvent, "at" | "hostId">): void;
+}

@@ -1,0 +1,478 @@
+import { encodeBatch } from "../../ft/log/codec.ts";
+import type { FrameLog } from "../../ft/log/entries.ts";
+import {
+  FtAgent,
+  type AgentInit,
+  type ClientMsg,
+  type FtAction,
+  type FtConfig,
+  type FtEvent,
+  type Position,
+  type ToClientMsg,
+} from "../../ft/protocol/index.ts";
+import type { IdbBlockStore, SharedStorage } from "../../storage/index.ts";
+import type { LoggingChannel } from "../../channel/logging-channel.ts";
+import { LockstepEngine, type PendingIo } from "../engine/engine.ts";
+import type { GuestImages } from "../engine/machine.ts";
+import type { SessionInfo } from "../engine/session.ts";
+import { decodeSnapshot } from "../engine/snapshot.ts";
+import { ChannelEndpoint } from "./channel-endpoint.ts";
+import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelope.ts";
+import type { HostStatus } from "./status.ts";
+import { StorageOps } from "./storage-ops.ts";
+import { yieldNow } from "./yield.ts";
+
+export interface RuntimeEvents {
+  toClient(msg: ToClientMsg): void;
+  status(s: HostStatus): void;
+  event(kind: string, text: string): void;
+}
+
+export interface RuntimeDeps {
+  hostId: string;
+  init: AgentInit;
+  ft: FtConfig;
+  wasm: WebAssembly.Module;
+  images: GuestImages;
+  /** Both sides of a pair booted together must share it; a spare takes the one its clone carries. */
+  session: SessionInfo | null;
+  storage: SharedStorage;
+  disk: IdbBlockStore;
+  events: RuntimeEvents;
+  realNow: () => number;
+}
+
+/** Real ms of guest execution between two looks at the event loop. */
+const SLICE_MS = 4;
+/** A batch of frames goes out at least this often even when nothing forces it. */
+const BATCH_MAX_MS = 5;
+const BATCH_MAX_FRAMES = 64;
+const TICK_MS = 10;
+const STATUS_MS = 200;
+/** How long a host of a pair booted together waits for its peer before starting alone. */
+const RENDEZVOUS_MS = 15_000;
+
+const pos = (frame: number, icount: number): Position => ({ frame, icount: BigInt(icount) });
+
+/**
+ * One host: the deterministic engine (v86) driven by the FT agent (src/ft/protocol).
+ * Everything the paper calls the hypervisor's job happens here: turning the VM's frames, outputs
+ * and disk requests into protocol events, and performing the protocol's actions on the logging
+ * channel, the shared disk, the client and the VM itself.
+ */
+export class HostRuntime {
+  agent!: FtAgent;
+  engine: LockstepEngine | null = null;
+  private endpoint: ChannelEndpoint | null = null;
+  private readonly storageOps: StorageOps;
+  private stopped = false;
+  private paused = false;
+  private speed = 1;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private wakeLoop: (() => void) | null = null;
+
+  // primary: frames recorded but not yet handed to the agent
+  private batch: FrameLog[] = [];
+  private batchItems: EnvelopeItem[] = [];
+  private batchSince = 0;
+  private forceFlush = false;
+  private injectedSeqs: number[] = [];
+  private cloneRequest: number | null = null;
+
+  // both: VM events seen during a frame, fed to the agent after it
+  private ioIssued: PendingIo[] = [];
+  private ioDone: number[] = [];
+
+  // backup
+  private frameEnds: { position: Position; guestTime: number }[] = [];
+  private inputMarkers = new Map<number, number[]>();
+  private pendingReplay: Uint8Array[] = [];
+  private restoring: Promise<void> | null = null;
+  private lastPrimaryGuestTime = 0;
+  private session: SessionInfo | null;
+
+  // metrics
+  private logBytesWindow: { at: number; bytes: number }[] = [];
+  private lastEndpointBytes = 0;
+
+  constructor(private readonly deps: RuntimeDeps) {
+    this.session = deps.session;
+    this.storageOps = new StorageOps(deps.storage, deps.disk, (result) => this.feed({ type: "storageResult", result }));
+  }
+
+  /** Boots (primary/backup) or waits for a clone (spare), then runs until halted or stopped. */
+  async start(): Promise<void> {
+    const role = this.deps.init.role;
+    if (role !== "spare") {
+      this.engine = await this.createEngine(role === "primary" ? "record" : "replay");
+      await this.rendezvous();
+    }
+    this.agent = new FtAgent(this.deps.ft, this.deps.hostId, this.deps.init, this.deps.realNow());
+    this.timers.push(setInterval(() => this.feed({ type: "tick" }), TICK_MS));
+    this.timers.push(setInterval(() => this.reportStatus(), STATUS_MS));
+    this.reportStatus();
+    void this.loop().catch((e: unknown) => this.fail(e));
+  }
+
+  /**
+   * A pair booted together starts the protocol only when both engines exist: building a machine
+   * takes seconds, and a failure detector armed before the peer could answer would declare it
+   * dead. (A clone needs no such step: the primary is already running when the backup appears.)
+   */
+  private async rendezvous(): Promise<void> {
+    const epoch = "epoch" in this.deps.init ? this.deps.init.epoch : 0;
+    const deadline = this.deps.realNow() + RENDEZVOUS_MS;
+    while (!this.peerSeen && this.deps.realNow() < deadline && !this.stopped) {
+      this.endpoint?.send({ t: "heartbeat", epoch });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // One more, so a peer that arrived just now sees us before its own deadline.
+    this.endpoint?.send({ t: "heartbeat", epoch });
+  }
+
+  private peerSeen = false;
+
+  attachChannel(peer: string, channel: LoggingChannel): void {
+    this.endpoint?.close();
+    this.endpoint = new ChannelEndpoint(
+      peer,
+      channel,
+      (msg) => {
+        this.peerSeen = true;
+        if (this.agent) this.feed({ type: "message", from: peer, msg });
+      },
+      (e) => this.deps.events.event("error", `logging channel: ${e.message}`),
+      (got, total) => this.deps.events.event("clone-progress", `receiving snapshot: ${Math.round((100 * got) / total)}%`),
+    );
+  }
+
+  client(msg: ClientMsg): void {
+    this.feed({ type: "clientMessage", msg });
+  }
+
+  startClone(target: string): void {
+    this.feed({ type: "startClone", target });
+  }
+
+  cutChannel(): void {
+    this.endpoint?.cut();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.wakeLoop?.();
+    this.engine?.destroy();
+    this.endpoint?.close();
+  }
+
+  // ------------------------------------------------------------------ protocol plumbing
+
+  private feed(ev: FtEvent): void {
+    if (this.stopped || !this.agent) return;
+    const actions = this.agent.step(this.deps.realNow(), ev);
+    for (const a of actions) this.perform(a);
+  }
+
+  private perform(a: FtAction): void {
+    switch (a.type) {
+      case "send":
+        if (this.endpoint?.peer === a.to) this.endpoint.send(a.msg);
+        break;
+      case "releaseOutput":
+        this.deps.events.toClient(a.msg);
+        break;
+      case "writeBlock":
+      case "readBlock":
+      case "reissueDiskIo":
+      case "testAndSet":
+        this.storageOps.perform(a);
+        break;
+      case "completeIo":
+        this.engine?.complete(a.ioId, a.data);
+        break;
+      case "provideReadData":
+        this.deps.events.event("error", "backup-reads mode is not supported by this engine build");
+        break;
+      case "injectInput":
+        this.engine?.sendSerial(a.bytes);
+        this.injectedSeqs.push(a.seq);
+        break;
+      case "replay":
+        this.onReplay(a.records);
+        break;
+      case "goLive":
+        this.goLive(a.from, a.epoch);
+        break;
+      case "halt":
+        this.halt(a.reason);
+        break;
+      case "pauseExecution":
+        this.paused = true;
+        this.deps.events.event("flow-control", "log buffer full: primary paused until the backup catches up");
+        break;
+      case "resumeExecution":
+        this.paused = false;
+        this.wakeLoop?.();
+        break;
+      case "setSpeed":
+        this.speed = a.factor;
+        break;
+      case "snapshotForClone":
+        this.cloneRequest = a.cloneId;
+        this.deps.events.event("clone", "FT VMotion: quiescing disk I/O, then snapshotting at a frame boundary");
+        break;
+      case "restoreSnapshot":
+        this.restoring = this.restoreFromClone(a.clone.snapshot);
+        break;
+      case "stateChanged":
+        this.deps.events.event("state", `${a.role}: ${a.state} (epoch ${a.epoch})`);
+        this.reportStatus();
+        break;
+    }
+  }
+
+  // ------------------------------------------------------------------ the frame loop
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const engine = this.engine;
+      const live = this.agent.status().live;
+      if (engine && engine.mode === "record" && live && !this.paused) {
+        await this.recordSlice(engine);
+      } else if (engine && engine.mode === "replay" && engine.backlog > 0) {
+        this.replaySlice(engine);
+        await yieldNow();
+      } else {
+        await this.idle(50);
+      }
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeLoop = done;
+    });
+  }
+
+  private async recordSlice(engine: LockstepEngine): Promise<void> {
+    const delay = engine.nextFrameDelay();
+    if (delay > 0) {
+      this.flushBatch(engine);
+      await engine.waitForWork(delay);
+      if (this.stopped || this.paused || this.engine !== engine) return;
+    }
+    const sliceStart = this.deps.realNow();
+    do {
+      const seqs = this.injectedSeqs;
+      this.injectedSeqs = [];
+      const res = engine.runFrame();
+      if (this.batch.length === 0) this.batchSince = this.deps.realNow();
+      for (const seq of seqs) {
+        this.batchItems.push({ k: "input", seq, frame: res.frame });
+        this.afterFrameEvent({ type: "inputApplied", position: pos(res.frame, res.startIcount), seq });
+      }
+      this.batch.push(...engine.takeFrames());
+      this.noteFrameEffects(engine);
+      if (this.forceFlush || this.batch.length >= BATCH_MAX_FRAMES || this.deps.realNow() - this.batchSince >= BATCH_MAX_MS) {
+        this.flushBatch(engine);
+      }
+      if (this.cloneRequest !== null && engine.pendingIo().length === 0) {
+        this.flushBatch(engine);
+        await this.takeCloneSnapshot(engine, this.cloneRequest);
+        return;
+      }
+    } while (!engine.halted && this.deps.realNow() - sliceStart < SLICE_MS && !this.paused);
+    const ran = this.deps.realNow() - sliceStart;
+    // Lag control slows the primary by stretching real time between slices.
+    if (this.speed < 1) await new Promise((r) => setTimeout(r, (ran * (1 - this.speed)) / this.speed));
+    else await yieldNow();
+  }
+
+  /** Outputs and disk activity of the frame just run, in both modes. */
+  private noteFrameEffects(engine: LockstepEngine): void {
+    const at = engine.position();
+    const here = pos(at.frame, at.icount);
+    for (const out of engine.takeOutput()) {
+      this.afterFrameEvent({ type: "outputProduced", kind: "console", position: pos(out.frame, out.icount), bytes: out.bytes });
+      this.forceFlush = true;
+    }
+    for (const req of this.ioIssued.splice(0)) {
+      this.storageOps.noteRange(req.id, req.offset, req.length);
+      if (req.kind === "write") {
+        this.afterFrameEvent({ type: "outputProduced", kind: "disk-write", position: here, ioId: req.id, block: req.offset, data: req.data! });
+      } else {
+        this.afterFrameEvent({ type: "diskReadIssued", position: here, ioId: req.id, block: req.offset });
+      }
+      this.forceFlush = true;
+    }
+    for (const id of this.ioDone.splice(0)) this.afterFrameEvent({ type: "ioCompleted", position: here, ioId: id });
+  }
+
+  /** Events that refer to a frame are fed after its log entries, so the Output Rule sees them in order. */
+  private pendingEvents: FtEvent[] = [];
+  private afterFrameEvent(ev: FtEvent): void {
+    if (this.engine?.mode === "record") this.pendingEvents.push(ev);
+    else this.feed(ev);
+  }
+
+  private flushBatch(engine: LockstepEngine): void {
+    this.forceFlush = false;
+    if (this.batch.length === 0) {
+      for (const ev of this.pendingEvents.splice(0)) this.feed(ev);
+      return;
+    }
+    const frames = this.batch;
+    this.batch = [];
+    const items = [...this.batchItems, { k: "batch" as const, bytes: encodeBatch(frames) }];
+    this.batchItems = [];
+    const first = frames[0]!;
+    const last = frames[frames.length - 1]!;
+    this.feed({ type: "logEntriesProduced", entries: [{ position: pos(first.frame, first.startIcount), bytes: encodeEnvelope(items) }] });
+    for (const ev of this.pendingEvents.splice(0)) this.feed(ev);
+    this.feed({ type: "frameDone", position: pos(last.frame, last.startIcount + last.length), guestTime: engine.nowMs() });
+  }
+
+  private replaySlice(engine: LockstepEngine): void {
+    const sliceStart = this.deps.realNow();
+    while (engine.backlog > 0 && this.deps.realNow() - sliceStart < SLICE_MS && !this.stopped) {
+      if (engine.cloneAhead) {
+        void engine.followClone();
+        return;
+      }
+      const res = engine.runFrame();
+      for (const seq of this.inputMarkers.get(res.frame) ?? []) {
+        this.feed({ type: "inputApplied", position: pos(res.frame, res.startIcount), seq });
+      }
+      this.inputMarkers.delete(res.frame);
+      this.noteFrameEffects(engine);
+      while (this.frameEnds.length > 0 && this.frameEnds[0]!.position.frame <= res.frame) {
+        const end = this.frameEnds.shift()!;
+        this.feed({ type: "frameDone", position: end.position, guestTime: end.guestTime });
+      }
+    }
+  }
+
+  private onReplay(records: Extract<FtAction, { type: "replay" }>["records"]): void {
+    for (const r of records) {
+      if (r.kind === "entry") {
+        for (const item of decodeEnvelope(r.bytes)) {
+          if (item.k === "batch") {
+            if (this.engine && !this.restoring) this.engine.pushBatch(item.bytes);
+            else this.pendingReplay.push(item.bytes);
+          } else {
+            const list = this.inputMarkers.get(item.frame) ?? [];
+            list.push(item.seq);
+            this.inputMarkers.set(item.frame, list);
+          }
+        }
+      } else if (r.kind === "frame-end") {
+        this.frameEnds.push({ position: r.position, guestTime: r.guestTime });
+        this.lastPrimaryGuestTime = r.guestTime;
+      }
+    }
+    this.wakeLoop?.();
+  }
+
+  // ------------------------------------------------------------------ engine lifecycle
+
+  private async createEngine(mode: "record" | "replay", snapshot?: Uint8Array): Promise<LockstepEngine> {
+    const engine = await LockstepEngine.create({
+      mode,
+      wasm: this.deps.wasm,
+      images: this.deps.images,
+      session: this.session!,
+      snapshot,
+      external: {
+        issued: (req) => this.ioIssued.push(req),
+        completed: (id) => this.ioDone.push(id),
+      },
+    });
+    return engine;
+  }
+
+  private async restoreFromClone(snapshot: Uint8Array): Promise<void> {
+    this.deps.events.event("clone", `FT VMotion: restoring a ${(snapshot.length / 1048576).toFixed(1)} MiB snapshot`);
+    this.session = decodeSnapshot(snapshot).meta.session;
+    const engine = await this.createEngine("replay", snapshot);
+    this.engine = engine;
+    for (const b of this.pendingReplay.splice(0)) engine.pushBatch(b);
+    this.restoring = null;
+    this.deps.events.event("clone", "FT VMotion: backup restored, replaying from the clone point");
+    this.wakeLoop?.();
+  }
+
+  private async takeCloneSnapshot(engine: LockstepEngine, cloneId: number): Promise<void> {
+    this.cloneRequest = null;
+    const res = await engine.clone();
+    // Frames the clone's quiesce ran belong before the snapshot in the log.
+    this.batch.push(...engine.takeFrames());
+    this.noteFrameEffects(engine);
+    this.flushBatch(engine);
+    this.deps.events.event(
+      "clone",
+      `FT VMotion: snapshot ${(res.snapshot.length / 1048576).toFixed(1)} MiB at frame ${res.frame}; guest paused ${res.pauseMs.toFixed(0)} ms`,
+    );
+    this.feed({
+      type: "snapshotTaken",
+      cloneId,
+      position: pos(res.frame, res.icount),
+      guestTime: engine.nowMs(),
+      snapshot: res.snapshot,
+    });
+  }
+
+  private goLive(from: "primary" | "backup", epoch: number): void {
+    if (from === "backup") this.engine?.promote();
+    this.deps.events.event("go-live", `went live in epoch ${epoch} (${from === "backup" ? "backup promoted" : "primary running alone"})`);
+    this.wakeLoop?.();
+  }
+
+  private halt(reason: string): void {
+    this.deps.events.event("halt", `halted: ${reason}`);
+    this.reportStatus();
+    this.stop();
+  }
+
+  private fail(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.deps.events.event("divergence", `host stopped: ${msg}`);
+    this.stop();
+  }
+
+  // ------------------------------------------------------------------ status
+
+  private reportStatus(): void {
+    const now = this.deps.realNow();
+    const total = this.endpoint ? this.endpoint.bytesOut + this.endpoint.bytesIn : 0;
+    this.logBytesWindow.push({ at: now, bytes: total - this.lastEndpointBytes });
+    this.lastEndpointBytes = total;
+    while (this.logBytesWindow.length > 0 && now - this.logBytesWindow[0]!.at > 1000) this.logBytesWindow.shift();
+    const rate = this.logBytesWindow.reduce((a, w) => a + w.bytes, 0);
+    if (!this.agent) return;
+    const st = this.agent.status();
+    const p = this.engine?.position() ?? { frame: 0, icount: 0 };
+    const primary = this.agent.primary;
+    const guest = this.engine?.nowMs() ?? 0;
+    this.deps.events.status({
+      hostId: this.deps.hostId,
+      role: st.role === "spare" ? "standby" : st.role,
+      state: this.stopped && st.state !== "halted" ? "stopped" : st.state,
+      frame: p.frame,
+      icount: String(p.icount),
+      lagMs: st.role === "backup" ? Math.max(0, this.lastPrimaryGuestTime - guest) : 0,
+      logBytesPerSec: rate,
+      unackedBytes: primary?.unackedLogBytes ?? 0,
+      heldOutputs: primary?.heldOutputs ?? 0,
+      epoch: st.epoch ?? 0,
+      // A replayed checkpoint that did not throw is a verified one.
+      verifiedFrame: st.role === "backup" && this.engine?.stats.checkpoints ? p.frame - (p.frame % (this.session?.checkpointEvery ?? 1)) : 0,
+      speed: primary?.speed ?? 1,
+    });
+  }
+}
