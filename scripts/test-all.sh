@@ -17,5 +17,7 @@ if [ -f scripts/replay-check.ts ]; then
   step "deterministic replay check"
   npx tsx scripts/replay-check.ts
 fi
+step "FT system in Node (primary + backup, failover)"
+npx tsx scripts/ft-check.ts
 step "end-to-end tests (headless Chromium)"
 npx playwright test
