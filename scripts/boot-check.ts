@@ -16,7 +16,7 @@ try {
   for (let i = 0; i < RUNS; i++) {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(url);
+    await page.goto(`${url}?mode=plain`);
     const status = page.locator(".status");
     await status.and(page.locator('[data-phase="ready"], [data-phase="failed"]')).waitFor({ timeout: 180_000 });
     if ((await status.getAttribute("data-phase")) === "failed") {

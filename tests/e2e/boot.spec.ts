@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 
 test("boots the guest and runs the kv store from the console", async ({ page }) => {
-  await page.goto("/");
+  await page.goto("/?mode=plain");
   const status = page.locator(".status");
   await expect(status).toHaveAttribute("data-phase", "ready", { timeout: 120_000 });
 
@@ -22,12 +22,12 @@ test("a corrupt image is refused by its checksum, by name", async ({ page }) => 
     body[body.length >> 1] ^= 0xff;
     await route.fulfill({ response: res, body });
   });
-  await page.goto("/");
+  await page.goto("/?mode=plain");
   await expect(page.getByRole("alert")).toContainText("initrd.img is corrupt");
 });
 
 test("a missing image gives a clear error on the page", async ({ page }) => {
-  await page.goto("/?images=/no-such-images/");
+  await page.goto("/?mode=plain&images=/no-such-images/");
   const alert = page.getByRole("alert");
   await expect(alert).toContainText("manifest.json");
   await expect(page.locator(".status")).toHaveAttribute("data-phase", "failed");
