@@ -284,10 +284,16 @@ export class LockstepEngine {
     return this.realNowFn() - this.realBase;
   }
 
-  /** Start time of the next frame if nothing intervenes: µs anchor when halted, null = continue. */
+  /**
+   * Start time of the next frame if nothing intervenes: a µs anchor when the guest halted (its
+   * next timer, and at least 1 µs later: v86's timers report 0 ms left while the deadline is
+   * still a fraction of a tick away, and a halted guest must not spin at a frozen time), null
+   * when it did not halt (the clock just continues).
+   */
   private predictedAnchorUs(): number | null {
     if (!this.pred.halted) return null;
-    return Math.ceil((this.pred.endMs + Math.max(0, this.pred.t)) * 1000);
+    const endUs = this.pred.endMs * 1000;
+    return Math.max(Math.ceil(endUs + Math.max(0, this.pred.t) * 1000), Math.floor(endUs) + 1);
   }
 
   private hasInputs(): boolean {

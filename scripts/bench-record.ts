@@ -1,0 +1,193 @@
+// npm run bench:record [-- --pairs N] [--workload FILE] [--idle-seconds S] [--loop N]
+//
+// Runs the same workload (default: the replay-check workload) on plain v86 (its own scheduler,
+// real clock, async JIT) and on the recorder, alternating, N >= 3 pairs, both VMs booted once in
+// this process. Each run starts with a CPU-bound shell loop: guest instructions per second are
+// measured over it (over the whole workload they would mostly measure idle time: sleeps, the
+// prompt, disk waits). Prints
+//   record-overhead-ratio: R   (median over pairs of recorder / plain MIPS on the CPU-bound part)
+//   log-bps-idle: X            (log bytes per second of guest time, idle shell)
+//   log-bps-busy: Y            (log bytes per second of guest time over the whole workload run)
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { encodeBatch } from "../src/ft/log/codec.ts";
+import { MemoryBlockDevice } from "../src/workers/engine/block-device.ts";
+import { realDateNow, realNow } from "../src/workers/engine/clock.ts";
+import { ConsoleLog, parseWorkload, recordFor, recordUntil, runWorkload, type WorkloadLine } from "../src/workers/engine/drive.ts";
+import { LockstepEngine } from "../src/workers/engine/engine.ts";
+import { loadV86 } from "../src/workers/engine/machine.ts";
+import { initialDisk, loadGuest } from "../src/workers/engine/node/host.ts";
+import { makeSession } from "../src/workers/engine/session.ts";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const pairs = Math.max(3, Number(arg("pairs") ?? 5));
+const workloadFile = arg("workload") ?? path.join(root, "tests/workloads/default.txt");
+const loopN = Number(arg("loop") ?? 40000);
+const cpuLine: WorkloadLine = { delayMs: 0, text: `i=0; while [ $i -lt ${loopN} ]; do i=$((i+1)); done; echo loop $i` };
+const idleSeconds = Number(arg("idle-seconds") ?? 10);
+const lines = parseWorkload(readFileSync(workloadFile, "utf8"));
+const guest = loadGuest();
+const prompt = guest.manifest.prompt;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// ---------------------------------------------------------------- recorder
+const session = makeSession(realDateNow());
+const rec = await LockstepEngine.create({
+  mode: "record",
+  wasm: guest.wasm,
+  images: guest.images,
+  session,
+  disk: new MemoryBlockDevice(initialDisk(guest)),
+});
+const recCon = new ConsoleLog();
+let logBytes = 0;
+let pending = 0;
+const flush = () => {
+  const f = rec.takeFrames();
+  pending = 0;
+  if (f.length) logBytes += encodeBatch(f).length;
+};
+const onFrame = () => {
+  if (++pending >= 256) flush();
+};
+let t = realNow();
+await recordUntil(rec, () => (recCon.pull(rec), recCon.text.includes(prompt)), { onFrame, timeoutMs: 300_000 });
+flush();
+console.log(`recorder booted in ${((realNow() - t) / 1000).toFixed(1)} s`);
+
+// ---------------------------------------------------------------- plain v86
+const V86 = await loadV86();
+const plain = await new Promise<any>((resolve) => {
+  const e = new V86({
+    wasm_fn: async (env: WebAssembly.Imports) => (await WebAssembly.instantiate(guest.wasm, env)).exports,
+    bios: { buffer: guest.images.bios },
+    vga_bios: { buffer: guest.images.vgaBios },
+    bzimage: { buffer: guest.images.bzImage },
+    initrd: { buffer: guest.images.initrd },
+    cmdline: guest.images.cmdline,
+    memory_size: guest.images.memoryMb * 1024 * 1024,
+    vga_memory_size: 2 * 1024 * 1024,
+    hda: { buffer: initialDisk(guest).buffer },
+    autostart: false,
+    disable_keyboard: true,
+    disable_mouse: true,
+    disable_speaker: true,
+  });
+  e.add_listener("emulator-loaded", () => resolve(e));
+});
+let plainText = "";
+plain.add_listener("serial0-output-byte", (b: number) => {
+  plainText += String.fromCharCode(b);
+});
+// 64-bit instruction count for plain v86: accumulate the u32 counter's deltas often enough.
+let plainIcount = 0;
+let plainLast = 0;
+const samplePlain = () => {
+  const c = plain.v86.cpu.instruction_counter[0] >>> 0;
+  plainIcount += (c - plainLast) >>> 0;
+  plainLast = c;
+};
+const sampler = setInterval(samplePlain, 50);
+const waitPlain = (pred: () => boolean, timeoutMs: number) =>
+  new Promise<void>((resolve, reject) => {
+    const end = realNow() + timeoutMs;
+    const tick = () => {
+      if (pred()) resolve();
+      else if (realNow() > end) reject(new Error("plain v86: timeout"));
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+t = realNow();
+plain.run();
+await waitPlain(() => plainText.includes(prompt), 300_000);
+plain.stop();
+console.log(`plain v86 booted in ${((realNow() - t) / 1000).toFixed(1)} s`);
+
+async function plainLines(ls: WorkloadLine[]): Promise<number> {
+  samplePlain();
+  const i0 = plainIcount;
+  const t0 = realNow();
+  for (const l of ls) {
+    if (l.delayMs) await new Promise((r) => setTimeout(r, l.delayMs));
+    const from = plainText.length;
+    plain.serial0_send(l.text + "\n");
+    await waitPlain(() => plainText.indexOf(prompt, from) >= 0, 120_000);
+  }
+  samplePlain();
+  return (plainIcount - i0) / ((realNow() - t0) / 1000);
+}
+
+async function runPlain(ls: WorkloadLine[]): Promise<{ ips: number; wholeIps: number }> {
+  plain.run();
+  const ips = await plainLines([cpuLine]);
+  const wholeIps = await plainLines(ls);
+  plain.stop();
+  return { ips, wholeIps };
+}
+
+async function recorderLines(ls: WorkloadLine[]): Promise<number> {
+  const i0 = rec.icount;
+  const t0 = realNow();
+  await runWorkload(rec, recCon, ls, prompt, { onFrame });
+  return (rec.icount - i0) / ((realNow() - t0) / 1000);
+}
+
+async function runRecorder(ls: WorkloadLine[]): Promise<{ ips: number; wholeIps: number; bps: number }> {
+  const ips = await recorderLines([cpuLine]);
+  flush();
+  const b0 = logBytes;
+  const g0 = rec.nowMs();
+  const wholeIps = await recorderLines(ls);
+  flush();
+  const bps = (logBytes - b0) / ((rec.nowMs() - g0) / 1000);
+  return { ips, wholeIps, bps };
+}
+
+const ratios: number[] = [];
+const busyBps: number[] = [];
+for (let p = 0; p < pairs; p++) {
+  // Alternate which side goes first, so slow drifts of the machine's load cancel out.
+  let pl: { ips: number; wholeIps: number };
+  let r: { ips: number; wholeIps: number; bps: number };
+  if (p % 2 === 0) {
+    pl = await runPlain(lines);
+    r = await runRecorder(lines);
+  } else {
+    r = await runRecorder(lines);
+    pl = await runPlain(lines);
+  }
+  ratios.push(r.ips / pl.ips);
+  busyBps.push(r.bps);
+  console.log(
+    `pair ${p + 1}: CPU-bound: plain ${(pl.ips / 1e6).toFixed(0)} MIPS, recorder ${(r.ips / 1e6).toFixed(0)} MIPS, ratio ${(r.ips / pl.ips).toFixed(3)}; ` +
+      `whole workload: plain ${(pl.wholeIps / 1e6).toFixed(0)} / recorder ${(r.wholeIps / 1e6).toFixed(0)} MIPS; log ${(r.bps / 1000).toFixed(1)} kB/s of guest time`,
+  );
+}
+clearInterval(sampler);
+
+// Idle shell.
+flush();
+const b0 = logBytes;
+const g0 = rec.nowMs();
+await recordFor(rec, idleSeconds * 1000, { onFrame });
+flush();
+const idleBps = (logBytes - b0) / ((rec.nowMs() - g0) / 1000);
+console.log(`idle: ${idleSeconds} s real, ${((rec.nowMs() - g0) / 1000).toFixed(1)} s guest, ${logBytes - b0} log bytes`);
+
+console.log(`record-overhead-ratio: ${median(ratios).toFixed(3)}`);
+console.log(`log-bps-idle: ${Math.round(idleBps)}`);
+console.log(`log-bps-busy: ${Math.round(median(busyBps))}`);
+rec.destroy();
+plain.destroy?.();
+process.exit(0);
