@@ -154,6 +154,8 @@ export class LockstepEngine {
   private anchorUs = 0;
   private anchorIcount = 0;
   private pred: Pred = { halted: false, t: 0, endMs: 0 };
+  /** Checkpoint schedule: count so far, frame and virtual time of the last one. */
+  private ck = { count: 0, lastFrame: 0, lastMs: 0 };
   private realBase = 0;
 
   // console
@@ -249,7 +251,7 @@ export class LockstepEngine {
 
   private checkSnapshotSession(s: SessionInfo): void {
     const mine = this.session;
-    for (const k of ["epochMs", "ipms", "checkpointEvery", "ramSliceBytes", "jit"] as const) {
+    for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit"] as const) {
       if (s[k] !== mine[k]) throw new Error(`snapshot session ${k}=${String(s[k])} differs from engine session ${String(mine[k])}`);
     }
   }
@@ -540,18 +542,22 @@ export class LockstepEngine {
       this.frameOut = [];
     }
     let ckEntry: LogEntry | null = null;
-    const every = this.session.checkpointEvery;
-    if (every > 0 && (this.frameNo + 1) % every === 0) {
-      const n = (this.frameNo + 1) / every - 1;
+    const sinceFrames = this.frameNo + 1 - this.ck.lastFrame;
+    const sinceMs = this.pred.endMs - this.ck.lastMs;
+    if (
+      (this.session.checkpointEvery > 0 && sinceFrames >= this.session.checkpointEvery) ||
+      (this.session.checkpointMs > 0 && sinceMs >= this.session.checkpointMs)
+    ) {
       const sliceBytes = this.session.ramSliceBytes;
       const slices = Math.max(1, Math.ceil(this.machine.ramBytes / sliceBytes));
-      const slice = n % slices;
+      const slice = this.ck.count % slices;
       ckEntry = {
         k: "checkpoint",
         cpu: this.machine.cpuHash(),
         slice,
         ram: this.machine.ramHash(slice * sliceBytes, sliceBytes),
       };
+      this.ck = { count: this.ck.count + 1, lastFrame: this.frameNo + 1, lastMs: this.pred.endMs };
       this.stats.checkpoints++;
     }
     if (!logged) {
@@ -778,6 +784,7 @@ export class LockstepEngine {
       pred: this.pred,
       consoleOffset: this.consoleOffset,
       nextIoId: this.nextIoId,
+      ck: this.ck,
       ps2: extra.ps2,
       uartInput: extra.uartInput,
     };
@@ -826,6 +833,7 @@ export class LockstepEngine {
     this.pred = { ...meta.pred };
     this.consoleOffset = meta.consoleOffset;
     this.nextIoId = meta.nextIoId;
+    this.ck = { ...meta.ck };
     this.cloneCounter = Math.max(this.cloneCounter, meta.cloneId);
     // Restore reads the clock (set_tsc): it must see the virtual time of the save.
     const atSave: TimeSource = { now: () => this.nowMs(), wallNow: () => this.session.epochMs + this.nowMs() };

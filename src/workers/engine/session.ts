@@ -8,8 +8,9 @@ export interface SessionInfo {
   epochMs: number;
   /** Nominal guest speed: instructions per virtual millisecond. */
   ipms: number;
-  /** A checkpoint entry after every N-th frame. */
+  /** A checkpoint entry after N frames, or after checkpointMs of guest time, whichever first. */
   checkpointEvery: number;
+  checkpointMs: number;
   /** RAM is hashed one slice per checkpoint, round robin. */
   ramSliceBytes: number;
   jit: boolean;
@@ -21,6 +22,7 @@ export const DEFAULT_SESSION: Omit<SessionInfo, "epochMs"> = {
   // virtual clock lags real time (corrected by logged resyncs) instead of racing ahead (throttled).
   ipms: 1_000_000,
   checkpointEvery: 256,
+  checkpointMs: 250,
   ramSliceBytes: 4 * 1024 * 1024,
   jit: true,
 };

@@ -24,6 +24,7 @@ export interface SnapshotMeta {
   pred: { halted: boolean; t: number; endMs: number };
   consoleOffset: number;
   nextIoId: number;
+  ck: { count: number; lastFrame: number; lastMs: number };
   ps2: MachineExtra["ps2"];
   uartInput: number[] | null;
 }
