@@ -358,7 +358,11 @@ export class LockstepEngine {
       ext.issued({ id, kind, offset, length, data });
       return;
     }
-    if (this.mode !== "record") return;
+    if (this.mode === "record") this.issue(req);
+  }
+
+  /** Record mode with an owned disk: sends a request once every earlier one has completed. */
+  private issue(req: IoRequest): void {
     const disk = this.opts.disk!;
     const id = req.id;
     this.ioChain = this.ioChain.then(async () => {
@@ -733,6 +737,23 @@ export class LockstepEngine {
     }
     this.expectClone = { id: marker.id, hash: res.hash };
     return res;
+  }
+
+  // ---------------------------------------------------------------- go live
+
+  /**
+   * Go-live for an engine that owns its disk (Node tools, tests): promote() and then re-issue,
+   * in order, the disk requests the guest issued and has not seen complete; their completions
+   * are logged like any other. Returns the re-issued requests.
+   */
+  goLive(disk: BlockDevice): PendingIo[] {
+    if (this.opts.external) throw new Error("goLive: this engine uses external I/O; use promote()");
+    if (disk.sizeBytes !== this.opts.images.diskSize) throw new Error("goLive: disk size differs from the guest's");
+    this.promote();
+    this.opts.disk = disk;
+    const pending = [...this.requests.values()].sort((a, b) => a.id - b.id);
+    for (const req of pending) this.issue(req);
+    return pending.map(({ id, kind, offset, length, data }) => ({ id, kind, offset, length, data }));
   }
 
   // ---------------------------------------------------------------- clone

@@ -181,3 +181,40 @@ describe("divergence detection has teeth", () => {
     engine.destroy();
   });
 });
+
+describe("go-live", () => {
+  it("a backup that replayed everything goes live, re-issues the guest's pending disk I/O and serves the shell", async () => {
+    const session = makeSession(realDateNow());
+    const disk = new MemoryBlockDevice(initialDisk(guest));
+    const p = await LockstepEngine.create({ mode: "record", wasm: guest.wasm, images: guest.images, session, disk });
+    const con = new ConsoleLog();
+    const frames: FrameLog[] = [];
+    const pull = () => {
+      frames.push(...p.takeFrames());
+      con.pull(p);
+    };
+    await recordUntil(p, () => con.text.includes(guest.manifest.prompt), { onFrame: pull, timeoutMs: 110_000 });
+    // The primary "dies" right after a frame in which the guest issued a disk request.
+    p.sendSerial("kv set failover yes\n");
+    await recordUntil(p, () => p.pendingIo().length > 0, { onFrame: pull, timeoutMs: 60_000 });
+    pull();
+    const inFlight = p.pendingIo().map((r) => r.id);
+    p.destroy();
+
+    const b = await LockstepEngine.create({ mode: "replay", wasm: guest.wasm, images: guest.images, session });
+    const bcon = new ConsoleLog();
+    b.pushFrames(clonedFrames(frames));
+    await replayBacklog(b, () => bcon.pull(b));
+    expect(bcon.text).toBe(con.text);
+    const reissued = b.goLive(disk);
+    expect(reissued.map((r) => r.id)).toEqual(inFlight);
+    const from = bcon.text.length;
+    await recordUntil(b, () => (bcon.pull(b), bcon.text.indexOf(guest.manifest.prompt, from) >= 0), { timeoutMs: 60_000 });
+    b.sendSerial("kv get failover\n");
+    const from2 = bcon.text.length;
+    await recordUntil(b, () => (bcon.pull(b), bcon.text.indexOf(guest.manifest.prompt, from2) >= 0), { timeoutMs: 60_000 });
+    expect(bcon.text.slice(from)).toMatch(/OK/);
+    expect(bcon.text.slice(from2)).toMatch(/yes/);
+    b.destroy();
+  }, 120_000);
+});
