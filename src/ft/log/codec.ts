@@ -11,8 +11,10 @@
 // entry: u8 type, then its fields:
 //   clock      svar (us - previous clock us in this batch, starting at 0)
 //   serial     blob
-//   disk-read  uvar id, blob data
+//   disk-read  uvar id, u8 mode, then mode 0: blob data; mode 1 (sector-sparse, used when
+//              smaller): uvar length, bitmap of non-zero 512-byte sectors, those sectors raw
 //   io-done    uvar id
+//   disk-read-cached uvar id
 //   jit        uvar index
 //   clone      uvar id, u32 hash
 //   rdrand     uvar at, u32 value
@@ -40,9 +42,59 @@ const T_CLONE = 6;
 const T_RDRAND = 7;
 const T_OUTPUT = 8;
 const T_CHECKPOINT = 9;
+const T_DISK_READ_CACHED = 10;
 
 /** Upper bound on entries in one frame; guards against allocation bombs from corrupt input. */
 const MAX_ENTRIES_PER_FRAME = 1 << 20;
+
+const SECTOR = 512;
+/** Upper bound on one disk read's length; guards against allocation bombs from corrupt input. */
+const MAX_DISK_READ = 64 * 1024 * 1024;
+
+function writeDiskData(p: ByteWriter, data: Uint8Array): void {
+  const n = Math.ceil(data.length / SECTOR);
+  const bitmap = new Uint8Array(Math.ceil(n / 8));
+  let nonZero = 0;
+  for (let s = 0; s < n; s++) {
+    const end = Math.min(data.length, (s + 1) * SECTOR);
+    for (let i = s * SECTOR; i < end; i++) {
+      if (data[i] !== 0) {
+        bitmap[s >> 3] |= 1 << (s & 7);
+        nonZero++;
+        break;
+      }
+    }
+  }
+  if (nonZero * SECTOR + bitmap.length + 8 >= data.length) {
+    p.u8(0);
+    p.blob(data);
+    return;
+  }
+  p.u8(1);
+  p.uvar(data.length);
+  p.bytes(bitmap);
+  for (let s = 0; s < n; s++) {
+    if (bitmap[s >> 3] & (1 << (s & 7))) p.bytes(data.subarray(s * SECTOR, Math.min(data.length, (s + 1) * SECTOR)));
+  }
+}
+
+function readDiskData(p: ByteReader): Uint8Array {
+  const mode = p.u8("disk data mode");
+  if (mode === 0) return p.blob("disk data");
+  if (mode !== 1) throw new LogFormatError("malformed", `unknown disk data mode ${mode}`);
+  const length = p.uvar("disk data length");
+  if (length > MAX_DISK_READ) throw new LogFormatError("malformed", `implausible disk read length ${length}`);
+  const n = Math.ceil(length / SECTOR);
+  const bitmap = p.bytes(Math.ceil(n / 8), "disk data bitmap");
+  const out = new Uint8Array(length);
+  for (let s = 0; s < n; s++) {
+    if (bitmap[s >> 3] & (1 << (s & 7))) {
+      const end = Math.min(length, (s + 1) * SECTOR);
+      out.set(p.bytes(end - s * SECTOR, "disk data sector"), s * SECTOR);
+    }
+  }
+  return out;
+}
 
 export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
   if (frames.length === 0) throw new RangeError("encodeBatch: no frames");
@@ -72,10 +124,14 @@ export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
         case "disk-read":
           p.u8(T_DISK_READ);
           p.uvar(e.id);
-          p.blob(e.data);
+          writeDiskData(p, e.data);
           break;
         case "io-done":
           p.u8(T_IO_DONE);
+          p.uvar(e.id);
+          break;
+        case "disk-read-cached":
+          p.u8(T_DISK_READ_CACHED);
           p.uvar(e.id);
           break;
         case "jit":
@@ -209,11 +265,14 @@ export function decodeBatch(bytes: Uint8Array): FrameLog[] {
           break;
         case T_DISK_READ: {
           const id = p.uvar("io id");
-          entries.push({ k: "disk-read", id, data: p.blob("disk data") });
+          entries.push({ k: "disk-read", id, data: readDiskData(p) });
           break;
         }
         case T_IO_DONE:
           entries.push({ k: "io-done", id: p.uvar("io id") });
+          break;
+        case T_DISK_READ_CACHED:
+          entries.push({ k: "disk-read-cached", id: p.uvar("io id") });
           break;
         case T_JIT:
           entries.push({ k: "jit", index: p.uvar("jit index") });

@@ -1,7 +1,7 @@
 // Log entry types of the deterministic engine (the primary records them, the backup replays
 // them). A position is (frame, 64-bit instruction count); within a frame log the position of
 // each entry is implicit:
-//   - boundary entries (clone, clock, jit, serial, disk-read, io-done) apply BEFORE the frame
+//   - boundary entries (clone, clock, jit, serial, disk-read[-cached], io-done) apply BEFORE the frame
 //     runs, at (frame, startIcount), in the order listed;
 //   - rdrand entries happen during the frame, at (frame, startIcount + at);
 //   - end entries (output, checkpoint) are observed AFTER the frame, at (frame, startIcount + length).
@@ -23,6 +23,15 @@ export interface DiskReadEntry {
   k: "disk-read";
   id: number;
   data: Uint8Array;
+}
+/**
+ * Completion of the guest's disk read number `id` whose data both sides already hold: every
+ * sector of it was last written (or read) by the guest in this session, so the backup serves it
+ * from its own copy. The primary only logs this after checking the disk returned exactly that.
+ */
+export interface DiskReadCachedEntry {
+  k: "disk-read-cached";
+  id: number;
 }
 /** Completion of the guest's disk write number `id`. */
 export interface IoDoneEntry {
@@ -65,6 +74,7 @@ export type LogEntry =
   | ClockEntry
   | SerialEntry
   | DiskReadEntry
+  | DiskReadCachedEntry
   | IoDoneEntry
   | JitEntry
   | CloneEntry
@@ -74,7 +84,7 @@ export type LogEntry =
 
 export type EntryKind = LogEntry["k"];
 
-export const BOUNDARY_KINDS: ReadonlySet<EntryKind> = new Set(["clone", "clock", "jit", "serial", "disk-read", "io-done"]);
+export const BOUNDARY_KINDS: ReadonlySet<EntryKind> = new Set(["clone", "clock", "jit", "serial", "disk-read", "disk-read-cached", "io-done"]);
 export const END_KINDS: ReadonlySet<EntryKind> = new Set(["output", "checkpoint"]);
 
 /** Everything the log says about one frame. */

@@ -94,6 +94,76 @@ export interface PendingIo {
 interface IoRequest extends PendingIo {
   readDone?: (data: Uint8Array) => void;
   writeDone?: () => void;
+  /** Reads: what the disk cache says the read must return (both sides compute it at issue). */
+  expected?: Uint8Array;
+  /** Reads: the cache write generation at issue (read data is cached only if unchanged since). */
+  writeGen?: number;
+}
+
+const SECTOR = 512;
+
+/**
+ * The sectors the guest wrote or read in this session, identical on both sides (updated only at
+ * deterministic points: a write when the guest issues it, read data when it is delivered).
+ * Bounded FIFO.
+ */
+class DiskCache {
+  private readonly sectors = new Map<number, Uint8Array>();
+  /** Bumped by every write: read data is cached only if no write was issued meanwhile. */
+  generation = 0;
+
+  constructor(private readonly capBytes: number) {}
+
+  private put(sector: number, data: Uint8Array): void {
+    this.sectors.delete(sector);
+    this.sectors.set(sector, data);
+  }
+
+  private evict(): void {
+    const max = Math.floor(this.capBytes / SECTOR);
+    for (const k of this.sectors.keys()) {
+      if (this.sectors.size <= max) break;
+      this.sectors.delete(k);
+    }
+  }
+
+  store(offset: number, data: Uint8Array): void {
+    if (this.capBytes <= 0) return;
+    if (offset % SECTOR !== 0 || data.length % SECTOR !== 0) {
+      // Not sector aligned (never from the IDE): forget what it overlaps.
+      for (let s = Math.floor(offset / SECTOR); s * SECTOR < offset + data.length; s++) this.sectors.delete(s);
+      return;
+    }
+    for (let i = 0; i < data.length; i += SECTOR) this.put((offset + i) / SECTOR, data.slice(i, i + SECTOR));
+    this.evict();
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    this.generation++;
+    this.store(offset, data);
+  }
+
+  /** The bytes [offset, offset+length) if every sector is cached, else undefined. */
+  lookup(offset: number, length: number): Uint8Array | undefined {
+    if (this.capBytes <= 0 || offset % SECTOR !== 0 || length % SECTOR !== 0 || length === 0) return undefined;
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i += SECTOR) {
+      const s = this.sectors.get((offset + i) / SECTOR);
+      if (!s) return undefined;
+      out.set(s, i);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.sectors.clear();
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export interface CloneResult {
@@ -123,6 +193,9 @@ export interface EngineStats {
   consoleBytes: number;
   clockEntries: number;
   clones: number;
+  /** Disk reads completed from the disk cache (no data in the log), and their bytes. */
+  diskCacheHits: number;
+  diskCacheHitBytes: number;
 }
 
 interface Pred {
@@ -173,6 +246,7 @@ export class LockstepEngine {
   // disk requests (both modes)
   private nextIoId = 0;
   private readonly requests = new Map<number, IoRequest>();
+  private readonly diskCache: DiskCache;
 
   // log
   private current: LogEntry[] = [];
@@ -197,6 +271,8 @@ export class LockstepEngine {
     consoleBytes: 0,
     clockEntries: 0,
     clones: 0,
+    diskCacheHits: 0,
+    diskCacheHitBytes: 0,
   };
 
   private constructor(opts: EngineOptions) {
@@ -206,6 +282,7 @@ export class LockstepEngine {
     this.realNowFn = opts.realNow ?? defaultRealNow;
     this.maxLagMs = opts.maxLagMs ?? 25;
     this.maxLeadMs = opts.maxLeadMs ?? 2;
+    this.diskCache = new DiskCache(opts.session.diskCacheBytes ?? 0);
     if (opts.mode === "record" && !opts.disk && !opts.external && opts.images.diskSize > 0) {
       throw new Error("record mode needs a disk (BlockDevice) when images.diskSize > 0");
     }
@@ -251,7 +328,7 @@ export class LockstepEngine {
 
   private checkSnapshotSession(s: SessionInfo): void {
     const mine = this.session;
-    for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit"] as const) {
+    for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit", "diskCacheBytes"] as const) {
       if (s[k] !== mine[k]) throw new Error(`snapshot session ${k}=${String(s[k])} differs from engine session ${String(mine[k])}`);
     }
   }
@@ -352,6 +429,12 @@ export class LockstepEngine {
   private onDiskRequest(req: IoRequest): void {
     req.id = this.nextIoId++;
     this.requests.set(req.id, req);
+    if (req.kind === "write") {
+      this.diskCache.write(req.offset, req.data!);
+    } else {
+      req.expected = this.diskCache.lookup(req.offset, req.length);
+      req.writeGen = this.diskCache.generation;
+    }
     const ext = this.opts.external;
     if (ext) {
       const { id, kind, offset, length, data } = req;
@@ -474,7 +557,13 @@ export class LockstepEngine {
       const ready = this.ready;
       this.ready = [];
       for (const c of ready) {
-        entries.push(c.data ? { k: "disk-read", id: c.id, data: c.data } : { k: "io-done", id: c.id });
+        const exp = this.requests.get(c.id)?.expected;
+        if (!c.data) entries.push({ k: "io-done", id: c.id });
+        else if (exp && sameBytes(exp, c.data)) {
+          entries.push({ k: "disk-read-cached", id: c.id });
+          this.stats.diskCacheHits++;
+          this.stats.diskCacheHitBytes += c.data.length;
+        } else entries.push({ k: "disk-read", id: c.id, data: c.data });
         this.completeIo(c.id, c.data);
       }
     }
@@ -504,6 +593,7 @@ export class LockstepEngine {
     if (!req) throw new Error(`completion for unknown disk request ${id}`);
     this.requests.delete(id);
     this.stats.ioCompleted++;
+    if (req.kind === "read" && data && req.writeGen === this.diskCache.generation) this.diskCache.store(req.offset, data);
     this.opts.external?.completed(id);
     this.machine.call(this.clock, () => {
       if (req.kind === "read") req.readDone!(data!);
@@ -682,13 +772,23 @@ export class LockstepEngine {
       if (!BOUNDARY_KINDS.has(e.k)) continue;
       switch (e.k) {
         case "disk-read":
+        case "disk-read-cached":
         case "io-done": {
           const req = this.requests.get(e.id);
           if (!req) check(`disk completion ${e.id}`, "a pending request", "none");
-          const kind = e.k === "disk-read" ? "read" : "write";
+          const kind = e.k === "io-done" ? "write" : "read";
           check(`disk request ${e.id} kind`, kind, req!.kind);
-          if (e.k === "disk-read") check(`disk read ${e.id} length`, req!.length, e.data.length);
-          this.completeIo(e.id, e.k === "disk-read" ? e.data : undefined);
+          let data: Uint8Array | undefined;
+          if (e.k === "disk-read") {
+            check(`disk read ${e.id} length`, req!.length, e.data.length);
+            data = e.data;
+          } else if (e.k === "disk-read-cached") {
+            check(`disk read ${e.id} served from the backup's disk cache`, "cached", req!.expected ? "cached" : "not cached");
+            data = req!.expected;
+            this.stats.diskCacheHits++;
+            this.stats.diskCacheHitBytes += data!.length;
+          }
+          this.completeIo(e.id, data);
           break;
         }
         case "serial":
@@ -794,6 +894,8 @@ export class LockstepEngine {
     const t0 = this.realNowFn();
     const old = this.machine;
     old.dropPendingJit();
+    // The backup made from this snapshot starts with an empty disk cache: so do we.
+    this.diskCache.clear();
     const { state, extra } = old.save(this.clock);
     const meta: SnapshotMeta = {
       session: this.session,

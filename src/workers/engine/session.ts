@@ -14,6 +14,12 @@ export interface SessionInfo {
   /** RAM is hashed one slice per checkpoint, round robin. */
   ramSliceBytes: number;
   jit: boolean;
+  /**
+   * Both sides keep the sectors the guest wrote (or read) in this session, up to this many bytes
+   * (FIFO); a read the primary verifies to return exactly those bytes is logged without its data.
+   * 0 disables it. Emptied at every clone on both sides.
+   */
+  diskCacheBytes: number;
 }
 
 export const DEFAULT_SESSION: Omit<SessionInfo, "epochMs"> = {
@@ -25,6 +31,7 @@ export const DEFAULT_SESSION: Omit<SessionInfo, "epochMs"> = {
   checkpointMs: 250,
   ramSliceBytes: 4 * 1024 * 1024,
   jit: true,
+  diskCacheBytes: 32 * 1024 * 1024,
 };
 
 export function makeSession(epochMs: number, overrides: Partial<SessionInfo> = {}): SessionInfo {

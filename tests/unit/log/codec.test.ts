@@ -24,6 +24,7 @@ function sampleFrames(): FrameLog[] {
         { k: "jit", index: 900 },
         { k: "disk-read", id: 41, data: Uint8Array.from({ length: 1024 }, (_, i) => (i * 7) & 0xff) },
         { k: "io-done", id: 42 },
+        { k: "disk-read-cached", id: 43 },
         { k: "serial", bytes: new TextEncoder().encode("kv set foo bar\n") },
         { k: "rdrand", at: 12345, value: 0xffffffff },
         { k: "rdrand", at: 12399, value: 0 },
@@ -84,6 +85,19 @@ describe("batch codec", () => {
     const h = peekBatchHeader(bytes);
     expect(h).toMatchObject({ version: LOG_FORMAT_VERSION, firstFrame: 1000, startIcount: 5_000_000_123, frameCount: 3 });
     expect(h.byteLength).toBe(bytes.length);
+  });
+
+  it("stores mostly-zero disk reads sparsely and round-trips them exactly", () => {
+    const data = new Uint8Array(64 * 1024);
+    data[5 * 512 + 7] = 9;
+    data[data.length - 1] = 1;
+    const frames: FrameLog[] = [{ frame: 0, startIcount: 0, length: 1, entries: [{ k: "disk-read", id: 1, data }] }];
+    const bytes = encodeBatch(frames);
+    expect(bytes.length).toBeLessThan(2 * 512 + 64);
+    expect(decodeBatch(bytes)).toEqual(frames);
+    const odd = Uint8Array.from({ length: 1000 }, (_, i) => (i < 600 ? 0 : i & 0xff));
+    const f2: FrameLog[] = [{ frame: 0, startIcount: 0, length: 1, entries: [{ k: "disk-read", id: 2, data: odd }] }];
+    expect(decodeBatch(encodeBatch(f2))).toEqual(f2);
   });
 
   it("is compact: an idle frame costs 2 bytes, a busy one about 4", () => {
