@@ -185,6 +185,11 @@ flush();
 const idleBps = (logBytes - b0) / ((rec.nowMs() - g0) / 1000);
 console.log(`idle: ${idleSeconds} s real, ${((rec.nowMs() - g0) / 1000).toFixed(1)} s guest, ${logBytes - b0} log bytes`);
 
+console.log(
+  `recorder totals: ${rec.stats.frames} frames, ${rec.stats.checkpoints} checkpoints, ${rec.stats.clockEntries} clock entries, ` +
+    `${rec.stats.jitInstalls} JIT installs, ${rec.stats.rdrand} RDRAND, ${rec.stats.ioCompleted} disk I/Os ` +
+    `(${rec.stats.diskCacheHits} reads, ${(rec.stats.diskCacheHitBytes / 1024).toFixed(0)} KiB, served from the disk cache)`,
+);
 console.log(`record-overhead-ratio: ${median(ratios).toFixed(3)}`);
 console.log(`log-bps-idle: ${Math.round(idleBps)}`);
 console.log(`log-bps-busy: ${Math.round(median(busyBps))}`);
