@@ -9,6 +9,8 @@
 #   LOCKSTEP_BUILD_DIR  work directory (downloads, kernel objects); reused
 #                       between runs, default ${TMPDIR:-/tmp}/lockstep-images
 #   LOCKSTEP_KERNEL     "minimal" (default) or "debian"
+#   LOCKSTEP_OUT        output directory (default public/images), e.g. to
+#                       check reproducibility or build the 686 baseline aside
 #   LOCKSTEP_INITRD_GZIP 1: gzip the initramfs (smaller, slower boot); default 0
 #   JOBS                parallel make jobs (default: nproc + 1)
 #
@@ -46,7 +48,7 @@ CMDLINE_DEBIAN=$CMDLINE_MINIMAL
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE=$ROOT/scripts/images
-OUT=$ROOT/public/images
+OUT=${LOCKSTEP_OUT:-$ROOT/public/images}
 WORK=${LOCKSTEP_BUILD_DIR:-${TMPDIR:-/tmp}/lockstep-images}
 KERNEL_KIND=${LOCKSTEP_KERNEL:-minimal}
 JOBS=${JOBS:-$(($(nproc) + 1))}
@@ -166,7 +168,10 @@ if [ "$KERNEL_KIND" = minimal ]; then
 	mkdir -p "$KB"
 	log "configuring kernel: tinyconfig + scripts/images/kernel.config"
 	make -s -C "$SRC" O="$KB" ARCH=i386 tinyconfig >/dev/null
-	"$SRC/scripts/kconfig/merge_config.sh" -m -O "$KB" "$KB/.config" "$HERE/kernel.config" >/dev/null
+	# merge_config warns about every choice the fragment overrides (HZ_100...);
+	# that is the point of the fragment, so its output is kept out of the way.
+	"$SRC/scripts/kconfig/merge_config.sh" -m -O "$KB" "$KB/.config" "$HERE/kernel.config" \
+		>"$KB/merge_config.log" 2>&1 || { cat "$KB/merge_config.log" >&2; die "merge_config failed"; }
 	make -s -C "$SRC" O="$KB" ARCH=i386 olddefconfig >/dev/null
 	# Fail loudly if Kconfig silently dropped a requested option (a missing
 	# dependency would otherwise just produce a kernel that cannot boot).

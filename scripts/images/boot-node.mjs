@@ -3,7 +3,8 @@
 // public/images/manifest.json describes them, and run the kv demo.
 //
 //   node scripts/images/boot-node.mjs [--runs N] [--persist] [--verbose]
-//        [--bzimage FILE] [--cmdline STR] [--memory-mb N] [--timeout-ms N]
+//        [--images DIR] [--bzimage FILE] [--cmdline STR] [--memory-mb N]
+//        [--timeout-ms N] [--dump-disk FILE] [--save-state]
 //
 // One boot per child process, so each measurement starts from a cold wasm
 // instance the way a fresh browser worker does. Prints `boot-to-shell-ms: N`
@@ -17,7 +18,7 @@ import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
-const imagesDir = path.join(repo, "public/images");
+let imagesDir = path.join(repo, "public/images");
 const v86Dir = path.join(repo, "node_modules/v86/build");
 const CURSOR_QUERY = "\x1b[6n";
 
@@ -33,11 +34,13 @@ function parseArgs(argv) {
             case "--runs": opts.runs = Number(next()); break;
             case "--persist": opts.persist = true; break;
             case "--verbose": opts.verbose = true; break;
+            case "--images": imagesDir = path.resolve(next()); break;
             case "--bzimage": opts.bzimage = path.resolve(next()); break;
             case "--cmdline": opts.cmdline = next(); break;
             case "--memory-mb": opts.memoryMb = Number(next()); break;
             case "--timeout-ms": opts.timeoutMs = Number(next()); break;
             case "--dump-disk": opts.dumpDisk = path.resolve(next()); break;
+            case "--save-state": opts.saveState = true; break;
             case "--child": opts.child = true; break;
             default: throw new Error(`unknown argument ${a}`);
         }
@@ -178,6 +181,7 @@ async function bootOnce(V86, img, steps, opts) {
                 advance();
             });
         });
+        if (opts.saveState) times.stateBytes = (await emulator.save_state()).byteLength;
     } catch (err) {
         err.message += `\n--- serial transcript (last 3000 chars) ---\n${out.slice(-3000)}`;
         throw err;
@@ -199,6 +203,7 @@ async function child(opts) {
         readyMs: Math.round(first.readyMs),
         shellMs: Math.round(first.shellMs),
         shellMinstr: Math.round(first.shellInstructions / 1e6),
+        stateBytes: first.stateBytes,
     };
     if (opts.dumpDisk) writeFileSync(opts.dumpDisk, new Uint8Array(img.disk));
     if (opts.persist) {
@@ -248,6 +253,7 @@ async function main() {
         console.log(`run ${i + 1}/${opts.runs}: ready ${r.readyMs} ms, shell ${r.shellMs} ms, ` +
             `${r.shellMinstr} M guest instructions to the prompt` +
             (r.persistShellMs !== undefined ? `, reboot with same disk: shell ${r.persistShellMs} ms, kv get foo = bar` : "") +
+            (r.stateBytes !== undefined ? `, save_state ${r.stateBytes} bytes` : "") +
             ", kv set/get OK");
     }
     console.log(`boot-to-shell-minstr: ${median(results.map((r) => r.shellMinstr))}`);
