@@ -114,10 +114,18 @@ await waitPlain(() => plainText.includes(prompt), 300_000);
 plain.stop();
 console.log(`plain v86 booted in ${((realNow() - t) / 1000).toFixed(1)} s`);
 
+/** CPU seconds used by this process (all threads) since `from`. */
+const cpuSeconds = (from: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+};
+let lastCpuIps = 0;
+
 async function plainLines(ls: WorkloadLine[]): Promise<number> {
   samplePlain();
   const i0 = plainIcount;
   const t0 = realNow();
+  const c0 = process.cpuUsage();
   for (const l of ls) {
     if (l.delayMs) await new Promise((r) => setTimeout(r, l.delayMs));
     const from = plainText.length;
@@ -125,41 +133,47 @@ async function plainLines(ls: WorkloadLine[]): Promise<number> {
     await waitPlain(() => plainText.indexOf(prompt, from) >= 0, 120_000);
   }
   samplePlain();
+  lastCpuIps = (plainIcount - i0) / cpuSeconds(c0);
   return (plainIcount - i0) / ((realNow() - t0) / 1000);
 }
 
-async function runPlain(ls: WorkloadLine[]): Promise<{ ips: number; wholeIps: number }> {
+async function runPlain(ls: WorkloadLine[]): Promise<{ ips: number; cpuIps: number; wholeIps: number }> {
   plain.run();
   const ips = await plainLines([cpuLine]);
+  const cpuIps = lastCpuIps;
   const wholeIps = await plainLines(ls);
   plain.stop();
-  return { ips, wholeIps };
+  return { ips, cpuIps, wholeIps };
 }
 
 async function recorderLines(ls: WorkloadLine[]): Promise<number> {
   const i0 = rec.icount;
   const t0 = realNow();
+  const c0 = process.cpuUsage();
   await runWorkload(rec, recCon, ls, prompt, { onFrame });
+  lastCpuIps = (rec.icount - i0) / cpuSeconds(c0);
   return (rec.icount - i0) / ((realNow() - t0) / 1000);
 }
 
-async function runRecorder(ls: WorkloadLine[]): Promise<{ ips: number; wholeIps: number; bps: number }> {
+async function runRecorder(ls: WorkloadLine[]): Promise<{ ips: number; cpuIps: number; wholeIps: number; bps: number }> {
   const ips = await recorderLines([cpuLine]);
+  const cpuIps = lastCpuIps;
   flush();
   const b0 = logBytes;
   const g0 = rec.nowMs();
   const wholeIps = await recorderLines(ls);
   flush();
   const bps = (logBytes - b0) / ((rec.nowMs() - g0) / 1000);
-  return { ips, wholeIps, bps };
+  return { ips, cpuIps, wholeIps, bps };
 }
 
 const ratios: number[] = [];
+const cpuRatios: number[] = [];
 const busyBps: number[] = [];
 for (let p = 0; p < pairs; p++) {
   // Alternate which side goes first, so slow drifts of the machine's load cancel out.
-  let pl: { ips: number; wholeIps: number };
-  let r: { ips: number; wholeIps: number; bps: number };
+  let pl: { ips: number; cpuIps: number; wholeIps: number };
+  let r: { ips: number; cpuIps: number; wholeIps: number; bps: number };
   if (p % 2 === 0) {
     pl = await runPlain(lines);
     r = await runRecorder(lines);
@@ -168,9 +182,10 @@ for (let p = 0; p < pairs; p++) {
     pl = await runPlain(lines);
   }
   ratios.push(r.ips / pl.ips);
+  cpuRatios.push(r.cpuIps / pl.cpuIps);
   busyBps.push(r.bps);
   console.log(
-    `pair ${p + 1}: CPU-bound: plain ${(pl.ips / 1e6).toFixed(0)} MIPS, recorder ${(r.ips / 1e6).toFixed(0)} MIPS, ratio ${(r.ips / pl.ips).toFixed(3)}; ` +
+    `pair ${p + 1}: CPU-bound: plain ${(pl.ips / 1e6).toFixed(0)} MIPS, recorder ${(r.ips / 1e6).toFixed(0)} MIPS, ratio ${(r.ips / pl.ips).toFixed(3)} (per CPU second: ${(r.cpuIps / pl.cpuIps).toFixed(3)}); ` +
       `whole workload: plain ${(pl.wholeIps / 1e6).toFixed(0)} / recorder ${(r.wholeIps / 1e6).toFixed(0)} MIPS; log ${(r.bps / 1000).toFixed(1)} kB/s of guest time`,
   );
 }
@@ -190,6 +205,7 @@ console.log(
     `${rec.stats.jitInstalls} JIT installs, ${rec.stats.rdrand} RDRAND, ${rec.stats.ioCompleted} disk I/Os ` +
     `(${rec.stats.diskCacheHits} reads, ${(rec.stats.diskCacheHitBytes / 1024).toFixed(0)} KiB, served from the disk cache)`,
 );
+console.log(`(per CPU second of this process, less sensitive to other load on the machine: ${median(cpuRatios).toFixed(3)})`);
 console.log(`record-overhead-ratio: ${median(ratios).toFixed(3)}`);
 console.log(`log-bps-idle: ${Math.round(idleBps)}`);
 console.log(`log-bps-busy: ${Math.round(median(busyBps))}`);

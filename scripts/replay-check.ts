@@ -84,7 +84,7 @@ await runWorkload(rec, recCon, lines, prompt, {
     cloneConsole = rec.consoleBytes;
     console.log(
       `record: clone ${clone.cloneId} at frame ${clone.frame}: snapshot ${(clone.snapshot.length / 1e6).toFixed(1)} MB, ` +
-        `guest-visible pause ${clone.pauseMs.toFixed(0)} ms (save ${clone.saveMs.toFixed(0)} + restore ${clone.restoreMs.toFixed(0)} ms), ` +
+        `guest-visible pause ${clone.pauseMs.toFixed(0)} ms (save ${clone.saveMs.toFixed(0)} + restore ${clone.restoreMs.toFixed(0)} + encode/hash ${clone.encodeMs.toFixed(0)} ms), ` +
         `v86 restore repaired ${clone.repairedOffsets.length} CPU bytes`,
     );
   },

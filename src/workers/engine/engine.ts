@@ -173,10 +173,12 @@ export interface CloneResult {
   hash: number;
   frame: number;
   icount: number;
-  /** Guest-visible pause: last frame end to first frame start possible (save + restore). */
+  /** Guest-visible pause: from the frame boundary until the next frame can run (save + restore + encode/hash). */
   pauseMs: number;
   saveMs: number;
   restoreMs: number;
+  /** Encoding the snapshot container and hashing it. */
+  encodeMs: number;
   /** Fresh machine construction, when it was not prewarmed (included in pauseMs). */
   createMs: number;
   repairedOffsets: number[];
@@ -930,8 +932,9 @@ export class LockstepEngine {
     old.destroy();
     const encoded = encodeSnapshot(snap);
     const hash = hashBytes(encoded);
-    // The guest did not run from t0 to t3: keep its clock honest about that (the next frame's
-    // resync logic sees the lag and logs a resync, exactly as for any other stall).
+    const t4 = this.realNowFn();
+    // The guest does not run from t0 to t4; the next frame's resync logic sees the lag and logs
+    // a clock resync, exactly as for any other stall, so the guest clock keeps tracking real time.
     this.stats.clones++;
     return {
       cloneId,
@@ -939,9 +942,10 @@ export class LockstepEngine {
       hash,
       frame: this.frameNo,
       icount: this.icountNow,
-      pauseMs: t3 - t0 - (t2 - t1) + createMs,
+      pauseMs: t4 - t0 - (t2 - t1) + createMs,
       saveMs: t1 - t0,
       restoreMs: t3 - t2,
+      encodeMs: t4 - t3,
       createMs,
       repairedOffsets: repaired,
     };
