@@ -167,6 +167,13 @@ async function runRecorder(ls: WorkloadLine[]): Promise<{ ips: number; cpuIps: n
   return { ips, cpuIps, wholeIps, bps };
 }
 
+// Warm-up: one CPU-bound run on each side first, so the pairs do not measure JIT warm-up.
+plain.run();
+await plainLines([cpuLine]);
+plain.stop();
+await recorderLines([cpuLine]);
+flush();
+
 const ratios: number[] = [];
 const cpuRatios: number[] = [];
 const busyBps: number[] = [];
