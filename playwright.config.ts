@@ -5,7 +5,7 @@ const PORT = 4173;
 
 export default defineConfig({
   testDir: "tests/e2e",
-  timeout: 180_000,
+  timeout: 300_000,
   expect: { timeout: 60_000 },
   fullyParallel: false,
   workers: 1,

@@ -102,8 +102,34 @@ for (const k of acked) {
   await waitFor(() => screen.slice(before).includes(`\nv${k.slice(1)}`), `value of ${k}`);
 }
 console.log(`after failover every acknowledged key is present; console conflicts=${client.conflicts}`);
-clearInterval(tick);
+
+// FT VMotion: clone the lone primary B into a spare C, then fail over again.
+const c = host("C", { role: "spare" });
+const ch2 = new MessageChannel();
+b.attachChannel("C", new MessagePortTransport(ch2.port1));
+c.attachChannel("B", new MessagePortTransport(ch2.port2));
+hosts.push(c);
+await c.start();
+const cloneAt = realNow();
+b.startClone("C");
+await waitFor(() => statuses.get("C")?.state === "replaying" && statuses.get("B")?.state === "recording", "the clone to become a backup", 60_000);
+console.log(`FT VMotion: C is the new backup after ${Math.round(realNow() - cloneAt)} ms`);
+{
+  const before = screen.length;
+  type("kv set after-clone yes\n");
+  await waitFor(() => /\nOK\r?\n/.test(screen.slice(before)), "OK after the clone");
+}
 b.stop();
+hosts.splice(hosts.indexOf(b), 1);
+await waitFor(() => statuses.get("C")?.role === "primary", "the clone to go live", 20_000);
+for (const [k, v] of [...acked.map((k) => [k, `v${k.slice(1)}`]), ["after-clone", "yes"]]) {
+  const before = screen.length;
+  type(`kv get ${k}\n`);
+  await waitFor(() => screen.slice(before).includes(`\n${v}`), `value of ${k} after the second failover`);
+}
+console.log(`second failover: every acknowledged key present; console conflicts=${client.conflicts}`);
+clearInterval(tick);
+c.stop();
 if (client.conflicts !== 0) {
   console.error("console stream had conflicting resends");
   process.exit(1);

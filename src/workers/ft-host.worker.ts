@@ -101,6 +101,9 @@ class FtHost implements FtHostApi {
       case "start-clone":
         this.runtime?.startClone(c.target);
         break;
+      case "zombie-write":
+        void this.runtime?.zombieWrite();
+        break;
       case "power-off":
         this.runtime?.stop();
         break;

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./persistent.ts";
 import { clientText, hostRole, hostState, run, waitForLockstep } from "./ft.ts";
 
 test("kill the primary under kv load: the backup goes live with every acknowledged key", async ({ page }) => {

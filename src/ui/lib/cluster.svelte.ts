@@ -96,6 +96,13 @@ export class Cluster {
     this.note("page", "storage", available ? "shared storage reachable again" : "shared storage unreachable");
   }
 
+  /** Every halted host that is still running tries to write at its old epoch. */
+  zombieWrite(): void {
+    for (const h of this.hosts) {
+      if (!h.dead && h.status?.state === "halted") this.handles.get(h.id)?.control({ t: "zombie-write" });
+    }
+  }
+
   /** FT VMotion (§3.1): clone the live primary into a new backup host. */
   restoreRedundancy(): void {
     const primary = this.hosts.find((h) => !h.dead && h.status?.role === "primary" && h.status.state === "alone");

@@ -46,7 +46,9 @@ export type HostControl =
   | { t: "freeze"; ms: number }
   /** Cluster service (paper 3.1): clone this live primary into `target` over the current channel. */
   | { t: "start-clone"; target: string }
-  | { t: "power-off" };
+  | { t: "power-off" }
+  /** Teaching control: a halted host tries a disk write at its old epoch; fencing must refuse it. */
+  | { t: "zombie-write" };
 
 export interface FtHostEvents {
   progress(p: LoadProgress): void;

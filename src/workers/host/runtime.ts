@@ -78,6 +78,7 @@ export class HostRuntime {
   private forceFlush = false;
   private injectedSeqs: number[] = [];
   private cloneRequest: number | null = null;
+  private cloneMachineReady = false;
 
   // both: VM events seen during a frame, fed to the agent after it
   private ioIssued: PendingIo[] = [];
@@ -131,6 +132,7 @@ export class HostRuntime {
   }
 
   private peerSeen = false;
+  private lastProgressTenth = -1;
 
   attachChannel(peer: string, channel: LoggingChannel): void {
     this.endpoint?.close();
@@ -142,7 +144,12 @@ export class HostRuntime {
         if (this.agent) this.feed({ type: "message", from: peer, msg });
       },
       (e) => this.deps.events.event("error", `logging channel: ${e.message}`),
-      (got, total) => this.deps.events.event("clone-progress", `receiving snapshot: ${Math.round((100 * got) / total)}%`),
+      (got, total) => {
+        // A line per tenth is plenty for a person watching; the chunks come every 64 KiB.
+        const tenth = Math.floor((10 * got) / total);
+        if (tenth !== this.lastProgressTenth) this.deps.events.event("clone-progress", `receiving snapshot: ${tenth * 10}%`);
+        this.lastProgressTenth = tenth === 10 ? -1 : tenth;
+      },
     );
   }
 
@@ -158,11 +165,30 @@ export class HostRuntime {
     this.endpoint?.cut();
   }
 
+  /**
+   * Teaching control: a host that is no longer live tries to write the disk anyway, at the
+   * last epoch it held, as a zombie primary with a write in flight would. Fencing must refuse
+   * it. It rewrites the disk's last sector with its own contents, so even a fencing bug could
+   * not corrupt the guest's data.
+   */
+  async zombieWrite(): Promise<void> {
+    const epoch = this.agent?.status().epoch ?? 0;
+    const offset = this.deps.disk.sizeBytes - 512;
+    try {
+      const same = await this.deps.disk.read(offset, 512);
+      await this.deps.disk.write(offset, same, epoch);
+      this.deps.events.event("zombie-write", `write at epoch ${epoch} was ACCEPTED`);
+    } catch (e) {
+      this.deps.events.event("fenced", `write at epoch ${epoch} rejected: ${(e as Error).message}`);
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.wakeLoop?.();
     this.engine?.destroy();
+    this.engine = null;
     this.endpoint?.close();
   }
 
@@ -220,6 +246,9 @@ export class HostRuntime {
         break;
       case "snapshotForClone":
         this.cloneRequest = a.cloneId;
+        this.cloneMachineReady = false;
+        // Build the fresh instance before pausing the guest: it is the slow part of a clone.
+        void this.engine?.prewarm().then(() => (this.cloneMachineReady = true));
         this.deps.events.event("clone", "FT VMotion: quiescing disk I/O, then snapshotting at a frame boundary");
         break;
       case "restoreSnapshot":
@@ -282,7 +311,7 @@ export class HostRuntime {
       if (this.forceFlush || this.batch.length >= BATCH_MAX_FRAMES || this.deps.realNow() - this.batchSince >= BATCH_MAX_MS) {
         this.flushBatch(engine);
       }
-      if (this.cloneRequest !== null && engine.pendingIo().length === 0) {
+      if (this.cloneRequest !== null && this.cloneMachineReady && engine.pendingIo().length === 0) {
         this.flushBatch(engine);
         await this.takeCloneSnapshot(engine, this.cloneRequest);
         return;
@@ -335,7 +364,8 @@ export class HostRuntime {
     const last = frames[frames.length - 1]!;
     this.feed({ type: "logEntriesProduced", entries: [{ position: pos(first.frame, first.startIcount), bytes: encodeEnvelope(items) }] });
     for (const ev of this.pendingEvents.splice(0)) this.feed(ev);
-    this.feed({ type: "frameDone", position: pos(last.frame, last.startIcount + last.length), guestTime: engine.nowMs() });
+    // A frame-end position names the boundary after the batch: where the next frame starts.
+    this.feed({ type: "frameDone", position: pos(last.frame + 1, last.startIcount + last.length), guestTime: engine.nowMs() });
   }
 
   private replaySlice(engine: LockstepEngine): void {
@@ -351,7 +381,7 @@ export class HostRuntime {
       }
       this.inputMarkers.delete(res.frame);
       this.noteFrameEffects(engine);
-      while (this.frameEnds.length > 0 && this.frameEnds[0]!.position.frame <= res.frame) {
+      while (this.frameEnds.length > 0 && this.frameEnds[0]!.position.frame <= res.frame + 1) {
         const end = this.frameEnds.shift()!;
         this.feed({ type: "frameDone", position: end.position, guestTime: end.guestTime });
       }
@@ -467,7 +497,8 @@ export class HostRuntime {
       icount: String(p.icount),
       lagMs: st.role === "backup" ? Math.max(0, this.lastPrimaryGuestTime - guest) : 0,
       logBytesPerSec: rate,
-      unackedBytes: primary?.unackedLogBytes ?? 0,
+      // Alone, nothing is owed to anyone: what the dead backup never acknowledged no longer counts.
+      unackedBytes: primary && primary.state !== "alone" ? primary.unackedLogBytes : 0,
       heldOutputs: primary?.heldOutputs ?? 0,
       epoch: st.epoch ?? 0,
       // A replayed checkpoint that did not throw is a verified one.
