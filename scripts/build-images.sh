@@ -296,8 +296,10 @@ LIST=$WORK/initramfs.list
 # instructions (a third of the boot) for 1 MB less download.
 # LOCKSTEP_INITRD_GZIP=1 trades that back (the kernel reads both).
 if [ "${LOCKSTEP_INITRD_GZIP:-0}" = 1 ]; then
+	INITRD_COMPRESSION=gzip
 	"$GEN_CPIO" -t "$SOURCE_DATE_EPOCH" "$LIST" | gzip -n -9 >"$STAGE/initrd.img"
 else
+	INITRD_COMPRESSION=none
 	"$GEN_CPIO" -t "$SOURCE_DATE_EPOCH" "$LIST" >"$STAGE/initrd.img"
 fi
 
@@ -312,7 +314,7 @@ KERNEL_CONFIG_FRAGMENT=$HERE/kernel.config \
 	SEABIOS_VERSION="$SEABIOS_VERSION" BUSYBOX_VERSION="$BUSYBOX_VERSION" \
 	LINUX_SOURCE_PKG="$LINUX_SOURCE_PKG" LINUX_SOURCE_VERSION="$LINUX_SOURCE_VERSION" \
 	DEBIAN_KERNEL_PKG="$DEBIAN_KERNEL_PKG" DEBIAN_KERNEL_VERSION="$DEBIAN_KERNEL_VERSION" \
-	BUSYBOX_COUNT="$BUSYBOX_COUNT" \
+	BUSYBOX_COUNT="$BUSYBOX_COUNT" INITRD_COMPRESSION="$INITRD_COMPRESSION" \
 	node "$HERE/write-manifest.mjs" "$OUT.new" "$HERE/README.template.md"
 
 # Swap in the new set only once everything is built, keeping files in

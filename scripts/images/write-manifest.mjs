@@ -50,6 +50,7 @@ const manifest = {
     vga_bios: "vgabios.bin",
     bzimage: "bzImage",
     initrd: "initrd.img",
+    initrd_compression: env("INITRD_COMPRESSION"),
     cmdline: env("CMDLINE"),
     memory_mb: Number(env("MEMORY_MB")),
     disk: {
@@ -90,6 +91,7 @@ const values = {
     MEMORY_MB: String(manifest.memory_mb),
     DISK_SIZE_BYTES: String(manifest.disk.size_bytes),
     BUSYBOX_COUNT: env("BUSYBOX_COUNT"),
+    INITRD_FORMAT: env("INITRD_COMPRESSION") === "gzip" ? "gzip'ed" : "uncompressed",
     SOURCE_DATE_EPOCH: String(manifest.source_date_epoch),
     KERNEL_CONFIG: readFileSync(env("KERNEL_CONFIG_FRAGMENT"), "utf8").trimEnd(),
 };
