@@ -1,4 +1,8 @@
-// npm run replay-check [-- --workload FILE] [--clone-after N] [--jit off] [--checkpoint-every N]
+// npm run replay-check [-- --workload FILE] [--clone-after N] [--jit off] [--checkpoint-every N] [--browser]
+//
+// --browser: instead, runs the pair in headless Chromium (Vite dev server + Playwright): primary
+// and backup in two module workers of one page, the log over a MessageChannel; the workload's
+// lines are typed (delays ignored); prints replay: mode=browser ... the same way.
 //
 // Boots the guest in the recorder (primary), runs a scripted workload, takes an FT VMotion
 // clone in the middle, and replays the recorded log (a) from boot and (b) from the clone's
@@ -25,6 +29,10 @@ function arg(name: string): string | undefined {
 
 const t0 = realNow();
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+if (process.argv.includes("--browser")) {
+  const file = arg("workload") ?? path.join(root, "tests/workloads/default.txt");
+  process.exit(await browserCheck(parseWorkload(readFileSync(file, "utf8")).map((l) => l.text)));
+}
 const workloadFile = arg("workload") ?? path.join(root, "tests/workloads/default.txt");
 const lines = parseWorkload(readFileSync(workloadFile, "utf8"));
 if (lines.length === 0) throw new Error(`${workloadFile}: no workload lines`);
@@ -161,3 +169,52 @@ await replay("boot");
 await replay("clone");
 console.log(`replay-check: ${failures === 0 ? "PASS" : "FAIL"} in ${((realNow() - t0) / 1000).toFixed(1)} s`);
 process.exit(failures === 0 ? 0 : 1);
+
+async function browserCheck(commands: string[]): Promise<number> {
+  const { createServer } = await import("vite");
+  const { chromium } = await import("@playwright/test");
+  const { CHROMIUM_ARGS, CHROMIUM_PATH } = await import("../tests/chromium.ts");
+  const port = Number(arg("port") ?? 5191);
+  const server = await createServer({
+    root,
+    configFile: false,
+    logLevel: "warn",
+    server: { host: "127.0.0.1", port, strictPort: true },
+    worker: { format: "es" },
+    // Own cache, deps known up front: no re-optimisation (and page reload) mid-run.
+    cacheDir: path.join(root, "node_modules/.vite-replay-check"),
+    optimizeDeps: { noDiscovery: true, include: ["v86"] },
+  });
+  await server.listen();
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
+    const url = `http://127.0.0.1:${port}/src/workers/engine/browser/pair.html?commands=${encodeURIComponent(commands.join("|"))}`;
+    await page.goto(url);
+    const r = (await page.evaluate("window.__lockstepPair")) as
+      | { error: string }
+      | import("../src/workers/engine/browser/pair-types.ts").PairResult;
+    if ("error" in r) {
+      console.log(`replay: mode=browser failed: ${r.error}`);
+      return 1;
+    }
+    const divergences = r.backup.divergence ? 1 : 0;
+    const sameCk =
+      r.primary.checkpoints.length === r.backup.checkpoints.length &&
+      r.primary.checkpoints.every((c, i) => JSON.stringify(c) === JSON.stringify(r.backup.checkpoints[i]));
+    console.log(
+      `replay: mode=browser frames=${r.backup.frames} checkpoints=${r.backup.checkpoints.length} divergences=${divergences} ` +
+        `console=${r.primary.console === r.backup.console ? "identical" : "DIFFERENT"}`,
+    );
+    console.log(
+      `  (Chromium, 2 module workers + MessageChannel; checkpoints ${sameCk ? "identical" : "DIFFERENT"}, final state ` +
+        `${r.primary.stateHash === r.backup.stateHash ? "identical" : "DIFFERENT"}; primary ${(r.primary.realMs / 1000).toFixed(1)} s, ` +
+        `backup ${(r.backup.realMs / 1000).toFixed(1)} s${r.backup.divergence ? "; " + r.backup.divergence : ""})`,
+    );
+    return r.identical ? 0 : 1;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}

@@ -42,6 +42,17 @@ export interface EngineOptions {
    * completions come back through complete(). Replaces `disk`.
    */
   external?: ExternalIo;
+  /** Called with every checkpoint this engine computes (recorder: logged; replayer: checked). */
+  onCheckpoint?: (c: CheckpointInfo) => void;
+}
+
+export interface CheckpointInfo {
+  /** The frame after which it was taken, and the instruction count there. */
+  frame: number;
+  icount: number;
+  cpu: number;
+  slice: number;
+  ram: number;
 }
 
 export interface ExternalIo {
@@ -655,6 +666,7 @@ export class LockstepEngine {
       };
       this.ck = { count: this.ck.count + 1, lastFrame: this.frameNo + 1, lastMs: this.pred.endMs };
       this.stats.checkpoints++;
+      this.opts.onCheckpoint?.({ frame: this.frameNo, icount: this.icountNow, cpu: ckEntry.cpu, slice, ram: ckEntry.ram });
     }
     if (!logged) {
       if (outEntry) entries.push(outEntry);
