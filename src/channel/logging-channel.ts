@@ -15,9 +15,13 @@ export interface LoggingChannel {
   close(): void;
 }
 
-/** A keep-it-small high-water mark: 64 KiB measured steady at ~40 MB/s; 4 MiB gave long stalls. */
-export const CHANNEL_HIGH_WATER = 64 * 1024;
-export const CHANNEL_LOW_WATER = 16 * 1024;
+/**
+ * Bounds on what the transport itself buffers (RTCDataChannel.bufferedAmount). Deep buffers
+ * stall (4 MiB gave long stalls, measured); a shallow one starves a bulk transfer such as an
+ * FT VMotion snapshot, since each refill waits for a bufferedamountlow event.
+ */
+export const CHANNEL_HIGH_WATER = 1024 * 1024;
+export const CHANNEL_LOW_WATER = 256 * 1024;
 
 export class DataChannelTransport implements LoggingChannel {
   onmessage: ((bytes: Uint8Array) => void) | null = null;

@@ -107,6 +107,8 @@ export class HostRuntime {
     if (role !== "spare") {
       this.engine = await this.createEngine(role === "primary" ? "record" : "replay");
       await this.rendezvous();
+    } else {
+      this.spareEpoch = (await this.deps.storage.lock.read().catch(() => undefined))?.epoch ?? 0;
     }
     this.agent = new FtAgent(this.deps.ft, this.deps.hostId, this.deps.init, this.deps.realNow());
     this.timers.push(setInterval(() => this.feed({ type: "tick" }), TICK_MS));
@@ -133,6 +135,9 @@ export class HostRuntime {
 
   private peerSeen = false;
   private lastProgressTenth = -1;
+  private lastSpareBeat = 0;
+  /** The epoch a spare's heartbeats carry: the primary ignores heartbeats of another epoch. */
+  private spareEpoch = 0;
 
   attachChannel(peer: string, channel: LoggingChannel): void {
     this.endpoint?.close();
@@ -145,6 +150,12 @@ export class HostRuntime {
       },
       (e) => this.deps.events.event("error", `logging channel: ${e.message}`),
       (got, total) => {
+        // A spare receiving a snapshot is alive and busy: say so, or the primary's failure
+        // detector would expire during a transfer that takes longer than its timeout.
+        if (this.agent?.role === "spare" && this.deps.realNow() - this.lastSpareBeat >= 100) {
+          this.lastSpareBeat = this.deps.realNow();
+          this.endpoint?.send({ t: "heartbeat", epoch: this.spareEpoch });
+        }
         // A line per tenth is plenty for a person watching; the chunks come every 64 KiB.
         const tenth = Math.floor((10 * got) / total);
         if (tenth !== this.lastProgressTenth) this.deps.events.event("clone-progress", `receiving snapshot: ${tenth * 10}%`);
