@@ -130,6 +130,7 @@ async function replay(mode: "boot" | "clone"): Promise<void> {
     session,
     snapshot: mode === "clone" ? cloneRes.snapshot : undefined,
   });
+  const createMs = realNow() - start;
   const con = new ConsoleLog();
   const firstFrame = rep.frame;
   const from = mode === "clone" ? cloneBatch : 0;
@@ -159,7 +160,8 @@ async function replay(mode: "boot" | "clone"): Promise<void> {
     `replay: mode=${mode} frames=${frames} checkpoints=${rep.stats.checkpoints} divergences=${divergences} console=${consoleSame ? "identical" : "DIFFERENT"}`,
   );
   console.log(
-    `  (${((realNow() - start) / 1000).toFixed(1)} s real, final state ${hashSame ? "identical" : "DIFFERENT"}${report ? "; " + report : ""})`,
+    `  (${((realNow() - start) / 1000).toFixed(1)} s real incl. ${(createMs / 1000).toFixed(1)} s machine setup, ` +
+      `${(rep.stats.instructions / 1e6 / ((realNow() - start - createMs) / 1000)).toFixed(0)} MIPS; final state ${hashSame ? "identical" : "DIFFERENT"}${report ? "; " + report : ""})`,
   );
   if (divergences > 0 || !consoleSame) failures++;
   rep.destroy();
