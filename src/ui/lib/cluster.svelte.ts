@@ -18,6 +18,8 @@ export interface ClusterOptions {
   dbName: string;
   diskMode: FtHostConfig["diskMode"];
   readMode: FtHostConfig["readMode"];
+  /** false: the primary alone, without a backup (the baseline FT is measured against). */
+  ft: boolean;
 }
 
 const CLIENT_TICK_MS = 100;
@@ -64,12 +66,22 @@ export class Cluster {
     this.epoch = (await this.storage.lock.testAndSet(primaryId, 0)).record.epoch;
     this.diskId = `disk-${Date.now()}`;
     this.sessionEpochMs = Date.now();
+    if (!this.opts.ft) {
+      const solo = this.spawn(primaryId, { role: "primary" });
+      this.startTimers();
+      await solo.started;
+      return;
+    }
     const primary = this.spawn(primaryId, { role: "primary", peer: backupId });
     const backup = this.spawn(backupId, { role: "backup", peer: primaryId });
     this.link(primary.handle, backup.handle);
+    this.startTimers();
+    await Promise.all([primary.started, backup.started]);
+  }
+
+  private startTimers(): void {
     this.timers.push(setInterval(() => this.clientTick(), CLIENT_TICK_MS));
     this.timers.push(setInterval(() => void this.pollLock(), LOCK_POLL_MS));
-    await Promise.all([primary.started, backup.started]);
   }
 
   type(text: string): void {

@@ -106,7 +106,8 @@ export class HostRuntime {
     const role = this.deps.init.role;
     if (role !== "spare") {
       this.engine = await this.createEngine(role === "primary" ? "record" : "replay");
-      await this.rendezvous();
+      const hasPeer = this.deps.init.role === "backup" || (this.deps.init.role === "primary" && this.deps.init.backup !== null);
+      if (hasPeer) await this.rendezvous();
     } else {
       this.spareEpoch = (await this.deps.storage.lock.read().catch(() => undefined))?.epoch ?? 0;
     }
@@ -490,7 +491,8 @@ export class HostRuntime {
 
   private reportStatus(): void {
     const now = this.deps.realNow();
-    const total = this.endpoint ? this.endpoint.bytesOut + this.endpoint.bytesIn : 0;
+    // The log flows primary → backup: count what the primary sends and what the backup receives.
+    const total = !this.endpoint ? 0 : this.agent?.role === "primary" ? this.endpoint.bytesOut : this.endpoint.bytesIn;
     this.logBytesWindow.push({ at: now, bytes: total - this.lastEndpointBytes });
     this.lastEndpointBytes = total;
     while (this.logBytesWindow.length > 0 && now - this.logBytesWindow[0]!.at > 1000) this.logBytesWindow.shift();

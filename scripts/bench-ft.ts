@@ -1,0 +1,137 @@
+// npm run bench:ft — the one-tab FT system in headless Chromium, measured side by side:
+//   ft-overhead-ratio   guest throughput with the backup in lockstep ÷ the same engine alone
+//                       (FT off), alternating pairs, median
+//   log-mbps-idle/busy  log bytes the primary sends, idle shell vs a busy workload
+//   lag-ms-p50/p99      the backup's replay lag, sampled during the busy workload
+//   failover-ms         kill the primary → the promoted backup's first new output, median
+//   clone-pause-ms      guest-visible pause of FT VMotion (restore redundancy), median
+import { execSync } from "node:child_process";
+import { chromium, type Page } from "@playwright/test";
+import { preview } from "vite";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/chromium.ts";
+
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
+const FAILOVERS = Number(process.env.BENCH_FAILOVERS ?? 5);
+// A CPU-bound shell loop: no output until it ends, so the Output Rule cannot hide in it.
+const CPU_LOOP = "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo CPU-DONE";
+const DISK_LOOP = "for i in $(seq 1 30); do kv set bench$i value$i >/dev/null; done; echo DISK-DONE";
+
+execSync("npx vite build --logLevel error", { stdio: "inherit" });
+const server = await preview({ preview: { host: "127.0.0.1", port: 4175, strictPort: true }, logLevel: "error" });
+const base = "http://127.0.0.1:4175/";
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+
+type Status = { hostId: string; role: string; state: string; lagMs: number; logBytesPerSec: number; icount: string };
+const text = (p: Page) => p.evaluate(() => (window as any).lockstep.clientText() as string);
+const statuses = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.hosts.map((h: any) => ({ ...h.status, dead: h.dead })) as (Status & { dead: boolean })[]);
+const events = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.events.map((e: any) => `${e.hostId} ${e.kind} ${e.text}`) as string[]);
+const type = (p: Page, s: string) => p.evaluate((s) => (window as any).lockstep.cluster.type(s), s);
+
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 120_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function open(ft: boolean): Promise<Page> {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(ft ? base : `${base}?ft=off`);
+  await until(() => text(page), (t) => /LOCKSTEP READY[\s\S]*lockstep# /.test(t), "shell prompt");
+  if (ft) await until(() => statuses(page), (s) => s.some((h) => h.state === "replaying"), "backup replaying");
+  return page;
+}
+
+/** Runs a command and returns real ms until `marker` appears on a line of its own. */
+async function timed(page: Page, cmd: string, marker: string): Promise<number> {
+  const before = (await text(page)).length;
+  const t0 = Date.now();
+  await type(page, cmd + "\n");
+  await until(() => text(page), (t) => t.slice(before).includes(`\n${marker}`), marker, 300_000);
+  return Date.now() - t0;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+try {
+  // 1. Overhead, alternating FT off / on so drift in machine load hits both alike.
+  const ratios: number[] = [];
+  let idleBps: number[] = [];
+  let busyBps: number[] = [];
+  const lags: number[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const solo = await open(false);
+    const soloMs = await timed(solo, CPU_LOOP, "CPU-DONE");
+    await solo.context().close();
+
+    const ft = await open(true);
+    // Idle log rate: a shell at its prompt for a few seconds (timer interrupts only).
+    await new Promise((r) => setTimeout(r, 3000));
+    const idle: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      idle.push((await statuses(ft)).find((h) => h.role === "primary")!.logBytesPerSec);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    idleBps.push(median(idle));
+    const busy: number[] = [];
+    let running = true;
+    const sampler = (async () => {
+      while (running) {
+        const s = await statuses(ft);
+        const p = s.find((h) => h.role === "primary");
+        const b = s.find((h) => h.role === "backup");
+        if (p) busy.push(p.logBytesPerSec);
+        if (b) lags.push(b.lagMs);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const ftMs = await timed(ft, CPU_LOOP, "CPU-DONE");
+    await timed(ft, DISK_LOOP, "DISK-DONE");
+    running = false;
+    await sampler;
+    busyBps.push(median(busy));
+    ratios.push(soloMs / ftMs);
+    console.log(`pair ${i + 1}: alone ${soloMs} ms, FT ${ftMs} ms (ratio ${(soloMs / ftMs).toFixed(3)})`);
+    await ft.context().close();
+  }
+
+  // 2. Failover and clone pause.
+  const failovers: number[] = [];
+  const pauses: number[] = [];
+  for (let i = 0; i < FAILOVERS; i++) {
+    const page = await open(true);
+    const s = await statuses(page);
+    const primary = s.find((h) => h.role === "primary")!.hostId;
+    const backup = s.find((h) => h.role === "backup")!.hostId;
+    const before = (await text(page)).length;
+    const t0 = Date.now();
+    await page.evaluate((id) => (window as any).lockstep.cluster.kill(id), primary);
+    await type(page, `echo AFTER-FAILOVER-${i}\n`);
+    await until(() => text(page), (t) => t.slice(before).includes(`\nAFTER-FAILOVER-${i}`), "first output of the new primary", 30_000);
+    failovers.push(Date.now() - t0);
+    // Restore redundancy from the new primary and read the pause it reports.
+    await until(() => statuses(page), (st) => st.some((h) => h.hostId === backup && h.state === "alone"), "alone");
+    await page.evaluate(() => (window as any).lockstep.cluster.restoreRedundancy());
+    const ev = await until(() => events(page), (e) => e.some((l) => /guest paused \d+ ms/.test(l)), "clone", 60_000);
+    pauses.push(Number(/guest paused (\d+) ms/.exec(ev.find((l) => /guest paused/.test(l))!)![1]));
+    console.log(`failover ${i + 1}: ${failovers.at(-1)} ms; clone pause ${pauses.at(-1)} ms`);
+    await page.context().close();
+  }
+
+  const mbps = (bps: number) => ((bps * 8) / 1e6).toFixed(4);
+  console.log(`ft-overhead-ratio: ${median(ratios).toFixed(3)}`);
+  console.log(`log-mbps-idle: ${mbps(median(idleBps))}`);
+  console.log(`log-mbps-busy: ${mbps(median(busyBps))}`);
+  console.log(`lag-ms-p50: ${pct(lags, 50).toFixed(1)}`);
+  console.log(`lag-ms-p99: ${pct(lags, 99).toFixed(1)}`);
+  console.log(`failover-ms: ${median(failovers)}`);
+  console.log(`clone-pause-ms: ${median(pauses)}`);
+} finally {
+  await browser.close();
+  await server.close();
+}
