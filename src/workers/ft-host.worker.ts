@@ -39,7 +39,7 @@ class FtHost implements FtHostApi {
     const base = manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
     const disk = storage.disk(config.diskId, manifest.disk.size_bytes, base);
     const ft = makeConfig(
-      { diskMode: config.diskMode, readMode: config.readMode },
+      { diskMode: config.diskMode, readMode: config.readMode, ...(config.noOutputRule ? { unsafe: { noOutputRule: true } } : {}) },
       config.transport === "tabs" ? TAB_DEFAULTS : WORKER_DEFAULTS,
     );
     const init: AgentInit =

@@ -20,7 +20,25 @@ export interface ClusterOptions {
   readMode: FtHostConfig["readMode"];
   /** false: the primary alone, without a backup (the baseline FT is measured against). */
   ft: boolean;
+  /** Teaching counterfactual ("why the Output Rule"): hosts release outputs without waiting for acks. */
+  noOutputRule?: boolean;
 }
+
+/** One point of the metrics plots, sampled by the page from the hosts' status reports. */
+export interface MetricSample {
+  /** Page clock, ms. */
+  t: number;
+  lagMs: number | null;
+  /** Log bandwidth the primary sends, bits per second. */
+  logBitsPerSec: number | null;
+  unackedBytes: number | null;
+  heldOutputs: number | null;
+  primaryFrame: number | null;
+  verifiedFrame: number | null;
+}
+
+const SAMPLE_MS = 250;
+const SAMPLES_KEPT = 240;
 
 const CLIENT_TICK_MS = 100;
 const LOCK_POLL_MS = 250;
@@ -39,6 +57,9 @@ export class Cluster {
   /** Contiguous console bytes the client holds, and anomalies it saw (must stay 0). */
   clientBytes = $state(0);
   clientConflicts = $state(0);
+  /** Metrics history for the plots (replaced, not mutated, each sample). */
+  samples = $state.raw<MetricSample[]>([]);
+  private listeners: ((e: ProtocolEvent) => void)[] = [];
 
   readonly client = new ConsoleClient(250);
   private readonly handles = new Map<string, FtHostClient>();
@@ -82,6 +103,36 @@ export class Cluster {
   private startTimers(): void {
     this.timers.push(setInterval(() => this.clientTick(), CLIENT_TICK_MS));
     this.timers.push(setInterval(() => void this.pollLock(), LOCK_POLL_MS));
+    this.timers.push(setInterval(() => this.sample(), SAMPLE_MS));
+  }
+
+  /** Every protocol event as it is noted (the embed API forwards them to the parent page). */
+  onEvent(fn: (e: ProtocolEvent) => void): () => void {
+    this.listeners.push(fn);
+    return () => (this.listeners = this.listeners.filter((l) => l !== fn));
+  }
+
+  /** The client's whole console stream as text. */
+  clientText(): string {
+    return new TextDecoder().decode(this.client.stream());
+  }
+
+  private sample(): void {
+    const live = this.hosts.filter((h) => !h.dead && h.status);
+    const p = live.find((h) => h.status!.role === "primary")?.status ?? null;
+    const b = live.find((h) => h.status!.role === "backup")?.status ?? null;
+    const s: MetricSample = {
+      t: performance.now(),
+      lagMs: b ? b.lagMs : null,
+      logBitsPerSec: p ? p.logBytesPerSec * 8 : null,
+      unackedBytes: p ? p.unackedBytes : null,
+      heldOutputs: p ? p.heldOutputs : null,
+      primaryFrame: p ? p.frame : null,
+      verifiedFrame: b ? b.verifiedFrame : null,
+    };
+    const next = this.samples.length >= SAMPLES_KEPT ? this.samples.slice(1) : this.samples.slice();
+    next.push(s);
+    this.samples = next;
   }
 
   type(text: string): void {
@@ -151,6 +202,7 @@ export class Cluster {
         diskId: this.diskId,
         epoch: this.epoch,
         sessionEpochMs: this.sessionEpochMs,
+        noOutputRule: this.opts.noOutputRule === true,
         ...cfg,
       },
       {
@@ -219,7 +271,9 @@ export class Cluster {
   }
 
   private note(hostId: string, kind: string, text: string): void {
-    this.events.push({ at: performance.now(), hostId, kind, text });
+    const e = { at: performance.now(), hostId, kind, text };
+    this.events.push(e);
+    for (const l of this.listeners) l(e);
     if (this.events.length > 500) this.events.splice(0, this.events.length - 500);
   }
 }

@@ -37,6 +37,8 @@ export interface FtHostConfig {
   transport: "workers" | "tabs";
   diskMode: "shared" | "non-shared";
   readMode: "log" | "backup-reads";
+  /** Teaching counterfactual only ("why the Output Rule"): release outputs without waiting for the ack. */
+  noOutputRule?: boolean;
 }
 
 export type HostControl =

@@ -18,7 +18,8 @@ import type { SessionInfo } from "../engine/session.ts";
 import { decodeSnapshot } from "../engine/snapshot.ts";
 import { ChannelEndpoint } from "./channel-endpoint.ts";
 import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelope.ts";
-import type { HostStatus } from "./status.ts";
+import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus } from "./status.ts";
+import type { ChannelMsg } from "../../ft/protocol/index.ts";
 import { StorageOps } from "./storage-ops.ts";
 import { yieldNow } from "./yield.ts";
 
@@ -95,10 +96,15 @@ export class HostRuntime {
   // metrics
   private logBytesWindow: { at: number; bytes: number }[] = [];
   private lastEndpointBytes = 0;
+  /** Teaching figure: cumulative counts, reported with the status (never per frame). */
+  private flow: FlowCounters = { sent: emptyFlowKinds(), received: emptyFlowKinds(), released: 0, diskWrites: 0, diskWritesRejected: 0, lastWrite: null };
 
   constructor(private readonly deps: RuntimeDeps) {
     this.session = deps.session;
-    this.storageOps = new StorageOps(deps.storage, deps.disk, (result) => this.feed({ type: "storageResult", result }));
+    this.storageOps = new StorageOps(deps.storage, deps.disk, (result) => {
+      if (result.op === "write" && !result.ok && result.reason === "stale-epoch") this.flow.diskWritesRejected++;
+      this.feed({ type: "storageResult", result });
+    });
   }
 
   /** Boots (primary/backup) or waits for a clone (spare), then runs until halted or stopped. */
@@ -147,6 +153,7 @@ export class HostRuntime {
       channel,
       (msg) => {
         this.peerSeen = true;
+        countMsg(this.flow.received, msg);
         if (this.agent) this.feed({ type: "message", from: peer, msg });
       },
       (e) => this.deps.events.event("error", `logging channel: ${e.message}`),
@@ -215,14 +222,28 @@ export class HostRuntime {
   private perform(a: FtAction): void {
     switch (a.type) {
       case "send":
-        if (this.endpoint?.peer === a.to) this.endpoint.send(a.msg);
+        if (this.endpoint?.peer === a.to) {
+          countMsg(this.flow.sent, a.msg);
+          this.endpoint.send(a.msg);
+        }
         break;
       case "releaseOutput":
+        this.flow.released++;
         this.deps.events.toClient(a.msg);
         break;
       case "writeBlock":
-      case "readBlock":
+        this.flow.diskWrites++;
+        this.flow.lastWrite = { block: a.block, epoch: a.epoch };
+        this.storageOps.perform(a);
+        break;
       case "reissueDiskIo":
+        if (a.io.kind === "write") {
+          this.flow.diskWrites++;
+          this.flow.lastWrite = { block: a.io.block, epoch: a.epoch };
+        }
+        this.storageOps.perform(a);
+        break;
+      case "readBlock":
       case "testAndSet":
         this.storageOps.perform(a);
         break;
@@ -517,6 +538,32 @@ export class HostRuntime {
       // A replayed checkpoint that did not throw is a verified one.
       verifiedFrame: st.role === "backup" && this.engine?.stats.checkpoints ? p.frame - (p.frame % (this.session?.checkpointEvery ?? 1)) : 0,
       speed: primary?.speed ?? 1,
+      flow: { ...this.flow, sent: { ...this.flow.sent }, received: { ...this.flow.received } },
     });
+  }
+}
+
+/** Counts one channel message (and the log records it carries) for the teaching figure. */
+function countMsg(k: FlowKinds, msg: ChannelMsg): void {
+  switch (msg.t) {
+    case "log":
+      k.log++;
+      for (const r of msg.records) {
+        if (r.kind === "entry") {
+          k.entry++;
+          k.entryBytes += r.bytes.byteLength;
+        } else if (r.kind === "frame-end") k.frameEnd++;
+        else k.control++;
+      }
+      break;
+    case "ack":
+      k.ack++;
+      break;
+    case "heartbeat":
+      k.heartbeat++;
+      break;
+    case "clone-start":
+      k.clone++;
+      break;
   }
 }

@@ -25,7 +25,37 @@ export interface HostStatus {
   verifiedFrame: number;
   /** Primary only: the speed factor lag control has set (1 = full speed). */
   speed: number;
+  /** Cumulative traffic counters for the teaching figure (optional: older hosts omit it). */
+  flow?: FlowCounters;
 }
+
+/** What crossed the logging channel and reached the disk, counted since the host started. */
+export interface FlowCounters {
+  /** Log records sent (primary) by kind, and channel messages by type. */
+  sent: FlowKinds;
+  received: FlowKinds;
+  /** Outputs released to the client (console messages and input acks). */
+  released: number;
+  /** Disk writes issued with the epoch they carried, and how many the store refused (fencing). */
+  diskWrites: number;
+  diskWritesRejected: number;
+  lastWrite: { block: number; epoch: number } | null;
+}
+
+export interface FlowKinds {
+  /** Log records inside `log` messages. */
+  entry: number;
+  frameEnd: number;
+  control: number;
+  entryBytes: number;
+  /** Channel messages. */
+  log: number;
+  ack: number;
+  heartbeat: number;
+  clone: number;
+}
+
+export const emptyFlowKinds = (): FlowKinds => ({ entry: 0, frameEnd: 0, control: 0, entryBytes: 0, log: 0, ack: 0, heartbeat: 0, clone: 0 });
 
 export interface ProtocolEvent {
   /** Page-clock ms, for ordering the feed across hosts. */
