@@ -258,7 +258,9 @@ export class Machine {
   }
 
   private refreshViews(): void {
-    if (this.u32.buffer !== this.memory.buffer) {
+    // memory.grow() detaches the old ArrayBuffer, which zeroes the views' length: cheaper to
+    // test than the memory.buffer getter (this runs on every virtual clock read).
+    if (this.u32.length === 0) {
       this.u32 = new Uint32Array(this.memory.buffer);
       this.u8 = new Uint8Array(this.memory.buffer);
     }
