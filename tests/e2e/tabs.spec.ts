@@ -1,0 +1,149 @@
+import { test as base, chromium, expect, type BrowserContext, type Page } from "@playwright/test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import { clientText } from "./ft.ts";
+
+/**
+ * Kill-tab failover (issue 6): several pages (tabs) of ONE persistent context, so they share the
+ * origin's BroadcastChannel and the on-disk IndexedDB that holds the shared disk and lock record.
+ */
+const test = base.extend<{ context: BrowserContext }>({
+  context: async ({ baseURL }, use) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "lockstep-tabs-"));
+    const context = await chromium.launchPersistentContext(dir, {
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
+      baseURL,
+      viewport: { width: 1280, height: 800 },
+    });
+    await use(context);
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  },
+});
+
+const myHost = (page: Page) => page.getByTestId("my-host");
+const myState = (page: Page) => myHost(page).locator(".badge.state");
+const myRole = (page: Page) => myHost(page).locator(".badge.role");
+const feed = (page: Page) => page.getByRole("region", { name: "Protocol events" });
+
+async function openTab(context: BrowserContext, first = false): Promise<Page> {
+  const page = first ? (context.pages()[0] ?? (await context.newPage())) : await context.newPage();
+  await page.goto("/?mode=tabs");
+  return page;
+}
+
+/** The first tab starts the VM alone; waits for the guest shell in its client. */
+async function startPrimary(context: BrowserContext): Promise<Page> {
+  const p = await openTab(context, true);
+  await expect(myRole(p)).toHaveText("primary", { timeout: 120_000 });
+  await expect(myState(p)).toHaveText("alone");
+  await expect.poll(() => clientText(p), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  return p;
+}
+
+/** A tab that joins becomes the backup by FT VMotion from the live primary. */
+async function joinAsBackup(context: BrowserContext, primary: Page): Promise<Page> {
+  const p = await openTab(context);
+  await expect(myState(p)).toHaveText("replaying", { timeout: 120_000 });
+  await expect(myState(primary)).toHaveText("recording");
+  return p;
+}
+
+/** Types into `page`'s client and waits for `expected` as a line after it (in `page`'s own view). */
+async function run(page: Page, command: string, expected: string, timeout = 30_000): Promise<void> {
+  const before = (await clientText(page)).length;
+  await page.getByRole("application", { name: "Client console" }).click();
+  await page.keyboard.type(command + "\n");
+  await expect
+    .poll(async () => (await clientText(page)).slice(before).split(/\r?\n/).map((l) => l.trim()), { timeout })
+    .toContain(expected);
+}
+
+async function expectExactlyOnce(page: Page, keys: number[], prefix = "k"): Promise<void> {
+  const text = await clientText(page);
+  for (const i of keys) expect(text.split(`kv set ${prefix}${i} v${i}\r\n`).length - 1, `echo of ${prefix}${i}`).toBe(1);
+  await expect(page.getByTestId("client-stream")).toContainText("conflicts 0");
+}
+
+/** Sets keys (typed in `typer`), then one more in flight, then closes `victim`. Returns the acknowledged keys. */
+async function loadThenClose(typer: Page, victim: Page, survivor: Page, from: number, n: number): Promise<{ acked: number[]; closedAt: number }> {
+  const acked: number[] = [];
+  for (let i = from; i < from + n; i++) {
+    await run(typer, `kv set k${i} v${i}`, "OK");
+    acked.push(i);
+  }
+  const inflight = from + n;
+  await typer.getByRole("application", { name: "Client console" }).click();
+  await typer.keyboard.type(`kv set k${inflight} v${inflight}\n`);
+  const closedAt = Date.now();
+  await victim.close();
+  // Acknowledged means: the survivor's client saw the OK (it may or may not have been released).
+  await expect(myRole(survivor)).toHaveText("primary", { timeout: 30_000 });
+  await expect(myState(survivor)).toHaveText("alone");
+  if ((await clientText(survivor)).includes(`kv set k${inflight} v${inflight}\r\nOK`)) acked.push(inflight);
+  return { acked, closedAt };
+}
+
+test("two tabs: close the primary's tab under kv load; the backup tab goes live with every acknowledged key", async ({ context }) => {
+  const a = await startPrimary(context);
+  const b = await joinAsBackup(context, a);
+  await run(a, "kv set before 0", "OK");
+  await expect.poll(() => clientText(b)).toContain("kv set before 0\r\nOK");
+
+  // Typed in the tab that is about to die: the other tab's client mirrors the input.
+  const { acked, closedAt } = await loadThenClose(a, a, b, 0, 3 + Math.floor(Math.random() * 3));
+  const liveMs = Date.now() - closedAt;
+  const t0 = Date.now();
+  await run(b, "echo first-after", "first-after");
+  console.log(`failover-ms-tabs (close → backup alone) ${liveMs}; first new output after ${Date.now() - closedAt} ms (command round trip ${Date.now() - t0} ms)`);
+
+  for (const i of acked) await run(b, `kv get k${i}`, `v${i}`);
+  await run(b, "kv get before", "0");
+  await expectExactlyOnce(b, acked);
+});
+
+test("three tabs: the third becomes the backup after a failover by itself, then takes over", async ({ context }) => {
+  const a = await startPrimary(context);
+  const b = await joinAsBackup(context, a);
+  const c = await openTab(context);
+  // While a backup exists, the third tab waits as a standby host.
+  await expect(myRole(c)).toHaveText("standby", { timeout: 120_000 });
+  await expect(myState(b)).toHaveText("replaying");
+
+  const first = await loadThenClose(b, a, b, 0, 3);
+  // Redundancy comes back without a click: the standby tab becomes the new backup.
+  await expect(myState(c)).toHaveText("replaying", { timeout: 120_000 });
+  await expect(myState(b)).toHaveText("recording");
+  await expect(c.getByTestId("client-stream")).toContainText("conflicts 0");
+  const pause = await b.getByTestId("clone-pause").innerText();
+  console.log(`clone across tabs: ${pause}`);
+
+  const second = await loadThenClose(c, b, c, 10, 3);
+  for (const i of [...first.acked, ...second.acked]) await run(c, `kv get k${i}`, `v${i}`);
+  await expectExactlyOnce(c, [...first.acked, ...second.acked]);
+});
+
+test("freeze the primary's host: the backup goes live; the frozen host halts on resume and is fenced", async ({ context }) => {
+  const a = await startPrimary(context);
+  const b = await joinAsBackup(context, a);
+  await run(b, "kv set f 1", "OK");
+
+  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("7000");
+  await a.getByRole("button", { name: "Freeze host" }).click();
+  await expect(myRole(b)).toHaveText("primary", { timeout: 30_000 });
+  await expect(myState(b)).toHaveText("alone");
+  await run(b, "kv set g 2", "OK");
+
+  // The frozen host wakes up, tries to go live, loses the test-and-set, and halts.
+  await expect(myState(a)).toHaveText("halted", { timeout: 30_000 });
+  await a.getByRole("button", { name: "Zombie write" }).click();
+  await expect(feed(a)).toContainText("rejected: write fenced", { timeout: 10_000 });
+  await expect(feed(a)).not.toContainText("ACCEPTED");
+  // The halted host's tab still shows the client, following the live primary in the other tab.
+  await run(a, "kv get f", "1");
+  await run(a, "kv get g", "2");
+  await expect(a.getByTestId("client-stream")).toContainText("conflicts 0");
+});
