@@ -91,6 +91,8 @@ export class HostRuntime {
   private pendingReplay: Uint8Array[] = [];
   private restoring: Promise<void> | null = null;
   private lastPrimaryGuestTime = 0;
+  private lastCheckpointFrame = 0;
+  private verifiedFrame = 0;
   private session: SessionInfo | null;
 
   // metrics
@@ -409,6 +411,8 @@ export class HostRuntime {
         return;
       }
       const res = engine.runFrame();
+      // runFrame throws on a mismatch, so a checkpoint it computed and returned from is verified.
+      this.verifiedFrame = this.lastCheckpointFrame;
       for (const seq of this.inputMarkers.get(res.frame) ?? []) {
         this.feed({ type: "inputApplied", position: pos(res.frame, res.startIcount), seq });
       }
@@ -455,6 +459,7 @@ export class HostRuntime {
         issued: (req) => this.ioIssued.push(req),
         completed: (id) => this.ioDone.push(id),
       },
+      onCheckpoint: (c) => (this.lastCheckpointFrame = c.frame),
     });
     return engine;
   }
@@ -535,12 +540,17 @@ export class HostRuntime {
       unackedBytes: primary && primary.state !== "alone" ? primary.unackedLogBytes : 0,
       heldOutputs: primary?.heldOutputs ?? 0,
       epoch: st.epoch ?? 0,
-      // A replayed checkpoint that did not throw is a verified one.
-      verifiedFrame: st.role === "backup" && this.engine?.stats.checkpoints ? p.frame - (p.frame % (this.session?.checkpointEvery ?? 1)) : 0,
+      verifiedFrame: st.role === "backup" ? this.verifiedFrame : 0,
       speed: primary?.speed ?? 1,
       flow: { ...this.flow, sent: { ...this.flow.sent }, received: { ...this.flow.received } },
+      console: consoleOf(this.agent),
     });
   }
+}
+
+function consoleOf(agent: FtAgent): HostStatus["console"] {
+  const c = agent.primary?.console ?? agent.backup?.console;
+  return c ? { produced: c.produced, nextInputSeq: c.nextInputSeq } : undefined;
 }
 
 /** Counts one channel message (and the log records it carries) for the teaching figure. */
