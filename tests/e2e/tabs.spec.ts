@@ -132,14 +132,14 @@ test("freeze the primary's host: the backup goes live; the frozen host halts on 
   await run(b, "kv set f 1", "OK");
 
   await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("7000");
-  await a.getByRole("button", { name: "Freeze host" }).click();
+  await a.getByRole("button", { name: "Freeze host", exact: true }).click();
   await expect(myRole(b)).toHaveText("primary", { timeout: 30_000 });
   await expect(myState(b)).toHaveText("alone");
   await run(b, "kv set g 2", "OK");
 
   // The frozen host wakes up, tries to go live, loses the test-and-set, and halts.
   await expect(myState(a)).toHaveText("halted", { timeout: 30_000 });
-  await a.getByRole("button", { name: "Zombie write" }).click();
+  await a.getByRole("button", { name: "Zombie write", exact: true }).click();
   await expect(feed(a)).toContainText("rejected: write fenced", { timeout: 10_000 });
   await expect(feed(a)).not.toContainText("ACCEPTED");
   // The halted host's tab still shows the client, following the live primary in the other tab.
