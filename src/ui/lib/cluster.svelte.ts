@@ -57,6 +57,8 @@ export class Cluster {
   /** Contiguous console bytes the client holds, and anomalies it saw (must stay 0). */
   clientBytes = $state(0);
   clientConflicts = $state(0);
+  /** Count of client inputs sent (the figure animates them). */
+  typed = $state(0);
   /** Metrics history for the plots (replaced, not mutated, each sample). */
   samples = $state.raw<MetricSample[]>([]);
   private listeners: ((e: ProtocolEvent) => void)[] = [];
@@ -136,6 +138,7 @@ export class Cluster {
   }
 
   type(text: string): void {
+    this.typed++;
     this.broadcast(this.client.type(new TextEncoder().encode(text)));
   }
 
@@ -268,6 +271,11 @@ export class Cluster {
 
   private newHostId(): string {
     return `${String.fromCharCode(65 + (this.nextLetter++ % 26))}#1`;
+  }
+
+  /** A line in the protocol feed from the page itself (teaching UI, embed API). */
+  noteEvent(hostId: string, kind: string, text: string): void {
+    this.note(hostId, kind, text);
   }
 
   private note(hostId: string, kind: string, text: string): void {

@@ -27,6 +27,8 @@ export interface HostStatus {
   speed: number;
   /** Cumulative traffic counters for the teaching figure (optional: older hosts omit it). */
   flow?: FlowCounters;
+  /** The console stream as this host's VM sees it: bytes produced, next client input it expects. */
+  console?: { produced: number; nextInputSeq: number };
 }
 
 /** What crossed the logging channel and reached the disk, counted since the host started. */

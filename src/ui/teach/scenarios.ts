@@ -1,0 +1,300 @@
+import type { Ctx, Scenario, Step } from "./runner.svelte.ts";
+
+const boot: Step = {
+  caption:
+    "Two hosts boot the same Linux VM. The primary runs it and records every non-deterministic input in a log; the backup replays that log and follows instruction by instruction.",
+  ref: "replay",
+  until: (c) => c.inLockstep(),
+  timeoutMs: 240_000,
+  holdMs: 0,
+};
+
+const hasLine = (c: Ctx, l: string) => c.linesSince().includes(l);
+const conflicts = (c: Ctx) => c.cluster.clientConflicts;
+const epoch = (c: Ctx) => c.cluster.lock?.epoch ?? 0;
+
+/** The guided tours. `noOutputRule` is the counterfactual switch (?rule=off): it changes the Output Rule tour's ending. */
+export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
+  return [
+    {
+      id: "normal",
+      title: "Normal operation",
+      summary: "Log entries flow, the backup acknowledges, outputs wait for the ack.",
+      steps: [
+        boot,
+        {
+          caption:
+            "Blue tokens are log entries (inputs, interrupt points); purple ones close a frame. Green acks come back. Heartbeats (grey) fill the silences.",
+          ref: "channel",
+          until: (c) => (c.backup()?.status?.verifiedFrame ?? 0) > 0,
+        },
+        {
+          caption:
+            "The client types `kv set course ft`. Its echo and the `OK` are outputs: the primary holds each one until the backup has acknowledged the log up to it (the Output Rule).",
+          ref: "output-rule",
+          run: (c) => c.typeLine("kv set course ft"),
+          until: (c) => hasLine(c, "OK"),
+          holdMs: 3500,
+        },
+        {
+          caption: "The backup checks a hash of its state against the primary's at every checkpoint: the two VMs are in sync.",
+          ref: "replay",
+          until: (c) => (c.backup()?.status?.verifiedFrame ?? 0) > 0,
+          verdict: (c) => ({
+            kind: "in-sync",
+            ok: conflicts(c) === 0 && !!c.backup(),
+            text: `The client got OK; the backup verified its state at frame ${(c.backup()?.status?.verifiedFrame ?? 0).toLocaleString()}; conflicts ${conflicts(c)}.`,
+          }),
+        },
+      ],
+    },
+    {
+      id: "primary-failure",
+      title: "Primary failure",
+      summary: "The backup notices the silence, wins the test-and-set and goes live; the client loses nothing.",
+      steps: [
+        boot,
+        {
+          caption: "Store a key: `kv set a 1`. The OK reaches the client only once the backup has the log of the command.",
+          ref: "output-rule",
+          run: (c) => c.typeLine("kv set a 1"),
+          until: (c) => hasLine(c, "OK"),
+        },
+        {
+          caption: "Now the primary's host dies (fail-stop). No more log, no heartbeats: the backup's failure detector fires after about a second.",
+          ref: "failure",
+          run: (c) => {
+            const p = c.primary()!;
+            const b = c.backup()!;
+            c.vars.old = p.id;
+            c.vars.next = b.id;
+            c.cluster.kill(p.id);
+          },
+          until: (c) => {
+            const n = c.host(c.vars.next as string)?.status;
+            return n?.role === "primary" && n.state === "alone";
+          },
+          holdMs: 3000,
+        },
+        {
+          caption: "Before going live the backup replayed every entry it had, then won the atomic test-and-set on the shared lock record: the epoch is now 2.",
+          ref: "test-and-set",
+          until: (c) => epoch(c) === 2,
+        },
+        {
+          caption: "Ask the new primary for the key: the state survived the failover.",
+          ref: "go-live",
+          run: (c) => c.typeLine("kv get a"),
+          until: (c) => hasLine(c, "1") || hasLine(c, "(nil)"),
+          verdict: (c) => ({
+            kind: "failover",
+            ok: hasLine(c, "1") && conflicts(c) === 0,
+            text: `${c.vars.next} took over at epoch ${epoch(c)}; kv get a → ${hasLine(c, "1") ? "1" : "(nil)"}; conflicts ${conflicts(c)}.`,
+          }),
+        },
+      ],
+    },
+    {
+      id: "backup-failure",
+      title: "Backup failure",
+      summary: "The primary stops logging, goes live alone and releases outputs without waiting.",
+      steps: [
+        boot,
+        {
+          caption: "The backup's host dies. The primary notices the missing acks and heartbeats.",
+          ref: "failure",
+          run: (c) => {
+            const b = c.backup()!;
+            c.vars.gone = b.id;
+            c.vars.p = c.primary()!.id;
+            c.cluster.kill(b.id);
+          },
+          until: (c) => c.host(c.vars.p as string)?.status?.state === "alone",
+        },
+        {
+          caption: "It takes the lock record too (epoch 2): a backup that was merely cut off must not go live now.",
+          ref: "test-and-set",
+          until: (c) => epoch(c) === 2,
+        },
+        {
+          caption: "Running alone, nothing can take over, so outputs go out at once: no held outputs, no unacked log.",
+          ref: "output-rule",
+          run: (c) => c.typeLine("kv set b 2"),
+          until: (c) => hasLine(c, "OK"),
+          verdict: (c) => {
+            const s = c.host(c.vars.p as string)?.status;
+            return {
+              kind: "alone",
+              ok: s?.heldOutputs === 0 && s.unackedBytes === 0,
+              text: `${c.vars.p} runs alone at epoch ${epoch(c)}: held outputs ${s?.heldOutputs}, unacked ${s?.unackedBytes} B. Restore redundancy with FT VMotion.`,
+            };
+          },
+        },
+      ],
+    },
+    {
+      id: "split-brain",
+      title: "Split-brain prevented",
+      summary: "Cut the logging channel: both hosts think the other died; test-and-set lets exactly one go live and fencing stops the other.",
+      steps: [
+        boot,
+        {
+          caption: "Cut the logging channel. Both hosts are fine, but each sees the other fall silent and tries to go live.",
+          ref: "failure",
+          run: (c) => c.cluster.cutChannel(),
+          until: (c) => {
+            const states = c.cluster.hosts.filter((h) => !h.dead).map((h) => h.status?.state).sort();
+            return states.length === 2 && states[0] === "alone" && states[1] === "halted";
+          },
+        },
+        {
+          caption: "Only one wins the atomic test-and-set on shared storage (epoch 1 → 2); the loser halts instead of going live.",
+          ref: "test-and-set",
+          until: (c) => epoch(c) === 2,
+        },
+        {
+          caption: "A zombie: the halted host tries to write the disk anyway, at its old epoch. The storage refuses it.",
+          ref: "disk",
+          run: (c) => {
+            c.vars.eventMark = performance.now();
+            c.cluster.zombieWrite();
+          },
+          until: (c) => c.eventsSince("fenced") + c.eventsSince("zombie-write") > 0,
+          verdict: (c) => {
+            const live = c.cluster.hosts.filter((h) => !h.dead && h.status?.state !== "halted");
+            const fenced = c.eventsSince("fenced") > 0 && c.eventsSince("zombie-write") === 0;
+            return {
+              kind: "split-brain-prevented",
+              ok: live.length === 1 && fenced,
+              text: `${live.length} live host (${live.map((h) => h.id).join(", ")}) at epoch ${epoch(c)}; zombie write ${fenced ? "fenced" : "ACCEPTED"}.`,
+            };
+          },
+        },
+      ],
+    },
+    {
+      id: "output-rule",
+      title: opts.noOutputRule ? "Why the Output Rule (rule OFF)" : "Why the Output Rule",
+      summary: "The primary fails right after an output whose log never reached the backup. With the rule, nobody saw it; without it, the client did.",
+      steps: [
+        { ...boot, caption: `${boot.caption} The Output Rule is ${opts.noOutputRule ? "OFF (counterfactual)" : "ON"}.` },
+        {
+          caption: opts.noOutputRule
+            ? "The logging channel is cut and the client types `kv set paid yes`. Without the Output Rule the primary answers OK at once, though the backup never saw the command…"
+            : "The logging channel is cut and the client types `kv set paid yes`. The primary runs it, but holds the outputs (echo, disk write, OK): no ack can come…",
+          ref: "output-rule",
+          run: (c) => {
+            c.vars.p = c.primary()!.id;
+            c.vars.b = c.backup()!.id;
+            c.cluster.cutChannel();
+            c.typeLine("kv set paid yes");
+          },
+          // Timing-critical: the primary must fail before its own failure detector fires (1 s).
+          until: (c) => hasLine(c, "OK") || (c.host(c.vars.p as string)?.status?.heldOutputs ?? 0) > 0,
+          holdMs: 0,
+          timeoutMs: 5000,
+        },
+        {
+          caption: "…and the primary fails right then. The backup goes live with only the log it received: it never ran the command.",
+          ref: "go-live",
+          run: (c) => {
+            c.vars.sawOk = hasLine(c, "OK");
+            c.vars.clientBytes = c.cluster.client.length;
+            c.vars.acked = c.cluster.client.inputAcked;
+            c.cluster.kill(c.vars.p as string);
+          },
+          until: (c) => {
+            const s = c.host(c.vars.b as string)?.status;
+            return s?.role === "primary" && s.state === "alone";
+          },
+          holdMs: 3000,
+        },
+        opts.noOutputRule
+          ? {
+              caption:
+                "Compare what the client holds with what the new primary produced: the client was told OK by a VM that no longer exists. That is the inconsistency the Output Rule prevents.",
+              ref: "output-rule",
+              until: (c) => c.host(c.vars.b as string)?.status?.console !== undefined,
+              holdMs: 4000,
+              verdict: (c) => {
+                const con = c.host(c.vars.b as string)!.status!.console!;
+                const held = c.vars.clientBytes as number;
+                const inconsistent = (c.vars.sawOk as boolean) && con.produced < held;
+                return {
+                  kind: inconsistent ? "inconsistent" : "consistent",
+                  ok: inconsistent,
+                  text: inconsistent
+                    ? `INCONSISTENT: the client saw “OK” (${held} bytes of output) but the promoted backup produced only ${con.produced}; it still waits for input #${con.nextInputSeq}, which the client was told was done (acked up to #${(c.vars.acked as number) - 1}).`
+                    : `No inconsistency this time (client saw OK: ${c.vars.sawOk}).`,
+                };
+              },
+            }
+          : {
+              caption: "The client never saw the held outputs, so it still has its input unacknowledged and resends it: the new primary runs the command itself and answers OK.",
+              ref: "output-rule",
+              until: (c) => hasLine(c, "OK"),
+              timeoutMs: 30_000,
+            },
+        ...(opts.noOutputRule
+          ? []
+          : [
+              {
+                caption: "Ask for the key: the new primary has it, and everything the client saw is something this VM really produced.",
+                ref: "output-rule",
+                run: (c: Ctx) => c.typeLine("kv get paid"),
+                until: (c: Ctx) => hasLine(c, "yes") || hasLine(c, "(nil)"),
+                verdict: (c: Ctx) => {
+                  const ok = !(c.vars.sawOk as boolean) && hasLine(c, "yes") && conflicts(c) === 0;
+                  return {
+                    kind: ok ? "consistent" : "inconsistent",
+                    ok,
+                    text: ok
+                      ? `CONSISTENT: the client saw nothing from the dead primary's run; ${c.vars.b} re-ran the command; kv get paid → yes; conflicts 0.`
+                      : `Unexpected: sawOk ${c.vars.sawOk}, conflicts ${conflicts(c)}.`,
+                  };
+                },
+              } satisfies Step,
+            ]),
+      ],
+    },
+    {
+      id: "vmotion",
+      title: "FT VMotion",
+      summary: "After a failure, clone the running primary to a new host and be fault tolerant again.",
+      steps: [
+        boot,
+        {
+          caption: "The backup fails; the primary goes on alone. It is no longer fault tolerant.",
+          ref: "failure",
+          run: (c) => {
+            c.vars.p = c.primary()!.id;
+            c.cluster.kill(c.backup()!.id);
+          },
+          until: (c) => c.host(c.vars.p as string)?.status?.state === "alone",
+        },
+        {
+          caption: "The cluster service restores redundancy: it clones the running primary to a spare host (FT VMotion). The guest pauses only for the snapshot.",
+          ref: "vmotion",
+          run: (c) => {
+            c.vars.before = new Set(c.cluster.hosts.map((h) => h.id));
+            c.cluster.restoreRedundancy();
+          },
+          until: (c) => !!c.cluster.hosts.find((h) => !(c.vars.before as Set<string>).has(h.id) && h.status?.state === "replaying"),
+          timeoutMs: 120_000,
+        },
+        {
+          caption: "The new backup replays from the clone point and acknowledges the log; outputs wait for its acks again.",
+          ref: "output-rule",
+          run: (c) => c.typeLine("kv set again 1"),
+          until: (c) => hasLine(c, "OK") && (c.backup()?.status?.verifiedFrame ?? 0) > 0,
+          timeoutMs: 60_000,
+          verdict: (c) => ({
+            kind: "redundant",
+            ok: c.primary()?.status?.state === "recording" && !!c.backup(),
+            text: `Fault tolerant again: ${c.primary()?.id} records, ${c.backup()?.id} replays (verified frame ${(c.backup()?.status?.verifiedFrame ?? 0).toLocaleString()}).`,
+          }),
+        },
+      ],
+    },
+  ];
+}
