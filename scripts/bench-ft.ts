@@ -42,7 +42,11 @@ async function open(ft: boolean): Promise<Page> {
   const page = await ctx.newPage();
   await page.goto(ft ? base : `${base}?ft=off`);
   await until(() => text(page), (t) => /LOCKSTEP READY[\s\S]*lockstep# /.test(t), "shell prompt");
-  if (ft) await until(() => statuses(page), (s) => s.some((h) => h.state === "replaying"), "backup replaying");
+  if (ft) {
+    await until(() => statuses(page), (s) => s.some((h) => h.state === "replaying"), "backup replaying").catch(async (e) => {
+      throw new Error(`${(e as Error).message}; hosts: ${JSON.stringify(await statuses(page))}; events: ${(await events(page)).join(" | ")}`);
+    });
+  }
   return page;
 }
 

@@ -19,8 +19,8 @@ const epoch = (await storage.lock.testAndSet("A", 0)).record.epoch;
 const disk = storage.disk("disk", guest.manifest.disk.size_bytes);
 const session = makeSession(Date.now());
 // Both VMs share this one thread, so either can stall the other's heartbeats for the length of
-// two slow early-boot frames (~0.5 s each, measured): give the detector twice the worker default.
-const ft = makeConfig({ failureTimeoutMs: 2 * WORKER_DEFAULTS.failureTimeoutMs }, WORKER_DEFAULTS);
+// its own slow frames too: give the detector more than the worker default.
+const ft = makeConfig({ failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs }, WORKER_DEFAULTS);
 
 const client = new ConsoleClient(250);
 let screen = "";

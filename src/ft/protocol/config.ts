@@ -62,12 +62,14 @@ const COMMON = {
   unsafe: {},
 };
 
-/** Two workers in one page: sub-millisecond channel, application heartbeats every 100 ms
- * detected a dead peer in ~1.1 s in our measurements (determinism.md), so 1 s is safe. */
+/** Two workers in one page: a sub-millisecond channel, but a host cannot send anything while
+ * its VM runs a frame, and early-boot frames (v86's interpreter, before the JIT warms up) were
+ * measured at up to 0.46 s each, more than 1 s on a loaded 2-core machine: a 1 s timeout
+ * declared live peers dead. 2 s keeps false failovers away at the cost of failover time. */
 export const WORKER_DEFAULTS: FtConfig = {
   ...COMMON,
   heartbeatIntervalMs: 100,
-  failureTimeoutMs: 1000,
+  failureTimeoutMs: 2000,
   retransmitMs: 200,
   storageRetryMs: 100,
   lagBoundMs: 1000,
