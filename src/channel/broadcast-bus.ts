@@ -37,7 +37,7 @@ export type BusMsg =
   /** The standby's data channel arrived (ondatachannel) and is in its host worker: clone now. */
   | { t: "link-up"; link: string; from: string; to: string }
   /** Typed input, sent once by the tab where the user typed; every tab mirrors it. */
-  | { t: "client-input"; seq: number; bytes: Uint8Array }
+  | { t: "client-input"; tab: string; seq: number; bytes: Uint8Array }
   /** How much of the console stream a tab's client holds; hosts are told the minimum. */
   | { t: "client-ack"; tab: string; offset: number }
   /** An output released by a live primary (Output Rule already applied), for every tab's client. */

@@ -64,6 +64,7 @@ async function run(page: Page, command: string, expected: string, timeout = 30_0
 
 async function expectExactlyOnce(page: Page, keys: number[], prefix = "k"): Promise<void> {
   const text = await clientText(page);
+  if (process.env.DUMP) console.log(JSON.stringify(text.slice(-3000)));
   for (const i of keys) expect(text.split(`kv set ${prefix}${i} v${i}\r\n`).length - 1, `echo of ${prefix}${i}`).toBe(1);
   await expect(page.getByTestId("client-stream")).toContainText("conflicts 0");
 }
@@ -106,22 +107,31 @@ test("two tabs: close the primary's tab under kv load; the backup tab goes live 
 });
 
 test("three tabs: the third becomes the backup after a failover by itself, then takes over", async ({ context }) => {
+  const t = Date.now();
+  const stage = (what: string) => console.log(`[${((Date.now() - t) / 1000).toFixed(1)} s] ${what}`);
   const a = await startPrimary(context);
+  stage("primary up");
   const b = await joinAsBackup(context, a);
+  stage("backup cloned");
   const c = await openTab(context);
   // While a backup exists, the third tab waits as a standby host.
   await expect(myRole(c)).toHaveText("standby", { timeout: 120_000 });
   await expect(myState(b)).toHaveText("replaying");
 
+  stage("standby up");
   const first = await loadThenClose(b, a, b, 0, 3);
+  stage("first failover");
   // Redundancy comes back without a click: the standby tab becomes the new backup.
   await expect(myState(c)).toHaveText("replaying", { timeout: 120_000 });
+  stage("third tab is the backup");
+
   await expect(myState(b)).toHaveText("recording");
   await expect(c.getByTestId("client-stream")).toContainText("conflicts 0");
   const pause = await b.getByTestId("clone-pause").innerText();
   console.log(`clone across tabs: ${pause}`);
 
   const second = await loadThenClose(c, b, c, 10, 3);
+  stage("second failover");
   for (const i of [...first.acked, ...second.acked]) await run(c, `kv get k${i}`, `v${i}`);
   await expectExactlyOnce(c, [...first.acked, ...second.acked]);
 });

@@ -38,6 +38,8 @@ const CLONE_GIVE_UP_MS = 60_000;
 
 const tabId = () => Math.random().toString(36).slice(2, 6).toUpperCase();
 const empty = new Uint8Array(0);
+/** What a terminal sends by itself in answer to the guest: cursor position and device reports. */
+const TERMINAL_REPORT = /^\x1b\[[\d;?>]*[Rcn]$/;
 
 /**
  * The cluster service of the paper (§3.1) spread over the tabs of one origin. Each tab runs at
@@ -82,6 +84,8 @@ export class TabCluster {
   /** Every input seen (mirror of the client's unacknowledged ones), for peers that sync. */
   private readonly inputs = new Map<number, Uint8Array>();
   private lastSyncReq = -Infinity;
+  /** The tab the user last typed in (the one client whose terminal answers the guest's queries). */
+  private typist: string | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
   private display: (bytes: Uint8Array) => void = () => {};
   private disposed = false;
@@ -93,7 +97,10 @@ export class TabCluster {
     this.bus.on("beat", (m) => this.onBeat(m));
     this.bus.on("bye", (m) => this.removeMember(m.tab));
     this.bus.on("link-up", (m) => m.to === this.tab && this.onLinkUp(m.link));
-    this.bus.on("client-input", (m) => this.onRemoteInput(m.seq, m.bytes));
+    this.bus.on("client-input", (m) => {
+      this.typist = m.tab;
+      this.onRemoteInput(m.seq, m.bytes);
+    });
     this.bus.on("client-ack", (m) => this.noteAck(m.tab, m.offset));
     this.bus.on("to-client", (m) => this.onToClient(m.msg));
     this.bus.on("sync-req", (m) => this.onSyncReq(m.tab, m.from));
@@ -151,10 +158,17 @@ export class TabCluster {
   }
 
   type(text: string): void {
+    // Every tab's terminal answers the guest's queries (cursor position reports to the shell's
+    // ESC[6n): only the tab the user types in may, or each tab would inject its own copy.
+    if (TERMINAL_REPORT.test(text)) {
+      if (!this.isTypist()) return;
+    } else {
+      this.typist = this.tab;
+    }
     const msg = this.client.type(new TextEncoder().encode(text));
     if (msg.t !== "client-input") return;
     this.inputs.set(msg.seq, msg.bytes);
-    this.bus.post({ t: "client-input", seq: msg.seq, bytes: msg.bytes });
+    this.bus.post({ t: "client-input", tab: this.tab, seq: msg.seq, bytes: msg.bytes });
     this.host?.client(msg);
   }
 
@@ -373,6 +387,12 @@ export class TabCluster {
     const msg = this.client.type(bytes);
     this.inputs.set(seq, bytes);
     this.host?.client(msg);
+  }
+
+  /** The typist, or if it is gone (or nobody typed yet), the oldest tab. */
+  private isTypist(): boolean {
+    if (this.typist && this.members.some((m) => m.tab === this.typist)) return this.typist === this.tab;
+    return this.members[0]?.tab === this.tab;
   }
 
   private noteAck(tab: string, offset: number): void {
