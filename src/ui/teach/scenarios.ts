@@ -12,6 +12,9 @@ const boot: Step = {
 const hasLine = (c: Ctx, l: string) => c.linesSince().includes(l);
 const conflicts = (c: Ctx) => c.cluster.clientConflicts;
 const epoch = (c: Ctx) => c.cluster.lock?.epoch ?? 0;
+/** The Output Rule tour's output: a line only the guest's `echo` prints (the typed command line differs). */
+const PAID = "PAYMENT-ACCEPTED";
+const paidLines = (c: Ctx) => c.linesSince().filter((l) => l === PAID).length;
 
 /** The guided tours. `noOutputRule` is the counterfactual switch (?rule=off): it changes the Output Rule tour's ending. */
 export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
@@ -180,17 +183,50 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
         { ...boot, caption: `${boot.caption} The Output Rule is ${opts.noOutputRule ? "OFF (counterfactual)" : "ON"}.` },
         {
           caption: opts.noOutputRule
-            ? "The logging channel is cut and the client types `kv set paid yes`. Without the Output Rule the primary answers OK at once, though the backup never saw the command…"
-            : "The logging channel is cut and the client types `kv set paid yes`. The primary runs it, but holds the outputs (echo, disk write, OK): no ack can come…",
+            ? "The logging channel is cut: from now on the backup hears nothing from the primary."
+            : "The logging channel is cut: from now on the backup hears nothing from the primary.",
           ref: "output-rule",
           run: (c) => {
             c.vars.p = c.primary()!.id;
             c.vars.b = c.backup()!.id;
-            c.cluster.cutChannel();
-            c.typeLine("kv set paid yes");
           },
-          // Timing-critical: the primary must fail before its own failure detector fires (1 s).
-          until: (c) => hasLine(c, "OK") || (c.host(c.vars.p as string)?.status?.heldOutputs ?? 0) > 0,
+          // Cut only once the backup has replayed every input the client sent, then type only once
+          // a frame-end has gone out after the cut (so it can never be acked). Otherwise a
+          // protocol bug can show instead of the lesson: an input applied in the first frame after
+          // an already-acked frame-end gets its input-ack released at once (same position), the
+          // client forgets the input and the promoted backup never runs it. Reported.
+          until: (c) => {
+            const p = c.host(c.vars.p as string)?.status;
+            if (!c.vars.cut) {
+              const b = c.host(c.vars.b as string)?.status;
+              const client = c.cluster.client;
+              if (!b?.console || b.console.nextInputSeq !== client.sentInputs || client.unackedInputs !== 0) return false;
+              c.vars.frameEnds = p?.flow?.sent.frameEnd ?? 0;
+              c.cluster.cutChannel();
+              c.vars.cut = true;
+              return false;
+            }
+            if ((p?.flow?.sent.frameEnd ?? 0) <= (c.vars.frameEnds as number)) return false;
+            c.typeLine(`echo ${PAID}`);
+            return true;
+          },
+          holdMs: 0,
+          timeoutMs: 5000,
+        },
+        {
+          caption: opts.noOutputRule
+            ? `The client sends \`echo ${PAID}\`. Without the Output Rule the primary answers at once, though the backup never got the command…`
+            : `The client sends \`echo ${PAID}\`. The primary runs it but holds the outputs: no ack can come back…`,
+          ref: "output-rule",
+          // Timing-critical: the primary must fail before its own failure detector fires (~1 s),
+          // so this step has no reading time.
+          until: (c) => {
+            if (paidLines(c) > 0) return true;
+            // Rule on: nothing reaches the client, but the primary reports having produced the
+            // command's echo and its answer (held, not sent).
+            const produced = c.host(c.vars.p as string)?.status?.console?.produced ?? 0;
+            return produced >= (c.vars.mark as number) + `echo ${PAID}\r\n${PAID}\r\n`.length;
+          },
           holdMs: 0,
           timeoutMs: 5000,
         },
@@ -198,63 +234,53 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
           caption: "…and the primary fails right then. The backup goes live with only the log it received: it never ran the command.",
           ref: "go-live",
           run: (c) => {
-            c.vars.sawOk = hasLine(c, "OK");
+            c.vars.sawBefore = paidLines(c) > 0;
             c.vars.clientBytes = c.cluster.client.length;
             c.vars.acked = c.cluster.client.inputAcked;
             c.cluster.kill(c.vars.p as string);
           },
           until: (c) => {
             const s = c.host(c.vars.b as string)?.status;
-            return s?.role === "primary" && s.state === "alone";
+            return s?.role === "primary" && s.state === "alone" && s.console !== undefined;
           },
           holdMs: 3000,
         },
         opts.noOutputRule
           ? {
               caption:
-                "Compare what the client holds with what the new primary produced: the client was told OK by a VM that no longer exists. That is the inconsistency the Output Rule prevents.",
+                `Compare what the client holds with what the new primary produced: the client was told “${PAID}” by a VM that no longer exists, and the new primary will never say it. That is the inconsistency the Output Rule prevents.`,
               ref: "output-rule",
-              until: (c) => c.host(c.vars.b as string)?.status?.console !== undefined,
               holdMs: 4000,
               verdict: (c) => {
                 const con = c.host(c.vars.b as string)!.status!.console!;
                 const held = c.vars.clientBytes as number;
-                const inconsistent = (c.vars.sawOk as boolean) && con.produced < held;
+                const inconsistent = (c.vars.sawBefore as boolean) && con.produced < held;
                 return {
                   kind: inconsistent ? "inconsistent" : "consistent",
                   ok: inconsistent,
                   text: inconsistent
-                    ? `INCONSISTENT: the client saw “OK” (${held} bytes of output) but the promoted backup produced only ${con.produced}; it still waits for input #${con.nextInputSeq}, which the client was told was done (acked up to #${(c.vars.acked as number) - 1}).`
-                    : `No inconsistency this time (client saw OK: ${c.vars.sawOk}).`,
+                    ? `INCONSISTENT: the client saw “${PAID}” (it holds ${held} bytes of output) but the promoted backup produced only ${con.produced}: it never ran the command, and waits for input #${con.nextInputSeq}, which the client was told had been consumed.`
+                    : `No inconsistency this time (the client saw the output before the failure: ${c.vars.sawBefore}).`,
                 };
               },
             }
           : {
-              caption: "The client never saw the held outputs, so it still has its input unacknowledged and resends it: the new primary runs the command itself and answers OK.",
+              caption: "The client never saw the held outputs, so its input is still unacknowledged and it resends it: the new primary runs the command itself and answers.",
               ref: "output-rule",
-              until: (c) => hasLine(c, "OK"),
+              until: (c) => paidLines(c) > 0,
               timeoutMs: 30_000,
+              holdMs: 3500,
+              verdict: (c) => {
+                const ok = !(c.vars.sawBefore as boolean) && paidLines(c) === 1 && conflicts(c) === 0;
+                return {
+                  kind: ok ? "consistent" : "inconsistent",
+                  ok,
+                  text: ok
+                    ? `CONSISTENT: nothing the dead primary produced after the cut reached the client; ${c.vars.b} re-ran the command and “${PAID}” appears exactly once; conflicts 0.`
+                    : `Unexpected: output seen before the failure ${c.vars.sawBefore}, lines ${paidLines(c)}, conflicts ${conflicts(c)}.`,
+                };
+              },
             },
-        ...(opts.noOutputRule
-          ? []
-          : [
-              {
-                caption: "Ask for the key: the new primary has it, and everything the client saw is something this VM really produced.",
-                ref: "output-rule",
-                run: (c: Ctx) => c.typeLine("kv get paid"),
-                until: (c: Ctx) => hasLine(c, "yes") || hasLine(c, "(nil)"),
-                verdict: (c: Ctx) => {
-                  const ok = !(c.vars.sawOk as boolean) && hasLine(c, "yes") && conflicts(c) === 0;
-                  return {
-                    kind: ok ? "consistent" : "inconsistent",
-                    ok,
-                    text: ok
-                      ? `CONSISTENT: the client saw nothing from the dead primary's run; ${c.vars.b} re-ran the command; kv get paid → yes; conflicts 0.`
-                      : `Unexpected: sawOk ${c.vars.sawOk}, conflicts ${conflicts(c)}.`,
-                  };
-                },
-              } satisfies Step,
-            ]),
       ],
     },
     {
