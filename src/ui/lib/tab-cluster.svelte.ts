@@ -35,6 +35,7 @@ const CLIENT_TICK_MS = 100;
 const LOCK_POLL_MS = 250;
 /** A clone that has not produced a backup by then is abandoned and retried. */
 const CLONE_GIVE_UP_MS = 60_000;
+const CLONE_RETRY_MS = 20_000;
 
 const tabId = () => Math.random().toString(36).slice(2, 6).toUpperCase();
 const empty = new Uint8Array(0);
@@ -79,7 +80,7 @@ export class TabCluster {
   private storage: SharedStorage | null = null;
   private vm: TabBeat["vm"] = null;
   private links: TabLink[] = [];
-  private cloning: { target: string; link: string; since: number; started: boolean } | null = null;
+  private cloning: { target: string; link: string; since: number; started: boolean; startedAt: number } | null = null;
   private readonly acks = new Map<string, { offset: number; at: number }>();
   /** Every input seen (mirror of the client's unacknowledged ones), for peers that sync. */
   private readonly inputs = new Map<number, Uint8Array>();
@@ -307,7 +308,12 @@ export class TabCluster {
     const s = this.status;
     if (!this.host || s?.role !== "primary") return;
     if (this.cloning) {
-      if (Date.now() - this.cloning.since > CLONE_GIVE_UP_MS) this.abandonClone("timed out");
+      const c = this.cloning;
+      if (Date.now() - c.since > CLONE_GIVE_UP_MS) this.abandonClone("timed out");
+      // Still alone long after start-clone: the protocol dropped the snapshot (frames ran after
+      // it) or never took one. Once the snapshot is sent the primary is `recording`, so a retry
+      // here never cuts a transfer in progress.
+      else if (c.started && s.state === "alone" && Date.now() - c.startedAt > CLONE_RETRY_MS) this.abandonClone("no snapshot came; retrying");
       return;
     }
     if (s.state !== "alone" || !this.autoRestore) return;
@@ -319,7 +325,7 @@ export class TabCluster {
     const targetHost = standby.hostId!;
     const link = this.signalling.offer(standby.tab, (dc) => host.attachLoggingChannel(targetHost, dc));
     this.links.push(link);
-    this.cloning = { target: standby.tab, link: link.id, since: Date.now(), started: false };
+    this.cloning = { target: standby.tab, link: link.id, since: Date.now(), started: false, startedAt: 0 };
   }
 
   private onOffer(link: string, from: string, sdp: RTCSessionDescriptionInit): void {
@@ -343,6 +349,7 @@ export class TabCluster {
     const target = this.members.find((m) => m.tab === c.target)?.hostId;
     if (!target) return this.abandonClone("the standby tab left");
     c.started = true;
+    c.startedAt = Date.now();
     this.cloneProgress = "snapshotting…";
     this.host?.control({ t: "start-clone", target });
   }
