@@ -17,10 +17,15 @@ const storage = await SharedStorage.open("ft-check");
 await storage.lock.reset();
 const epoch = (await storage.lock.testAndSet("A", 0)).record.epoch;
 const disk = storage.disk("disk", guest.manifest.disk.size_bytes);
-const session = makeSession(Date.now());
+// --reads backup: the backup reads the shared disk itself instead of getting read data in the log.
+const backupReads = process.argv.includes("--reads") && process.argv[process.argv.indexOf("--reads") + 1] === "backup";
+const session = makeSession(Date.now(), { diskReads: backupReads ? "backup" : "log" });
 // Both VMs share this one thread, so either can stall the other's heartbeats for the length of
 // its own slow frames too: give the detector more than the worker default.
-const ft = makeConfig({ failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs }, WORKER_DEFAULTS);
+const ft = makeConfig(
+  { failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs, readMode: backupReads ? "backup-reads" : "log" },
+  WORKER_DEFAULTS,
+);
 
 const client = new ConsoleClient(250);
 let screen = "";
@@ -95,6 +100,10 @@ a.stop();
 hosts.splice(0, 1);
 await waitFor(() => statuses.get("B")?.role === "primary", "the backup to go live", 20_000);
 console.log(`failover: backup live ${Math.round(realNow() - killedAt)} ms after the kill`);
+if (backupReads) {
+  if (b.backupReadCount === 0) throw new Error("backup-reads mode, but the backup never read the shared disk itself");
+  console.log(`backup-reads mode: the backup read ${b.backupReadCount} disk requests itself, each matched the primary's hash`);
+}
 
 for (const k of acked) {
   const before = screen.length;

@@ -19,5 +19,7 @@ if [ -f scripts/replay-check.ts ]; then
 fi
 step "FT system in Node (primary + backup, failover)"
 npx tsx scripts/ft-check.ts
+step "FT system in Node, backup reads the shared disk itself (paper 4.2)"
+npx tsx scripts/ft-check.ts --reads backup
 step "end-to-end tests (headless Chromium)"
 npx playwright test

@@ -54,7 +54,7 @@ class FtHost implements FtHostApi {
       ft,
       wasm,
       images,
-      session: config.role === "spare" ? null : makeSession(config.sessionEpochMs),
+      session: config.role === "spare" ? null : makeSession(config.sessionEpochMs, { diskReads: config.readMode === "backup-reads" ? "backup" : "log" }),
       storage,
       disk,
       realNow,

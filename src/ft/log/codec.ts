@@ -43,6 +43,7 @@ const T_RDRAND = 7;
 const T_OUTPUT = 8;
 const T_CHECKPOINT = 9;
 const T_DISK_READ_CACHED = 10;
+const T_DISK_READ_BY_BACKUP = 11;
 
 /** Upper bound on entries in one frame; guards against allocation bombs from corrupt input. */
 const MAX_ENTRIES_PER_FRAME = 1 << 20;
@@ -132,6 +133,10 @@ export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
           break;
         case "disk-read-cached":
           p.u8(T_DISK_READ_CACHED);
+          p.uvar(e.id);
+          break;
+        case "disk-read-by-backup":
+          p.u8(T_DISK_READ_BY_BACKUP);
           p.uvar(e.id);
           break;
         case "jit":
@@ -273,6 +278,9 @@ export function decodeBatch(bytes: Uint8Array): FrameLog[] {
           break;
         case T_DISK_READ_CACHED:
           entries.push({ k: "disk-read-cached", id: p.uvar("io id") });
+          break;
+        case T_DISK_READ_BY_BACKUP:
+          entries.push({ k: "disk-read-by-backup", id: p.uvar("io id") });
           break;
         case T_JIT:
           entries.push({ k: "jit", index: p.uvar("jit index") });

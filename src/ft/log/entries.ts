@@ -33,6 +33,15 @@ export interface DiskReadCachedEntry {
   k: "disk-read-cached";
   id: number;
 }
+/**
+ * Completion of the guest's disk read number `id` whose data the backup reads from the shared
+ * disk itself (paper 4.2, "disk reads on the backup"): the log carries no data; the protocol
+ * checks a hash of what the backup read against the primary's before the frame is replayed.
+ */
+export interface DiskReadByBackupEntry {
+  k: "disk-read-by-backup";
+  id: number;
+}
 /** Completion of the guest's disk write number `id`. */
 export interface IoDoneEntry {
   k: "io-done";
@@ -75,6 +84,7 @@ export type LogEntry =
   | SerialEntry
   | DiskReadEntry
   | DiskReadCachedEntry
+  | DiskReadByBackupEntry
   | IoDoneEntry
   | JitEntry
   | CloneEntry
@@ -84,7 +94,7 @@ export type LogEntry =
 
 export type EntryKind = LogEntry["k"];
 
-export const BOUNDARY_KINDS: ReadonlySet<EntryKind> = new Set(["clone", "clock", "jit", "serial", "disk-read", "disk-read-cached", "io-done"]);
+export const BOUNDARY_KINDS: ReadonlySet<EntryKind> = new Set(["clone", "clock", "jit", "serial", "disk-read", "disk-read-cached", "disk-read-by-backup", "io-done"]);
 export const END_KINDS: ReadonlySet<EntryKind> = new Set(["output", "checkpoint"]);
 
 /** Everything the log says about one frame. */

@@ -260,6 +260,7 @@ export class LockstepEngine {
   private nextIoId = 0;
   private readonly requests = new Map<number, IoRequest>();
   private readonly diskCache: DiskCache;
+  private readonly backupReads = new Map<number, Uint8Array>();
 
   // log
   private current: LogEntry[] = [];
@@ -341,7 +342,7 @@ export class LockstepEngine {
 
   private checkSnapshotSession(s: SessionInfo): void {
     const mine = this.session;
-    for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit", "diskCacheBytes"] as const) {
+    for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit", "diskCacheBytes", "diskReads"] as const) {
       if (s[k] !== mine[k]) throw new Error(`snapshot session ${k}=${String(s[k])} differs from engine session ${String(mine[k])}`);
     }
   }
@@ -478,6 +479,11 @@ export class LockstepEngine {
     });
   }
 
+  /** Replay, backup-reads mode: data the host read from the shared disk for request `id`. */
+  provideRead(id: number, data: Uint8Array): void {
+    this.backupReads.set(id, data);
+  }
+
   /** External I/O (FT hosts): the completion of request `id`, applied at the next frame boundary. */
   complete(id: number, data?: Uint8Array): void {
     if (this.mode !== "record") throw new Error("complete: completions enter only a recorder");
@@ -576,7 +582,8 @@ export class LockstepEngine {
           entries.push({ k: "disk-read-cached", id: c.id });
           this.stats.diskCacheHits++;
           this.stats.diskCacheHitBytes += c.data.length;
-        } else entries.push({ k: "disk-read", id: c.id, data: c.data });
+        } else if (this.session.diskReads === "backup") entries.push({ k: "disk-read-by-backup", id: c.id });
+        else entries.push({ k: "disk-read", id: c.id, data: c.data });
         this.completeIo(c.id, c.data);
       }
     }
@@ -787,6 +794,7 @@ export class LockstepEngine {
       switch (e.k) {
         case "disk-read":
         case "disk-read-cached":
+        case "disk-read-by-backup":
         case "io-done": {
           const req = this.requests.get(e.id);
           if (!req) check(`disk completion ${e.id}`, "a pending request", "none");
@@ -801,6 +809,11 @@ export class LockstepEngine {
             data = req!.expected;
             this.stats.diskCacheHits++;
             this.stats.diskCacheHitBytes += data!.length;
+          } else if (e.k === "disk-read-by-backup") {
+            data = this.backupReads.get(e.id);
+            check(`disk read ${e.id} data read by the backup itself`, "provided", data ? "provided" : "missing");
+            check(`disk read ${e.id} length`, req!.length, data!.length);
+            this.backupReads.delete(e.id);
           }
           this.completeIo(e.id, data);
           break;

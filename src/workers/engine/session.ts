@@ -20,6 +20,8 @@ export interface SessionInfo {
    * 0 disables it. Emptied at every clone on both sides.
    */
   diskCacheBytes: number;
+  /** Where the backup gets disk read data: from the log (default) or by reading the shared disk itself. */
+  diskReads?: "log" | "backup";
 }
 
 export const DEFAULT_SESSION: Omit<SessionInfo, "epochMs"> = {

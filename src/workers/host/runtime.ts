@@ -1,6 +1,7 @@
 import { encodeBatch } from "../../ft/log/codec.ts";
 import type { FrameLog } from "../../ft/log/entries.ts";
 import {
+  blockHash,
   FtAgent,
   type AgentInit,
   type ClientMsg,
@@ -8,6 +9,7 @@ import {
   type FtConfig,
   type FtEvent,
   type Position,
+  type ProducedEntry,
   type ToClientMsg,
 } from "../../ft/protocol/index.ts";
 import type { IdbBlockStore, SharedStorage } from "../../storage/index.ts";
@@ -84,6 +86,9 @@ export class HostRuntime {
   // both: VM events seen during a frame, fed to the agent after it
   private ioIssued: PendingIo[] = [];
   private ioDone: number[] = [];
+  private readHashes = new Map<number, number>();
+  /** Disk reads this host did itself as a backup (backup-reads mode), checked by hash. */
+  backupReadCount = 0;
 
   // backup
   private frameEnds: { position: Position; guestTime: number }[] = [];
@@ -250,10 +255,13 @@ export class HostRuntime {
         this.storageOps.perform(a);
         break;
       case "completeIo":
+        // Backup-reads mode: the backup checks what it reads itself against this hash (paper 4.2).
+        if (a.data && this.deps.ft.readMode === "backup-reads") this.readHashes.set(a.ioId, blockHash(a.data));
         this.engine?.complete(a.ioId, a.data);
         break;
       case "provideReadData":
-        this.deps.events.event("error", "backup-reads mode is not supported by this engine build");
+        this.backupReadCount++;
+        this.engine?.provideRead(a.ioId, a.data);
         break;
       case "injectInput":
         this.engine?.sendSerial(a.bytes);
@@ -397,7 +405,17 @@ export class HostRuntime {
     this.batchItems = [];
     const first = frames[0]!;
     const last = frames[frames.length - 1]!;
-    this.feed({ type: "logEntriesProduced", entries: [{ position: pos(first.frame, first.startIcount), bytes: encodeEnvelope(items) }] });
+    const entries: ProducedEntry[] = [{ position: pos(first.frame, first.startIcount), bytes: encodeEnvelope(items) }];
+    // Reads the backup performs itself: one entry each naming the I/O and the hash it must match.
+    for (const f of frames) {
+      for (const e of f.entries) {
+        if (e.k !== "disk-read-by-backup") continue;
+        const hash = this.readHashes.get(e.id);
+        this.readHashes.delete(e.id);
+        entries.push({ position: pos(f.frame, f.startIcount), bytes: encodeEnvelope([]), io: { ioId: e.id, hash } });
+      }
+    }
+    this.feed({ type: "logEntriesProduced", entries });
     for (const ev of this.pendingEvents.splice(0)) this.feed(ev);
     // A frame-end position names the boundary after the batch: where the next frame starts.
     this.feed({ type: "frameDone", position: pos(last.frame + 1, last.startIcount + last.length), guestTime: engine.nowMs() });

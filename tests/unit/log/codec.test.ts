@@ -25,6 +25,7 @@ function sampleFrames(): FrameLog[] {
         { k: "disk-read", id: 41, data: Uint8Array.from({ length: 1024 }, (_, i) => (i * 7) & 0xff) },
         { k: "io-done", id: 42 },
         { k: "disk-read-cached", id: 43 },
+        { k: "disk-read-by-backup", id: 44 },
         { k: "serial", bytes: new TextEncoder().encode("kv set foo bar\n") },
         { k: "rdrand", at: 12345, value: 0xffffffff },
         { k: "rdrand", at: 12399, value: 0 },
