@@ -1,30 +1,35 @@
 import { expect, test } from "./persistent.ts";
 import { clientText, hostRole, hostState, run, waitForLockstep } from "./ft.ts";
 
-test("kill the primary under kv load: the backup goes live with every acknowledged key", async ({ page }) => {
-  await page.goto("/");
-  await waitForLockstep(page);
+for (const [name, query] of [
+  ["read data in the log", "/"],
+  ["backup reads the shared disk itself", "/?reads=backup"],
+] as const) {
+  test(`kill the primary under kv load (${name}): the backup goes live with every acknowledged key`, async ({ page }) => {
+    await page.goto(query);
+    await waitForLockstep(page);
 
-  const acked: number[] = [];
-  const killAfter = 2 + Math.floor(Math.random() * 3);
-  for (let i = 0; i < killAfter; i++) {
-    await run(page, `kv set k${i} v${i}`, "OK");
-    acked.push(i);
-  }
-  // One more set in flight while the primary dies: its OK may or may not have been released.
-  await page.keyboard.type(`kv set k${killAfter} v${killAfter}\n`);
-  await page.getByRole("button", { name: "Kill primary" }).click();
+    const acked: number[] = [];
+    const killAfter = 2 + Math.floor(Math.random() * 3);
+    for (let i = 0; i < killAfter; i++) {
+      await run(page, `kv set k${i} v${i}`, "OK");
+      acked.push(i);
+    }
+    // One more set in flight while the primary dies: its OK may or may not have been released.
+    await page.keyboard.type(`kv set k${killAfter} v${killAfter}\n`);
+    await page.getByRole("button", { name: "Kill primary" }).click();
 
-  await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 20_000 });
-  await expect(hostState(page, "B#1")).toHaveText("alone");
-  if ((await clientText(page)).includes(`kv set k${killAfter} v${killAfter}\r\nOK`)) acked.push(killAfter);
+    await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 20_000 });
+    await expect(hostState(page, "B#1")).toHaveText("alone");
+    if ((await clientText(page)).includes(`kv set k${killAfter} v${killAfter}\r\nOK`)) acked.push(killAfter);
 
-  for (const i of acked) await run(page, `kv get k${i}`, `v${i}`);
+    for (const i of acked) await run(page, `kv get k${i}`, `v${i}`);
 
-  const text = await clientText(page);
-  for (const i of acked) {
-    // Exactly once: the command echo and its answer appear once, whatever was resent at failover.
-    expect(text.split(`kv set k${i} v${i}\r\n`).length - 1).toBe(1);
-  }
-  expect(await page.getByTestId("client-stream").innerText()).toContain("conflicts 0");
-});
+    const text = await clientText(page);
+    for (const i of acked) {
+      // Exactly once: the command echo and its answer appear once, whatever was resent at failover.
+      expect(text.split(`kv set k${i} v${i}\r\n`).length - 1).toBe(1);
+    }
+    expect(await page.getByTestId("client-stream").innerText()).toContain("conflicts 0");
+  });
+}
