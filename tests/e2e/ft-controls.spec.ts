@@ -68,3 +68,15 @@ test("storage unreachable during go-live: nobody goes live until it returns", as
   await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 20_000 });
   await run(page, "kv get s", "1");
 });
+
+test("auto-restore: after a failover a new backup is cloned without a click", async ({ page }) => {
+  await page.goto("/");
+  await waitForLockstep(page);
+  await page.getByRole("checkbox", { name: "Auto-restore" }).check();
+  await run(page, "kv set auto 1", "OK");
+  await page.getByRole("button", { name: "Kill primary" }).click();
+  await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 20_000 });
+  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
+  await expect(hostState(page, "B#1")).toHaveText("recording");
+  await run(page, "kv get auto", "1");
+});
