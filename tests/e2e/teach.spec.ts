@@ -1,0 +1,180 @@
+import { chromium, type Frame, type Page } from "@playwright/test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import { expect, test } from "./persistent.ts";
+import { clientText, waitForLockstep } from "./ft.ts";
+
+/** Runs a guided tour to its end (quick pace) and returns its result line. */
+async function runTour(page: Page, scenario: string, extra = "") {
+  await page.goto(`/?scenario=${scenario}&autoplay=1&pace=0.2${extra}`);
+  const progress = page.getByTestId("scenario-progress");
+  await expect(progress).toHaveAttribute("data-status", /done|failed/, { timeout: 240_000 });
+  await expect(page.getByTestId("scenario-error")).toHaveCount(0);
+  await expect(progress).toHaveAttribute("data-status", "done");
+  const result = page.getByTestId("scenario-result");
+  await expect(result).toBeVisible();
+  return result;
+}
+
+test("tour: normal operation ends in sync with the client's OK", async ({ page }) => {
+  const result = await runTour(page, "normal");
+  await expect(result).toHaveAttribute("data-ok", "true");
+  await expect(page.getByTestId("in-sync")).toContainText("in sync");
+  await expect(page.getByRole("img", { name: /Client, primary VM, logging channel/ })).toBeVisible();
+});
+
+test("tour: primary failure keeps the key and bumps the epoch", async ({ page }) => {
+  const result = await runTour(page, "primary-failure");
+  await expect(result).toHaveAttribute("data-verdict", "failover");
+  await expect(result).toHaveAttribute("data-ok", "true");
+  await expect(page.getByTestId("lock-epoch")).toHaveText("2");
+});
+
+test("tour: backup failure leaves the primary alone with nothing held", async ({ page }) => {
+  const result = await runTour(page, "backup-failure");
+  await expect(result).toHaveAttribute("data-ok", "true");
+  await expect(result).toContainText("held outputs 0");
+});
+
+test("tour: split-brain prevented: one live host, the zombie write fenced", async ({ page }) => {
+  const result = await runTour(page, "split-brain");
+  await expect(result).toHaveAttribute("data-verdict", "split-brain-prevented");
+  await expect(result).toHaveAttribute("data-ok", "true");
+  await expect(page.getByRole("region", { name: "Protocol events" })).not.toContainText("ACCEPTED");
+});
+
+test("tour: why the Output Rule, rule ON: the client never sees what the backup did not produce", async ({ page }) => {
+  const result = await runTour(page, "output-rule");
+  await expect(result).toHaveAttribute("data-verdict", "consistent");
+  await expect(result).toHaveAttribute("data-ok", "true");
+  const text = await clientText(page);
+  expect(text.split("\r\nPAYMENT-ACCEPTED\r\n").length - 1).toBe(1);
+  await expect(page.getByTestId("client-stream")).toContainText("conflicts 0");
+});
+
+test("tour: why the Output Rule, counterfactual OFF: the client saw output the promoted backup never produced", async ({ page }) => {
+  const result = await runTour(page, "output-rule", "&rule=off");
+  await expect(page.getByRole("note")).toContainText("without the Output Rule");
+  await expect(result).toHaveAttribute("data-verdict", "inconsistent");
+  await expect(result).toContainText("never ran the command");
+  // The client really holds the answer, and the new primary's own stream stops short of it.
+  expect(await clientText(page)).toContain("\r\nPAYMENT-ACCEPTED\r\n");
+  const [clientLen, produced] = await page.evaluate(() => {
+    const c = (window as unknown as { lockstep: { cluster: { client: { length: number }; hosts: { status: { role: string; state: string; console?: { produced: number } } | null; dead: boolean }[] } } }).lockstep.cluster;
+    const p = c.hosts.find((h) => !h.dead && h.status?.role === "primary");
+    return [c.client.length, p?.status?.console?.produced ?? -1];
+  });
+  expect(produced).toBeGreaterThanOrEqual(0);
+  expect(produced).toBeLessThan(clientLen);
+});
+
+test("tour: FT VMotion restores a verified backup", async ({ page }) => {
+  const result = await runTour(page, "vmotion");
+  await expect(result).toHaveAttribute("data-verdict", "redundant");
+  await expect(result).toHaveAttribute("data-ok", "true");
+  await expect(page.getByRole("article", { name: "C#1 host" }).locator(".badge.state")).toHaveText("replaying");
+});
+
+test("shortcuts: ? lists them, Space pauses the tour, T switches the theme, 1 starts tour 1", async ({ page }) => {
+  await page.goto("/");
+  await waitForLockstep(page);
+  await page.locator("h1").click(); // focus outside the client console
+  await page.keyboard.press("?");
+  const dialog = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText("kill the primary");
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+
+  const theme = () => page.evaluate(() => document.documentElement.dataset.theme ?? "");
+  const before = await theme();
+  await page.keyboard.press("t");
+  await expect.poll(theme).not.toBe(before);
+
+  await page.keyboard.press("1");
+  const progress = page.getByTestId("scenario-progress");
+  await expect(progress).toHaveAttribute("data-status", "running");
+  await page.keyboard.press(" ");
+  await expect(progress).toHaveAttribute("data-status", "paused");
+  const caption = await page.getByTestId("scenario-caption").innerText();
+  await page.keyboard.press(" ");
+  await expect(progress).toHaveAttribute("data-status", /running|done/);
+  expect(caption.length).toBeGreaterThan(20);
+
+  // Typing in the client console is not a shortcut.
+  await page.getByRole("application", { name: "Client console" }).click();
+  await page.keyboard.type("k");
+  await expect(page.getByRole("article", { name: "A#1 host" }).locator(".badge.role")).toHaveText("primary");
+});
+
+/** Serves a course page on `origin` that embeds Lockstep (this server) in an iframe. */
+async function coursePage(page: Page, origin: string, allowedParent: string, baseURL: string): Promise<Frame> {
+  await page.route(`${origin}/**`, (route) =>
+    route.fulfill({
+      contentType: "text/html",
+      body: `<!doctype html><title>Course</title><script>window.got = []; addEventListener("message", (e) => got.push(e.data));</script>
+        <iframe id="ls" src="${baseURL}/?embed=1&parent=${encodeURIComponent(allowedParent)}" width="1000" height="700"></iframe>`,
+    }),
+  );
+  await page.goto(`${origin}/course.html`);
+  const inner = () => page.frames().find((f) => f.url().startsWith(baseURL));
+  await expect.poll(() => inner()?.url() ?? page.frames().map((f) => f.url()).join(" ")).toContain("embed=1");
+  const frame = inner()!;
+  await frame.waitForFunction(() => !!(window as unknown as { lockstep?: { embed?: unknown } }).lockstep?.embed);
+  return frame;
+}
+
+const embedState = (f: Frame) =>
+  f.evaluate(() => {
+    const l = (window as unknown as { lockstep: { embed: { accepted: number; rejected: number }; runner: { status: string } } }).lockstep;
+    return { accepted: l.embed.accepted, rejected: l.embed.rejected, status: l.runner.status };
+  });
+
+/**
+ * A browser for the course-page tests. Course pages are served by a route on other localhost
+ * ports (localhost, unlike a plain-http public host, is a secure context, which Lockstep needs
+ * for WebCrypto). A routed page counts as public for Chrome's Local Network Access checks, which
+ * forbid it to frame a loopback server; a real deployment serves both over https, so the check is
+ * switched off here.
+ */
+async function courseBrowser(use: (page: Page) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), "lockstep-course-"));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"],
+    viewport: { width: 1280, height: 800 },
+  });
+  try {
+    await use(context.pages()[0] ?? (await context.newPage()));
+  } finally {
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("embed API: a message from another origin is rejected", async ({ baseURL }) => courseBrowser(async (page) => {
+  const frame = await coursePage(page, "http://localhost:4175", "http://localhost:4174", baseURL!);
+  await page.evaluate(() => (document.getElementById("ls") as HTMLIFrameElement).contentWindow!.postMessage({ type: "lockstep:start-scenario", id: "normal" }, "*"));
+  await expect.poll(async () => (await embedState(frame)).rejected).toBe(1);
+  expect(await embedState(frame)).toEqual({ accepted: 0, rejected: 1, status: "idle" });
+  await expect(frame.getByRole("region", { name: "Protocol events" })).toContainText("ignored lockstep:start-scenario from http://localhost:4175");
+}));
+
+test("embed API: the allowed parent starts a scenario and receives events", async ({ baseURL }) => courseBrowser(async (page) => {
+  const frame = await coursePage(page, "http://localhost:4174", "http://localhost:4174", baseURL!);
+  // The compact layout: no paper panel, the figure and the tour still there.
+  await expect(frame.getByRole("region", { name: "Mechanisms and paper sections" })).toHaveCount(0);
+  await expect(frame.getByRole("region", { name: "Guided scenario" })).toBeVisible();
+  await page.evaluate(() => (document.getElementById("ls") as HTMLIFrameElement).contentWindow!.postMessage({ type: "lockstep:start-scenario", id: "normal" }, "*"));
+  await expect.poll(async () => (await embedState(frame)).status).toMatch(/running|done/);
+  type Msg = { type: string; step?: number; event?: { kind: string; text: string } };
+  const got = () => page.evaluate(() => (window as unknown as { got: Msg[] }).got);
+  // Scenario progress comes out; once the VMs are in lockstep the tour moves past its first step.
+  await expect.poll(async () => Math.max(-1, ...(await got()).filter((m) => m.type === "lockstep:scenario").map((m) => m.step ?? -1)), { timeout: 240_000 }).toBeGreaterThanOrEqual(1);
+  // Kill the backup through the API: protocol events come out.
+  await page.evaluate(() => (document.getElementById("ls") as HTMLIFrameElement).contentWindow!.postMessage({ type: "lockstep:kill-backup" }, "*"));
+  await expect.poll(async () => (await got()).filter((m) => m.type === "lockstep:event").map((m) => m.event!.kind), { timeout: 60_000 }).toContain("kill");
+  expect((await embedState(frame)).accepted).toBe(2);
+}));
