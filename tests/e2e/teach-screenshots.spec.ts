@@ -1,0 +1,36 @@
+import { expect, test } from "./persistent.ts";
+
+// The README's screenshots (docs/screenshots/*.png). Not part of the suite: SCREENSHOTS=1 npx playwright test teach-screenshots
+test.skip(!process.env.SCREENSHOTS, "set SCREENSHOTS=1 to refresh docs/screenshots");
+
+const done = (page: import("@playwright/test").Page) =>
+  expect(page.getByTestId("scenario-progress")).toHaveAttribute("data-status", "done", { timeout: 240_000 });
+
+test("screenshot: normal operation at 1280×720, light", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto("/?scenario=normal&autoplay=1&pace=0.4&theme=light");
+  await done(page);
+  await page.getByRole("button", { name: "log entry" }).click();
+  await page.screenshot({ path: "docs/screenshots/normal-1280x720.png" });
+});
+
+test("screenshot: the Output Rule counterfactual at 1280×720, dark", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto("/?scenario=output-rule&autoplay=1&pace=0.4&rule=off&theme=dark");
+  await done(page);
+  await page.screenshot({ path: "docs/screenshots/output-rule-off-1280x720-dark.png" });
+});
+
+test("screenshot: tablet portrait (820×1180)", async ({ page }) => {
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await page.goto("/?scenario=split-brain&autoplay=1&pace=0.4&theme=light");
+  await done(page);
+  await page.screenshot({ path: "docs/screenshots/split-brain-tablet.png" });
+});
+
+test("screenshot: embed=1 compact layout", async ({ page }) => {
+  await page.setViewportSize({ width: 960, height: 640 });
+  await page.goto("/?embed=1&scenario=primary-failure&autoplay=1&pace=0.4&theme=light");
+  await done(page);
+  await page.screenshot({ path: "docs/screenshots/embed-compact.png" });
+});
