@@ -347,7 +347,10 @@ export class HostRuntime {
       if (this.batch.length === 0) this.batchSince = this.deps.realNow();
       for (const seq of seqs) {
         this.batchItems.push({ k: "input", seq, frame: res.frame });
-        this.afterFrameEvent({ type: "inputApplied", position: pos(res.frame, res.startIcount), seq });
+        // The input entered at the frame's start, but it is logged in the batch holding this frame:
+        // name the boundary after the frame, or the previous batch's frame-end (the same boundary as
+        // this frame's start) would release the input-ack before the backup has the input.
+        this.afterFrameEvent({ type: "inputApplied", position: pos(res.frame + 1, res.startIcount + res.length), seq });
       }
       this.batch.push(...engine.takeFrames());
       this.noteFrameEffects(engine);
@@ -432,7 +435,7 @@ export class HostRuntime {
       // runFrame throws on a mismatch, so a checkpoint it computed and returned from is verified.
       this.verifiedFrame = this.lastCheckpointFrame;
       for (const seq of this.inputMarkers.get(res.frame) ?? []) {
-        this.feed({ type: "inputApplied", position: pos(res.frame, res.startIcount), seq });
+        this.feed({ type: "inputApplied", position: pos(res.frame + 1, res.startIcount + res.length), seq });
       }
       this.inputMarkers.delete(res.frame);
       this.noteFrameEffects(engine);
