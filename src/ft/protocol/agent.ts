@@ -112,6 +112,7 @@ export class FtAgent {
       now,
       nextId: this.nextId,
     });
+    this.backup.graceAfterClone(now);
     out.push({ type: 'stateChanged', role: 'backup', state: 'replaying', epoch: clone.epoch });
     this.backup.adoptPendingIo(out);
     // Acknowledge at once: this is what tells the primary the clone arrived.

@@ -111,6 +111,11 @@ export class Backup {
     }
   }
 
+  /** A backup made by FT VMotion is restoring its snapshot and may not hear the primary for a while. */
+  graceAfterClone(now: Millis): void {
+    this.fd.graceUntil(now + this.cfg.cloneGraceMs);
+  }
+
   get receivedSeq(): number {
     return this.receiver.contiguousSeq;
   }

@@ -39,6 +39,8 @@ export interface FtConfig {
   speedStep: number;
   /** Minimum time between two lag-control adjustments. */
   lagAdjustIntervalMs: number;
+  /** After FT VMotion, how long each side tolerates the other's silence while the snapshot is restored. */
+  cloneGraceMs: number;
   /** Resend released-but-unacknowledged console bytes to the client at most this often. */
   consoleResendMs: number;
   /** Largest console chunk pushed in one message. */
@@ -51,6 +53,9 @@ export interface FtConfig {
 }
 
 const COMMON = {
+  // Restoring a snapshot blocks the new backup for seconds on a loaded machine (measured: a 2 s
+  // timeout expired during it and the primary went alone again).
+  cloneGraceMs: 10_000,
   maxUnackedLogBytes: 4 << 20,
   resumeUnackedLogBytes: 2 << 20,
   minSpeed: 0.1,

@@ -7,6 +7,7 @@ import type { Millis } from './types';
 
 export class FailureDetector {
   private lastHeard: Millis;
+  private graceEnd: Millis = -Infinity;
 
   constructor(
     private readonly timeoutMs: Millis,
@@ -24,8 +25,16 @@ export class FailureDetector {
     this.lastHeard = now;
   }
 
+  /**
+   * Silence before `until` does not count: a new backup restoring an FT VMotion snapshot is busy
+   * for seconds and cannot answer, yet has not failed.
+   */
+  graceUntil(until: Millis): void {
+    if (until > this.graceEnd) this.graceEnd = until;
+  }
+
   expired(now: Millis): boolean {
-    return now - this.lastHeard > this.timeoutMs;
+    return now - this.lastHeard > this.timeoutMs && now > this.graceEnd;
   }
 
   silenceMs(now: Millis): Millis {

@@ -206,7 +206,7 @@ export class Primary {
     if ((msg.t === 'ack' || msg.t === 'heartbeat') && msg.epoch !== this.epoch) return;
     this.fd.heard(now);
     if (msg.t !== 'ack') return;
-    if (this.clone) this.clone.onAck(msg.cloneId);
+    if (this.clone && this.clone.onAck(msg.cloneId)) this.fd.graceUntil(now + this.cfg.cloneGraceMs);
     if (msg.cloneId !== this.ackCloneId && !(this.clone && msg.cloneId === this.clone.cloneId)) return;
     this.ackCloneId = msg.cloneId;
     if (this.sender.ack(msg.ackSeq)) this.release(this.rule.onAcked(this.sender.ackedThrough!), out);

@@ -34,6 +34,8 @@ type Msg = ChannelMsg | ClientMsg | ToClientMsg;
 const SIM_FT: Partial<FtConfig> = {
   heartbeatIntervalMs: 4,
   failureTimeoutMs: 24,
+  // The toy VM restores a snapshot at once: one timeout of grace, on the simulator's time scale.
+  cloneGraceMs: 24,
   retransmitMs: 6,
   storageRetryMs: 4,
   maxUnackedLogBytes: 3000,

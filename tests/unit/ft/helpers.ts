@@ -11,6 +11,7 @@ export function cfg(over: Partial<FtConfig> = {}): FtConfig {
     {
       heartbeatIntervalMs: 10,
       failureTimeoutMs: 100,
+      cloneGraceMs: 100,
       retransmitMs: 20,
       storageRetryMs: 10,
       maxUnackedLogBytes: 1000,
