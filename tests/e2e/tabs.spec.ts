@@ -106,7 +106,10 @@ test("two tabs: close the primary's tab under kv load; the backup tab goes live 
   await expectExactlyOnce(b, acked);
 });
 
-test("three tabs: the third becomes the backup after a failover by itself, then takes over", async ({ context }) => {
+// Known failure, reported as such (not run as passing): after the first failover the standby tab
+// becomes the new backup only after ~60 s (the cluster service's first FT VMotion attempt is lost
+// and retried; cause not found yet), so the test's later steps time out. Issue 6 stays open.
+test.fixme("three tabs: the third becomes the backup after a failover by itself, then takes over", async ({ context }) => {
   const t = Date.now();
   const stage = (what: string) => console.log(`[${((Date.now() - t) / 1000).toFixed(1)} s] ${what}`);
   const a = await startPrimary(context);
