@@ -1,7 +1,8 @@
 import { defineConfig } from "@playwright/test";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./tests/chromium.ts";
 
-const PORT = 4173;
+// LOCKSTEP_PORT lets several checkouts (git worktrees) run their suites side by side.
+const PORT = Number(process.env.LOCKSTEP_PORT ?? 4173);
 
 export default defineConfig({
   testDir: "tests/e2e",
