@@ -2,10 +2,11 @@
 // backup HostRuntime (real v86 engines, real protocol) linked by a MessageChannel logging
 // channel, with fake-indexeddb as the shared disk. Runs kv load, kills the primary, and
 // checks that the backup goes live with every acknowledged key and an exactly-once console.
+// --disk non-shared: each host keeps its own disk copy (paper 4.1), synchronised by FT VMotion.
 import "fake-indexeddb/auto";
 import { MessagePortTransport } from "../src/channel/logging-channel.ts";
 import { ConsoleClient, makeConfig, WORKER_DEFAULTS, type ToClientMsg } from "../src/ft/protocol/index.ts";
-import { SharedStorage } from "../src/storage/index.ts";
+import { deleteOwnDisk, diskImageHash, listOwnDisks, OwnDisk, ownDiskDbName, SharedStorage } from "../src/storage/index.ts";
 import { realNow } from "../src/workers/engine/clock.ts";
 import { loadGuest } from "../src/workers/engine/node/host.ts";
 import { makeSession } from "../src/workers/engine/session.ts";
@@ -16,14 +17,22 @@ const guest = loadGuest();
 const storage = await SharedStorage.open("ft-check");
 await storage.lock.reset();
 const epoch = (await storage.lock.testAndSet("A", 0)).record.epoch;
-const disk = storage.disk("disk", guest.manifest.disk.size_bytes);
+const sharedDisk = storage.disk("disk", guest.manifest.disk.size_bytes);
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 // --reads backup: the backup reads the shared disk itself instead of getting read data in the log.
-const backupReads = process.argv.includes("--reads") && process.argv[process.argv.indexOf("--reads") + 1] === "backup";
+const backupReads = arg("--reads") === "backup";
+const nonShared = arg("--disk") === "non-shared";
+for (const name of await listOwnDisks("ft-check")) await deleteOwnDisk(name);
+const ownDisks = new Map<string, OwnDisk>();
 const session = makeSession(Date.now(), { diskReads: backupReads ? "backup" : "log" });
 // Both VMs share this one thread, so either can stall the other's heartbeats for the length of
 // its own slow frames too: give the detector more than the worker default.
 const ft = makeConfig(
-  { failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs, readMode: backupReads ? "backup-reads" : "log" },
+  {
+    failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs,
+    readMode: backupReads ? "backup-reads" : "log",
+    diskMode: nonShared ? "non-shared" : "shared",
+  },
   WORKER_DEFAULTS,
 );
 
@@ -41,9 +50,16 @@ function onToClient(m: ToClientMsg) {
   }
 }
 
-function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]) {
+async function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]) {
+  let disk = sharedDisk;
+  if (nonShared) {
+    const own = await OwnDisk.open(ownDiskDbName("ft-check", "disk", id), "disk", guest.manifest.disk.size_bytes);
+    ownDisks.set(id, own);
+    disk = own.store;
+  }
   return new HostRuntime({
     hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow,
+    diskName: nonShared ? ownDiskDbName("ft-check", "disk", id) : "disk",
     events: {
       toClient: onToClient,
       status: (s) => statuses.set(id, s),
@@ -52,8 +68,8 @@ function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["in
   });
 }
 
-const a = host("A", { role: "primary", epoch, backup: "B" });
-const b = host("B", { role: "backup", epoch, primary: "A" });
+const a = await host("A", { role: "primary", epoch, backup: "B" });
+const b = await host("B", { role: "backup", epoch, primary: "A" });
 const ch = new MessageChannel();
 a.attachChannel("B", new MessagePortTransport(ch.port1));
 b.attachChannel("A", new MessagePortTransport(ch.port2));
@@ -113,7 +129,13 @@ for (const k of acked) {
 console.log(`after failover every acknowledged key is present; console conflicts=${client.conflicts}`);
 
 // FT VMotion: clone the lone primary B into a spare C, then fail over again.
-const c = host("C", { role: "spare" });
+if (nonShared) {
+  // Paper 4.1: after a failure the copies may differ (A wrote without waiting for B): A's is garbage.
+  ownDisks.get("A")!.close();
+  await deleteOwnDisk(ownDiskDbName("ft-check", "disk", "A"));
+  console.log(`non-shared disk: B continues on its own copy (${await ownDisks.get("B")!.store.blockCount()} blocks); A's copy deleted`);
+}
+const c = await host("C", { role: "spare" });
 const ch2 = new MessageChannel();
 b.attachChannel("C", new MessagePortTransport(ch2.port1));
 c.attachChannel("B", new MessagePortTransport(ch2.port2));
@@ -123,6 +145,22 @@ const cloneAt = realNow();
 b.startClone("C");
 await waitFor(() => statuses.get("C")?.state === "replaying" && statuses.get("B")?.state === "recording", "the clone to become a backup", 60_000);
 console.log(`FT VMotion: C is the new backup after ${Math.round(realNow() - cloneAt)} ms`);
+if (nonShared) {
+  // The copies were proven equal at the clone point (hash compare in C); now C must also keep
+  // its copy in step by replaying B's writes: make the guest write, then compare both copies
+  // once both have applied everything (a few tries: B's copy runs ahead of C's replay).
+  const before = screen.length;
+  type("kv set disk-sync yes\n");
+  await waitFor(() => /\nOK\r?\n/.test(screen.slice(before)), "OK for disk-sync");
+  let same = false;
+  for (let i = 0; i < 50 && !same; i++) {
+    const [hb, hc] = await Promise.all([ownDisks.get("B")!, ownDisks.get("C")!].map(async (d) => diskImageHash(await d.store.exportBlocks())));
+    same = hb === hc;
+    if (!same) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!same) throw new Error("non-shared disk: the backup's copy never caught up with the primary's");
+  console.log(`non-shared disk: B's and C's copies are identical (${await ownDisks.get("C")!.store.blockCount()} blocks each)`);
+}
 {
   const before = screen.length;
   type("kv set after-clone yes\n");
@@ -139,6 +177,7 @@ for (const [k, v] of [...acked.map((k) => [k, `v${k.slice(1)}`]), ["after-clone"
 console.log(`second failover: every acknowledged key present; console conflicts=${client.conflicts}`);
 clearInterval(tick);
 c.stop();
+if (nonShared && (await listOwnDisks("ft-check")).length !== 2) throw new Error("expected exactly the copies of B and C");
 if (client.conflicts !== 0) {
   console.error("console stream had conflicting resends");
   process.exit(1);

@@ -21,5 +21,7 @@ step "FT system in Node (primary + backup, failover)"
 npx tsx scripts/ft-check.ts
 step "FT system in Node, backup reads the shared disk itself (paper 4.2)"
 npx tsx scripts/ft-check.ts --reads backup
+step "FT system in Node, non-shared disk: each host's own copy, synchronised by FT VMotion (paper 4.1)"
+npx tsx scripts/ft-check.ts --disk non-shared
 step "end-to-end tests (headless Chromium)"
 npx playwright test

@@ -3,13 +3,21 @@ import type { Availability } from "./availability.ts";
 import { StaleEpochError } from "./errors.ts";
 import { BLOCK_SIZE, LOCK_KEY, type LockstepDb } from "./schema.ts";
 
+/** One block written over the base image. */
+export interface DiskBlock {
+  index: number;
+  data: Uint8Array;
+}
+
 /**
  * A virtual disk in IndexedDB: 4 KiB blocks copy-on-write over a read-only base image
  * (absent blocks read from the base, or as zeros past its end).
  *
- * Writes are fenced: each runs in one transaction over the lock record and the blocks, and is
- * refused unless the writer's epoch is the current one. A primary that lost go-live while it was
- * frozen therefore cannot overwrite what the new primary wrote.
+ * Writes to the shared disk are fenced: each runs in one transaction over the lock record and
+ * the blocks, and is refused unless the writer's epoch is the current one. A primary that lost
+ * go-live while it was frozen therefore cannot overwrite what the new primary wrote.
+ * A host's own copy (non-shared disk, paper 4.1) has no other writer, so it is not fenced
+ * (`fenced: false`): the epoch is only recorded with each block, for the UI.
  */
 export class IdbBlockStore {
   constructor(
@@ -18,6 +26,7 @@ export class IdbBlockStore {
     readonly diskId: string,
     readonly sizeBytes: number,
     private readonly base: Uint8Array = new Uint8Array(0),
+    readonly fenced = true,
   ) {}
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -46,12 +55,14 @@ export class IdbBlockStore {
     const first = Math.floor(offset / BLOCK_SIZE);
     const last = Math.floor((offset + data.length - 1) / BLOCK_SIZE);
     const tx = this.db.transaction(["lock", "blocks"], "readwrite");
-    const lock = await tx.objectStore("lock").get(LOCK_KEY);
-    const current = lock?.epoch ?? 0;
-    if (current !== epoch) {
-      tx.abort();
-      await tx.done.catch(() => undefined);
-      throw new StaleEpochError(epoch, current);
+    if (this.fenced) {
+      const lock = await tx.objectStore("lock").get(LOCK_KEY);
+      const current = lock?.epoch ?? 0;
+      if (current !== epoch) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw new StaleEpochError(epoch, current);
+      }
     }
     const blocks = tx.objectStore("blocks");
     const existing = await Promise.all(
@@ -76,6 +87,34 @@ export class IdbBlockStore {
     );
     await tx.done;
     return found.filter((b) => b !== undefined).map((b) => b.epoch);
+  }
+
+  /**
+   * Every block written over the base image, in index order: with the base, the whole disk.
+   * The transaction is created synchronously, so the result is the disk as of this call even if
+   * writes issued after it are awaited first (IndexedDB runs overlapping transactions in order).
+   */
+  exportBlocks(): Promise<DiskBlock[]> {
+    const rows = this.db.transaction("blocks", "readonly").store.getAll(this.range());
+    return rows.then((r) => r.map((b) => ({ index: b.index, data: b.data })));
+  }
+
+  /** Makes this disk exactly base + `blocks`: earlier writes are dropped, in one transaction. */
+  async importBlocks(blocks: DiskBlock[], epoch: number): Promise<void> {
+    this.availability.check("disk import");
+    const tx = this.db.transaction("blocks", "readwrite");
+    void tx.store.delete(this.range());
+    for (const b of blocks) void tx.store.put({ disk: this.diskId, index: b.index, data: b.data, epoch });
+    await tx.done;
+  }
+
+  /** Blocks written over the base image (for the UI). */
+  blockCount(): Promise<number> {
+    return this.db.count("blocks", this.range());
+  }
+
+  private range(): IDBKeyRange {
+    return IDBKeyRange.bound([this.diskId, 0], [this.diskId, Number.MAX_SAFE_INTEGER]);
   }
 
   private baseBlock(index: number): Uint8Array {

@@ -6,7 +6,8 @@ import { openLockstepDb, type LockstepDb } from "./schema.ts";
 
 export { BLOCK_SIZE, type LockRecord } from "./schema.ts";
 export { StaleEpochError, StorageUnavailableError } from "./errors.ts";
-export { IdbBlockStore } from "./block-store.ts";
+export { IdbBlockStore, type DiskBlock } from "./block-store.ts";
+export { OwnDisk, ownDiskDbName, deleteOwnDisk, listOwnDisks, diskImageHash } from "./own-disk.ts";
 export { IdbLockRecord, type TestAndSetResult } from "./lock-record.ts";
 export { Availability } from "./availability.ts";
 

@@ -3,7 +3,7 @@ import * as Comlink from "comlink";
 import wasmUrl from "v86/build/v86.wasm?url";
 import { makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
 import { DataChannelTransport, MessagePortTransport } from "../channel/logging-channel.ts";
-import { SharedStorage } from "../storage/index.ts";
+import { OwnDisk, ownDiskDbName, SharedStorage } from "../storage/index.ts";
 import { realNow } from "./engine/clock.ts";
 import { makeSession } from "./engine/session.ts";
 import type { GuestImages } from "./engine/machine.ts";
@@ -18,6 +18,7 @@ import { HostRuntime } from "./host/runtime.ts";
 class FtHost implements FtHostApi {
   private runtime: HostRuntime | null = null;
   private storage: SharedStorage | null = null;
+  private ownDisk: OwnDisk | null = null;
   private earlyChannel: Parameters<FtHostApi["attachLoggingChannel"]> | null = null;
 
   async start(config: FtHostConfig, events: FtHostEvents): Promise<void> {
@@ -37,7 +38,11 @@ class FtHost implements FtHostApi {
       diskSize: manifest.disk.size_bytes,
     };
     const base = manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
-    const disk = storage.disk(config.diskId, manifest.disk.size_bytes, base);
+    // Non-shared disk (paper 4.1): this host's own copy, a database named after the host.
+    if (config.diskMode === "non-shared") {
+      this.ownDisk = await OwnDisk.open(ownDiskDbName(config.dbName, config.diskId, config.hostId), config.diskId, manifest.disk.size_bytes, base);
+    }
+    const disk = this.ownDisk?.store ?? storage.disk(config.diskId, manifest.disk.size_bytes, base);
     const ft = makeConfig(
       { diskMode: config.diskMode, readMode: config.readMode, ...(config.noOutputRule ? { unsafe: { noOutputRule: true } } : {}) },
       config.transport === "tabs" ? TAB_DEFAULTS : WORKER_DEFAULTS,
@@ -57,6 +62,7 @@ class FtHost implements FtHostApi {
       session: config.role === "spare" ? null : makeSession(config.sessionEpochMs, { diskReads: config.readMode === "backup-reads" ? "backup" : "log" }),
       storage,
       disk,
+      diskName: this.ownDisk?.name ?? config.diskId,
       realNow,
       events: {
         toClient: (m) => events.toClient(m),
@@ -113,6 +119,7 @@ class FtHost implements FtHostApi {
   async stop(): Promise<void> {
     this.runtime?.stop();
     this.storage?.close();
+    this.ownDisk?.close();
   }
 }
 

@@ -31,7 +31,8 @@ export interface FtHostConfig {
   imagesUrl: string;
   /** IndexedDB database that is the cluster's shared storage. */
   dbName: string;
-  /** Disk id inside it: the shared disk, or this host's own copy in non-shared mode. */
+  /** The VM's disk id: the shared disk inside dbName, or in non-shared mode the disk whose own
+   * copy this host keeps in a database of its own (ownDiskDbName(dbName, diskId, hostId)). */
   diskId: string;
   /** Preset of protocol timeouts: workers in one page or separate tabs. */
   transport: "workers" | "tabs";

@@ -18,6 +18,8 @@ import { LockstepEngine, type PendingIo } from "../engine/engine.ts";
 import type { GuestImages } from "../engine/machine.ts";
 import type { SessionInfo } from "../engine/session.ts";
 import { decodeSnapshot } from "../engine/snapshot.ts";
+import { diskImageHash } from "../../storage/index.ts";
+import { decodeClonePayload, encodeClonePayload } from "./clone-payload.ts";
 import { ChannelEndpoint } from "./channel-endpoint.ts";
 import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelope.ts";
 import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus } from "./status.ts";
@@ -40,7 +42,10 @@ export interface RuntimeDeps {
   /** Both sides of a pair booted together must share it; a spare takes the one its clone carries. */
   session: SessionInfo | null;
   storage: SharedStorage;
+  /** The shared disk, or with a non-shared disk (paper 4.1) this host's own copy. */
   disk: IdbBlockStore;
+  /** What the UI calls that disk (the shared disk's id, or the own copy's database). */
+  diskName: string;
   events: RuntimeEvents;
   realNow: () => number;
 }
@@ -52,6 +57,8 @@ const BATCH_MAX_MS = 5;
 const BATCH_MAX_FRAMES = 64;
 const TICK_MS = 10;
 const STATUS_MS = 200;
+/** How often the UI's count of written disk blocks is refreshed (an IndexedDB count). */
+const DISK_COUNT_MS = 1000;
 /** How long a host of a pair booted together waits for its peer before starting alone. */
 const RENDEZVOUS_MS = 15_000;
 
@@ -81,6 +88,7 @@ export class HostRuntime {
   private forceFlush = false;
   private injectedSeqs: number[] = [];
   private cloneRequest: number | null = null;
+  private cloneIncludeDisk = false;
   private cloneMachineReady = false;
 
   // both: VM events seen during a frame, fed to the agent after it
@@ -102,6 +110,8 @@ export class HostRuntime {
 
   // metrics
   private logBytesWindow: { at: number; bytes: number }[] = [];
+  private diskBlocks = 0;
+  private diskCountedAt = -Infinity;
   private lastEndpointBytes = 0;
   /** Teaching figure: cumulative counts, reported with the status (never per frame). */
   private flow: FlowCounters = { sent: emptyFlowKinds(), received: emptyFlowKinds(), released: 0, diskWrites: 0, diskWritesRejected: 0, lastWrite: null };
@@ -203,7 +213,9 @@ export class HostRuntime {
     try {
       const same = await this.deps.disk.read(offset, 512);
       await this.deps.disk.write(offset, same, epoch);
-      this.deps.events.event("zombie-write", `write at epoch ${epoch} was ACCEPTED`);
+      // Paper 4.1: a host's own copy is internal state, never fenced; only halting protects the VM.
+      const own = this.deps.ft.diskMode === "non-shared" ? " (its own disk copy: not fenced, and garbage now)" : "";
+      this.deps.events.event("zombie-write", `write at epoch ${epoch} was ACCEPTED${own}`);
     } catch (e) {
       this.deps.events.event("fenced", `write at epoch ${epoch} rejected: ${(e as Error).message}`);
     }
@@ -289,13 +301,16 @@ export class HostRuntime {
         break;
       case "snapshotForClone":
         this.cloneRequest = a.cloneId;
+        this.cloneIncludeDisk = a.includeDisk;
         this.cloneMachineReady = false;
         // Build the fresh instance before pausing the guest: it is the slow part of a clone.
         void this.engine?.prewarm().then(() => (this.cloneMachineReady = true));
         this.deps.events.event("clone", "FT VMotion: quiescing disk I/O, then snapshotting at a frame boundary");
         break;
       case "restoreSnapshot":
-        this.restoring = this.restoreFromClone(a.clone.snapshot);
+        this.restoring = this.restoreFromClone(a.clone.snapshot).catch((e: unknown) => this.fail(e));
+        // Own-disk writes of the adopted pending I/O (next actions) must land after the import.
+        if (this.deps.ft.diskMode === "non-shared") this.storageOps.holdUntil(this.restoring);
         break;
       case "stateChanged":
         this.deps.events.event("state", `${a.role}: ${a.state} (epoch ${a.epoch})`);
@@ -485,8 +500,10 @@ export class HostRuntime {
     return engine;
   }
 
-  private async restoreFromClone(snapshot: Uint8Array): Promise<void> {
-    this.deps.events.event("clone", `FT VMotion: restoring a ${(snapshot.length / 1048576).toFixed(1)} MiB snapshot`);
+  private async restoreFromClone(bytes: Uint8Array): Promise<void> {
+    this.deps.events.event("clone", `FT VMotion: restoring a ${(bytes.length / 1048576).toFixed(1)} MiB snapshot`);
+    const { engine: snapshot, disk } = decodeClonePayload(bytes, this.deps.ft.diskMode === "non-shared");
+    if (disk) await this.importDisk(disk.blocks, disk.hash);
     this.session = decodeSnapshot(snapshot).meta.session;
     const engine = await this.createEngine("replay", snapshot);
     this.engine = engine;
@@ -507,13 +524,43 @@ export class HostRuntime {
       "clone",
       `FT VMotion: snapshot ${(res.snapshot.length / 1048576).toFixed(1)} MiB at frame ${res.frame}; guest paused ${res.pauseMs.toFixed(0)} ms`,
     );
+    const snapshot = this.cloneIncludeDisk ? encodeClonePayload({ engine: res.snapshot, disk: await this.exportDisk() }) : res.snapshot;
     this.feed({
       type: "snapshotTaken",
       cloneId,
       position: pos(res.frame, res.icount),
       guestTime: engine.nowMs(),
-      snapshot: res.snapshot,
+      snapshot,
     });
+  }
+
+  /**
+   * Non-shared disk: our copy as of the snapshot point. No frame runs until snapshotTaken is fed,
+   * and writes still in flight are pending I/O in the clone, which the new backup re-applies.
+   */
+  private async exportDisk(): Promise<{ blocks: { index: number; data: Uint8Array }[]; hash: number }> {
+    const t0 = this.deps.realNow();
+    const blocks = await this.deps.disk.exportBlocks();
+    const hash = diskImageHash(blocks);
+    const bytes = blocks.reduce((n, b) => n + b.data.length, 0);
+    this.deps.events.event(
+      "clone-disk",
+      `FT VMotion: own disk copy (${blocks.length} blocks, ${(bytes / 1048576).toFixed(2)} MiB, hash ${hex(hash)}) exported in ${(this.deps.realNow() - t0).toFixed(0)} ms, sent with the snapshot`,
+    );
+    return { blocks, hash };
+  }
+
+  /** The new backup's copy becomes the primary's as of the snapshot; proven by comparing hashes. */
+  private async importDisk(blocks: { index: number; data: Uint8Array }[], hash: number): Promise<void> {
+    const t0 = this.deps.realNow();
+    const epoch = this.agent.status().epoch ?? 0;
+    await this.deps.disk.importBlocks(blocks, epoch);
+    const mine = diskImageHash(await this.deps.disk.exportBlocks());
+    if (mine !== hash) throw new Error(`divergence: disk copy hash ${hex(mine)} after FT VMotion, the primary's is ${hex(hash)}`);
+    this.deps.events.event(
+      "clone-disk",
+      `FT VMotion: own disk copy synchronised (${blocks.length} blocks in ${(this.deps.realNow() - t0).toFixed(0)} ms); hash ${hex(mine)} equals the primary's`,
+    );
   }
 
   private goLive(from: "primary" | "backup", epoch: number): void {
@@ -565,9 +612,16 @@ export class HostRuntime {
       speed: primary?.speed ?? 1,
       flow: { ...this.flow, sent: { ...this.flow.sent }, received: { ...this.flow.received } },
       console: consoleOf(this.agent),
+      disk: { mode: this.deps.ft.diskMode, name: this.deps.diskName, blocks: this.diskBlocks },
     });
+    if (now - this.diskCountedAt >= DISK_COUNT_MS) {
+      this.diskCountedAt = now;
+      void this.deps.disk.blockCount().then((n) => (this.diskBlocks = n), () => undefined);
+    }
   }
 }
+
+const hex = (h: number) => h.toString(16).padStart(8, "0");
 
 function consoleOf(agent: FtAgent): HostStatus["console"] {
   const c = agent.primary?.console ?? agent.backup?.console;

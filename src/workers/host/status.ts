@@ -29,6 +29,8 @@ export interface HostStatus {
   flow?: FlowCounters;
   /** The console stream as this host's VM sees it: bytes produced, next client input it expects. */
   console?: { produced: number; nextInputSeq: number };
+  /** The disk this host uses: the shared one, or its own copy (non-shared, paper 4.1). */
+  disk?: { mode: "shared" | "non-shared"; name: string; blocks: number };
 }
 
 /** What crossed the logging channel and reached the disk, counted since the host started. */

@@ -16,6 +16,20 @@ export class StorageOps {
     private readonly deliver: (r: StorageResult) => void,
   ) {}
 
+  /** Disk operations wait for this (a new backup's disk copy being synchronised). */
+  private gate: Promise<unknown> | null = null;
+
+  holdUntil(p: Promise<unknown>): void {
+    const gate = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.gate = gate;
+    void gate.then(() => {
+      if (this.gate === gate) this.gate = null;
+    });
+  }
+
   noteRange(ioId: number, offset: number, length: number): void {
     this.ranges.set(ioId, { offset, length });
   }
@@ -39,6 +53,7 @@ export class StorageOps {
   }
 
   private async write(ioId: number, offset: number, data: Uint8Array, epoch: number): Promise<void> {
+    if (this.gate) await this.gate;
     try {
       await this.disk.write(offset, data, epoch);
       this.deliver({ op: "write", ioId, epoch, ok: true });
@@ -50,6 +65,7 @@ export class StorageOps {
   private async read(ioId: number, offset: number): Promise<void> {
     const range = this.ranges.get(ioId);
     if (!range) throw new Error(`read ${ioId}: unknown byte range`);
+    if (this.gate) await this.gate;
     try {
       const data = await this.disk.read(offset, range.length);
       this.deliver({ op: "read", ioId, ok: true, data });
