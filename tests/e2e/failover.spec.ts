@@ -4,10 +4,18 @@ import { clientText, hostRole, hostState, run, waitForLockstep } from "./ft.ts";
 for (const [name, query] of [
   ["read data in the log", "/"],
   ["backup reads the shared disk itself", "/?reads=backup"],
+  ["non-shared disk: each host its own copy", "/?disk=non-shared"],
 ] as const) {
   test(`kill the primary under kv load (${name}): the backup goes live with every acknowledged key`, async ({ page }) => {
     await page.goto(query);
     await waitForLockstep(page);
+    const nonShared = query.includes("non-shared");
+    const diskOf = (id: string) => page.getByRole("article", { name: `${id} host` }).getByTestId("host-disk");
+    if (nonShared) {
+      // Paper 4.1: two disks, one per host, kept in sync by the backup's replayed writes.
+      for (const id of ["A#1", "B#1"]) await expect(diskOf(id)).toHaveText(/own copy .*· [1-9][\d,]* blocks/);
+      expect(await diskOf("A#1").getAttribute("title")).not.toBe(await diskOf("B#1").getAttribute("title"));
+    }
 
     const acked: number[] = [];
     const killAfter = 2 + Math.floor(Math.random() * 3);
@@ -31,5 +39,10 @@ for (const [name, query] of [
       expect(text.split(`kv set k${i} v${i}\r\n`).length - 1).toBe(1);
     }
     expect(await page.getByTestId("client-stream").innerText()).toContain("conflicts 0");
+    if (nonShared) {
+      // The dead primary's copy is garbage: the cluster service deletes it; B's own copy stays.
+      const databases = () => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? "").filter((n) => n.includes("/own-disk/")));
+      await expect.poll(databases).toEqual([expect.stringMatching(/\/B#1$/)]);
+    }
   });
 }

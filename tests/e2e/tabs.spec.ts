@@ -29,15 +29,15 @@ const myState = (page: Page) => myHost(page).locator(".badge.state");
 const myRole = (page: Page) => myHost(page).locator(".badge.role");
 const feed = (page: Page) => page.getByRole("region", { name: "Protocol events" });
 
-async function openTab(context: BrowserContext, first = false): Promise<Page> {
+async function openTab(context: BrowserContext, first = false, url = "/?mode=tabs"): Promise<Page> {
   const page = first ? (context.pages()[0] ?? (await context.newPage())) : await context.newPage();
-  await page.goto("/?mode=tabs");
+  await page.goto(url);
   return page;
 }
 
 /** The first tab starts the VM alone; waits for the guest shell in its client. */
-async function startPrimary(context: BrowserContext): Promise<Page> {
-  const p = await openTab(context, true);
+async function startPrimary(context: BrowserContext, url?: string): Promise<Page> {
+  const p = await openTab(context, true, url);
   await expect(myRole(p)).toHaveText("primary", { timeout: 120_000 });
   await expect(myState(p)).toHaveText("alone");
   await expect.poll(() => clientText(p), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
@@ -45,8 +45,8 @@ async function startPrimary(context: BrowserContext): Promise<Page> {
 }
 
 /** A tab that joins becomes the backup by FT VMotion from the live primary. */
-async function joinAsBackup(context: BrowserContext, primary: Page): Promise<Page> {
-  const p = await openTab(context);
+async function joinAsBackup(context: BrowserContext, primary: Page, url?: string): Promise<Page> {
+  const p = await openTab(context, false, url);
   await expect(myState(p)).toHaveText("replaying", { timeout: 120_000 });
   await expect(myState(primary)).toHaveText("recording");
   return p;
@@ -159,4 +159,32 @@ test("freeze the primary's host: the backup goes live; the frozen host halts on 
   await run(a, "kv get f", "1");
   await run(a, "kv get g", "2");
   await expect(a.getByTestId("client-stream")).toContainText("conflicts 0");
+});
+
+test("non-shared disk: each tab keeps its own disk copy; close the primary's tab under kv load; nothing acknowledged is lost", async ({ context }) => {
+  const url = "/?mode=tabs&disk=non-shared";
+  const a = await startPrimary(context, url);
+  await run(a, "kv set before 0", "OK");
+  // The backup's copy is made by FT VMotion from the primary's, written before it (paper 4.1).
+  const b = await joinAsBackup(context, a, url);
+  await expect(feed(b)).toContainText("own disk copy synchronised", { timeout: 30_000 });
+  await expect(feed(b)).toContainText("equals the primary's");
+  await expect(b.getByTestId("disk-mode")).toContainText("non-shared");
+  // Two disks a student can see: one own copy per host, each a database of its own.
+  const diskOf = (p: Page) => myHost(p).getByTestId("host-disk");
+  await expect(diskOf(a)).toHaveAttribute("data-disk-mode", "non-shared");
+  await expect(diskOf(b)).toContainText("own copy");
+  const [nameA, nameB] = [await diskOf(a).getAttribute("title"), await diskOf(b).getAttribute("title")];
+  expect(nameA).toContain("/own-disk/");
+  expect(nameA).not.toBe(nameB);
+  await expect(diskOf(b)).toHaveText(/· [1-9][\d,]* blocks/);
+
+  const { acked } = await loadThenClose(a, a, b, 0, 3 + Math.floor(Math.random() * 3));
+  for (const i of acked) await run(b, `kv get k${i}`, `v${i}`);
+  await run(b, "kv get before", "0");
+  await expectExactlyOnce(b, acked);
+  // The old primary's copy is out of sync and never used again: the new primary's tab deletes it.
+  const databases = () => b.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? ""));
+  await expect.poll(databases, { timeout: 30_000 }).not.toContain(nameA);
+  expect(await databases()).toContain(nameB);
 });

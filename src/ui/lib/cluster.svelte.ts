@@ -5,6 +5,7 @@ import type { FtHostConfig } from "../../workers/host/ft-api.ts";
 import type { LoadProgress } from "../../workers/host/images.ts";
 import type { HostStatus, ProtocolEvent } from "../../workers/host/status.ts";
 import { FtHostClient } from "./ft-host-client.ts";
+import { isGarbage, OwnDiskCollector } from "./disk-gc.ts";
 
 export interface HostView {
   id: string;
@@ -73,8 +74,11 @@ export class Cluster {
   private sessionEpochMs = 0;
   private epoch = 0;
   private display: (bytes: Uint8Array) => void = () => {};
+  private readonly diskGc: OwnDiskCollector;
 
-  constructor(private readonly opts: ClusterOptions) {}
+  constructor(private readonly opts: ClusterOptions) {
+    this.diskGc = new OwnDiskCollector(opts.dbName, (text) => this.note("page", "disk-gc", text));
+  }
 
   onConsole(display: (bytes: Uint8Array) => void): void {
     this.display = display;
@@ -84,6 +88,7 @@ export class Cluster {
   async start(): Promise<void> {
     this.storage = await SharedStorage.open(this.opts.dbName);
     await this.storage.lock.reset();
+    if (this.opts.diskMode === "non-shared") await this.diskGc.clearAll();
     const primaryId = this.newHostId();
     const backupId = this.newHostId();
     this.epoch = (await this.storage.lock.testAndSet(primaryId, 0)).record.epoch;
@@ -231,6 +236,9 @@ export class Cluster {
     const v = this.view(id);
     const wasLive = v.status?.role === "primary";
     v.status = s;
+    if (this.opts.diskMode === "non-shared" && s.role === "primary" && (s.state === "alone" || s.state === "recording")) {
+      for (const h of this.hosts) if (h.id !== id && isGarbage(h, s.epoch)) this.diskGc.collect(this.diskId, h.id);
+    }
     if (this.autoRestore && !wasLive && s.role === "primary" && s.state === "alone") {
       this.note("page", "info", "auto-restore: starting FT VMotion to a new backup");
       this.restoreRedundancy();

@@ -6,6 +6,7 @@ import type { FtHostConfig } from "../../workers/host/ft-api.ts";
 import type { LoadProgress } from "../../workers/host/images.ts";
 import type { HostStatus, ProtocolEvent } from "../../workers/host/status.ts";
 import { FtHostClient } from "./ft-host-client.ts";
+import { isGarbage, OwnDiskCollector } from "./disk-gc.ts";
 
 export interface TabClusterOptions {
   imagesUrl: string;
@@ -90,9 +91,13 @@ export class TabCluster {
   private timers: ReturnType<typeof setInterval>[] = [];
   private display: (bytes: Uint8Array) => void = () => {};
   private disposed = false;
+  /** Non-shared disk: hosts of tabs that left, by their last status, until their copy is collected. */
+  private departed: { hostId: string; status: HostStatus | null }[] = [];
+  private readonly diskGc: OwnDiskCollector;
 
   constructor(private readonly opts: TabClusterOptions) {
     this.signalling = new Signalling(this.bus, this.tab);
+    this.diskGc = new OwnDiskCollector(opts.dbName, (text) => this.note("page", "disk-gc", text));
     this.signalling.onOffer = (link, from, sdp) => this.onOffer(link, from, sdp);
     this.members.push({ tab: this.tab, joinedAt: this.joinedAt, hostId: null, status: null, lastSeen: Date.now(), me: true });
     this.bus.on("beat", (m) => this.onBeat(m));
@@ -144,6 +149,7 @@ export class TabCluster {
     if (this.hostId || !this.storage) return;
     const hostId = `${this.tab}#1`;
     await this.storage.lock.reset();
+    if (this.opts.diskMode === "non-shared") await this.diskGc.clearAll();
     const epoch = (await this.storage.lock.testAndSet(hostId, 0)).record.epoch;
     this.vm = { diskId: `disk-${Date.now()}`, diskMode: this.opts.diskMode };
     this.vmKnown = true;
@@ -241,6 +247,7 @@ export class TabCluster {
     me.hostId = s.hostId;
     if (was?.role !== s.role || was?.state !== s.state) this.beat();
     if (this.cloning && s.role === "primary" && s.state === "recording") this.cloneDone();
+    if (this.vm?.diskMode === "non-shared" && s.role === "primary" && (s.state === "alone" || s.state === "recording")) this.collectDisks(s.epoch);
   }
 
   private onHostEvent(hostId: string, kind: string, text: string): void {
@@ -293,6 +300,8 @@ export class TabCluster {
     const i = this.members.findIndex((m) => m.tab === tab && !m.me);
     if (i >= 0) {
       this.note("page", "membership", `tab ${tab} left the cluster`);
+      const m = this.members[i]!;
+      if (m.hostId) this.departed.push({ hostId: m.hostId, status: m.status });
       this.members.splice(i, 1);
     }
     this.acks.delete(tab);
@@ -326,6 +335,17 @@ export class TabCluster {
     const link = this.signalling.offer(standby.tab, (dc) => host.attachLoggingChannel(targetHost, dc));
     this.links.push(link);
     this.cloning = { target: standby.tab, link: link.id, since: Date.now(), started: false, startedAt: 0 };
+  }
+
+  /** Our host is the live primary: delete the own disk copies of hosts that can never be live again. */
+  private collectDisks(liveEpoch: number): void {
+    const diskId = this.vm!.diskId;
+    for (const m of this.members) if (!m.me && m.hostId && isGarbage({ status: m.status, dead: false }, liveEpoch)) this.diskGc.collect(diskId, m.hostId);
+    this.departed = this.departed.filter((d) => {
+      if (!isGarbage({ status: d.status, dead: false }, liveEpoch)) return true;
+      this.diskGc.collect(diskId, d.hostId);
+      return false;
+    });
   }
 
   private onOffer(link: string, from: string, sdp: RTCSessionDescriptionInit): void {
