@@ -520,11 +520,15 @@ export class HostRuntime {
     this.batch.push(...engine.takeFrames());
     this.noteFrameEffects(engine);
     this.flushBatch(engine);
+    // The guest stays paused while the disk copy is read (no frame may run before snapshotTaken).
+    const t0 = this.deps.realNow();
+    const disk = this.cloneIncludeDisk ? await this.exportDisk() : null;
+    const pauseMs = res.pauseMs + (this.deps.realNow() - t0);
     this.deps.events.event(
       "clone",
-      `FT VMotion: snapshot ${(res.snapshot.length / 1048576).toFixed(1)} MiB at frame ${res.frame}; guest paused ${res.pauseMs.toFixed(0)} ms`,
+      `FT VMotion: snapshot ${(res.snapshot.length / 1048576).toFixed(1)} MiB at frame ${res.frame}; guest paused ${pauseMs.toFixed(0)} ms${disk ? " (with the disk copy's export)" : ""}`,
     );
-    const snapshot = this.cloneIncludeDisk ? encodeClonePayload({ engine: res.snapshot, disk: await this.exportDisk() }) : res.snapshot;
+    const snapshot = disk ? encodeClonePayload({ engine: res.snapshot, disk }) : res.snapshot;
     this.feed({
       type: "snapshotTaken",
       cloneId,
