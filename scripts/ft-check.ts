@@ -166,9 +166,28 @@ if (nonShared) {
   type("kv set after-clone yes\n");
   await waitFor(() => /\nOK\r?\n/.test(screen.slice(before)), "OK after the clone");
 }
-b.stop();
-hosts.splice(hosts.indexOf(b), 1);
-await waitFor(() => statuses.get("C")?.role === "primary", "the clone to go live", 20_000);
+let survivor = c;
+if (nonShared) {
+  // Split brain with nothing fenced (paper 4.1): cut the logging channel, both hosts keep running
+  // and both try to go live. The lock record alone must pick one; the other must halt.
+  b.cutChannel();
+  c.cutChannel();
+  const state = (id: string) => `${statuses.get(id)?.role}/${statuses.get(id)?.state}`;
+  await waitFor(
+    () => [state("B"), state("C")].sort().join(" ") === "backup/halted primary/alone" || [state("B"), state("C")].sort().join(" ") === "primary/alone primary/halted",
+    "exactly one of B and C to go live after the cut, the other to halt",
+    20_000,
+  );
+  survivor = state("B") === "primary/alone" ? b : c;
+  const loser = survivor === b ? c : b;
+  console.log(`split brain after a cut channel: ${survivor === b ? "B" : "C"} won the test-and-set, the other halted (${state("B")}, ${state("C")})`);
+  loser.stop();
+  hosts.splice(hosts.indexOf(loser), 1);
+} else {
+  b.stop();
+  hosts.splice(hosts.indexOf(b), 1);
+  await waitFor(() => statuses.get("C")?.role === "primary", "the clone to go live", 20_000);
+}
 for (const [k, v] of [...acked.map((k) => [k, `v${k.slice(1)}`]), ["after-clone", "yes"]]) {
   const before = screen.length;
   type(`kv get ${k}\n`);
@@ -176,7 +195,7 @@ for (const [k, v] of [...acked.map((k) => [k, `v${k.slice(1)}`]), ["after-clone"
 }
 console.log(`second failover: every acknowledged key present; console conflicts=${client.conflicts}`);
 clearInterval(tick);
-c.stop();
+survivor.stop();
 if (nonShared && (await listOwnDisks("ft-check")).length !== 2) throw new Error("expected exactly the copies of B and C");
 if (client.conflicts !== 0) {
   console.error("console stream had conflicting resends");
