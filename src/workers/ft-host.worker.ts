@@ -59,7 +59,10 @@ class FtHost implements FtHostApi {
       ft,
       wasm,
       images,
-      session: config.role === "spare" ? null : makeSession(config.sessionEpochMs, { diskReads: config.readMode === "backup-reads" ? "backup" : "log" }),
+      session: config.role === "spare" ? null : makeSession(config.sessionEpochMs, {
+              diskReads: config.readMode === "backup-reads" ? "backup" : "log",
+              ...(config.diskCache === false ? { diskCacheBytes: 0 } : {}),
+            }),
       storage,
       disk,
       diskName: this.ownDisk?.name ?? config.diskId,

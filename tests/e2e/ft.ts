@@ -29,3 +29,15 @@ export async function run(page: Page, command: string, expected: string, timeout
     .poll(async () => (await clientText(page)).slice(before).split(/\r?\n/).map((l) => l.trim()), { timeout })
     .toContain(expected);
 }
+
+/** Runs a guided tour to its end (quick pace) and returns its result line. */
+export async function runTour(page: Page, scenario: string, extra = "") {
+  await page.goto(`/?scenario=${scenario}&autoplay=1&pace=0.2${extra}`);
+  const progress = page.getByTestId("scenario-progress");
+  await expect(progress).toHaveAttribute("data-status", /done|failed/, { timeout: 240_000 });
+  await expect(page.getByTestId("scenario-error")).toHaveCount(0);
+  await expect(progress).toHaveAttribute("data-status", "done");
+  const result = page.getByTestId("scenario-result");
+  await expect(result).toBeVisible();
+  return result;
+}

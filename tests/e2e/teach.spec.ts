@@ -4,19 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
 import { expect, test } from "./persistent.ts";
-import { clientText, waitForLockstep } from "./ft.ts";
-
-/** Runs a guided tour to its end (quick pace) and returns its result line. */
-async function runTour(page: Page, scenario: string, extra = "") {
-  await page.goto(`/?scenario=${scenario}&autoplay=1&pace=0.2${extra}`);
-  const progress = page.getByTestId("scenario-progress");
-  await expect(progress).toHaveAttribute("data-status", /done|failed/, { timeout: 240_000 });
-  await expect(page.getByTestId("scenario-error")).toHaveCount(0);
-  await expect(progress).toHaveAttribute("data-status", "done");
-  const result = page.getByTestId("scenario-result");
-  await expect(result).toBeVisible();
-  return result;
-}
+import { clientText, runTour, waitForLockstep } from "./ft.ts";
 
 test("tour: normal operation ends in sync with the client's OK", async ({ page }) => {
   const result = await runTour(page, "normal");

@@ -23,6 +23,18 @@ export interface ClusterOptions {
   ft: boolean;
   /** Teaching counterfactual ("why the Output Rule"): hosts release outputs without waiting for acks. */
   noOutputRule?: boolean;
+  /** false: hosts run without the engine's disk cache (every read a real read, as in the paper). */
+  diskCache?: boolean;
+}
+
+/** A number a tour measured, shown side by side with others in the metrics panel. */
+export interface Measurement {
+  /** Groups the bars that are compared with each other (one tour's comparison). */
+  group: string;
+  label: string;
+  bitsPerSec: number;
+  /** What was measured, in a few words (bytes, duration, mode). */
+  detail: string;
 }
 
 /** One point of the metrics plots, sampled by the page from the hosts' status reports. */
@@ -62,9 +74,13 @@ export class Cluster {
   typed = $state(0);
   /** Metrics history for the plots (replaced, not mutated, each sample). */
   samples = $state.raw<MetricSample[]>([]);
+  /** Side-by-side measurements the tours made (disk reads in the log vs by the backup, Remus vs log). */
+  measurements = $state<Measurement[]>([]);
+  /** The options the running hosts were started with (a restart may change them). */
+  config = $state<ClusterOptions>(null!);
   private listeners: ((e: ProtocolEvent) => void)[] = [];
 
-  readonly client = new ConsoleClient(250);
+  client = new ConsoleClient(250);
   private readonly handles = new Map<string, FtHostClient>();
   private readonly channels = new Map<string, DataChannelPair>();
   private storage: SharedStorage | null = null;
@@ -75,8 +91,11 @@ export class Cluster {
   private epoch = 0;
   private display: (bytes: Uint8Array) => void = () => {};
   private readonly diskGc: OwnDiskCollector;
+  /** Bumped by restart(): an older start() still in flight stops there. */
+  private generation = 0;
 
-  constructor(private readonly opts: ClusterOptions) {
+  constructor(private opts: ClusterOptions) {
+    this.config = { ...opts };
     this.diskGc = new OwnDiskCollector(opts.dbName, (text) => this.note("page", "disk-gc", text));
   }
 
@@ -86,12 +105,18 @@ export class Cluster {
 
   /** A fresh VM: new disk, lock record at epoch 1 owned by the primary, backup replaying from boot. */
   async start(): Promise<void> {
-    this.storage = await SharedStorage.open(this.opts.dbName);
-    await this.storage.lock.reset();
+    // A restart while this is still opening storage makes this start stale: it must not spawn.
+    const generation = this.generation;
+    const storage = await SharedStorage.open(this.opts.dbName);
+    if (generation !== this.generation) return storage.close();
+    this.storage = storage;
+    await storage.lock.reset();
     if (this.opts.diskMode === "non-shared") await this.diskGc.clearAll();
     const primaryId = this.newHostId();
     const backupId = this.newHostId();
-    this.epoch = (await this.storage.lock.testAndSet(primaryId, 0)).record.epoch;
+    const epoch = (await storage.lock.testAndSet(primaryId, 0)).record.epoch;
+    if (generation !== this.generation) return;
+    this.epoch = epoch;
     this.diskId = `disk-${Date.now()}`;
     this.sessionEpochMs = Date.now();
     if (!this.opts.ft) {
@@ -195,6 +220,37 @@ export class Cluster {
     this.storage?.close();
   }
 
+  /**
+   * Powers every host off and boots a fresh pair (new disk, new lock record) with changed
+   * options: a tour that compares two modes of the protocol runs them one after the other in
+   * this page. The client starts a new console stream; measurements are kept.
+   */
+  async restart(changes: Partial<Pick<ClusterOptions, "readMode" | "diskMode" | "diskCache">>): Promise<void> {
+    this.generation++;
+    this.dispose();
+    this.timers = [];
+    this.handles.clear();
+    this.channels.clear();
+    this.storage = null;
+    this.opts = { ...this.opts, ...changes };
+    this.config = { ...this.opts };
+    this.hosts = [];
+    this.samples = [];
+    this.lock = null;
+    this.client = new ConsoleClient(250);
+    this.clientBytes = 0;
+    this.clientConflicts = 0;
+    const what = `reads ${this.opts.readMode === "backup-reads" ? "by the backup" : "in the log"}, disk cache ${this.opts.diskCache === false ? "off" : "on"}`;
+    this.display(new TextEncoder().encode(`\r\n\x1b[2m--- new pair: ${what} ---\x1b[0m\r\n`));
+    this.note("page", "restart", `cluster restarted: ${what}`);
+    await this.start();
+  }
+
+  /** Records a tour's measurement (replacing an earlier one with the same group and label). */
+  measure(m: Measurement): void {
+    this.measurements = [...this.measurements.filter((x) => x.group !== m.group || x.label !== m.label), m];
+  }
+
   private spawn(id: string, cfg: Pick<FtHostConfig, "role" | "peer">): { handle: FtHostClient; started: Promise<void> } {
     const handle = new FtHostClient(id);
     this.handles.set(id, handle);
@@ -211,6 +267,7 @@ export class Cluster {
         epoch: this.epoch,
         sessionEpochMs: this.sessionEpochMs,
         noOutputRule: this.opts.noOutputRule === true,
+        diskCache: this.opts.diskCache !== false,
         ...cfg,
       },
       {

@@ -39,6 +39,8 @@ export interface Launch {
   diskMode: "shared" | "non-shared";
   readMode: "log" | "backup-reads";
   ft: boolean;
+  /** `diskcache=off`: hosts run without the engine's disk cache (every guest read a real read). */
+  diskCache: boolean;
 }
 
 export type LaunchResult = { ok: true; launch: Launch } | { ok: false; param: "mode" | "guest"; value: string; message: string; choices: [string, string][] };
@@ -75,6 +77,7 @@ export function parseLaunch(search: string, base: string): LaunchResult {
       diskMode: p.get("disk") === "non-shared" ? "non-shared" : "shared",
       readMode: p.get("reads") === "backup" ? "backup-reads" : "log",
       ft: p.get("ft") !== "off",
+      diskCache: p.get("diskcache") !== "off",
     },
   };
 }

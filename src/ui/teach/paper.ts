@@ -71,6 +71,13 @@ export const MECHANISMS: Mechanism[] = [
     line: "Disk writes are outputs too; after a failover pending I/Os are re-issued. Here writes carry the lock epoch so a deposed primary is fenced.",
   },
   {
+    id: "disk-reads-log",
+    name: "Disk reads as log entries (default)",
+    section: "4.2",
+    page: 8,
+    line: "A disk read is an input: by default the backup never reads its disk, the primary sends the read data to it in the log.",
+  },
+  {
     id: "backup-reads",
     name: "Disk reads on the backup",
     section: "4.2",
@@ -83,6 +90,13 @@ export const MECHANISMS: Mechanism[] = [
     section: "5.1",
     page: 9,
     line: "Real applications needed 1.5–18 Mbit/s of log; an idle Linux or Windows guest 0.5–1.5 Mbit/s (timer interrupts).",
+  },
+  {
+    id: "remus",
+    name: "Shipping state (Remus) vs replay",
+    section: "1, 6",
+    page: 1,
+    line: "Sending every changed memory page to the backup needs far more bandwidth than logging the few non-deterministic inputs; Remus checkpoints 40×/s and needs ~1 Gbit/s.",
   },
 ];
 

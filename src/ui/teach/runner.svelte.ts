@@ -29,6 +29,8 @@ export interface Step {
   holdMs?: number;
   /** The final step: computes what the scenario showed. */
   verdict?: (c: Ctx) => Verdict;
+  /** Live numbers shown under the caption while the step is up (refreshed every poll). */
+  note?: (c: Ctx) => string;
 }
 
 export interface Verdict {
@@ -60,6 +62,8 @@ export class ScenarioRunner {
   status = $state<RunStatus>("idle");
   verdict = $state<Verdict | null>(null);
   error = $state<string | null>(null);
+  /** The current step's live numbers (Step.note), "" when it has none. */
+  note = $state("");
   private runId = 0;
   private skip = false;
   private listeners: ((r: ScenarioRunner) => void)[] = [];
@@ -82,6 +86,7 @@ export class ScenarioRunner {
     const id = ++this.runId;
     this.scenario = s;
     this.step = 0;
+    this.note = "";
     this.verdict = null;
     this.error = null;
     this.status = "running";
@@ -163,6 +168,7 @@ export class ScenarioRunner {
       if (!alive()) return;
       this.step = i;
       this.skip = false;
+      this.note = "";
       this.changed();
       const began = performance.now();
       try {
@@ -175,12 +181,18 @@ export class ScenarioRunner {
       let met = !st.until;
       for (;;) {
         if (!alive()) return;
-        if (!met && st.until!(ctx)) met = true;
+        try {
+          if (!met && st.until!(ctx)) met = true;
+          if (st.note) this.note = st.note(ctx);
+        } catch (e) {
+          return this.fail(`step ${i + 1}: ${(e as Error).message}`);
+        }
         const held = this.skip || performance.now() - began >= hold;
         if (met && held && this.status !== "paused") break;
         if (!met && performance.now() - began > timeout) return this.fail(`step ${i + 1} timed out: ${st.caption}`);
         await delay(POLL_MS);
       }
+      if (st.note) this.note = st.note(ctx);
       if (st.verdict) this.verdict = st.verdict(ctx);
     }
     if (!alive()) return;

@@ -1,4 +1,5 @@
 import type { Ctx, Scenario, Step } from "./runner.svelte.ts";
+import { diskReadsTour } from "./disk-reads-tour.ts";
 
 const boot: Step = {
   caption:
@@ -322,5 +323,6 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
         },
       ],
     },
+    diskReadsTour(),
   ];
 }

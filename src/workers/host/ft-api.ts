@@ -40,6 +40,11 @@ export interface FtHostConfig {
   readMode: "log" | "backup-reads";
   /** Teaching counterfactual only ("why the Output Rule"): release outputs without waiting for the ack. */
   noOutputRule?: boolean;
+  /**
+   * false: no engine disk cache (session.diskCacheBytes 0), so every disk read is a real read,
+   * as in the paper; the disk-reads tour compares the two read modes this way. Default true.
+   */
+  diskCache?: boolean;
 }
 
 export type HostControl =

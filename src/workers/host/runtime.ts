@@ -22,7 +22,7 @@ import { diskImageHash } from "../../storage/index.ts";
 import { decodeClonePayload, encodeClonePayload } from "./clone-payload.ts";
 import { ChannelEndpoint } from "./channel-endpoint.ts";
 import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelope.ts";
-import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus } from "./status.ts";
+import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus, type ReadCounters } from "./status.ts";
 import type { ChannelMsg } from "../../ft/protocol/index.ts";
 import { StorageOps } from "./storage-ops.ts";
 import { yieldNow } from "./yield.ts";
@@ -115,6 +115,7 @@ export class HostRuntime {
   private lastEndpointBytes = 0;
   /** Teaching figure: cumulative counts, reported with the status (never per frame). */
   private flow: FlowCounters = { sent: emptyFlowKinds(), received: emptyFlowKinds(), released: 0, diskWrites: 0, diskWritesRejected: 0, lastWrite: null };
+  private reads: ReadCounters = { count: 0, bytes: 0, inLog: 0, inLogBytes: 0, byBackup: 0, cached: 0 };
 
   constructor(private readonly deps: RuntimeDeps) {
     this.session = deps.session;
@@ -269,6 +270,10 @@ export class HostRuntime {
       case "completeIo":
         // Backup-reads mode: the backup checks what it reads itself against this hash (paper 4.2).
         if (a.data && this.deps.ft.readMode === "backup-reads") this.readHashes.set(a.ioId, blockHash(a.data));
+        if (a.data) {
+          this.reads.count++;
+          this.reads.bytes += a.data.length;
+        }
         this.engine?.complete(a.ioId, a.data);
         break;
       case "provideReadData":
@@ -427,7 +432,12 @@ export class HostRuntime {
     // Reads the backup performs itself: one entry each naming the I/O and the hash it must match.
     for (const f of frames) {
       for (const e of f.entries) {
+        if (e.k === "disk-read") {
+          this.reads.inLog++;
+          this.reads.inLogBytes += e.data.length;
+        } else if (e.k === "disk-read-cached") this.reads.cached++;
         if (e.k !== "disk-read-by-backup") continue;
+        this.reads.byBackup++;
         const hash = this.readHashes.get(e.id);
         this.readHashes.delete(e.id);
         entries.push({ position: pos(f.frame, f.startIcount), bytes: encodeEnvelope([]), io: { ioId: e.id, hash } });
@@ -617,6 +627,7 @@ export class HostRuntime {
       flow: { ...this.flow, sent: { ...this.flow.sent }, received: { ...this.flow.received } },
       console: consoleOf(this.agent),
       disk: { mode: this.deps.ft.diskMode, name: this.deps.diskName, blocks: this.diskBlocks },
+      ...(st.role === "primary" ? { logBytesSent: this.endpoint?.bytesOut ?? 0, reads: { ...this.reads } } : {}),
     });
     if (now - this.diskCountedAt >= DISK_COUNT_MS) {
       this.diskCountedAt = now;

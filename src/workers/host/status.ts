@@ -31,6 +31,23 @@ export interface HostStatus {
   console?: { produced: number; nextInputSeq: number };
   /** The disk this host uses: the shared one, or its own copy (non-shared, paper 4.1). */
   disk?: { mode: "shared" | "non-shared"; name: string; blocks: number };
+  /** Primary only: bytes this host has put on the logging channel wire since it started. */
+  logBytesSent?: number;
+  /** Primary only: the guest's disk reads since start, by how their data reached the backup (paper 4.2). */
+  reads?: ReadCounters;
+}
+
+export interface ReadCounters {
+  /** Reads completed to the guest, and their bytes. */
+  count: number;
+  bytes: number;
+  /** Logged with their data (`disk-read`): the default design. */
+  inLog: number;
+  inLogBytes: number;
+  /** Logged as a hash only; the backup read the shared disk itself (`disk-read-by-backup`). */
+  byBackup: number;
+  /** Logged as a reference to data both sides already held (Lockstep's disk cache). */
+  cached: number;
 }
 
 /** What crossed the logging channel and reached the disk, counted since the host started. */
