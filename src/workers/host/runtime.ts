@@ -18,7 +18,7 @@ import { LockstepEngine, type PendingIo } from "../engine/engine.ts";
 import type { GuestImages } from "../engine/machine.ts";
 import type { SessionInfo } from "../engine/session.ts";
 import { decodeSnapshot } from "../engine/snapshot.ts";
-import { diskImageHash } from "../../storage/index.ts";
+import { diskImageHash, StaleEpochError } from "../../storage/index.ts";
 import { decodeClonePayload, encodeClonePayload } from "./clone-payload.ts";
 import { ChannelEndpoint } from "./channel-endpoint.ts";
 import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelope.ts";
@@ -218,7 +218,9 @@ export class HostRuntime {
       const own = this.deps.ft.diskMode === "non-shared" ? " (its own disk copy: not fenced, and garbage now)" : "";
       this.deps.events.event("zombie-write", `write at epoch ${epoch} was ACCEPTED${own}`);
     } catch (e) {
-      this.deps.events.event("fenced", `write at epoch ${epoch} rejected: ${(e as Error).message}`);
+      if (e instanceof StaleEpochError) this.deps.events.event("fenced", `write at epoch ${epoch} rejected: ${e.message}`);
+      // Non-shared: the live primary's cluster service deleted this halted host's copy as garbage.
+      else this.deps.events.event("zombie-write", `write at epoch ${epoch} failed: ${(e as Error).message}`);
     }
   }
 
