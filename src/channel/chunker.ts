@@ -8,13 +8,35 @@ export const MAX_CHUNK = 64 * 1024;
 const WHOLE = 0;
 const FIRST = 1;
 const MORE = 2;
+/** A message whose bytes wait in shared storage under a key (see src/storage/bulk-store.ts). */
+const STORED = 3;
+
+/** The in-channel stand-in for a message moved through shared storage: [STORED, u32 length, key]. */
+export function storedRef(key: string, length: number): Uint8Array {
+  const k = new TextEncoder().encode(key);
+  const out = new Uint8Array(5 + k.length);
+  out[0] = STORED;
+  new DataView(out.buffer).setUint32(1, length, true);
+  out.set(k, 5);
+  return out;
+}
+
+export function readStoredRef(c: Uint8Array): { key: string; length: number } | null {
+  if (c[0] !== STORED) return null;
+  return { length: new DataView(c.buffer, c.byteOffset, c.byteLength).getUint32(1, true), key: new TextDecoder().decode(c.subarray(5)) };
+}
+
+/** A whole message as the one chunk that carries it (for bytes that arrived by another path). */
+export function wholeChunk(message: Uint8Array): Uint8Array {
+  const out = new Uint8Array(message.length + 1);
+  out[0] = WHOLE;
+  out.set(message, 1);
+  return out;
+}
 
 export function* chunk(message: Uint8Array, max = MAX_CHUNK): Generator<Uint8Array> {
   if (message.length + 1 <= max) {
-    const out = new Uint8Array(message.length + 1);
-    out[0] = WHOLE;
-    out.set(message, 1);
-    yield out;
+    yield wholeChunk(message);
     return;
   }
   const first = new Uint8Array(5 + Math.min(max - 5, message.length));

@@ -8,6 +8,7 @@ export { BLOCK_SIZE, type LockRecord } from "./schema.ts";
 export { StaleEpochError, StorageUnavailableError } from "./errors.ts";
 export { IdbBlockStore, type DiskBlock } from "./block-store.ts";
 export { OwnDisk, ownDiskDbName, deleteOwnDisk, listOwnDisks, diskImageHash } from "./own-disk.ts";
+export { IdbBulkStore } from "./bulk-store.ts";
 export { IdbLockRecord, type TestAndSetResult } from "./lock-record.ts";
 export { Availability } from "./availability.ts";
 

@@ -3,7 +3,7 @@ import * as Comlink from "comlink";
 import wasmUrl from "v86/build/v86.wasm?url";
 import { makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
 import { DataChannelTransport, MessagePortTransport } from "../channel/logging-channel.ts";
-import { OwnDisk, ownDiskDbName, SharedStorage } from "../storage/index.ts";
+import { IdbBulkStore, OwnDisk, ownDiskDbName, SharedStorage } from "../storage/index.ts";
 import { realNow } from "./engine/clock.ts";
 import { makeSession } from "./engine/session.ts";
 import type { GuestImages } from "./engine/machine.ts";
@@ -19,15 +19,19 @@ class FtHost implements FtHostApi {
   private runtime: HostRuntime | null = null;
   private storage: SharedStorage | null = null;
   private ownDisk: OwnDisk | null = null;
+  private bulk: IdbBulkStore | undefined;
   private earlyChannel: Parameters<FtHostApi["attachLoggingChannel"]> | null = null;
 
   async start(config: FtHostConfig, events: FtHostEvents): Promise<void> {
-    const [{ manifest, files }, wasm, storage] = await Promise.all([
+    const snapshotVia = config.snapshotVia ?? (config.transport === "tabs" ? "storage" : "channel");
+    const [{ manifest, files }, wasm, storage, bulk] = await Promise.all([
       loadGuestImages(config.imagesUrl, (p) => events.progress(p)),
       WebAssembly.compileStreaming(fetch(wasmUrl)),
       SharedStorage.open(config.dbName),
+      snapshotVia === "storage" ? IdbBulkStore.open(config.dbName) : undefined,
     ]);
     this.storage = storage;
+    this.bulk = bulk;
     const images: GuestImages = {
       bios: files.get(manifest.bios)!,
       vgaBios: files.get(manifest.vga_bios)!,
@@ -66,6 +70,7 @@ class FtHost implements FtHostApi {
       storage,
       disk,
       diskName: this.ownDisk?.name ?? config.diskId,
+      ...(bulk ? { bulk } : {}),
       realNow,
       events: {
         toClient: (m) => events.toClient(m),
@@ -123,6 +128,7 @@ class FtHost implements FtHostApi {
     this.runtime?.stop();
     this.storage?.close();
     this.ownDisk?.close();
+    this.bulk?.close();
   }
 }
 

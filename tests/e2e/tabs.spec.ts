@@ -83,7 +83,8 @@ async function loadThenClose(typer: Page, victim: Page, survivor: Page, from: nu
   await victim.close();
   // Acknowledged means: the survivor's client saw the OK (it may or may not have been released).
   await expect(myRole(survivor)).toHaveText("primary", { timeout: 30_000 });
-  await expect(myState(survivor)).toHaveText("alone");
+  // Alone, or already recording again if a standby tab took the new backup's place that fast.
+  await expect(myState(survivor)).toHaveText(/^(alone|recording)$/);
   if ((await clientText(survivor)).includes(`kv set k${inflight} v${inflight}\r\nOK`)) acked.push(inflight);
   return { acked, closedAt };
 }
@@ -109,7 +110,7 @@ test("two tabs: close the primary's tab under kv load; the backup tab goes live 
 // Known failure, reported as such (not run as passing): after the first failover the standby tab
 // becomes the new backup only after ~60 s (the cluster service's first FT VMotion attempt is lost
 // and retried; cause not found yet), so the test's later steps time out. Issue 6 stays open.
-test.fixme("three tabs: the third becomes the backup after a failover by itself, then takes over", async ({ context }) => {
+test("three tabs: the third becomes the backup after a failover by itself, then takes over", async ({ context }) => {
   const t = Date.now();
   const stage = (what: string) => console.log(`[${((Date.now() - t) / 1000).toFixed(1)} s] ${what}`);
   const a = await startPrimary(context);
@@ -125,7 +126,12 @@ test.fixme("three tabs: the third becomes the backup after a failover by itself,
   const first = await loadThenClose(b, a, b, 0, 3);
   stage("first failover");
   // Redundancy comes back without a click: the standby tab becomes the new backup.
-  await expect(myState(c)).toHaveText("replaying", { timeout: 120_000 });
+  try {
+    await expect(myState(c)).toHaveText("replaying", { timeout: 30_000 });
+  } finally {
+    console.log("B FEED:\n" + (await feed(b).innerText()));
+    console.log("C FEED:\n" + (await feed(c).innerText()));
+  }
   stage("third tab is the backup");
 
   await expect(myState(b)).toHaveText("recording");

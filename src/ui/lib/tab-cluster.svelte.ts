@@ -15,6 +15,8 @@ export interface TabClusterOptions {
   readMode: FtHostConfig["readMode"];
   /** Start the VM in this tab if no tab of the origin runs one (after a short discovery). */
   autoStart: boolean;
+  /** How FT VMotion snapshots travel between tabs (`?snapshot=channel` to compare). */
+  snapshotVia: FtHostConfig["snapshotVia"];
 }
 
 /** A tab of the cluster as this tab knows it (from its beats, or itself). */
@@ -81,7 +83,8 @@ export class TabCluster {
   private storage: SharedStorage | null = null;
   private vm: TabBeat["vm"] = null;
   private links: TabLink[] = [];
-  private cloning: { target: string; link: string; since: number; started: boolean; startedAt: number } | null = null;
+  /** The FT VMotion in progress: `sent` once our primary has shipped the snapshot (it is then `recording`). */
+  private cloning: { target: string; link: string; since: number; started: boolean; startedAt: number; sent: boolean } | null = null;
   private readonly acks = new Map<string, { offset: number; at: number }>();
   /** Every input seen (mirror of the client's unacknowledged ones), for peers that sync. */
   private readonly inputs = new Map<number, Uint8Array>();
@@ -222,6 +225,7 @@ export class TabCluster {
           transport: "tabs",
           diskMode: this.vm!.diskMode,
           readMode: this.opts.readMode,
+          snapshotVia: this.opts.snapshotVia,
           diskId: this.vm!.diskId,
           ...cfg,
         },
@@ -246,7 +250,8 @@ export class TabCluster {
     me.status = s;
     me.hostId = s.hostId;
     if (was?.role !== s.role || was?.state !== s.state) this.beat();
-    if (this.cloning && s.role === "primary" && s.state === "recording") this.cloneDone();
+    // Shipped is not restored: redundancy is back only when the target reports it replays.
+    if (this.cloning && s.role === "primary" && s.state === "recording") this.cloning.sent = true;
     if (this.vm?.diskMode === "non-shared" && s.role === "primary" && (s.state === "alone" || s.state === "recording")) this.collectDisks(s.epoch);
   }
 
@@ -293,7 +298,7 @@ export class TabCluster {
       this.members.push({ tab: b.tab, joinedAt: b.joinedAt, hostId: b.hostId, status: b.status, lastSeen: Date.now(), me: false });
       this.members.sort((x, y) => x.joinedAt - y.joinedAt);
     }
-    if (this.cloning && b.tab === this.cloning.target && b.status?.role === "backup") this.cloneDone();
+    if (this.cloning && b.tab === this.cloning.target && b.status?.role === "backup" && b.status.state === "replaying") this.cloneDone();
   }
 
   private removeMember(tab: string): void {
@@ -319,6 +324,8 @@ export class TabCluster {
     if (this.cloning) {
       const c = this.cloning;
       if (Date.now() - c.since > CLONE_GIVE_UP_MS) this.abandonClone("timed out");
+      // Back to alone after shipping the snapshot: the primary declared the new backup failed.
+      else if (c.sent && s.state === "alone") this.abandonClone("the new backup was declared failed; retrying");
       // Still alone long after start-clone: the protocol dropped the snapshot (frames ran after
       // it) or never took one. Once the snapshot is sent the primary is `recording`, so a retry
       // here never cuts a transfer in progress.
@@ -334,7 +341,7 @@ export class TabCluster {
     const targetHost = standby.hostId!;
     const link = this.signalling.offer(standby.tab, (dc) => host.attachLoggingChannel(targetHost, dc));
     this.links.push(link);
-    this.cloning = { target: standby.tab, link: link.id, since: Date.now(), started: false, startedAt: 0 };
+    this.cloning = { target: standby.tab, link: link.id, since: Date.now(), started: false, startedAt: 0, sent: false };
   }
 
   /** Our host is the live primary: delete the own disk copies of hosts that can never be live again. */

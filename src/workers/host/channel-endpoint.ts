@@ -1,38 +1,57 @@
-import { chunk, Reassembler } from "../../channel/chunker.ts";
+import { chunk, readStoredRef, Reassembler, storedRef, wholeChunk } from "../../channel/chunker.ts";
 import { CHANNEL_HIGH_WATER, type LoggingChannel } from "../../channel/logging-channel.ts";
 import { decodeChannelMsg, encodeChannelMsg } from "../../channel/wire.ts";
 import type { ChannelMsg } from "../../ft/protocol/index.ts";
 
+/** Where a bulky message's bytes can wait for the peer (tabs of one origin share IndexedDB). */
+export interface BulkStore {
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  take(key: string): Promise<Uint8Array>;
+}
+
+/** Messages at least this big go through the bulk store when there is one: only snapshots are. */
+const BULK_MIN_BYTES = 1024 * 1024;
+
+/** A queue slot whose chunks are not ready yet (the payload is still being stored). */
+interface Pending {
+  chunks: Uint8Array[] | null;
+}
+
 /**
  * One host's end of the logging channel: protocol messages in and out as bytes, large ones
- * (FT VMotion snapshots) chunked. Counts bytes so the UI can show log bandwidth.
+ * (FT VMotion snapshots) chunked, or moved through shared storage with a reference sent in
+ * their place. Either way both ends see one ordered stream: nothing sent after a stored
+ * message is sent, or delivered, before it. Counts bytes so the UI can show log bandwidth.
  */
 export class ChannelEndpoint {
   bytesOut = 0;
   bytesIn = 0;
   private readonly reassembler = new Reassembler();
   /** Chunks waiting for the transport's buffer to drain below the high-water mark. */
-  private queue: Uint8Array[] = [];
+  private queue: (Uint8Array | Pending)[] = [];
+  /** Received chunks held behind a stored message that is still being read. */
+  private inbound: Pending[] = [];
   /** Clone id whose snapshot is still queued: a protocol resend of it would only add megabytes. */
   private cloneQueued: number | null = null;
   private cloneTail: Uint8Array | null = null;
+  private stored = 0;
+  private closed = false;
 
   constructor(
     readonly peer: string,
     private readonly channel: LoggingChannel,
-    onMessage: (msg: ChannelMsg) => void,
-    onError: (e: Error) => void,
-    onProgress?: (received: number, total: number) => void,
+    private readonly onMessage: (msg: ChannelMsg) => void,
+    private readonly onError: (e: Error) => void,
+    private readonly onProgress?: (received: number, total: number) => void,
+    private readonly bulk?: BulkStore,
   ) {
     channel.ondrain = () => this.pump();
     channel.onmessage = (bytes) => {
       this.bytesIn += bytes.length;
-      try {
-        const whole = this.reassembler.push(bytes, onProgress);
-        if (whole) onMessage(decodeChannelMsg(whole));
-      } catch (e) {
-        onError(e as Error);
-      }
+      const ref = readStoredRef(bytes);
+      if (ref) return this.receiveStored(ref.key, ref.length);
+      if (this.inbound.length > 0) this.inbound.push({ chunks: [bytes] });
+      else this.deliver(bytes);
     };
   }
 
@@ -41,27 +60,87 @@ export class ChannelEndpoint {
       if (this.cloneQueued === msg.clone.cloneId) return;
       this.cloneQueued = msg.clone.cloneId;
     }
-    for (const c of chunk(encodeChannelMsg(msg))) this.queue.push(c);
-    if (msg.t === "clone-start") this.cloneTail = this.queue[this.queue.length - 1]!;
+    const bytes = encodeChannelMsg(msg);
+    const isClone = msg.t === "clone-start";
+    if (this.bulk && bytes.length >= BULK_MIN_BYTES) {
+      const slot: Pending = { chunks: null };
+      const key = `${this.peer}/${Date.now().toString(36)}-${this.stored++}`;
+      this.queue.push(slot);
+      this.bulk.put(key, bytes).then(
+        () => this.fill(slot, [storedRef(key, bytes.length)], isClone),
+        // Storage refused (full, unavailable): the channel can still carry it, only slower.
+        () => this.fill(slot, [...chunk(bytes)], isClone),
+      );
+      return;
+    }
+    for (const c of chunk(bytes)) this.queue.push(c);
+    if (isClone) this.cloneTail = this.queue[this.queue.length - 1] as Uint8Array;
+    this.pump();
+  }
+
+  private fill(slot: Pending, chunks: Uint8Array[], isClone: boolean): void {
+    slot.chunks = chunks;
+    if (isClone) this.cloneTail = chunks[chunks.length - 1]!;
     this.pump();
   }
 
   /** Keeps the transport's own buffer small: a deep one stalls (measured: 4 MiB gave long stalls). */
   private pump(): void {
     while (this.queue.length > 0 && this.channel.bufferedAmount < CHANNEL_HIGH_WATER) {
-      const c = this.queue.shift()!;
-      this.bytesOut += c.length;
-      this.channel.send(c);
-      if (c === this.cloneTail) {
+      const head = this.queue[0]!;
+      if (!(head instanceof Uint8Array)) {
+        if (!head.chunks) return; // still being stored: everything behind it waits
+        this.queue.splice(0, 1, ...head.chunks);
+        continue;
+      }
+      this.queue.shift();
+      this.bytesOut += head.length;
+      this.channel.send(head);
+      if (head === this.cloneTail) {
         this.cloneTail = null;
         this.cloneQueued = null;
       }
     }
   }
 
+  private receiveStored(key: string, length: number): void {
+    const slot: Pending = { chunks: null };
+    this.inbound.push(slot);
+    this.onProgress?.(0, length);
+    this.bulk!.take(key).then(
+      (bytes) => {
+        this.onProgress?.(bytes.length, bytes.length);
+        slot.chunks = [wholeChunk(bytes)];
+        this.drainInbound();
+      },
+      (e: unknown) => {
+        // Lost payload: drop it and go on; the protocol's clone times out and is retried.
+        this.onError(e instanceof Error ? e : new Error(String(e)));
+        slot.chunks = [];
+        this.drainInbound();
+      },
+    );
+  }
+
+  private drainInbound(): void {
+    while (this.inbound[0]?.chunks) for (const c of this.inbound.shift()!.chunks!) this.deliver(c);
+  }
+
+  private deliver(bytes: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      const whole = this.reassembler.push(bytes, this.onProgress);
+      if (whole) this.onMessage(decodeChannelMsg(whole));
+    } catch (e) {
+      this.onError(e as Error);
+    }
+  }
+
   /** Bytes queued here or in the transport, not yet on the wire. */
   get backlogBytes(): number {
-    return this.queue.reduce((a, c) => a + c.length, 0) + this.channel.bufferedAmount;
+    let n = this.channel.bufferedAmount;
+    for (const c of this.queue) n += c instanceof Uint8Array ? c.length : (c.chunks?.reduce((a, x) => a + x.length, 0) ?? 0);
+    return n;
   }
 
   get bufferedAmount(): number {
@@ -74,6 +153,7 @@ export class ChannelEndpoint {
   }
 
   close(): void {
+    this.closed = true;
     this.channel.onmessage = null;
     this.channel.close();
   }

@@ -38,6 +38,12 @@ export interface FtHostConfig {
   transport: "workers" | "tabs";
   diskMode: "shared" | "non-shared";
   readMode: "log" | "backup-reads";
+  /**
+   * How an FT VMotion snapshot reaches the new backup: in chunks on the logging channel, or
+   * through shared storage (IndexedDB) with a reference on the channel. Default: storage for
+   * tabs (a cross-tab data channel stalls on bulk data), channel for workers of one page.
+   */
+  snapshotVia?: "channel" | "storage";
   /** Teaching counterfactual only ("why the Output Rule"): release outputs without waiting for the ack. */
   noOutputRule?: boolean;
   /**

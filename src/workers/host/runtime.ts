@@ -20,7 +20,7 @@ import type { SessionInfo } from "../engine/session.ts";
 import { decodeSnapshot } from "../engine/snapshot.ts";
 import { diskImageHash, StaleEpochError } from "../../storage/index.ts";
 import { decodeClonePayload, encodeClonePayload } from "./clone-payload.ts";
-import { ChannelEndpoint } from "./channel-endpoint.ts";
+import { ChannelEndpoint, type BulkStore } from "./channel-endpoint.ts";
 import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelope.ts";
 import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus, type ReadCounters } from "./status.ts";
 import type { ChannelMsg } from "../../ft/protocol/index.ts";
@@ -46,6 +46,8 @@ export interface RuntimeDeps {
   disk: IdbBlockStore;
   /** What the UI calls that disk (the shared disk's id, or the own copy's database). */
   diskName: string;
+  /** Set when FT VMotion snapshots travel through shared storage rather than the data channel. */
+  bulk?: BulkStore;
   events: RuntimeEvents;
   realNow: () => number;
 }
@@ -133,10 +135,15 @@ export class HostRuntime {
       const hasPeer = this.deps.init.role === "backup" || (this.deps.init.role === "primary" && this.deps.init.backup !== null);
       if (hasPeer) await this.rendezvous();
     } else {
-      this.spareEpoch = (await this.deps.storage.lock.read().catch(() => undefined))?.epoch ?? 0;
+      await this.refreshSpareEpoch();
     }
     this.agent = new FtAgent(this.deps.ft, this.deps.hostId, this.deps.init, this.deps.realNow());
-    this.timers.push(setInterval(() => this.feed({ type: "tick" }), TICK_MS));
+    this.timers.push(
+      setInterval(() => {
+        this.spareHeartbeat();
+        this.feed({ type: "tick" });
+      }, TICK_MS),
+    );
     this.timers.push(setInterval(() => this.reportStatus(), STATUS_MS));
     this.reportStatus();
     void this.loop().catch((e: unknown) => this.fail(e));
@@ -158,14 +165,36 @@ export class HostRuntime {
     this.endpoint?.send({ t: "heartbeat", epoch });
   }
 
+  private async refreshSpareEpoch(): Promise<void> {
+    const epoch = (await this.deps.storage.lock.read().catch(() => undefined))?.epoch;
+    if (epoch !== undefined) this.spareEpoch = epoch;
+  }
+
   private peerSeen = false;
   private lastProgressTenth = -1;
   private lastSpareBeat = 0;
   /** The epoch a spare's heartbeats carry: the primary ignores heartbeats of another epoch. */
   private spareEpoch = 0;
 
+  /**
+   * A spare waiting for (or receiving) a snapshot is alive: it says so on a timer, or the
+   * primary's failure detector would expire during a transfer that stalls longer than its
+   * timeout (cross-tab data channels stall for seconds after the first megabyte: SCTP
+   * retransmission). Beats go out only once a logging channel exists, i.e. a clone is coming.
+   */
+  private spareHeartbeat(): void {
+    if (this.agent?.role !== "spare" || !this.endpoint) return;
+    const now = this.deps.realNow();
+    if (now - this.lastSpareBeat < this.deps.ft.heartbeatIntervalMs) return;
+    this.lastSpareBeat = now;
+    this.endpoint.send({ t: "heartbeat", epoch: this.spareEpoch });
+  }
+
   attachChannel(peer: string, channel: LoggingChannel): void {
     this.endpoint?.close();
+    // The primary ignores heartbeats of another epoch, and failovers since this spare started
+    // have moved the epoch on: the primary offering this channel is live in the current one.
+    if (this.agent?.role === "spare") void this.refreshSpareEpoch();
     this.endpoint = new ChannelEndpoint(
       peer,
       channel,
@@ -176,17 +205,12 @@ export class HostRuntime {
       },
       (e) => this.deps.events.event("error", `logging channel: ${e.message}`),
       (got, total) => {
-        // A spare receiving a snapshot is alive and busy: say so, or the primary's failure
-        // detector would expire during a transfer that takes longer than its timeout.
-        if (this.agent?.role === "spare" && this.deps.realNow() - this.lastSpareBeat >= 100) {
-          this.lastSpareBeat = this.deps.realNow();
-          this.endpoint?.send({ t: "heartbeat", epoch: this.spareEpoch });
-        }
         // A line per tenth is plenty for a person watching; the chunks come every 64 KiB.
         const tenth = Math.floor((10 * got) / total);
         if (tenth !== this.lastProgressTenth) this.deps.events.event("clone-progress", `receiving snapshot: ${tenth * 10}%`);
         this.lastProgressTenth = tenth === 10 ? -1 : tenth;
       },
+      this.deps.bulk,
     );
   }
 

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import type { LoggingChannel } from "../../../src/channel/logging-channel.ts";
+import type { ChannelMsg } from "../../../src/ft/protocol/index.ts";
+import { ChannelEndpoint, type BulkStore } from "../../../src/workers/host/channel-endpoint.ts";
+
+/** One direction of an in-memory, ordered channel: what A sends, B's onmessage receives. */
+function pipe(): [LoggingChannel, LoggingChannel, { bytes: number }] {
+  const wire = { bytes: 0 };
+  const mk = (): LoggingChannel & { peer?: LoggingChannel } => ({
+    bufferedAmount: 0,
+    open: true,
+    onmessage: null,
+    onclose: null,
+    ondrain: null,
+    send(b: Uint8Array) {
+      wire.bytes += b.length;
+      const to = this.peer!;
+      queueMicrotask(() => to.onmessage?.(b.slice()));
+    },
+    close() {},
+  });
+  const a = mk();
+  const b = mk();
+  a.peer = b;
+  b.peer = a;
+  return [a, b, wire];
+}
+
+/** Shared storage whose puts and takes finish after `delayMs`, so ordering is really tested. */
+function slowBulk(delayMs: number): BulkStore & { keys: () => number } {
+  const m = new Map<string, Uint8Array>();
+  const later = <T>(f: () => T) => new Promise<T>((r, j) => setTimeout(() => { try { r(f()); } catch (e) { j(e); } }, delayMs));
+  return {
+    put: (k, b) => later(() => void m.set(k, b.slice())),
+    take: (k) =>
+      later(() => {
+        const v = m.get(k);
+        if (!v) throw new Error(`missing ${k}`);
+        m.delete(k);
+        return v;
+      }),
+    keys: () => m.size,
+  };
+}
+
+const clone = (size: number): ChannelMsg => ({
+  t: "clone-start",
+  clone: {
+    cloneId: 1, epoch: 2, primary: "A#1", position: { frame: 10, icount: 100n }, guestTime: 1,
+    snapshot: new Uint8Array(size).map((_, i) => i * 13), nextSeq: 0,
+    console: { produced: 0, clientAcked: 0, retained: new Uint8Array(0), nextInputSeq: 0 }, pendingIo: [],
+  },
+});
+
+function endpoints(bulk?: BulkStore) {
+  const [ca, cb, wire] = pipe();
+  const got: ChannelMsg[] = [];
+  const errors: Error[] = [];
+  const a = new ChannelEndpoint("B#1", ca, () => {}, (e) => errors.push(e), undefined, bulk);
+  let done: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  new ChannelEndpoint("A#1", cb, (m) => { got.push(m); if (m.t === "heartbeat" && m.epoch === 9) done(); }, (e) => errors.push(e), undefined, bulk);
+  return { a, got, errors, wire, finished };
+}
+
+describe("ChannelEndpoint", () => {
+  it("moves a snapshot through the bulk store, in order with the messages around it", async () => {
+    const bulk = slowBulk(20);
+    const { a, got, errors, wire, finished } = endpoints(bulk);
+    a.send({ t: "heartbeat", epoch: 1 });
+    a.send(clone(3 * 1024 * 1024));
+    a.send({ t: "heartbeat", epoch: 9 });
+    await finished;
+    expect(errors).toEqual([]);
+    expect(got.map((m) => m.t)).toEqual(["heartbeat", "clone-start", "heartbeat"]);
+    const c = got[1] as Extract<ChannelMsg, { t: "clone-start" }>;
+    const sent = (clone(3 * 1024 * 1024) as typeof c).clone.snapshot;
+    expect(Buffer.compare(c.clone.snapshot, sent)).toBe(0);
+    // The channel carried references, not megabytes; the store gave its payload up once read.
+    expect(wire.bytes).toBeLessThan(1024);
+    expect(bulk.keys()).toBe(0);
+  });
+
+  it("without a bulk store the snapshot travels in chunks on the channel", async () => {
+    const { a, got, wire, finished } = endpoints();
+    a.send(clone(3 * 1024 * 1024));
+    a.send({ t: "heartbeat", epoch: 9 });
+    await finished;
+    expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
+    expect(wire.bytes).toBeGreaterThan(3 * 1024 * 1024);
+  });
+
+  it("falls back to the channel when storage refuses the payload", async () => {
+    const refusing: BulkStore = { put: () => Promise.reject(new Error("quota")), take: () => Promise.reject(new Error("never")) };
+    const { a, got, wire, finished } = endpoints(refusing);
+    a.send(clone(2 * 1024 * 1024));
+    a.send({ t: "heartbeat", epoch: 9 });
+    await finished;
+    expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
+    expect(wire.bytes).toBeGreaterThan(2 * 1024 * 1024);
+  });
+});
