@@ -5,13 +5,18 @@
 //   lag-ms-p50/p99      the backup's replay lag, sampled during the busy workload
 //   failover-ms         kill the primary → the promoted backup's first new output, median
 //   clone-pause-ms      guest-visible pause of FT VMotion (restore redundancy), median
+// and then the kill-tab lines of scripts/bench-ft-tabs.ts (failover-ms-tabs, clone-pause-ms-tabs).
+// `--tabs-only` skips the one-page part; BENCH_TABS sets the runs per snapshot path (default 3).
 import { execSync } from "node:child_process";
 import { chromium, type Page } from "@playwright/test";
 import { preview } from "vite";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/chromium.ts";
+import { benchTabs } from "./bench-ft-tabs.ts";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 const FAILOVERS = Number(process.env.BENCH_FAILOVERS ?? 5);
+const TAB_RUNS = Number(process.env.BENCH_TABS ?? 3);
+const TABS_ONLY = process.argv.includes("--tabs-only");
 // A CPU-bound shell loop: no output until it ends, so the Output Rule cannot hide in it.
 const CPU_LOOP = "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo CPU-DONE";
 const DISK_LOOP = "for i in $(seq 1 30); do kv set bench$i value$i >/dev/null; done; echo DISK-DONE";
@@ -63,6 +68,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 try {
+  if (!TABS_ONLY) await onePage();
+  await benchTabs(base, TAB_RUNS);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+async function onePage(): Promise<void> {
   // 1. Overhead, alternating FT off / on so drift in machine load hits both alike.
   const ratios: number[] = [];
   let idleBps: number[] = [];
@@ -135,7 +148,4 @@ try {
   console.log(`lag-ms-p99: ${pct(lags, 99).toFixed(1)}`);
   console.log(`failover-ms: ${median(failovers)}`);
   console.log(`clone-pause-ms: ${median(pauses)}`);
-} finally {
-  await browser.close();
-  await server.close();
 }

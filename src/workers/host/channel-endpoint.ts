@@ -31,9 +31,12 @@ export class ChannelEndpoint {
   private queue: (Uint8Array | Pending)[] = [];
   /** Received chunks held behind a stored message that is still being read. */
   private inbound: Pending[] = [];
-  /** Clone id whose snapshot is still queued: a protocol resend of it would only add megabytes. */
-  private cloneQueued: number | null = null;
-  private cloneTail: Uint8Array | null = null;
+  /**
+   * Clone id whose snapshot this endpoint already carries. The protocol resends a snapshot until
+   * it is acknowledged (transports may lose messages); this one is reliable and ordered, so a
+   * resend could only repeat megabytes the peer is already getting or restoring.
+   */
+  private cloneSent: number | null = null;
   private stored = 0;
   private closed = false;
 
@@ -57,30 +60,27 @@ export class ChannelEndpoint {
 
   send(msg: ChannelMsg): void {
     if (msg.t === "clone-start") {
-      if (this.cloneQueued === msg.clone.cloneId) return;
-      this.cloneQueued = msg.clone.cloneId;
+      if (this.cloneSent === msg.clone.cloneId) return;
+      this.cloneSent = msg.clone.cloneId;
     }
     const bytes = encodeChannelMsg(msg);
-    const isClone = msg.t === "clone-start";
     if (this.bulk && bytes.length >= BULK_MIN_BYTES) {
       const slot: Pending = { chunks: null };
       const key = `${this.peer}/${Date.now().toString(36)}-${this.stored++}`;
       this.queue.push(slot);
       this.bulk.put(key, bytes).then(
-        () => this.fill(slot, [storedRef(key, bytes.length)], isClone),
+        () => this.fill(slot, [storedRef(key, bytes.length)]),
         // Storage refused (full, unavailable): the channel can still carry it, only slower.
-        () => this.fill(slot, [...chunk(bytes)], isClone),
+        () => this.fill(slot, [...chunk(bytes)]),
       );
       return;
     }
     for (const c of chunk(bytes)) this.queue.push(c);
-    if (isClone) this.cloneTail = this.queue[this.queue.length - 1] as Uint8Array;
     this.pump();
   }
 
-  private fill(slot: Pending, chunks: Uint8Array[], isClone: boolean): void {
+  private fill(slot: Pending, chunks: Uint8Array[]): void {
     slot.chunks = chunks;
-    if (isClone) this.cloneTail = chunks[chunks.length - 1]!;
     this.pump();
   }
 
@@ -96,10 +96,6 @@ export class ChannelEndpoint {
       this.queue.shift();
       this.bytesOut += head.length;
       this.channel.send(head);
-      if (head === this.cloneTail) {
-        this.cloneTail = null;
-        this.cloneQueued = null;
-      }
     }
   }
 

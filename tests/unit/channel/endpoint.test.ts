@@ -99,4 +99,14 @@ describe("ChannelEndpoint", () => {
     expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
     expect(wire.bytes).toBeGreaterThan(2 * 1024 * 1024);
   });
+
+  it("carries a snapshot once: the protocol's resend of the same clone adds nothing", async () => {
+    const { a, got, wire, finished } = endpoints();
+    a.send(clone(2 * 1024 * 1024));
+    a.send(clone(2 * 1024 * 1024));
+    a.send({ t: "heartbeat", epoch: 9 });
+    await finished;
+    expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
+    expect(wire.bytes).toBeLessThan(3 * 1024 * 1024);
+  });
 });

@@ -1,0 +1,109 @@
+// The kill-tab half of `npm run bench:ft`: hosts in separate tabs of one persistent browser
+// profile (shared BroadcastChannel and IndexedDB), measured side by side for both ways an FT
+// VMotion snapshot can travel between tabs (the logging channel, or IndexedDB):
+//   failover-ms-tabs        close the primary's tab → the backup tab is live and the client
+//                           sees the first new output, median
+//   clone-pause-ms-tabs     guest-visible pause of the automatic FT VMotion into the standby tab
+//   clone-transfer-ms-tabs-{storage,channel}
+//                           snapshot taken → the new backup replays, by transfer path
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "@playwright/test";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/chromium.ts";
+
+type Status = { hostId: string; role: string; state: string } | null;
+type Ev = { at: number; hostId: string; kind: string; text: string };
+const status = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.status as Status);
+const text = (p: Page) => p.evaluate(() => (window as any).lockstep.clientText() as string);
+const events = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.events.map((e: any) => ({ ...e })) as Ev[]);
+const pauseMs = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.clonePauseMs as number | null);
+const type = (p: Page, s: string) => p.evaluate((s) => (window as any).lockstep.cluster.type(s), s);
+
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 180_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const is = (role: string, state?: string) => (s: Status) => s?.role === role && (state === undefined || s.state === state);
+
+async function tab(ctx: BrowserContext, url: string, first = false): Promise<Page> {
+  const p = first ? (ctx.pages()[0] ?? (await ctx.newPage())) : await ctx.newPage();
+  await p.goto(url);
+  return p;
+}
+
+/** Snapshot taken (primary's event) → the target host reports replaying, in the target's feed. */
+async function transferMs(target: Page, targetHost: string): Promise<number> {
+  const evs = await until(() => events(target), (e) => e.some((x) => x.hostId === targetHost && /backup: replaying/.test(x.text)), "replaying event");
+  const done = evs.filter((x) => x.hostId === targetHost && /backup: replaying/.test(x.text)).at(-1)!.at;
+  const shot = evs.filter((x) => /FT VMotion: snapshot .* guest paused/.test(x.text) && x.at <= done).at(-1)!.at;
+  return Math.round(done - shot);
+}
+
+export interface TabsResult {
+  failovers: number[];
+  pauses: number[];
+  transfers: number[];
+}
+
+/** One run: A primary, B its backup, C a standby; close A; B goes live; C becomes the backup. */
+export async function tabsRun(base: string, snapshotVia: "storage" | "channel", i: number): Promise<{ failover: number; pause: number; transfers: number[] }> {
+  const dir = mkdtempSync(path.join(tmpdir(), "lockstep-bench-tabs-"));
+  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  try {
+    const url = `${base}?mode=tabs&snapshot=${snapshotVia}`;
+    const a = await tab(ctx, url, true);
+    await until(() => status(a), is("primary", "alone"), "primary alone");
+    await until(() => text(a), (t) => /LOCKSTEP READY[\s\S]*lockstep# /.test(t), "shell prompt");
+    const b = await tab(ctx, url);
+    await until(() => status(b), is("backup", "replaying"), "backup replaying");
+    const bHost = (await status(b))!.hostId;
+    const t1 = await transferMs(b, bHost);
+    const c = await tab(ctx, url);
+    await until(() => status(c), is("standby"), "standby");
+    const cHost = (await status(c))!.hostId;
+
+    const before = (await text(b)).length;
+    const t0 = Date.now();
+    await a.close();
+    await until(() => status(b), is("primary"), "backup tab live", 30_000);
+    await type(b, `echo AFTER-CLOSE-${i}\n`);
+    await until(() => text(b), (t) => t.slice(before).includes(`\nAFTER-CLOSE-${i}`), "first new output", 30_000);
+    const failover = Date.now() - t0;
+
+    await until(() => status(c), is("backup", "replaying"), "standby became the backup", 120_000);
+    const pause = await until(() => pauseMs(b), (v) => v !== null, "clone pause");
+    const t2 = await transferMs(c, cHost);
+    return { failover, pause: pause!, transfers: [t1, t2] };
+  } finally {
+    await ctx.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchTabs(base: string, runs: number): Promise<void> {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const r = { storage: { failovers: [], pauses: [], transfers: [] } as TabsResult, channel: { failovers: [], pauses: [], transfers: [] } as TabsResult };
+  // Alternating, so drift in machine load hits both paths alike.
+  for (let i = 0; i < runs; i++) {
+    for (const via of ["storage", "channel"] as const) {
+      const x = await tabsRun(base, via, i);
+      r[via].failovers.push(x.failover);
+      r[via].pauses.push(x.pause);
+      r[via].transfers.push(...x.transfers);
+      console.log(`tabs run ${i + 1} (snapshot via ${via}): failover ${x.failover} ms; clone pause ${x.pause} ms; snapshot→replaying ${x.transfers.join(", ")} ms`);
+    }
+  }
+  // The product's default path (storage) is what the headline lines report.
+  console.log(`failover-ms-tabs: ${median(r.storage.failovers)}`);
+  console.log(`clone-pause-ms-tabs: ${median(r.storage.pauses)}`);
+  console.log(`clone-transfer-ms-tabs-storage: ${median(r.storage.transfers)}`);
+  console.log(`clone-transfer-ms-tabs-channel: ${median(r.channel.transfers)}`);
+  console.log(`clone-transfer-ratio-channel-vs-storage: ${(median(r.channel.transfers) / median(r.storage.transfers)).toFixed(2)}`);
+}
