@@ -118,6 +118,9 @@ class FtHost implements FtHostApi {
       case "zombie-write":
         void this.runtime?.zombieWrite();
         break;
+      case "peer-left":
+        this.runtime?.peerLeft(c.host);
+        break;
       case "power-off":
         this.runtime?.stop();
         break;

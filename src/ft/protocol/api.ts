@@ -54,6 +54,12 @@ export type FtEvent =
   | { type: 'storageResult'; result: StorageResult }
   /** Reply to `snapshotForClone`: the engine state at a frame boundary. */
   | { type: 'snapshotTaken'; cloneId: number; position: Position; guestTime: number; snapshot: Uint8Array }
+  /**
+   * The cluster service saw `host` leave on purpose (its tab was closed and said goodbye): the
+   * failure detector need not wait out its timeout. Only a hint, never a decision: a wrong one
+   * is a false failure detection, and go-live still goes through the test-and-set (paper 2.3).
+   */
+  | { type: 'peerLeft'; host: HostId }
   /** The cluster service asks a lone primary to restore redundancy on `target` (paper 3.1). */
   | { type: 'startClone'; target: HostId }
   /** Orderly stop (paper 3.3): the backup is told through the log and does not go live. */

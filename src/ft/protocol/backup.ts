@@ -160,6 +160,12 @@ export class Backup {
         return;
       case 'storageResult':
         return this.onStorage(now, ev.result, out);
+      case 'peerLeft':
+        if (ev.host === this.primary && this.state === 'replaying') {
+          this.fd.declareFailed();
+          return this.onTick(now, out);
+        }
+        return;
       default:
         // logEntriesProduced, client traffic, clone requests: not a backup's business.
         return;

@@ -33,6 +33,12 @@ export class FailureDetector {
     if (until > this.graceEnd) this.graceEnd = until;
   }
 
+  /** The peer is known to be gone (cluster service): expire at the next look, grace or not. */
+  declareFailed(): void {
+    this.lastHeard = -Infinity;
+    this.graceEnd = -Infinity;
+  }
+
   expired(now: Millis): boolean {
     return now - this.lastHeard > this.timeoutMs && now > this.graceEnd;
   }

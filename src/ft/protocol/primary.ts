@@ -165,6 +165,12 @@ export class Primary {
       }
       case 'storageResult':
         return this.onStorage(now, ev.result, out);
+      case 'peerLeft':
+        if (ev.host === this.backup && this.state === 'recording') {
+          this.fd.declareFailed();
+          this.onTick(now, out);
+        }
+        return;
       case 'startClone':
         if (this.state !== 'alone' || this.clone) return;
         this.clone = new CloneSource(this.nextId(), ev.target);

@@ -36,6 +36,10 @@ export interface Scenario {
   typing: number[];
   /** Flow-control bound for this run: small ones make the primary hit it during partitions. */
   maxUnackedLogBytes: number;
+  /** The cluster service announces a crashed host's departure (a closed tab says goodbye). */
+  goodbyes: boolean;
+  /** Wrong announcements: at `at`, `host` is said to have left while it runs (a false detection). */
+  falseGoodbyes: { at: number; host: HostName }[];
 }
 
 export function makeScenario(seed: number): Scenario {
@@ -86,7 +90,13 @@ export function makeScenario(seed: number): Scenario {
   const typing: number[] = [];
   for (let t = r.range(1, 20); t < endAt - 150; t += r.range(3, 40)) typing.push(t);
   const maxUnackedLogBytes = r.pick([250, 500, 3000]);
+  // Drawn last, so the faults above stay what they were for every seed.
+  const goodbyes = r.chance(0.5);
+  const falseGoodbyes: Scenario['falseGoodbyes'] = [];
+  for (let i = r.pick([0, 0, 0, 1, 2]); i > 0; i--) falseGoodbyes.push({ at: r.range(5, healAt - 5), host: r.pick(HOSTS) });
   return {
+    goodbyes,
+    falseGoodbyes,
     seed,
     maxUnackedLogBytes,
     diskMode,

@@ -130,6 +130,13 @@ export class World {
     if (!h.alive) return;
     h.crash();
     this.trace(`${h.id} crashed (${h.agent.role}/${h.agent.status().state})`);
+    if (this.sc.goodbyes) this.q.after(0.5, () => this.announceLeft(h.id));
+  }
+
+  /** The cluster service tells every host that `id` left; only its peer, if any, listens. */
+  private announceLeft(id: string): void {
+    this.trace(`cluster: ${id} left`);
+    for (const other of this.hosts.values()) if (other.id !== id && other.alive) other.feed({ type: 'peerLeft', host: id });
   }
 
   hostHalted(h: SimHost, _reason: string): void {
@@ -344,6 +351,7 @@ export class World {
       this.q.at(t, () => this.clientSend(this.client.type(new TextEncoder().encode(`k${typed++}`))));
     }
     for (const p of sc.partitions) this.q.at(p.from, () => this.trace(`net: partition ${p.a} ${p.oneWay ? '->' : '<->'} ${p.b} until ${p.to.toFixed(1)}`));
+    for (const g of sc.falseGoodbyes) this.q.at(g.at, () => { const h = this.byName.get(g.host); if (h?.alive) this.announceLeft(h.id); });
     for (const o of sc.storage.outages) this.q.at(o.from, () => this.trace(`storage: unavailable until ${o.to.toFixed(1)}`));
     for (const c of sc.crashes) {
       this.q.at(c.at, () => {

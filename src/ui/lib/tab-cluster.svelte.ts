@@ -104,7 +104,7 @@ export class TabCluster {
     this.signalling.onOffer = (link, from, sdp) => this.onOffer(link, from, sdp);
     this.members.push({ tab: this.tab, joinedAt: this.joinedAt, hostId: null, status: null, lastSeen: Date.now(), me: true });
     this.bus.on("beat", (m) => this.onBeat(m));
-    this.bus.on("bye", (m) => this.removeMember(m.tab));
+    this.bus.on("bye", (m) => this.onBye(m.tab));
     this.bus.on("link-up", (m) => m.to === this.tab && this.onLinkUp(m.link));
     this.bus.on("client-input", (m) => {
       this.typist = m.tab;
@@ -299,6 +299,20 @@ export class TabCluster {
       this.members.sort((x, y) => x.joinedAt - y.joinedAt);
     }
     if (this.cloning && b.tab === this.cloning.target && b.status?.role === "backup" && b.status.state === "replaying") this.cloneDone();
+  }
+
+  /**
+   * A closing tab says goodbye (pagehide). Its host is going with it, so our host need not wait
+   * out the failure timeout to suspect it; a tab that crashes or hangs says nothing, and there
+   * the heartbeats decide. Who goes live is still the lock record's test-and-set.
+   */
+  private onBye(tab: string): void {
+    const host = this.members.find((m) => m.tab === tab && !m.me)?.hostId;
+    if (host && this.host) {
+      this.note("page", "cluster", `tab ${tab} closed: ${host} is gone (a hint to the failure detector)`);
+      this.host.control({ t: "peer-left", host });
+    }
+    this.removeMember(tab);
   }
 
   private removeMember(tab: string): void {

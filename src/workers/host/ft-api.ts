@@ -61,6 +61,8 @@ export type HostControl =
   /** Cluster service (paper 3.1): clone this live primary into `target` over the current channel. */
   | { t: "start-clone"; target: string }
   | { t: "power-off" }
+  /** Cluster service: `host` left on purpose (its tab closed); a hint for the failure detector. */
+  | { t: "peer-left"; host: string }
   /** Teaching control: a halted host tries a disk write at its old epoch; fencing must refuse it. */
   | { t: "zombie-write" };
 

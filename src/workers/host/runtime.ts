@@ -222,6 +222,10 @@ export class HostRuntime {
     this.feed({ type: "startClone", target });
   }
 
+  peerLeft(host: string): void {
+    this.feed({ type: "peerLeft", host });
+  }
+
   cutChannel(): void {
     this.endpoint?.cut();
   }

@@ -173,6 +173,31 @@ describe('primary in recording mode', () => {
   });
 });
 
+describe('peer left (the cluster service saw the tab go)', () => {
+  it('the backup drains and asks for go-live at once, without waiting out the failure timeout', () => {
+    const { a, b } = pair();
+    deliver(b, 'A#1', frame(a, 1, 1), 2);
+    b.step(3, { type: 'frameDone', position: pos(1, 199), guestTime: 10 });
+    expect(ofType(b.step(4, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    // Another host leaving is none of our business.
+    expect(ofType(b.step(5, { type: 'peerLeft', host: 'C#1' }), 'testAndSet')).toEqual([]);
+    expect(b.status().state).toBe('replaying');
+    const acts = b.step(6, { type: 'peerLeft', host: 'A#1' });
+    expect(ofType(acts, 'testAndSet')).toHaveLength(1); // 6 ms in: far below the 100 ms timeout
+    expect(b.status().state).toBe('going-live');
+  });
+
+  it('the primary goes for the lock at once when its backup leaves; the lock still decides', () => {
+    const { a } = pair();
+    const acts = a.step(5, { type: 'peerLeft', host: 'B#1' });
+    const tas = ofType(acts, 'testAndSet')[0]!;
+    expect(a.status().state).toBe('going-live');
+    // A wrong hint is only a false failure detection: losing the test-and-set halts it.
+    const lost = a.step(6, { type: 'storageResult', result: { op: 'test-and-set', reqId: tas.reqId, result: { ok: false, reason: 'conflict', record: { owner: 'B#1', epoch: 2 } } } });
+    expect(ofType(lost, 'halt')).toHaveLength(1);
+  });
+});
+
 describe('backup', () => {
   it('replays only complete frames and acknowledges a received prefix', () => {
     const { a, b } = pair();
