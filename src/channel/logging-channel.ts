@@ -20,8 +20,8 @@ export interface LoggingChannel {
  * stall (4 MiB gave long stalls, measured); a shallow one starves a bulk transfer such as an
  * FT VMotion snapshot, since each refill waits for a bufferedamountlow event.
  */
-export const CHANNEL_HIGH_WATER = 256 * 1024;
-export const CHANNEL_LOW_WATER = 64 * 1024;
+export const CHANNEL_HIGH_WATER = 1024 * 1024;
+export const CHANNEL_LOW_WATER = 256 * 1024;
 
 export class DataChannelTransport implements LoggingChannel {
   onmessage: ((bytes: Uint8Array) => void) | null = null;
