@@ -11,6 +11,7 @@ import { realNow } from "../src/workers/engine/clock.ts";
 import { loadGuest } from "../src/workers/engine/node/host.ts";
 import { makeSession } from "../src/workers/engine/session.ts";
 import { HostRuntime } from "../src/workers/host/runtime.ts";
+import { guestIdentity } from "../src/workers/host/manifest.ts";
 import type { HostStatus } from "../src/workers/host/status.ts";
 
 const guest = loadGuest();
@@ -58,7 +59,7 @@ async function host(id: string, init: ConstructorParameters<typeof HostRuntime>[
     disk = own.store;
   }
   return new HostRuntime({
-    hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow,
+    hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest),
     diskName: nonShared ? ownDiskDbName("ft-check", "disk", id) : "disk",
     events: {
       toClient: onToClient,

@@ -9,6 +9,7 @@ import { makeSession } from "./engine/session.ts";
 import type { GuestImages } from "./engine/machine.ts";
 import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "./host/ft-api.ts";
 import { loadGuestImages } from "./host/images.ts";
+import { guestIdentity } from "./host/manifest.ts";
 import { HostRuntime } from "./host/runtime.ts";
 
 /**
@@ -72,6 +73,7 @@ class FtHost implements FtHostApi {
       diskName: this.ownDisk?.name ?? config.diskId,
       ...(bulk ? { bulk } : {}),
       realNow,
+      guest: guestIdentity(manifest),
       events: {
         toClient: (m) => events.toClient(m),
         status: (s) => events.status(s),
@@ -94,6 +96,12 @@ class FtHost implements FtHostApi {
 
   client(msg: ClientMsg): void {
     this.runtime?.client(msg);
+  }
+
+  recording(): Uint8Array {
+    if (!this.runtime) throw new Error("host not started");
+    const bytes = this.runtime.recording();
+    return Comlink.transfer(bytes, [bytes.buffer]);
   }
 
   control(c: HostControl): void {
@@ -123,6 +131,15 @@ class FtHost implements FtHostApi {
         break;
       case "power-off":
         this.runtime?.stop();
+        break;
+      case "vm-pause":
+        this.runtime?.setVmPaused(c.paused);
+        break;
+      case "vm-step":
+        this.runtime?.stepVm();
+        break;
+      case "vm-pace":
+        this.runtime?.setPace(c.pace);
         break;
     }
   }

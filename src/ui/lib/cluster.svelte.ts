@@ -1,7 +1,7 @@
 import { ConsoleClient, type ToClientMsg } from "../../ft/protocol/index.ts";
 import { SharedStorage, type LockRecord } from "../../storage/index.ts";
 import { connectHostsOverWebRtc, type DataChannelPair } from "../../channel/webrtc-pair.ts";
-import type { FtHostConfig } from "../../workers/host/ft-api.ts";
+import type { FtHostConfig, HostControl } from "../../workers/host/ft-api.ts";
 import type { LoadProgress } from "../../workers/host/images.ts";
 import type { HostStatus, ProtocolEvent } from "../../workers/host/status.ts";
 import { FtHostClient } from "./ft-host-client.ts";
@@ -190,6 +190,38 @@ export class Cluster {
     this.storageAvailable = available;
     for (const h of this.liveHandles()) h.control({ t: "storage", available });
     this.note("page", "storage", available ? "shared storage reachable again" : "shared storage unreachable");
+  }
+
+  /** The live primary (the host whose VM the teaching controls pause, step and pace). */
+  livePrimary(): HostView | undefined {
+    return this.hosts.find((h) => !h.dead && h.status?.role === "primary" && h.status.state !== "halted");
+  }
+
+  /** Pause or resume the live primary's VM; the backup follows through the log, no host stops. */
+  setVmPaused(paused: boolean): void {
+    this.controlPrimary({ t: "vm-pause", paused });
+  }
+
+  /** Run exactly one frame of the paused live primary's VM. */
+  stepVm(): void {
+    this.controlPrimary({ t: "vm-step" });
+  }
+
+  setVmPace(pace: number | "max"): void {
+    this.controlPrimary({ t: "vm-pace", pace });
+  }
+
+  /** The live primary's session recording (timeline export); rejects when no primary is live. */
+  async recording(): Promise<Uint8Array> {
+    const p = this.livePrimary();
+    const h = p && this.handles.get(p.id);
+    if (!h) throw new Error("no live primary to record from");
+    return h.recording();
+  }
+
+  private controlPrimary(c: HostControl): void {
+    const p = this.livePrimary();
+    if (p) this.handles.get(p.id)?.control(c);
   }
 
   /** Every halted host that is still running tries to write at its old epoch. */

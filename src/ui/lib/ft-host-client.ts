@@ -30,6 +30,10 @@ export class FtHostClient {
     if (!this.dead) void this.api.control(c);
   }
 
+  recording(): Promise<Uint8Array> {
+    return this.api.recording();
+  }
+
   kill(): void {
     this.dead = true;
     this.worker.terminate();

@@ -19,6 +19,8 @@ import type { SessionInfo } from "./session.ts";
 import { decodeSnapshot, encodeSnapshot, type Snapshot, type SnapshotMeta } from "./snapshot.ts";
 
 export type EngineMode = "record" | "replay";
+/** Record-mode pacing: a factor of real time, or "max" (no waiting). */
+export type Pace = number | "max";
 
 export interface EngineOptions {
   mode: EngineMode;
@@ -242,7 +244,10 @@ export class LockstepEngine {
   private pred: Pred = { halted: false, t: 0, endMs: 0 };
   /** Checkpoint schedule: count so far, frame and virtual time of the last one. */
   private ck = { count: 0, lastFrame: 0, lastMs: 0 };
+  /** Real time ↔ virtual time mapping (record pacing): virtual = virtualBase + (real − realBase) × pace. */
   private realBase = 0;
+  private virtualBase = 0;
+  private pace: Pace = 1;
 
   // console
   private consoleOffset = 0;
@@ -334,7 +339,7 @@ export class LockstepEngine {
     } else {
       e.machine = await e.newMachine();
     }
-    e.realBase = e.realNowFn() - e.nowMs();
+    e.rebaseClock();
     return e;
   }
 
@@ -374,7 +379,34 @@ export class LockstepEngine {
 
   /** Real time mapped onto the virtual time line (what the virtual clock should read). */
   private realVirtualNow(): number {
-    return this.realNowFn() - this.realBase;
+    if (this.pace === "max") return this.nowMs();
+    return this.virtualBase + (this.realNowFn() - this.realBase) * this.pace;
+  }
+
+  /**
+   * Record: the virtual clock continues from where it stands now. Real time that passed while
+   * the host kept the VM stopped (a user pause, a promotion) is not seen by the guest: without
+   * this the next frame would log a resync that jumps the guest clock over the gap.
+   */
+  rebaseClock(): void {
+    this.realBase = this.realNowFn();
+    this.virtualBase = this.nowMs();
+  }
+
+  /**
+   * Record: how virtual time is paced against real time. 1 = real time; 0.25 = slow motion
+   * (guest timers and the CPU both run at a quarter of real time); "max" = never wait for a
+   * guest timer (an idle guest's time races ahead). Only the pacing changes: every frame start
+   * is logged or predicted as always, so the backup replays it unchanged.
+   */
+  setPace(pace: Pace): void {
+    if (pace !== "max" && !(pace > 0)) throw new RangeError(`setPace: ${String(pace)}`);
+    this.rebaseClock();
+    this.pace = pace;
+  }
+
+  get currentPace(): Pace {
+    return this.pace;
   }
 
   /**
@@ -399,7 +431,7 @@ export class LockstepEngine {
    */
   nextFrameDelay(): number {
     if (this.mode !== "record") return 0;
-    if (this.hasInputs()) return 0;
+    if (this.hasInputs() || this.pace === "max") return 0;
     const r = this.realVirtualNow();
     const p = this.pred.halted ? this.predictedAnchorUs()! / 1000 : this.nowMs();
     const lead = p - r;
@@ -502,7 +534,7 @@ export class LockstepEngine {
     if (this.incoming.length > 0) throw new Error(`promote: ${this.incoming.length} logged frames not yet replayed`);
     this.mode = "record";
     this.expectClone = null;
-    this.realBase = this.realNowFn() - this.nowMs();
+    this.rebaseClock();
   }
 
   /** Disk requests the guest issued and has not seen complete (re-issued on go-live). */

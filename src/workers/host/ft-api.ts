@@ -16,6 +16,8 @@ export interface FtHostApi {
   /** A message from the client panel (the "outside world"). Every host gets it; only a live primary acts. */
   client(msg: ClientMsg): void;
   control(c: HostControl): void;
+  /** The session recording file (src/workers/engine/recording.ts) of the VM this host runs. */
+  recording(): Uint8Array;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,14 @@ export type HostControl =
   | { t: "power-off" }
   /** Cluster service: `host` left on purpose (its tab closed); a hint for the failure detector. */
   | { t: "peer-left"; host: string }
+  /**
+   * Teaching controls for the VM a live primary runs: stop it between frames, run exactly one
+   * frame, pace it (factor of real time, or "max"). The host itself keeps running (heartbeats,
+   * acks), so none of them looks like a failure; the backup follows through the log.
+   */
+  | { t: "vm-pause"; paused: boolean }
+  | { t: "vm-step" }
+  | { t: "vm-pace"; pace: number | "max" }
   /** Teaching control: a halted host tries a disk write at its old epoch; fencing must refuse it. */
   | { t: "zombie-write" };
 

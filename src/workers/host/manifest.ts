@@ -58,3 +58,10 @@ export function bootFiles(m: GuestManifest): string[] {
   if (m.disk.file) names.push(m.disk.file);
   return names;
 }
+
+/** What a recording names as its guest: a replay must load exactly these images. */
+export function guestIdentity(m: GuestManifest): { files: Record<string, string>; cmdline: string; memoryMb: number } {
+  const files: Record<string, string> = {};
+  for (const name of [m.bios, m.vga_bios, m.bzimage, m.initrd]) files[name] = m.files[name]!.sha256;
+  return { files, cmdline: m.cmdline, memoryMb: m.memory_mb };
+}

@@ -1,4 +1,4 @@
-import { encodeBatch } from "../../ft/log/codec.ts";
+import { decodeBatch, encodeBatch } from "../../ft/log/codec.ts";
 import type { FrameLog } from "../../ft/log/entries.ts";
 import {
   blockHash,
@@ -14,12 +14,13 @@ import {
 } from "../../ft/protocol/index.ts";
 import type { IdbBlockStore, SharedStorage } from "../../storage/index.ts";
 import type { LoggingChannel } from "../../channel/logging-channel.ts";
-import { LockstepEngine, type PendingIo } from "../engine/engine.ts";
+import { LockstepEngine, type Pace, type PendingIo } from "../engine/engine.ts";
 import type { GuestImages } from "../engine/machine.ts";
 import type { SessionInfo } from "../engine/session.ts";
 import { decodeSnapshot } from "../engine/snapshot.ts";
 import { diskImageHash, StaleEpochError } from "../../storage/index.ts";
 import { decodeClonePayload, encodeClonePayload } from "./clone-payload.ts";
+import { encodeRecording, SessionRecorder, type GuestIdentity } from "../engine/recording.ts";
 import { ChannelEndpoint, type BulkStore } from "./channel-endpoint.ts";
 import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelope.ts";
 import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus, type ReadCounters } from "./status.ts";
@@ -50,6 +51,8 @@ export interface RuntimeDeps {
   bulk?: BulkStore;
   events: RuntimeEvents;
   realNow: () => number;
+  /** The guest images' identity, written into session recordings. */
+  guest: GuestIdentity;
 }
 
 /** Real ms of guest execution between two looks at the event loop. */
@@ -80,6 +83,14 @@ export class HostRuntime {
   private stopped = false;
   private paused = false;
   private speed = 1;
+  /**
+   * Teaching controls (pause, step a frame, pace): they stop or slow the VM, never the host.
+   * Heartbeats, acks and the logging channel keep running, so the failure detector sees a live
+   * host with a stopped guest, and the guest's virtual clock does not see the pause.
+   */
+  private vmPaused = false;
+  private stepsPending = 0;
+  private pace: Pace = 1;
   private timers: ReturnType<typeof setInterval>[] = [];
   private wakeLoop: (() => void) | null = null;
 
@@ -109,6 +120,8 @@ export class HostRuntime {
   private lastCheckpointFrame = 0;
   private verifiedFrame = 0;
   private session: SessionInfo | null;
+  /** The session recording (timeline export): this VM's start and every batch it ran since. */
+  private recorder: SessionRecorder | null = null;
 
   // metrics
   private logBytesWindow: { at: number; bytes: number }[] = [];
@@ -132,6 +145,7 @@ export class HostRuntime {
     const role = this.deps.init.role;
     if (role !== "spare") {
       this.engine = await this.createEngine(role === "primary" ? "record" : "replay");
+      this.recorder = new SessionRecorder({ hostId: this.deps.hostId, guest: this.deps.guest, session: this.session!, origin: "boot", start: { frame: 0, icount: 0 } }, null);
       const hasPeer = this.deps.init.role === "backup" || (this.deps.init.role === "primary" && this.deps.init.backup !== null);
       if (hasPeer) await this.rendezvous();
     } else {
@@ -252,6 +266,45 @@ export class HostRuntime {
     }
   }
 
+  /** Teaching control: stop the VM between frames (true) or let it run again (false). */
+  setVmPaused(paused: boolean): void {
+    if (paused === this.vmPaused) return;
+    this.vmPaused = paused;
+    if (!paused) {
+      this.stepsPending = 0;
+      // The guest must not see the pause: its clock continues from where it stopped.
+      if (this.engine?.mode === "record") this.engine.rebaseClock();
+      this.wakeLoop?.();
+    }
+    const p = this.engine?.position();
+    this.deps.events.event("vm", paused ? `VM paused at frame ${p?.frame ?? 0} (the host keeps running)` : "VM resumed");
+    this.reportStatus();
+  }
+
+  /** Teaching control: a paused VM runs exactly one frame (one main_loop call). */
+  stepVm(): void {
+    if (!this.vmPaused) return;
+    this.stepsPending++;
+    this.wakeLoop?.();
+  }
+
+  /** Teaching control: pace of the VM against real time (see LockstepEngine.setPace). */
+  setPace(pace: Pace): void {
+    this.pace = pace;
+    if (this.engine?.mode === "record") this.engine.setPace(pace);
+    this.deps.events.event("vm", `VM speed ${pace === "max" ? "max (guest timers do not wait)" : `${pace}×`}`);
+    this.reportStatus();
+  }
+
+  private stepFrame(engine: LockstepEngine): void {
+    this.stepsPending--;
+    // Real time passed while paused; the step must not log a resync that jumps the guest clock.
+    engine.rebaseClock();
+    this.recordFrame(engine);
+    this.flushBatch(engine);
+    this.reportStatus();
+  }
+
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
@@ -299,7 +352,10 @@ export class HostRuntime {
         break;
       case "completeIo":
         // Backup-reads mode: the backup checks what it reads itself against this hash (paper 4.2).
-        if (a.data && this.deps.ft.readMode === "backup-reads") this.readHashes.set(a.ioId, blockHash(a.data));
+        if (a.data && this.deps.ft.readMode === "backup-reads") {
+          this.readHashes.set(a.ioId, blockHash(a.data));
+          this.recorder?.addReadData(a.ioId, a.data);
+        }
         if (a.data) {
           this.reads.count++;
           this.reads.bytes += a.data.length;
@@ -308,6 +364,7 @@ export class HostRuntime {
         break;
       case "provideReadData":
         this.backupReadCount++;
+        this.recorder?.addReadData(a.ioId, a.data);
         this.engine?.provideRead(a.ioId, a.data);
         break;
       case "injectInput":
@@ -360,8 +417,11 @@ export class HostRuntime {
     while (!this.stopped) {
       const engine = this.engine;
       const live = this.agent.status().live;
-      if (engine && engine.mode === "record" && live && !this.paused) {
+      if (engine && engine.mode === "record" && live && !this.paused && !this.vmPaused) {
         await this.recordSlice(engine);
+      } else if (engine && engine.mode === "record" && live && !this.paused && this.stepsPending > 0) {
+        this.stepFrame(engine);
+        await yieldNow();
       } else if (engine && engine.mode === "replay" && engine.backlog > 0) {
         this.replaySlice(engine);
         await yieldNow();
@@ -387,23 +447,11 @@ export class HostRuntime {
     if (delay > 0) {
       this.flushBatch(engine);
       await engine.waitForWork(delay);
-      if (this.stopped || this.paused || this.engine !== engine) return;
+      if (this.stopped || this.paused || this.vmPaused || this.engine !== engine) return;
     }
     const sliceStart = this.deps.realNow();
     do {
-      const seqs = this.injectedSeqs;
-      this.injectedSeqs = [];
-      const res = engine.runFrame();
-      if (this.batch.length === 0) this.batchSince = this.deps.realNow();
-      for (const seq of seqs) {
-        this.batchItems.push({ k: "input", seq, frame: res.frame });
-        // The input entered at the frame's start, but it is logged in the batch holding this frame:
-        // name the boundary after the frame, or the previous batch's frame-end (the same boundary as
-        // this frame's start) would release the input-ack before the backup has the input.
-        this.afterFrameEvent({ type: "inputApplied", position: pos(res.frame + 1, res.startIcount + res.length), seq });
-      }
-      this.batch.push(...engine.takeFrames());
-      this.noteFrameEffects(engine);
+      this.recordFrame(engine);
       if (this.forceFlush || this.batch.length >= BATCH_MAX_FRAMES || this.deps.realNow() - this.batchSince >= BATCH_MAX_MS) {
         this.flushBatch(engine);
       }
@@ -412,11 +460,30 @@ export class HostRuntime {
         await this.takeCloneSnapshot(engine, this.cloneRequest);
         return;
       }
-    } while (!engine.halted && this.deps.realNow() - sliceStart < SLICE_MS && !this.paused);
+    } while (!engine.halted && this.deps.realNow() - sliceStart < SLICE_MS && !this.paused && !this.vmPaused);
+    // A paused VM's last frames go out now: the backup acks them and held outputs are released.
+    if (this.vmPaused) this.flushBatch(engine);
     const ran = this.deps.realNow() - sliceStart;
     // Lag control slows the primary by stretching real time between slices.
     if (this.speed < 1) await new Promise((r) => setTimeout(r, (ran * (1 - this.speed)) / this.speed));
     else await yieldNow();
+  }
+
+  /** Primary: runs one frame and queues its log for the next batch. */
+  private recordFrame(engine: LockstepEngine): void {
+    const seqs = this.injectedSeqs;
+    this.injectedSeqs = [];
+    const res = engine.runFrame();
+    if (this.batch.length === 0) this.batchSince = this.deps.realNow();
+    for (const seq of seqs) {
+      this.batchItems.push({ k: "input", seq, frame: res.frame });
+      // The input entered at the frame's start, but it is logged in the batch holding this frame:
+      // name the boundary after the frame, or the previous batch's frame-end (the same boundary as
+      // this frame's start) would release the input-ack before the backup has the input.
+      this.afterFrameEvent({ type: "inputApplied", position: pos(res.frame + 1, res.startIcount + res.length), seq });
+    }
+    this.batch.push(...engine.takeFrames());
+    this.noteFrameEffects(engine);
   }
 
   /** Outputs and disk activity of the frame just run, in both modes. */
@@ -454,10 +521,12 @@ export class HostRuntime {
     }
     const frames = this.batch;
     this.batch = [];
-    const items = [...this.batchItems, { k: "batch" as const, bytes: encodeBatch(frames) }];
+    const bytes = encodeBatch(frames);
+    const items = [...this.batchItems, { k: "batch" as const, bytes }];
     this.batchItems = [];
     const first = frames[0]!;
     const last = frames[frames.length - 1]!;
+    this.recorder?.addBatch(bytes, { frame: first.frame, icount: first.startIcount }, { frame: last.frame + 1, icount: last.startIcount + last.length });
     const entries: ProducedEntry[] = [{ position: pos(first.frame, first.startIcount), bytes: encodeEnvelope(items) }];
     // Reads the backup performs itself: one entry each naming the I/O and the hash it must match.
     for (const f of frames) {
@@ -506,7 +575,9 @@ export class HostRuntime {
       if (r.kind === "entry") {
         for (const item of decodeEnvelope(r.bytes)) {
           if (item.k === "batch") {
-            if (this.engine && !this.restoring) this.engine.pushBatch(item.bytes);
+            const frames = decodeBatch(item.bytes);
+            this.recordReplayed(item.bytes, frames);
+            if (this.engine && !this.restoring) this.engine.pushFrames(frames);
             else this.pendingReplay.push(item.bytes);
           } else {
             const list = this.inputMarkers.get(item.frame) ?? [];
@@ -522,6 +593,23 @@ export class HostRuntime {
     this.wakeLoop?.();
   }
 
+  /** Backup: a batch it will replay joins its recording (it is this VM's history too). */
+  private recordReplayed(bytes: Uint8Array, frames: FrameLog[]): void {
+    const first = frames[0]!;
+    const last = frames[frames.length - 1]!;
+    this.recorder?.addBatch(bytes, { frame: first.frame, icount: first.startIcount }, { frame: last.frame + 1, icount: last.startIcount + last.length });
+  }
+
+  /**
+   * The session recording as a file: where this VM started and every frame it has run since
+   * (recorded, or replayed from the primary that preceded it). Only a live primary's covers up to
+   * now; a backup's ends where the log it received ends.
+   */
+  recording(): Uint8Array {
+    if (!this.recorder) throw new Error("no recording: this host has not started a VM");
+    return encodeRecording(this.recorder.recording(Date.now()));
+  }
+
   // ------------------------------------------------------------------ engine lifecycle
 
   private async createEngine(mode: "record" | "replay", snapshot?: Uint8Array): Promise<LockstepEngine> {
@@ -535,7 +623,10 @@ export class HostRuntime {
         issued: (req) => this.ioIssued.push(req),
         completed: (id) => this.ioDone.push(id),
       },
-      onCheckpoint: (c) => (this.lastCheckpointFrame = c.frame),
+      onCheckpoint: (c) => {
+        this.lastCheckpointFrame = c.frame;
+        this.recorder?.addCheckpoint(c);
+      },
     });
     return engine;
   }
@@ -543,8 +634,14 @@ export class HostRuntime {
   private async restoreFromClone(bytes: Uint8Array): Promise<void> {
     this.deps.events.event("clone", `FT VMotion: restoring a ${(bytes.length / 1048576).toFixed(1)} MiB snapshot`);
     const { engine: snapshot, disk } = decodeClonePayload(bytes, this.deps.ft.diskMode === "non-shared");
+    const meta = decodeSnapshot(snapshot).meta;
+    // Before any await: log batches arriving during the restore already belong to this recording.
+    this.recorder = new SessionRecorder(
+      { hostId: this.deps.hostId, guest: this.deps.guest, session: meta.session, origin: "clone", start: { frame: meta.frame, icount: meta.icount } },
+      snapshot,
+    );
     if (disk) await this.importDisk(disk.blocks, disk.hash);
-    this.session = decodeSnapshot(snapshot).meta.session;
+    this.session = meta.session;
     const engine = await this.createEngine("replay", snapshot);
     this.engine = engine;
     for (const b of this.pendingReplay.splice(0)) engine.pushBatch(b);
@@ -658,6 +755,7 @@ export class HostRuntime {
       console: consoleOf(this.agent),
       disk: { mode: this.deps.ft.diskMode, name: this.deps.diskName, blocks: this.diskBlocks },
       ...(st.role === "primary" ? { logBytesSent: this.endpoint?.bytesOut ?? 0, reads: { ...this.reads } } : {}),
+      vm: this.engine?.mode === "record" ? { paused: this.vmPaused, pace: this.pace } : undefined,
     });
     if (now - this.diskCountedAt >= DISK_COUNT_MS) {
       this.diskCountedAt = now;

@@ -35,6 +35,8 @@ export interface HostStatus {
   logBytesSent?: number;
   /** Primary only: the guest's disk reads since start, by how their data reached the backup (paper 4.2). */
   reads?: ReadCounters;
+  /** A VM this host runs live (recording): the teaching controls' state. */
+  vm?: { paused: boolean; pace: number | "max" };
 }
 
 export interface ReadCounters {

@@ -1,0 +1,154 @@
+import * as Comlink from "comlink";
+import type { Cluster } from "../lib/cluster.svelte.ts";
+import type { ProtocolEvent } from "../../workers/host/status.ts";
+import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "../../workers/replay/types.ts";
+
+/** Something that happened in the live run, placed at the live primary's frame when it was noted. */
+export interface LiveMark {
+  frame: number;
+  kind: "failover" | "kill" | "clone" | "halt" | "divergence" | "vm";
+  text: string;
+}
+
+export const PACES: (number | "max")[] = [0.25, 0.5, 1, "max"];
+
+/** Which protocol events become marks on the live track. */
+function markKind(e: ProtocolEvent): LiveMark["kind"] | null {
+  if (e.kind === "go-live") return "failover";
+  if (e.kind === "kill" || e.kind === "halt" || e.kind === "divergence" || e.kind === "vm") return e.kind;
+  if (e.kind === "clone" && e.text.includes(" at frame ")) return "clone";
+  return null;
+}
+
+/**
+ * The timeline's two clocks (Runway): the live run (how far the live primary got) and the
+ * cursor (where you are looking) in a recording replayed by a worker of its own. Recordings
+ * come from the live primary (export, or "replay the live run") or from a file.
+ */
+export class Timeline {
+  liveMarks = $state.raw<LiveMark[]>([]);
+  summary = $state.raw<ReplaySummary | null>(null);
+  view = $state.raw<ReplayView | null>(null);
+  /** Where you are looking (frame boundary); follows the slider at once, the view follows the replay. */
+  cursor = $state(0);
+  source = $state("");
+  busy = $state<string | null>(null);
+  progress = $state(0);
+  error = $state<string | null>(null);
+
+  private worker: Worker | null = null;
+  private api: Comlink.Remote<ReplayWorkerApi> | null = null;
+  private pending: number | null = null;
+  private seeking: Promise<void> | null = null;
+  private readonly off: () => void;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly imagesUrl: string,
+  ) {
+    this.off = cluster.onEvent((e) => {
+      const kind = markKind(e);
+      if (!kind) return;
+      const frame = (cluster.hosts.find((h) => h.id === e.hostId)?.status ?? cluster.livePrimary()?.status)?.frame ?? 0;
+      this.liveMarks = [...this.liveMarks.slice(-199), { frame, kind, text: `${e.hostId}: ${e.text}` }];
+    });
+  }
+
+  private replayApi(): Comlink.Remote<ReplayWorkerApi> {
+    if (!this.api) {
+      this.worker = new Worker(new URL("../../workers/replay.worker.ts", import.meta.url), { type: "module", name: "timeline replay" });
+      this.api = Comlink.wrap<ReplayWorkerApi>(this.worker);
+    }
+    return this.api;
+  }
+
+  /** Downloads the live primary's recording as a file. */
+  async exportRecording(): Promise<void> {
+    this.error = null;
+    try {
+      const bytes = await this.cluster.recording();
+      const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: "application/octet-stream" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `lockstep-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}.lsrec`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      this.error = `export failed: ${message(e)}`;
+    }
+  }
+
+  async importFile(file: File): Promise<void> {
+    await this.load(new Uint8Array(await file.arrayBuffer()), file.name);
+  }
+
+  /** Replays what the live primary has run so far, without a file round trip. */
+  async inspectLive(): Promise<void> {
+    this.error = null;
+    try {
+      const p = this.cluster.livePrimary();
+      const bytes = await this.cluster.recording();
+      await this.load(bytes, `live run of ${p?.id ?? "the primary"}`);
+    } catch (e) {
+      this.error = message(e);
+    }
+  }
+
+  /** Checks and loads a recording, then replays it to its end once (verifying every checkpoint). */
+  async load(bytes: Uint8Array, name: string): Promise<void> {
+    this.error = null;
+    this.busy = `checking ${name}`;
+    try {
+      const summary = await this.replayApi().load(this.imagesUrl, Comlink.transfer(bytes, [bytes.buffer]), Comlink.proxy((f: number) => (this.progress = f)));
+      this.summary = summary;
+      this.view = null;
+      this.source = name;
+      this.busy = "replaying to the end";
+      await this.seekTo(summary.meta.end.frame);
+    } catch (e) {
+      // The worker replaces its recording only after the whole file checked out: the one shown stays.
+      this.error = `${name} rejected: ${message(e)}`;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  /** Moves the cursor; seeks are coalesced (the newest target wins) so a dragged slider keeps up. */
+  seekTo(frame: number): Promise<void> {
+    const s = this.summary;
+    if (!s) return Promise.resolve();
+    this.cursor = Math.max(s.meta.start.frame, Math.min(s.meta.end.frame, Math.round(frame)));
+    this.pending = this.cursor;
+    this.seeking ??= this.runSeeks();
+    return this.seeking;
+  }
+
+  private async runSeeks(): Promise<void> {
+    try {
+      while (this.pending !== null) {
+        const target = this.pending;
+        this.pending = null;
+        try {
+          const v = await this.replayApi().seek(target);
+          if (this.pending === null) this.view = v;
+        } catch (e) {
+          this.error = `replay failed: ${message(e)}`;
+        }
+      }
+    } finally {
+      // In the same turn as the last check of `pending`: a seek arriving later starts a new run.
+      this.seeking = null;
+    }
+  }
+
+  dispose(): void {
+    this.off();
+    this.worker?.terminate();
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,124 @@
+import { chromium, expect, test, type BrowserContext, type Page } from "@playwright/test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import { hostRole, hostState, run, waitForLockstep } from "./ft.ts";
+
+// One page (one boot) for the whole file: the tests run in order on the same pair of VMs.
+test.describe.configure({ mode: "serial" });
+
+let context: BrowserContext;
+let page: Page;
+let dir: string;
+
+test.beforeAll(async ({ baseURL }) => {
+  dir = mkdtempSync(path.join(tmpdir(), "lockstep-timeline-"));
+  context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    baseURL,
+    viewport: { width: 1280, height: 800 },
+    acceptDownloads: true,
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.goto("/");
+  await waitForLockstep(page);
+});
+
+test.afterAll(async () => {
+  await context?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Flow {
+  received: { heartbeat: number };
+}
+type St = { frame: number; role: string; state: string; vm?: { paused: boolean }; flow?: Flow } | null;
+const status = (id: string) =>
+  page.evaluate((hid) => {
+    const h = (window as unknown as { lockstep: { cluster: { hosts: { id: string; status: St }[] } } }).lockstep.cluster.hosts.find((x) => x.id === hid);
+    return h?.status ?? null;
+  }, id) as Promise<St>;
+const frame = async (id: string) => (await status(id))!.frame;
+const heartbeatsAtBackup = async () => (await status("B#1"))!.flow!.received.heartbeat;
+
+/** Waits until the backup has received `n` more heartbeats: the hosts are alive while time passes. */
+async function heartbeatsPass(n: number): Promise<void> {
+  const h0 = await heartbeatsAtBackup();
+  await expect.poll(heartbeatsAtBackup, { timeout: 30_000 }).toBeGreaterThanOrEqual(h0 + n);
+}
+
+test("pause freezes the VM without a failover; step runs exactly one frame", async () => {
+  await page.locator("h1").click(); // shortcuts act outside the client console
+  await page.keyboard.press("p");
+  await expect(page.getByTestId("vm-state")).toContainText("VM paused at frame");
+  await expect(page.getByRole("article", { name: "A#1 host" }).getByText("VM paused")).toBeVisible();
+  const f0 = await frame("A#1");
+  // Longer than the 2 s failure timeout (heartbeats every 100 ms): nobody may take over.
+  await heartbeatsPass(30);
+  expect(await frame("A#1")).toBe(f0);
+  await expect(hostRole(page, "A#1")).toHaveText("primary");
+  await expect(hostState(page, "A#1")).toHaveText("recording");
+  await expect(hostState(page, "B#1")).toHaveText("replaying");
+  // The backup replayed everything the paused primary logged: it stands at the same frame.
+  await expect.poll(() => frame("B#1")).toBe(f0);
+
+  await page.keyboard.press("f");
+  await expect.poll(() => frame("A#1")).toBe(f0 + 1);
+  await heartbeatsPass(5);
+  expect(await frame("A#1")).toBe(f0 + 1);
+  await expect.poll(() => frame("B#1")).toBe(f0 + 1);
+
+  await page.getByRole("button", { name: "▶ Resume VM" }).click();
+  await expect(page.getByTestId("vm-state")).toHaveText("VM running");
+  await expect.poll(() => frame("A#1")).toBeGreaterThan(f0 + 1);
+  await expect(hostState(page, "A#1")).toHaveText("recording");
+});
+
+test("export, import and replay: identical checkpoints, scrubbing back, the live run undisturbed", async () => {
+  await run(page, "kv set tlkey tlvalue42", "OK");
+  await run(page, "kv get tlkey", "tlvalue42");
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export recording" }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^lockstep-.*\.lsrec$/);
+  const file = path.join(dir, download.suggestedFilename());
+  await download.saveAs(file);
+  const liveBefore = await frame("A#1");
+
+  await page.getByLabel("Import recording").setInputFiles(file);
+  const verdict = page.getByTestId("replay-check");
+  await expect(verdict).toContainText(/Checkpoints replayed: (\d+) of \1,/, { timeout: 120_000 });
+  await expect(verdict).toHaveAttribute("data-ok", "true");
+  const { recorded, replayed } = await page.evaluate(() => {
+    const t = (window as unknown as { lockstep: { timeline: { summary: { recordedCheckpoints: unknown[] }; view: { replayedCheckpoints: unknown[] } } } }).lockstep.timeline;
+    return { recorded: t.summary.recordedCheckpoints, replayed: t.view.replayedCheckpoints };
+  });
+  expect(recorded.length).toBeGreaterThan(10);
+  expect(replayed).toEqual(recorded);
+  const console = page.getByTestId("replay-console");
+  await expect(console).toContainText(/^tlvalue42$/m);
+
+  // Scrub back to the boundary before the `kv set` input: booted, but nothing of the command yet.
+  const mark = page.getByRole("button", { name: /^Input at frame \d+: .*kv set tlkey/ });
+  const markFrame = Number((await mark.getAttribute("aria-label"))!.match(/frame (\d+)/)![1]);
+  await mark.click();
+  await expect(page.getByTestId("replay-position")).toContainText(`At frame ${markFrame.toLocaleString("en-US")} `);
+  await expect(console).toContainText("LOCKSTEP READY");
+  await expect(console).not.toContainText("tlvalue42");
+  await expect(console).not.toContainText("kv set tlkey");
+
+  // Meanwhile the live pair ran on, in lockstep, untouched.
+  expect(await frame("A#1")).toBeGreaterThan(liveBefore);
+  await expect(hostState(page, "A#1")).toHaveText("recording");
+  await expect(hostState(page, "B#1")).toHaveText("replaying");
+  await expect(page.getByRole("region", { name: "Protocol events" })).not.toContainText("host stopped");
+
+  // A damaged file is refused as a whole: the loaded recording stays as it was.
+  const damaged = readFileSync(file);
+  damaged[Math.floor(damaged.length / 2)] ^= 0x10;
+  await page.getByLabel("Import recording").setInputFiles({ name: "damaged.lsrec", mimeType: "application/octet-stream", buffer: damaged });
+  await expect(page.getByTestId("timeline-error")).toContainText("damaged.lsrec rejected: recording checksum mismatch");
+  await expect(page.getByTestId("replay-summary")).toContainText(download.suggestedFilename());
+  await expect(page.getByTestId("replay-position")).toContainText(`At frame ${markFrame.toLocaleString("en-US")} `);
+});
