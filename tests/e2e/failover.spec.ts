@@ -13,7 +13,7 @@ for (const [name, query] of [
     const diskOf = (id: string) => page.getByRole("article", { name: `${id} host` }).getByTestId("host-disk");
     if (nonShared) {
       // Paper 4.1: two disks, one per host, kept in sync by the backup's replayed writes.
-      for (const id of ["A#1", "B#1"]) await expect(diskOf(id)).toHaveText(/own copy .*· [1-9][\d,]* blocks/);
+      for (const id of ["A#1", "B#1"]) await expect(diskOf(id)).toHaveText(new RegExp(`own copy ${id} · [1-9][\\d,]* blocks`));
       expect(await diskOf("A#1").getAttribute("title")).not.toBe(await diskOf("B#1").getAttribute("title"));
     }
 
