@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import { decodeBatch } from "../../src/ft/log/codec.ts";
+import { decodeRecording } from "../../src/workers/engine/recording.ts";
 import { hostRole, hostState, run, waitForLockstep } from "./ft.ts";
 
 // One page (one boot) for the whole file: the tests run in order on the same pair of VMs.
@@ -128,4 +130,26 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   await expect(page.getByTestId("timeline-error")).toContainText("damaged.lsrec rejected: recording checksum mismatch");
   await expect(page.getByTestId("replay-summary")).toContainText(download.suggestedFilename());
   await expect(page.getByTestId("replay-position")).toContainText(`At frame ${markFrame.toLocaleString("en-US")} `);
+});
+
+test("after a failover the promoted backup's recording still covers the run from boot", async () => {
+  const beforeKill = await frame("A#1");
+  await page.getByRole("button", { name: "Kill primary" }).click();
+  await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 30_000 });
+  await expect(hostState(page, "B#1")).toHaveText("alone");
+  await run(page, "kv get tlkey", "tlvalue42");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export recording" }).click()]);
+  const rec = decodeRecording(new Uint8Array(readFileSync(await download.path())));
+  expect(rec.meta).toMatchObject({ hostId: "B#1", origin: "boot", start: { frame: 0, icount: 0 }, truncated: null });
+  expect(rec.meta.end.frame).toBeGreaterThan(beforeKill);
+  // Checkpoints B#1 verified while replaying A#1's log, and ones it computed live after the promotion.
+  expect(rec.checkpoints[0]!.frame).toBeLessThan(1000);
+  expect(rec.checkpoints.at(-1)!.frame).toBeGreaterThan(beforeKill);
+  // The input typed while A#1 was primary is in B#1's recording.
+  const typed = rec.batches
+    .flatMap((b) => decodeBatch(b))
+    .flatMap((f) => f.entries)
+    .map((e) => (e.k === "serial" ? new TextDecoder().decode(e.bytes) : ""))
+    .join("");
+  expect(typed).toContain("kv set tlkey tlvalue42");
 });
