@@ -3,7 +3,9 @@
 //   idb-copy: read the primary's copy and write the backup's, IndexedDB to IndexedDB (possible
 //             only because all tabs share one origin);
 //   ship:     read it, send the bytes over an RTCDataChannel the way the logging channel does
-//             (64 KiB chunks, 1 MiB high water), and write them on the other side (what Lockstep does).
+//             (64 KiB chunks, 1 MiB high water), and write them on the other side (what Lockstep
+//             does between workers of one page; between tabs the whole clone message, disk image
+//             included, goes through IndexedDB, src/storage/bulk-store.ts).
 // Lockstep ships: the copy into another host's database would have to finish before the clone
 // starts (inside the guest's pause), whereas shipping only reads inside the pause and transfers
 // while the guest runs; and the primary never writes another host's disk (long-distance FT).
