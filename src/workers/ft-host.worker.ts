@@ -123,6 +123,9 @@ class FtHost implements FtHostApi {
       case "start-clone":
         this.runtime?.startClone(c.target);
         break;
+      case "remus":
+        this.runtime?.setRemus(c.epochMs);
+        break;
       case "zombie-write":
         void this.runtime?.zombieWrite();
         break;

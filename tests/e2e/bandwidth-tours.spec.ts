@@ -17,6 +17,7 @@ test("tour: disk reads by the backup use less log than read data in the log", as
   // diskcache=off: the first pair already runs as the tour's first phase needs (no extra boot).
   const result = await runTour(page, "disk-reads", "&diskcache=off");
   await expect(result).toHaveAttribute("data-verdict", "reads-compared");
+  console.log(`disk-reads tour: ${await result.innerText()}`);
   await expect(result).toHaveAttribute("data-ok", "true");
   await expect(result).toContainText("read data in the log");
   await expect(result).toContainText("reads done by the backup itself");
@@ -33,4 +34,23 @@ test("tour: disk reads by the backup use less log than read data in the log", as
   expect(reads.mode).toBe("backup-reads");
   expect(reads.byBackup).toBeGreaterThan(0);
   expect(reads.inLog).toBe(0);
+});
+
+test("tour: shipping state (Remus) needs more bandwidth than the log, idle and busy", async ({ page }) => {
+  const result = await runTour(page, "remus");
+  await expect(result).toHaveAttribute("data-verdict", "remus-compared");
+  console.log(`remus tour: ${await result.innerText()}`);
+  await expect(result).toHaveAttribute("data-ok", "true");
+  await expect(result).toContainText("Idle: Remus");
+  await expect(result).toContainText("Busy: Remus");
+  const bars = await measured(page, /Remus|shipping state/);
+  for (const when of ["idle", "busy"]) {
+    const remus = bars.get(`Remus, ${when}`)!;
+    const log = bars.get(`log, ${when}`)!;
+    expect(log).toBeGreaterThan(0);
+    expect(remus / log).toBeGreaterThan(1);
+  }
+  // The meter is off again once the tour is over (it costs the primary CPU time).
+  await expect(page.getByTestId("remus-meter")).toHaveCount(0);
+  await expect(page.getByRole("checkbox", { name: "Remus meter" })).not.toBeChecked();
 });

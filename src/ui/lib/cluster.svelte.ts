@@ -44,6 +44,8 @@ export interface MetricSample {
   lagMs: number | null;
   /** Log bandwidth the primary sends, bits per second. */
   logBitsPerSec: number | null;
+  /** Remus meter on: what shipping dirty pages would need, bits per second (counted, not sent). */
+  remusBitsPerSec: number | null;
   unackedBytes: number | null;
   heldOutputs: number | null;
   primaryFrame: number | null;
@@ -76,6 +78,9 @@ export class Cluster {
   samples = $state.raw<MetricSample[]>([]);
   /** Side-by-side measurements the tours made (disk reads in the log vs by the backup, Remus vs log). */
   measurements = $state<Measurement[]>([]);
+  /** Remus meter epoch (ms) while it is on, else null. */
+  remusEpochMs = $state<number | null>(null);
+  private remusAsked = new Set<string>();
   /** The options the running hosts were started with (a restart may change them). */
   config = $state<ClusterOptions>(null!);
   private listeners: ((e: ProtocolEvent) => void)[] = [];
@@ -157,6 +162,7 @@ export class Cluster {
       t: performance.now(),
       lagMs: b ? b.lagMs : null,
       logBitsPerSec: p ? p.logBytesPerSec * 8 : null,
+      remusBitsPerSec: p?.remus ? p.remus.bytesPerSec * 8 : null,
       unackedBytes: p ? p.unackedBytes : null,
       heldOutputs: p ? p.heldOutputs : null,
       primaryFrame: p ? p.frame : null,
@@ -278,6 +284,23 @@ export class Cluster {
     await this.start();
   }
 
+  /**
+   * The Remus meter (lockstep vs shipping state): the primary counts, every `epochMs`, the RAM
+   * pages a Remus-style checkpoint would ship (src/workers/host/remus-meter.ts). null turns it off.
+   * Off by default: it costs a copy of guest RAM and a compare of all of it per epoch.
+   */
+  setRemus(epochMs: number | null): void {
+    this.remusEpochMs = epochMs;
+    this.remusAsked.clear();
+    for (const h of this.hosts) {
+      if (h.dead || !h.status) continue;
+      if (h.status.role === "primary" || epochMs === null) {
+        this.remusAsked.add(h.id);
+        this.handles.get(h.id)?.control({ t: "remus", epochMs });
+      }
+    }
+  }
+
   /** Records a tour's measurement (replacing an earlier one with the same group and label). */
   measure(m: Measurement): void {
     this.measurements = [...this.measurements.filter((x) => x.group !== m.group || x.label !== m.label), m];
@@ -325,6 +348,11 @@ export class Cluster {
     const v = this.view(id);
     const wasLive = v.status?.role === "primary";
     v.status = s;
+    // The Remus meter follows the primary role (a promoted backup starts measuring too).
+    if (this.remusEpochMs !== null && s.role === "primary" && !s.remus && !this.remusAsked.has(id)) {
+      this.remusAsked.add(id);
+      this.handles.get(id)?.control({ t: "remus", epochMs: this.remusEpochMs });
+    }
     if (this.opts.diskMode === "non-shared" && s.role === "primary" && (s.state === "alone" || s.state === "recording")) {
       for (const h of this.hosts) if (h.id !== id && isGarbage(h, s.epoch)) this.diskGc.collect(this.diskId, h.id);
     }

@@ -1,5 +1,6 @@
 import type { ReadCounters } from "../../workers/host/status.ts";
 import { fmtBits, fmtBytes, fmtRatio } from "./format.ts";
+import { bootFreshPair, pairLost } from "./fresh-pair.ts";
 import type { Ctx, Scenario, Step } from "./runner.svelte.ts";
 
 /**
@@ -40,7 +41,6 @@ interface PhaseState {
 }
 
 const ZERO: ReadCounters = { count: 0, bytes: 0, inLog: 0, inLogBytes: 0, byBackup: 0, cached: 0 };
-const MAX_RESTARTS = 2;
 
 function mark(c: Ctx): Mark | null {
   const p = c.primary();
@@ -63,19 +63,15 @@ const md5Done = (c: Ctx) => c.linesSince().some((l) => MD5_LINE.test(l));
  * One phase as a small state machine (boot a pair in `mode` → write the file → read it back and
  * measure). A loaded machine can stall a host past the failure timeout: that is a correct
  * failover but not this tour's subject, and it would spoil the measurement, so the phase then
- * boots a fresh pair and starts over (at most MAX_RESTARTS times per tour).
+ * boots a fresh pair and starts over (fresh-pair.ts).
  */
 function advance(c: Ctx, mode: Mode): boolean {
   const key = `phase:${mode}`;
   const st = ((c.vars[key] as PhaseState | undefined) ??= { stage: "boot" });
   const cfg = c.cluster.config;
   const restart = (why: string) => {
-    const n = ((c.vars.restarts as number | undefined) ?? 0) + 1;
-    c.vars.restarts = n;
-    if (n > MAX_RESTARTS) throw new Error(`the pair failed over ${n} times (${why}): machine too loaded to measure`);
-    c.cluster.noteEvent("page", "info", `tour: ${why}; booting a fresh pair and measuring again`);
     c.vars[key] = { stage: "boot" } satisfies PhaseState;
-    void c.cluster.restart({ readMode: mode, diskCache: false });
+    bootFreshPair(c, why, { readMode: mode, diskCache: false });
   };
   if (st.stage === "boot") {
     if (cfg.readMode !== mode || cfg.diskCache !== false) {
@@ -88,8 +84,7 @@ function advance(c: Ctx, mode: Mode): boolean {
       c.typeLine(WRITE);
       return false;
     }
-    const lost = c.cluster.hosts.some((h) => h.dead || h.status?.state === "halted" || h.status?.state === "alone");
-    if (lost) restart("the pair failed over while booting");
+    if (pairLost(c)) restart("the pair failed over while booting");
     return false;
   }
   if (st.stage === "done") return true;

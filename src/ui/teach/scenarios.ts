@@ -1,5 +1,6 @@
 import type { Ctx, Scenario, Step } from "./runner.svelte.ts";
 import { diskReadsTour } from "./disk-reads-tour.ts";
+import { remusTour } from "./remus-tour.ts";
 
 const boot: Step = {
   caption:
@@ -324,5 +325,6 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
       ],
     },
     diskReadsTour(),
+    remusTour(boot),
   ];
 }

@@ -14,7 +14,7 @@ import { BOUNDARY_KINDS, type FrameLog, type LogEntry } from "../../ft/log/entri
 import type { BlockDevice } from "./block-device.ts";
 import { realNow as defaultRealNow, type TimeSource } from "./clock.ts";
 import { hashBytes } from "./hash.ts";
-import { Machine, type GuestImages, type MachineHooks } from "./machine.ts";
+import { CPU_REGION_END, CPU_REGION_START, Machine, type GuestImages, type MachineHooks } from "./machine.ts";
 import type { SessionInfo } from "./session.ts";
 import { decodeSnapshot, encodeSnapshot, type Snapshot, type SnapshotMeta } from "./snapshot.ts";
 
@@ -1031,6 +1031,19 @@ export class LockstepEngine {
     const cpu = this.machine.cpuHash().toString(16).padStart(8, "0");
     const ram = this.machine.ramHash().toString(16).padStart(8, "0");
     return `${cpu}${ram}`;
+  }
+
+  /**
+   * Guest RAM as a live view, for read-only measurements at a frame boundary (the Remus meter,
+   * `dirty-pages.ts`). Valid until the machine is replaced (clone) or memory grows: take it anew.
+   */
+  guestRam(): Uint8Array {
+    return this.machine.ramView();
+  }
+
+  /** Bytes of CPU state (the wasm CPU region: registers, flags, segments, FPU/SSE). */
+  get cpuStateBytes(): number {
+    return CPU_REGION_END - CPU_REGION_START;
   }
 
   /** Current position (next frame boundary). */

@@ -295,6 +295,11 @@ export class Machine {
     return this.cpu.mem8 as Uint8Array;
   }
 
+  /** Guest RAM (v86's mem8), a view into wasm memory: read it only at a frame boundary. */
+  ramView(): Uint8Array {
+    return this.mem8();
+  }
+
   get ramBytes(): number {
     return this.mem8().length;
   }

@@ -74,7 +74,9 @@ export type HostControl =
   | { t: "vm-step" }
   | { t: "vm-pace"; pace: number | "max" }
   /** Teaching control: a halted host tries a disk write at its old epoch; fencing must refuse it. */
-  | { t: "zombie-write" };
+  | { t: "zombie-write" }
+  /** Teaching measurement: the Remus meter (checkpoint epoch in ms), or null to stop it. */
+  | { t: "remus"; epochMs: number | null };
 
 export interface FtHostEvents {
   progress(p: LoadProgress): void;

@@ -26,6 +26,7 @@ import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelop
 import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus, type ReadCounters } from "./status.ts";
 import type { ChannelMsg } from "../../ft/protocol/index.ts";
 import { StorageOps } from "./storage-ops.ts";
+import { RemusMeter } from "./remus-meter.ts";
 import { yieldNow } from "./yield.ts";
 
 export interface RuntimeEvents {
@@ -124,6 +125,7 @@ export class HostRuntime {
   private recorder: SessionRecorder | null = null;
 
   // metrics
+  private remus: RemusMeter | null = null;
   private logBytesWindow: { at: number; bytes: number }[] = [];
   private diskBlocks = 0;
   private diskCountedAt = -Infinity;
@@ -446,6 +448,7 @@ export class HostRuntime {
     const delay = engine.nextFrameDelay();
     if (delay > 0) {
       this.flushBatch(engine);
+      this.remusEpoch(engine);
       await engine.waitForWork(delay);
       if (this.stopped || this.paused || this.vmPaused || this.engine !== engine) return;
     }
@@ -484,6 +487,23 @@ export class HostRuntime {
     }
     this.batch.push(...engine.takeFrames());
     this.noteFrameEffects(engine);
+    this.remusEpoch(engine);
+  }
+
+  /** Remus meter on: close a checkpoint epoch if one is due (we are at a frame boundary). */
+  private remusEpoch(engine: LockstepEngine): void {
+    if (this.remus?.due()) this.remus.epoch(engine.guestRam());
+  }
+
+  /**
+   * Teaching measurement "lockstep vs shipping state": start (epochMs) or stop (null) counting what
+   * a Remus-style checkpointing primary would ship (remus-meter.ts). Off by default: it keeps a
+   * copy of guest RAM and compares all of it every epoch.
+   */
+  setRemus(epochMs: number | null): void {
+    const on = epochMs !== null && this.engine?.mode === "record";
+    this.remus = on ? new RemusMeter(epochMs, this.engine!.cpuStateBytes, this.deps.realNow, this.endpoint?.bytesOut ?? 0) : null;
+    this.deps.events.event("remus", on ? `Remus meter on: a checkpoint epoch every ${epochMs} ms (dirty pages counted, not sent)` : "Remus meter off");
   }
 
   /** Outputs and disk activity of the frame just run, in both modes. */
@@ -756,6 +776,7 @@ export class HostRuntime {
       disk: { mode: this.deps.ft.diskMode, name: this.deps.diskName, blocks: this.diskBlocks },
       ...(st.role === "primary" ? { logBytesSent: this.endpoint?.bytesOut ?? 0, reads: { ...this.reads } } : {}),
       vm: this.engine?.mode === "record" ? { paused: this.vmPaused, pace: this.pace } : undefined,
+      ...(this.remus && this.engine?.mode === "record" ? { remus: this.remus.report(this.endpoint?.bytesOut ?? 0) } : {}),
     });
     if (now - this.diskCountedAt >= DISK_COUNT_MS) {
       this.diskCountedAt = now;

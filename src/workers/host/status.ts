@@ -1,3 +1,5 @@
+import type { RemusReport } from "./remus-meter.ts";
+
 /**
  * What a host reports to the page about itself, several times a second. The UI renders it
  * directly; nothing here feeds back into the protocol.
@@ -37,6 +39,8 @@ export interface HostStatus {
   reads?: ReadCounters;
   /** A VM this host runs live (recording): the teaching controls' state. */
   vm?: { paused: boolean; pace: number | "max" };
+  /** Primary with the Remus meter on: what shipping dirty pages would cost (remus-meter.ts). */
+  remus?: RemusReport;
 }
 
 export interface ReadCounters {

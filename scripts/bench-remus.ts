@@ -1,0 +1,104 @@
+// npm run bench:remus [-- --epoch-ms 100] [--idle-seconds 10] [--workload FILE] [--runs 3]
+//
+// Lockstep vs shipping state (paper §1 and §6; Remus, Cully et al. 2008), measured side by side in
+// one run: the recorder runs the guest while the Remus meter (src/workers/host/remus-meter.ts)
+// closes a checkpoint epoch every --epoch-ms of real time and counts what Remus would ship: every
+// 4 KiB RAM page that changed since the previous epoch + the CPU state (device state not counted:
+// a lower bound). The log is what Lockstep sends for the same execution (encoded frame batches,
+// without channel framing). Both are counted over the same frames, idle shell then the busy
+// workload (default: the replay-check workload), --runs times each. Prints per run, then
+//   remus-vs-log-bandwidth-ratio-idle: R   (median over runs of Remus bytes / log bytes)
+//   remus-vs-log-bandwidth-ratio-busy: R
+//   remus-scan-ms-per-epoch: M             (the meter's own cost: compare RAM against its copy)
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { encodeBatch } from "../src/ft/log/codec.ts";
+import { MemoryBlockDevice } from "../src/workers/engine/block-device.ts";
+import { realDateNow, realNow } from "../src/workers/engine/clock.ts";
+import { ConsoleLog, parseWorkload, recordFor, recordUntil, runWorkload } from "../src/workers/engine/drive.ts";
+import { LockstepEngine } from "../src/workers/engine/engine.ts";
+import { initialDisk, loadGuest } from "../src/workers/engine/node/host.ts";
+import { makeSession } from "../src/workers/engine/session.ts";
+import { RemusMeter } from "../src/workers/host/remus-meter.ts";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const epochMs = Number(arg("epoch-ms") ?? 100);
+const idleSeconds = Number(arg("idle-seconds") ?? 10);
+const runs = Math.max(1, Number(arg("runs") ?? 3));
+const lines = parseWorkload(readFileSync(arg("workload") ?? path.join(root, "tests/workloads/default.txt"), "utf8"));
+const guest = loadGuest();
+const prompt = guest.manifest.prompt;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const kB = (n: number) => `${(n / 1000).toFixed(1)} kB`;
+
+const rec = await LockstepEngine.create({
+  mode: "record",
+  wasm: guest.wasm,
+  images: guest.images,
+  session: makeSession(realDateNow()),
+  disk: new MemoryBlockDevice(initialDisk(guest)),
+});
+const con = new ConsoleLog();
+let logBytes = 0;
+let pending = 0;
+let meter: RemusMeter | null = null;
+const flush = () => {
+  const f = rec.takeFrames();
+  pending = 0;
+  if (f.length) logBytes += encodeBatch(f).length;
+};
+const onFrame = () => {
+  // Same cadence as the host runtime: batches go out often; epochs close at frame boundaries.
+  if (++pending >= 64) flush();
+  if (meter?.due()) meter.epoch(rec.guestRam());
+};
+const t0 = realNow();
+await recordUntil(rec, () => (con.pull(rec), con.text.includes(prompt)), { onFrame, timeoutMs: 300_000 });
+flush();
+console.log(`recorder booted in ${((realNow() - t0) / 1000).toFixed(1)} s; guest RAM ${rec.guestRam().length / 1048576} MiB, epoch ${epochMs} ms`);
+
+async function measure(what: string, body: () => Promise<void>): Promise<{ ratio: number; scanPerEpoch: number }> {
+  flush();
+  meter = new RemusMeter(epochMs, rec.cpuStateBytes, realNow, logBytes);
+  meter.epoch(rec.guestRam()); // the baseline (Remus's initial copy, like FT's clone: not counted)
+  const g0 = rec.nowMs();
+  await body();
+  flush();
+  const r = meter.report(logBytes);
+  meter = null;
+  const secs = r.elapsedMs / 1000;
+  const ratio = r.totalBytes / Math.max(1, r.logBytes);
+  const scanPerEpoch = r.scanMs / Math.max(1, r.epochs);
+  console.log(
+    `${what}: ${secs.toFixed(1)} s real, ${((rec.nowMs() - g0) / 1000).toFixed(1)} s guest; ` +
+      `log ${kB(r.logBytes)} (${kB(r.logBytes / secs)}/s); Remus ${kB(r.totalBytes)} (${kB(r.totalBytes / secs)}/s, ` +
+      `${(r.totalBytes / 4096 / Math.max(1, r.epochs - 1)).toFixed(1)} dirty pages/epoch over ${r.epochs - 1} epochs); ` +
+      `ratio ${ratio.toFixed(1)}; meter cost ${scanPerEpoch.toFixed(1)} ms/epoch (${((100 * r.scanMs) / r.elapsedMs).toFixed(0)} % of the time)`,
+  );
+  return { ratio, scanPerEpoch };
+}
+
+const idle: number[] = [];
+const busy: number[] = [];
+const scans: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const a = await measure(`run ${i + 1} idle shell`, () => recordFor(rec, idleSeconds * 1000, { onFrame }));
+  const b = await measure(`run ${i + 1} busy workload`, () => runWorkload(rec, con, lines, prompt, { onFrame }));
+  idle.push(a.ratio);
+  busy.push(b.ratio);
+  scans.push(a.scanPerEpoch, b.scanPerEpoch);
+}
+console.log(`remus-vs-log-bandwidth-ratio-idle: ${median(idle).toFixed(1)}`);
+console.log(`remus-vs-log-bandwidth-ratio-busy: ${median(busy).toFixed(1)}`);
+console.log(`remus-scan-ms-per-epoch: ${median(scans).toFixed(1)}`);
+process.exit(0);
