@@ -2,7 +2,8 @@
 //
 // Lockstep vs shipping state (paper §1 and §6; Remus, Cully et al. 2008), measured side by side in
 // one run: the recorder runs the guest while the Remus meter (src/workers/host/remus-meter.ts)
-// closes a checkpoint epoch every --epoch-ms of real time and counts what Remus would ship: every
+// starts a checkpoint epoch every --epoch-ms of real time (its RAM compare spread over frame
+// boundaries, 3 ms each, as in the host) and counts what Remus would ship: every
 // 4 KiB RAM page that changed since the previous epoch + the CPU state (device state not counted:
 // a lower bound). The log is what Lockstep sends for the same execution (encoded frame batches,
 // without channel framing). Both are counted over the same frames, idle shell then the busy
@@ -60,7 +61,7 @@ const flush = () => {
 const onFrame = () => {
   // Same cadence as the host runtime: batches go out often; epochs close at frame boundaries.
   if (++pending >= 64) flush();
-  if (meter?.due()) meter.epoch(rec.guestRam());
+  meter?.step(rec.guestRam(), 3); // the host runtime's budget per frame boundary
 };
 const t0 = realNow();
 await recordUntil(rec, () => (con.pull(rec), con.text.includes(prompt)), { onFrame, timeoutMs: 300_000 });
@@ -70,7 +71,7 @@ console.log(`recorder booted in ${((realNow() - t0) / 1000).toFixed(1)} s; guest
 async function measure(what: string, body: () => Promise<void>): Promise<{ ratio: number; scanPerEpoch: number }> {
   flush();
   meter = new RemusMeter(epochMs, rec.cpuStateBytes, realNow, logBytes);
-  meter.epoch(rec.guestRam()); // the baseline (Remus's initial copy, like FT's clone: not counted)
+  meter.step(rec.guestRam()); // the baseline (Remus's initial copy, like FT's clone: not counted)
   const g0 = rec.nowMs();
   await body();
   flush();
@@ -82,7 +83,7 @@ async function measure(what: string, body: () => Promise<void>): Promise<{ ratio
   console.log(
     `${what}: ${secs.toFixed(1)} s real, ${((rec.nowMs() - g0) / 1000).toFixed(1)} s guest; ` +
       `log ${kB(r.logBytes)} (${kB(r.logBytes / secs)}/s); Remus ${kB(r.totalBytes)} (${kB(r.totalBytes / secs)}/s, ` +
-      `${(r.totalBytes / 4096 / Math.max(1, r.epochs - 1)).toFixed(1)} dirty pages/epoch over ${r.epochs - 1} epochs); ` +
+      `${(r.totalBytes / 4096 / Math.max(1, r.epochs)).toFixed(1)} dirty pages/epoch over ${r.epochs} epochs, ${(r.elapsedMs / Math.max(1, r.epochs)).toFixed(0)} ms each); ` +
       `ratio ${ratio.toFixed(1)}; meter cost ${scanPerEpoch.toFixed(1)} ms/epoch (${((100 * r.scanMs) / r.elapsedMs).toFixed(0)} % of the time)`,
   );
   return { ratio, scanPerEpoch };

@@ -13,7 +13,7 @@ import type { Ctx, Scenario, Step } from "./runner.svelte.ts";
  * guest read the file back, and how the reads were logged (entry kinds counted by the primary).
  */
 
-const BLOB_KIB = 512;
+const BLOB_KIB = 256;
 const WRITE = `dd if=/dev/urandom of=/data/blob bs=4096 count=${BLOB_KIB / 4} 2>/dev/null; sync; echo 3 > /proc/sys/vm/drop_caches; echo BLOB-WRITTEN`;
 const READ = "md5sum /data/blob";
 const MD5_LINE = /^[0-9a-f]{32}\s+\/data\/blob$/;

@@ -2,15 +2,15 @@ import { DirtyPageTracker, PAGE_BYTES } from "../engine/dirty-pages.ts";
 
 /**
  * The Remus meter (lockstep vs shipping state, paper §1 and §6): while it is on, the primary
- * closes a checkpoint epoch every `epochMs` of real time, at a frame boundary, and counts what a
- * Remus-style system would ship to its backup for that epoch: every 4 KiB page of guest RAM that
- * changed, plus the CPU state. Counted, not sent: pushing those megabytes through the logging
+ * starts a checkpoint epoch every `epochMs` of real time (or as soon as the last sweep is done),
+ * at frame boundaries, and counts what a Remus-style system would ship to its backup for that
+ * epoch: every 4 KiB page of guest RAM that changed, plus the CPU state. Counted, not sent: pushing those megabytes through the logging
  * channel would only slow down the log it is compared with. Device state (and v86's separate
  * VGA memory) is not counted, so the Remus figure is a lower bound.
  */
 export interface RemusReport {
   epochMs: number;
-  /** Epochs closed since the meter started (the first one only takes the baseline). */
+  /** Epochs closed since the meter started (sweeps that compared every page; the baseline is not one). */
   epochs: number;
   /** Dirty pages in the last epoch, and the pages compared. */
   lastDirtyPages: number;
@@ -25,11 +25,18 @@ export interface RemusReport {
   scanMs: number;
 }
 
+/** Pages compared between two looks at the clock (1 MiB): small enough to keep to a budget. */
+const CHUNK_PAGES = 256;
+
 export class RemusMeter {
   private readonly tracker = new DirtyPageTracker(PAGE_BYTES);
   private readonly startedAt: number;
   private readonly logBytesAtStart: number;
-  private lastEpochAt: number;
+  /** When the sweep in progress (or the last one) started; an epoch is due epochMs after it. */
+  private epochStartedAt: number;
+  /** Next page of the sweep in progress, or -1 between sweeps. */
+  private cursor = -1;
+  private sweepDirty = 0;
   private epochs = 0;
   private lastDirty = 0;
   private pages = 0;
@@ -43,29 +50,48 @@ export class RemusMeter {
     private readonly now: () => number,
     logBytesNow: number,
   ) {
-    this.startedAt = this.lastEpochAt = now();
+    this.startedAt = this.epochStartedAt = now();
     this.logBytesAtStart = logBytesNow;
   }
 
-  /** An epoch is due (call at a frame boundary). */
-  due(): boolean {
-    return this.now() - this.lastEpochAt >= this.epochMs;
-  }
-
-  /** Closes an epoch on this RAM (call only at a frame boundary). */
-  epoch(ram: Uint8Array): void {
+  /**
+   * Work at a frame boundary (RAM is stable): take the baseline, start an epoch's sweep when one
+   * is due, or go on with the sweep in progress for at most `budgetMs`, so a host never stalls
+   * for a whole compare of RAM. An epoch closes when its sweep has compared every page: under
+   * load epochs stretch, and fewer changes are counted (the figure stays a lower bound).
+   */
+  step(ram: Uint8Array, budgetMs = Infinity): void {
     const t0 = this.now();
-    const r = this.tracker.epoch(ram);
-    const t1 = this.now();
-    this.scanMs += t1 - t0;
-    this.lastEpochAt = t1;
+    if (!this.tracker.hasBaseline(ram)) {
+      // The baseline is Remus's initial full copy; like FT's clone it is not counted on either side.
+      this.tracker.baseline(ram);
+      this.pages = this.tracker.pagesOf(ram);
+      this.cursor = -1;
+      this.epochStartedAt = this.now();
+      this.scanMs += this.epochStartedAt - t0;
+      return;
+    }
+    if (this.cursor < 0) {
+      if (t0 - this.epochStartedAt < this.epochMs) return;
+      this.cursor = 0;
+      this.sweepDirty = 0;
+      this.epochStartedAt = t0;
+    }
+    let t = t0;
+    while (this.cursor < this.pages && t - t0 < budgetMs) {
+      const to = Math.min(this.pages, this.cursor + CHUNK_PAGES);
+      this.sweepDirty += this.tracker.compare(ram, this.cursor, to);
+      this.cursor = to;
+      t = this.now();
+    }
+    this.scanMs += t - t0;
+    if (this.cursor < this.pages) return;
+    this.cursor = -1;
+    const bytes = this.sweepDirty * PAGE_BYTES + this.cpuStateBytes;
     this.epochs++;
-    if (!r) return; // baseline: Remus's initial full copy corresponds to FT's clone, not counted on either side
-    const bytes = r.dirtyPages * PAGE_BYTES + this.cpuStateBytes;
-    this.lastDirty = r.dirtyPages;
-    this.pages = r.pages;
+    this.lastDirty = this.sweepDirty;
     this.total += bytes;
-    this.window.push({ at: t1, bytes });
+    this.window.push({ at: t, bytes });
   }
 
   report(logBytesNow: number): RemusReport {

@@ -62,6 +62,8 @@ const SLICE_MS = 4;
 const BATCH_MAX_MS = 5;
 const BATCH_MAX_FRAMES = 64;
 const TICK_MS = 10;
+/** Real ms the Remus meter may spend per frame boundary (a sweep of RAM spans several). */
+const REMUS_BUDGET_MS = 3;
 const STATUS_MS = 200;
 /** How often the UI's count of written disk blocks is refreshed (an IndexedDB count). */
 const DISK_COUNT_MS = 1000;
@@ -490,9 +492,9 @@ export class HostRuntime {
     this.remusEpoch(engine);
   }
 
-  /** Remus meter on: close a checkpoint epoch if one is due (we are at a frame boundary). */
+  /** Remus meter on: a bounded piece of its RAM compare (we are at a frame boundary). */
   private remusEpoch(engine: LockstepEngine): void {
-    if (this.remus?.due()) this.remus.epoch(engine.guestRam());
+    this.remus?.step(engine.guestRam(), REMUS_BUDGET_MS);
   }
 
   /**
