@@ -13,6 +13,8 @@ test.describe.configure({ mode: "serial" });
 let context: BrowserContext;
 let page: Page;
 let dir: string;
+/** The frame at which the first test paused the VM (the next one stepped, then it resumed). */
+let pausedAt = -1;
 
 test.beforeAll(async ({ baseURL }) => {
   dir = mkdtempSync(path.join(tmpdir(), "lockstep-timeline-"));
@@ -72,6 +74,7 @@ test("pause freezes the VM without a failover; step runs exactly one frame", asy
   await expect(page.getByTestId("vm-state")).toContainText("VM paused at frame");
   await expect(page.getByRole("article", { name: "A#1 host" }).getByText("VM paused")).toBeVisible();
   const f0 = await frame("A#1");
+  pausedAt = f0;
   // Longer than the 2 s failure timeout (heartbeats every 100 ms): nobody may take over.
   await heartbeatsPass(30);
   expect(await frame("A#1")).toBe(f0);
@@ -135,6 +138,12 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   await expect(hostState(page, "A#1")).toHaveText("recording");
   await expect(hostState(page, "B#1")).toHaveText("replaying");
   await expect(page.getByRole("region", { name: "Protocol events" })).not.toContainText("host stopped");
+
+  // The guest never saw the pause: neither the stepped frame nor the first one after the resume
+  // starts with a clock resync (the host re-anchored its virtual clock instead).
+  expect(pausedAt).toBeGreaterThan(0);
+  const logged = decodeRecording(new Uint8Array(readFileSync(file))).batches.flatMap((b) => decodeBatch(b));
+  for (const f of [pausedAt, pausedAt + 1]) expect(logged[f]!.entries.filter((e) => e.k === "clock")).toEqual([]);
 
   // A damaged file is refused as a whole: the loaded recording stays as it was.
   const damaged = readFileSync(file);
