@@ -2,8 +2,8 @@
 //
 // Lockstep vs shipping state (paper §1 and §6; Remus, Cully et al. 2008), measured side by side in
 // one run: the recorder runs the guest while the Remus meter (src/workers/host/remus-meter.ts)
-// starts a checkpoint epoch every --epoch-ms of real time (its RAM compare spread over frame
-// boundaries, 3 ms each, as in the host) and counts what Remus would ship: every
+// starts a checkpoint epoch every --epoch-ms of real time (a whole RAM compare at a frame boundary;
+// the browser host spreads it over boundaries instead) and counts what Remus would ship: every
 // 4 KiB RAM page that changed since the previous epoch + the CPU state (device state not counted:
 // a lower bound). The log is what Lockstep sends for the same execution (encoded frame batches,
 // without channel framing). Both are counted over the same frames, idle shell then the busy
@@ -61,7 +61,8 @@ const flush = () => {
 const onFrame = () => {
   // Same cadence as the host runtime: batches go out often; epochs close at frame boundaries.
   if (++pending >= 64) flush();
-  meter?.step(rec.guestRam(), 3); // the host runtime's budget per frame boundary
+  // Whole sweeps (no budget): nothing here must be kept alive, so epochs stay near --epoch-ms.
+  meter?.step(rec.guestRam());
 };
 const t0 = realNow();
 await recordUntil(rec, () => (con.pull(rec), con.text.includes(prompt)), { onFrame, timeoutMs: 300_000 });

@@ -163,7 +163,6 @@ export function diskReadsTour(): Scenario {
           "Side by side: reading on the backup takes the read data off the logging channel (the paper measured 12 → 3 Mbit/s for Oracle Swingbench), at the price of the backup waiting for its own disk and writes waiting for the backup's reads.",
         ref: "bandwidth",
         holdMs: 4000,
-        note: (c) => summary(c).text,
         verdict: (c) => {
           const s = summary(c);
           return { kind: "reads-compared", ok: s.ok, text: s.text };
