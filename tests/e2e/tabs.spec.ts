@@ -186,3 +186,26 @@ test("non-shared disk: each tab keeps its own disk copy; close the primary's tab
   await expect.poll(databases, { timeout: 30_000 }).not.toContain(nameA);
   expect(await databases()).toContain(nameB);
 });
+
+test("one tab with a standby worker: it becomes the backup by itself, and takes over when the primary's worker freezes", async ({ context }) => {
+  const a = context.pages()[0] ?? (await context.newPage());
+  await a.goto("/?mode=tabs&local=1");
+  const sibling = a.getByTestId("sibling-host");
+  // No standby tab, so the primary clones itself into a second worker of its own tab.
+  await expect(sibling.locator(".badge.state")).toHaveText("replaying", { timeout: 120_000 });
+  await expect(myState(a)).toHaveText("recording");
+  const firstHost = await myHost(a).getByRole("heading").innerText();
+  await expect.poll(() => clientText(a), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  await run(a, "kv set w 1", "OK");
+
+  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("7000");
+  await a.getByRole("button", { name: "Freeze host", exact: true }).click();
+  // The second worker goes live and becomes this tab's host; the frozen one is taken out.
+  await expect(myHost(a).getByRole("heading")).not.toHaveText(firstHost, { timeout: 30_000 });
+  await expect(myRole(a)).toHaveText("primary");
+  await expect(feed(a)).toContainText("becomes the tab's host");
+  await run(a, "kv get w", "1");
+  await run(a, "kv set x 2", "OK");
+  await expectExactlyOnce(a, [], "k");
+});
+

@@ -6,6 +6,7 @@ import type { FtHostConfig } from "../../workers/host/ft-api.ts";
 import type { LoadProgress } from "../../workers/host/images.ts";
 import type { HostStatus, ProtocolEvent } from "../../workers/host/status.ts";
 import { FtHostClient } from "./ft-host-client.ts";
+import { connectHostsOverWebRtc, type DataChannelPair } from "../../channel/webrtc-pair.ts";
 import { isGarbage, OwnDiskCollector } from "./disk-gc.ts";
 
 export interface TabClusterOptions {
@@ -70,6 +71,14 @@ export class TabCluster {
   /** Whether any tab runs (or this tab knows of) a VM; false ⇒ "Start VM" is offered. */
   vmKnown = $state(false);
   autoRestore = $state(true);
+  /**
+   * The issue's "if enabled, a local worker": with no standby tab, the primary's tab clones into
+   * a second host worker of its own. It survives its sibling worker failing (freeze), not the tab
+   * closing: the paper puts the backup on another physical server for a reason.
+   */
+  localStandby = $state(false);
+  /** The second host worker of this tab, while there is one. */
+  sibling = $state<{ hostId: string; status: HostStatus | null } | null>(null);
   /** Latest clone progress line and measured guest pause, for the UI. */
   cloneProgress = $state<string | null>(null);
   clonePauseMs = $state<number | null>(null);
@@ -80,6 +89,9 @@ export class TabCluster {
   private readonly bus = new BroadcastBus();
   private readonly signalling: Signalling;
   private host: FtHostClient | null = null;
+  private siblingHost: FtHostClient | null = null;
+  private siblingLink: DataChannelPair | null = null;
+  private siblings = 0;
   private storage: SharedStorage | null = null;
   private vm: TabBeat["vm"] = null;
   private links: TabLink[] = [];
@@ -156,14 +168,14 @@ export class TabCluster {
     const epoch = (await this.storage.lock.testAndSet(hostId, 0)).record.epoch;
     this.vm = { diskId: `disk-${Date.now()}`, diskMode: this.opts.diskMode };
     this.vmKnown = true;
-    this.spawn(hostId, { role: "primary", epoch, sessionEpochMs: Date.now() });
+    this.host = this.spawn(hostId, { role: "primary", epoch, sessionEpochMs: Date.now() });
     this.beat();
   }
 
   /** An empty host that waits for an FT VMotion (paper §3.1: a spare server). */
   joinAsStandby(): void {
     if (this.hostId || !this.vm) return;
-    this.spawn(`${this.tab}#1`, { role: "spare", epoch: 0, sessionEpochMs: 0 });
+    this.host = this.spawn(`${this.tab}#1`, { role: "spare", epoch: 0, sessionEpochMs: 0 });
     this.beat();
   }
 
@@ -179,7 +191,7 @@ export class TabCluster {
     if (msg.t !== "client-input") return;
     this.inputs.set(msg.seq, msg.bytes);
     this.bus.post({ t: "client-input", tab: this.tab, seq: msg.seq, bytes: msg.bytes });
-    this.host?.client(msg);
+    this.toHost(msg);
   }
 
   /** Stall this tab's host worker (a hung machine): no heartbeats, no log, nothing. */
@@ -206,17 +218,17 @@ export class TabCluster {
     for (const t of this.timers) clearInterval(t);
     for (const l of this.links) l.close();
     this.host?.kill();
+    this.dropSibling();
     this.bus.close();
     this.storage?.close();
   }
 
   // ------------------------------------------------------------------ host
 
-  private spawn(hostId: string, cfg: Pick<FtHostConfig, "role" | "epoch" | "sessionEpochMs">): void {
+  private spawn(hostId: string, cfg: Pick<FtHostConfig, "role" | "epoch" | "sessionEpochMs">): FtHostClient {
     const host = new FtHostClient(hostId);
-    this.host = host;
-    this.hostId = hostId;
-    void host
+    if (cfg.role !== "spare" || !this.host) this.hostId = hostId;
+    const started = host
       .start(
         {
           hostId,
@@ -231,7 +243,7 @@ export class TabCluster {
         },
         {
           progress: (p) => (this.progress = p),
-          status: (s) => this.onStatus(s),
+          status: (s) => (host === this.host ? this.onStatus(s) : host === this.siblingHost ? this.onSiblingStatus(s) : undefined),
           event: (e) => this.onHostEvent(hostId, e.kind, e.text),
           toClient: (msg) => {
             // Released by the live primary: the outside world sees it, in every tab.
@@ -240,7 +252,60 @@ export class TabCluster {
           },
         },
       )
-      .catch((e: unknown) => this.note(hostId, "error", `host failed to start: ${String(e)}`));
+      .catch((e: unknown) => {
+        this.note(hostId, "error", `host failed to start: ${String(e)}`);
+      });
+    this.started.set(host, started);
+    return host;
+  }
+
+  private readonly started = new WeakMap<FtHostClient, Promise<void>>();
+
+  /** No standby tab: FT VMotion into a second worker of this tab, over an in-page data channel. */
+  private cloneIntoSibling(): void {
+    this.dropSibling();
+    const host = this.host!;
+    const primaryId = this.hostId!;
+    const id = `${this.tab}#W${++this.siblings}`;
+    this.note("page", "cluster", `no standby tab: FT VMotion to ${id}, a second worker of this tab`);
+    const sibling = this.spawn(id, { role: "spare", epoch: 0, sessionEpochMs: 0 });
+    this.siblingHost = sibling;
+    this.sibling = { hostId: id, status: null };
+    this.siblingLink = connectHostsOverWebRtc(
+      (dc) => host.attachLoggingChannel(id, dc),
+      (dc) => sibling.attachLoggingChannel(primaryId, dc),
+    );
+    this.cloning = { target: this.tab, link: "sibling", since: Date.now(), started: true, startedAt: Date.now(), sent: false };
+    this.cloneProgress = "starting the worker…";
+    void Promise.all([this.started.get(sibling), this.siblingLink.connected]).then(
+      () => this.siblingHost === sibling && host.control({ t: "start-clone", target: id }),
+      (e: unknown) => this.note("page", "error", `local standby failed: ${String(e)}`),
+    );
+  }
+
+  private onSiblingStatus(s: HostStatus): void {
+    this.sibling = { hostId: s.hostId, status: s };
+    if (s.role === "backup" && s.state === "replaying") this.cloneDone();
+    if (s.state === "halted") return this.dropSibling();
+    if (s.role !== "primary") return;
+    // Our main worker failed and the sibling went live: it is this tab's host now. The failed
+    // worker is stopped, as a failed server is taken out (it would only halt on waking).
+    this.note("page", "cluster", `${s.hostId} (this tab's second worker) is live: it becomes the tab's host`);
+    this.host?.kill();
+    this.host = this.siblingHost;
+    this.hostId = s.hostId;
+    this.siblingHost = null;
+    this.sibling = null;
+    this.siblingLink = null; // its data channel lives on inside the new host
+    this.onStatus(s);
+  }
+
+  private dropSibling(): void {
+    this.siblingHost?.kill();
+    this.siblingLink?.close();
+    this.siblingHost = null;
+    this.siblingLink = null;
+    this.sibling = null;
   }
 
   private onStatus(s: HostStatus): void {
@@ -348,7 +413,11 @@ export class TabCluster {
     }
     if (s.state !== "alone" || !this.autoRestore) return;
     const standby = this.members.find((m) => !m.me && m.status?.role === "standby" && m.status.state === "waiting" && m.hostId);
-    if (!standby) return;
+    if (!standby) {
+      if (this.localStandby) this.cloneIntoSibling();
+      return;
+    }
+    this.dropSibling();
     this.note("page", "cluster", `restoring redundancy: FT VMotion to ${standby.hostId} (tab ${standby.tab})`);
     this.closeLinks();
     const host = this.host;
@@ -434,7 +503,7 @@ export class TabCluster {
     if (seq > this.client.sentInputs) return this.requestSync();
     const msg = this.client.type(bytes);
     this.inputs.set(seq, bytes);
-    this.host?.client(msg);
+    this.toHost(msg);
   }
 
   /** The typist, or if it is gone (or nobody typed yet), the oldest tab. */
@@ -470,8 +539,10 @@ export class TabCluster {
     }
   }
 
+  /** Every host of this tab hears the client; only a live primary acts on it. */
   private toHost(m: ClientMsg): void {
     this.host?.client(m);
+    this.siblingHost?.client(m);
   }
 
   private requestSync(): void {
