@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "@playwright/test";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/chromium.ts";
+import { until } from "./lib/until.ts";
 
 type Status = { hostId: string; role: string; state: string } | null;
 type Ev = { at: number; hostId: string; kind: string; text: string };
@@ -20,15 +21,6 @@ const events = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.ev
 const pauseMs = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.clonePauseMs as number | null);
 const type = (p: Page, s: string) => p.evaluate((s) => (window as any).lockstep.cluster.type(s), s);
 
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 180_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const is = (role: string, state?: string) => (s: Status) => s?.role === role && (state === undefined || s.state === state);
 

@@ -11,6 +11,7 @@ import { execSync } from "node:child_process";
 import { chromium, type Page } from "@playwright/test";
 import { preview } from "vite";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/chromium.ts";
+import { until } from "./lib/until.ts";
 import { benchTabs } from "./bench-ft-tabs.ts";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
@@ -32,15 +33,6 @@ const statuses = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.
 const events = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.events.map((e: any) => `${e.hostId} ${e.kind} ${e.text}`) as string[]);
 const type = (p: Page, s: string) => p.evaluate((s) => (window as any).lockstep.cluster.type(s), s);
 
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 120_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function open(ft: boolean): Promise<Page> {
   const ctx = await browser.newContext();

@@ -1,29 +1,11 @@
-import { test as base, chromium, expect, type BrowserContext, type Page } from "@playwright/test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import type { BrowserContext, Page } from "@playwright/test";
 import { clientText } from "./ft.ts";
+import { expect, test } from "./persistent.ts";
 
 /**
  * Kill-tab failover (issue 6): several pages (tabs) of ONE persistent context, so they share the
  * origin's BroadcastChannel and the on-disk IndexedDB that holds the shared disk and lock record.
  */
-const test = base.extend<{ context: BrowserContext }>({
-  context: async ({ baseURL }, use) => {
-    const dir = mkdtempSync(path.join(tmpdir(), "lockstep-tabs-"));
-    const context = await chromium.launchPersistentContext(dir, {
-      executablePath: CHROMIUM_PATH,
-      args: CHROMIUM_ARGS,
-      baseURL,
-      viewport: { width: 1280, height: 800 },
-    });
-    await use(context);
-    await context.close();
-    rmSync(dir, { recursive: true, force: true });
-  },
-});
-
 const myHost = (page: Page) => page.getByTestId("my-host");
 const myState = (page: Page) => myHost(page).locator(".badge.state");
 const myRole = (page: Page) => myHost(page).locator(".badge.role");
