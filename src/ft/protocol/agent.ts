@@ -67,6 +67,10 @@ export class FtAgent {
         nextId: this.nextId,
       });
     }
+    // A pair started together begins in the interpreter's slow first frames (config.bootGraceMs).
+    if ((init.role === 'primary' && init.backup !== null) || init.role === 'backup') {
+      (this.primary ?? this.backup)!.toleratePeerSilenceUntil(now + cfg.bootGraceMs);
+    }
   }
 
   get role(): Role {

@@ -116,6 +116,11 @@ export class Backup {
     this.fd.graceUntil(now + this.cfg.cloneGraceMs);
   }
 
+  /** Silence before `until` does not count (a pair booting together: see `bootGraceMs`). */
+  toleratePeerSilenceUntil(until: Millis): void {
+    this.fd.graceUntil(until);
+  }
+
   get receivedSeq(): number {
     return this.receiver.contiguousSeq;
   }

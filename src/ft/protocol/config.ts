@@ -41,6 +41,8 @@ export interface FtConfig {
   lagAdjustIntervalMs: number;
   /** After FT VMotion, how long each side tolerates the other's silence while the snapshot is restored. */
   cloneGraceMs: number;
+  /** A pair booted together: how long each side tolerates the other's silence at the start. */
+  bootGraceMs: number;
   /** Resend released-but-unacknowledged console bytes to the client at most this often. */
   consoleResendMs: number;
   /** Largest console chunk pushed in one message. */
@@ -56,6 +58,10 @@ const COMMON = {
   // Restoring a snapshot blocks the new backup for seconds on a loaded machine (measured: a 2 s
   // timeout expired during it and the primary went alone again).
   cloneGraceMs: 10_000,
+  // The first frames of a boot run in v86's interpreter, before the JIT warms up: up to half a
+  // second each, seconds on a loaded machine (measured: a backup declared a live primary failed
+  // at frame 0 with the machine at load 17). A host cannot heartbeat in the middle of a frame.
+  bootGraceMs: 10_000,
   maxUnackedLogBytes: 4 << 20,
   resumeUnackedLogBytes: 2 << 20,
   minSpeed: 0.1,

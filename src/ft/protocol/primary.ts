@@ -91,6 +91,11 @@ export class Primary {
     this.consoleResend = new Every(cfg.consoleResendMs);
   }
 
+  /** Silence before `until` does not count (a pair booting together: see `bootGraceMs`). */
+  toleratePeerSilenceUntil(until: Millis): void {
+    this.fd.graceUntil(until);
+  }
+
   get unackedLogBytes(): number {
     return this.sender.unackedBytes;
   }

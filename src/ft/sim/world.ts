@@ -36,6 +36,7 @@ const SIM_FT: Partial<FtConfig> = {
   failureTimeoutMs: 24,
   // The toy VM restores a snapshot at once: one timeout of grace, on the simulator's time scale.
   cloneGraceMs: 24,
+  bootGraceMs: 24,
   retransmitMs: 6,
   storageRetryMs: 4,
   maxUnackedLogBytes: 3000,

@@ -173,6 +173,18 @@ describe('primary in recording mode', () => {
   });
 });
 
+describe('a pair booted together', () => {
+  it('tolerates silence for bootGraceMs (slow first frames), then times out as usual', () => {
+    const { a, b } = pair(cfg({ bootGraceMs: 1000 }));
+    // Far past the 100 ms failure timeout, but inside the grace: nobody goes for the lock.
+    expect(ofType(a.step(900, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    expect(ofType(b.step(900, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    expect(b.status().state).toBe('replaying');
+    expect(ofType(b.step(1001, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
+    expect(ofType(a.step(1001, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
+  });
+});
+
 describe('peer left (the cluster service saw the tab go)', () => {
   it('the backup drains and asks for go-live at once, without waiting out the failure timeout', () => {
     const { a, b } = pair();

@@ -12,6 +12,8 @@ export function cfg(over: Partial<FtConfig> = {}): FtConfig {
       heartbeatIntervalMs: 10,
       failureTimeoutMs: 100,
       cloneGraceMs: 100,
+      // Most tests start a pair and time it out at once; the boot grace has its own test.
+      bootGraceMs: 0,
       retransmitMs: 20,
       storageRetryMs: 10,
       maxUnackedLogBytes: 1000,
