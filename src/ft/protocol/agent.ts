@@ -69,7 +69,7 @@ export class FtAgent {
     }
     // A pair started together begins in the interpreter's slow first frames (config.bootGraceMs).
     if ((init.role === 'primary' && init.backup !== null) || init.role === 'backup') {
-      (this.primary ?? this.backup)!.toleratePeerSilenceUntil(now + cfg.bootGraceMs);
+      (this.primary ?? this.backup)!.toleratePeerSilenceUntil(now + cfg.bootGraceMs, cfg.bootGraceFrames);
     }
   }
 

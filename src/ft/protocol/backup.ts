@@ -116,9 +116,9 @@ export class Backup {
     this.fd.graceUntil(now + this.cfg.cloneGraceMs);
   }
 
-  /** Silence before `until` does not count (a pair booting together: see `bootGraceMs`). */
-  toleratePeerSilenceUntil(until: Millis): void {
-    this.fd.graceUntil(until);
+  /** Silence before `until`, or until our VM runs `frame`, does not count (see `bootGraceMs`). */
+  toleratePeerSilenceUntil(until: Millis, frame: number): void {
+    this.fd.graceUntilFrame(until, frame);
   }
 
   get receivedSeq(): number {
@@ -137,6 +137,7 @@ export class Backup {
       case 'message':
         return this.onMessage(now, ev.from, ev.msg, out);
       case 'frameDone':
+        this.fd.progressed(ev.position.frame);
         if (comparePos(ev.position, this.replayedThrough) > 0) this.replayedThrough = ev.position;
         this.guestTime = ev.guestTime;
         this.deliver(out);

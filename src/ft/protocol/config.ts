@@ -41,8 +41,12 @@ export interface FtConfig {
   lagAdjustIntervalMs: number;
   /** After FT VMotion, how long each side tolerates the other's silence while the snapshot is restored. */
   cloneGraceMs: number;
-  /** A pair booted together: how long each side tolerates the other's silence at the start. */
+  /**
+   * A pair booted together: how long each side tolerates the other's silence at the start, or
+   * until its own VM has run `bootGraceFrames` frames (past the slow ones), whichever is first.
+   */
   bootGraceMs: number;
+  bootGraceFrames: number;
   /** Resend released-but-unacknowledged console bytes to the client at most this often. */
   consoleResendMs: number;
   /** Largest console chunk pushed in one message. */
@@ -62,6 +66,7 @@ const COMMON = {
   // second each, seconds on a loaded machine (measured: a backup declared a live primary failed
   // at frame 0 with the machine at load 17). A host cannot heartbeat in the middle of a frame.
   bootGraceMs: 10_000,
+  bootGraceFrames: 1000,
   maxUnackedLogBytes: 4 << 20,
   resumeUnackedLogBytes: 2 << 20,
   minSpeed: 0.1,

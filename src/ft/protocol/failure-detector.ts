@@ -8,6 +8,7 @@ import type { Millis } from './types';
 export class FailureDetector {
   private lastHeard: Millis;
   private graceEnd: Millis = -Infinity;
+  private graceEndFrame = Infinity;
 
   constructor(
     private readonly timeoutMs: Millis,
@@ -31,6 +32,19 @@ export class FailureDetector {
    */
   graceUntil(until: Millis): void {
     if (until > this.graceEnd) this.graceEnd = until;
+  }
+
+  /** A grace that also ends once the local VM has run frame `frame` (see config.bootGraceMs). */
+  graceUntilFrame(until: Millis, frame: number): void {
+    this.graceUntil(until);
+    this.graceEndFrame = frame;
+  }
+
+  /** The local VM finished `frame`: a frame-bounded grace is over once it is reached. */
+  progressed(frame: number): void {
+    if (frame < this.graceEndFrame) return;
+    this.graceEnd = -Infinity;
+    this.graceEndFrame = Infinity;
   }
 
   /** The peer is known to be gone (cluster service): expire at the next look, grace or not. */

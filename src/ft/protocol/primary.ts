@@ -91,9 +91,9 @@ export class Primary {
     this.consoleResend = new Every(cfg.consoleResendMs);
   }
 
-  /** Silence before `until` does not count (a pair booting together: see `bootGraceMs`). */
-  toleratePeerSilenceUntil(until: Millis): void {
-    this.fd.graceUntil(until);
+  /** Silence before `until`, or until our VM runs `frame`, does not count (see `bootGraceMs`). */
+  toleratePeerSilenceUntil(until: Millis, frame: number): void {
+    this.fd.graceUntilFrame(until, frame);
   }
 
   get unackedLogBytes(): number {
@@ -124,6 +124,7 @@ export class Primary {
         return this.updateFlow(out);
       case 'frameDone':
         this.position = ev.position;
+        this.fd.progressed(ev.position.frame);
         this.guestTime = ev.guestTime;
         if (this.state !== 'recording') return;
         this.sender.append({ kind: 'frame-end', position: ev.position, guestTime: ev.guestTime });

@@ -183,6 +183,15 @@ describe('a pair booted together', () => {
     expect(ofType(b.step(1001, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
     expect(ofType(a.step(1001, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
   });
+
+  it('ends the grace early once its own VM is past the slow first frames', () => {
+    const { a } = pair(cfg({ bootGraceMs: 1000, bootGraceFrames: 3 }));
+    for (let f = 1; f <= 2; f++) frame(a, f, f);
+    expect(ofType(a.step(500, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    frame(a, 501, 3);
+    // Frame 3 ran: from now on the normal 100 ms failure timeout applies.
+    expect(ofType(a.step(502, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
+  });
 });
 
 describe('peer left (the cluster service saw the tab go)', () => {
