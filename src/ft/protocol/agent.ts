@@ -148,7 +148,7 @@ export class FtAgent {
       nextId: this.nextId,
     });
     out.push({ type: 'stateChanged', role: 'primary', state: 'alone', epoch: p.epoch });
-    for (const io of p.io.list()) out.push({ type: 'reissueDiskIo', io, epoch: p.epoch });
+    for (const io of p.io.list()) if (!p.writesInFlight.has(io.ioId)) out.push({ type: 'reissueDiskIo', io, epoch: p.epoch });
     const c = p.console;
     for (const ch of c.releasedChunksFrom(c.clientAcked, Number.MAX_SAFE_INTEGER)) {
       out.push({ type: 'releaseOutput', msg: { t: 'console', epoch: p.epoch, from: this.me, offset: ch.offset, bytes: ch.bytes } });

@@ -44,6 +44,12 @@ export interface Promotion {
   io: DiskIo;
   position: Position;
   guestTime: number;
+  /**
+   * Writes to our own disk copy (non-shared disk) still in flight: their results complete them.
+   * Re-issuing one would put a second copy in flight, which could land after the guest's next
+   * write to the same block and undo it (found by the simulator, seed 6548).
+   */
+  writesInFlight: Set<number>;
 }
 
 interface Frame {
@@ -326,6 +332,7 @@ export class Backup {
           io: this.io,
           position: this.replayedThrough,
           guestTime: this.guestTime,
+          writesInFlight: new Set([...this.localWrites].filter(([, s]) => s === 'inflight').map(([id]) => id)),
         };
         this.changed(out);
       } else if (o?.outcome === 'lost') {

@@ -173,6 +173,21 @@ describe('primary in recording mode', () => {
   });
 });
 
+describe('non-shared disk go-live', () => {
+  it('does not re-issue a write already in flight to its own copy; that write\'s result completes it', () => {
+    const { b } = pair(cfg({ diskMode: 'non-shared' }));
+    const issued = b.step(1, { type: 'outputProduced', kind: 'disk-write', position: pos(1, 150), ioId: 7, block: 3, data: bytes('new!') });
+    expect(ofType(issued, 'writeBlock')).toHaveLength(1);
+    const tas = ofType(b.step(200, { type: 'tick' }), 'testAndSet')[0]!;
+    const live = b.step(201, { type: 'storageResult', result: { op: 'test-and-set', reqId: tas.reqId, result: { ok: true, record: { owner: 'B#1', epoch: 2 } } } });
+    expect(ofType(live, 'goLive')).toHaveLength(1);
+    // A second copy in flight could land after the guest's next write to block 3 and undo it.
+    expect(ofType(live, 'reissueDiskIo')).toEqual([]);
+    const done = b.step(202, { type: 'storageResult', result: { op: 'write', ioId: 7, epoch: 1, ok: true } });
+    expect(ofType(done, 'completeIo')).toEqual([{ type: 'completeIo', ioId: 7 }]);
+  });
+});
+
 describe('a pair booted together', () => {
   it('tolerates silence for bootGraceMs (slow first frames), then times out as usual', () => {
     const { a, b } = pair(cfg({ bootGraceMs: 1000 }));
