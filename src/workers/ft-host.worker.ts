@@ -6,9 +6,8 @@ import { DataChannelTransport, MessagePortTransport } from "../channel/logging-c
 import { IdbBulkStore, OwnDisk, ownDiskDbName, SharedStorage } from "../storage/index.ts";
 import { realNow } from "./engine/clock.ts";
 import { makeSession } from "./engine/session.ts";
-import type { GuestImages } from "./engine/machine.ts";
 import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "./host/ft-api.ts";
-import { loadGuestImages } from "./host/images.ts";
+import { loadGuestImages, machineImages } from "./host/images.ts";
 import { guestIdentity } from "./host/manifest.ts";
 import { HostRuntime } from "./host/runtime.ts";
 
@@ -33,15 +32,7 @@ class FtHost implements FtHostApi {
     ]);
     this.storage = storage;
     this.bulk = bulk;
-    const images: GuestImages = {
-      bios: files.get(manifest.bios)!,
-      vgaBios: files.get(manifest.vga_bios)!,
-      bzImage: files.get(manifest.bzimage)!,
-      initrd: files.get(manifest.initrd)!,
-      cmdline: manifest.cmdline,
-      memoryMb: manifest.memory_mb,
-      diskSize: manifest.disk.size_bytes,
-    };
+    const images = machineImages({ manifest, files });
     const base = manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
     // Non-shared disk (paper 4.1): this host's own copy, a database named after the host.
     if (config.diskMode === "non-shared") {

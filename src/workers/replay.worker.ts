@@ -3,7 +3,7 @@ import * as Comlink from "comlink";
 import wasmUrl from "v86/build/v86.wasm?url";
 import type { GuestImages } from "./engine/machine.ts";
 import { decodeRecording, type GuestIdentity } from "./engine/recording.ts";
-import { loadGuestImages } from "./host/images.ts";
+import { loadGuestImages, machineImages } from "./host/images.ts";
 import { guestIdentity } from "./host/manifest.ts";
 import { SessionReplayer } from "./replay/session-replayer.ts";
 import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "./replay/types.ts";
@@ -23,15 +23,7 @@ class ReplayWorker implements ReplayWorkerApi {
         loadGuestImages(imagesUrl, () => undefined),
         WebAssembly.compileStreaming(fetch(wasmUrl)),
       ]);
-      const images: GuestImages = {
-        bios: files.get(manifest.bios)!,
-        vgaBios: files.get(manifest.vga_bios)!,
-        bzImage: files.get(manifest.bzimage)!,
-        initrd: files.get(manifest.initrd)!,
-        cmdline: manifest.cmdline,
-        memoryMb: manifest.memory_mb,
-        diskSize: manifest.disk.size_bytes,
-      };
+      const images = machineImages({ manifest, files });
       return { wasm, images, identity: guestIdentity(manifest) };
     })();
     this.guest.catch(() => (this.guest = null));

@@ -1,3 +1,4 @@
+import type { GuestImages as MachineImages } from "../engine/machine.ts";
 import { bootFiles, ImageError, parseManifest, type GuestManifest } from "./manifest.ts";
 
 export interface LoadProgress {
@@ -78,4 +79,17 @@ export async function loadGuestImages(
     files.set(name, data);
   }
   return { manifest, files };
+}
+
+/** What the machine boots from a loaded guest: the files the manifest names, and its settings. */
+export function machineImages({ manifest, files }: GuestImages): MachineImages {
+  return {
+    bios: files.get(manifest.bios)!,
+    vgaBios: files.get(manifest.vga_bios)!,
+    bzImage: files.get(manifest.bzimage)!,
+    initrd: files.get(manifest.initrd)!,
+    cmdline: manifest.cmdline,
+    memoryMb: manifest.memory_mb,
+    diskSize: manifest.disk.size_bytes,
+  };
 }

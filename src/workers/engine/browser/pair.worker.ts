@@ -6,7 +6,7 @@
 
 import wasmUrl from "v86/build/v86.wasm?url";
 import { encodeBatch } from "../../../ft/log/codec.ts";
-import { loadGuestImages } from "../../host/images.ts";
+import { loadGuestImages, machineImages } from "../../host/images.ts";
 import { realDateNow, realNow } from "../clock.ts";
 import { ConsoleLog, macrotask, recordUntil, runWorkload, type WorkloadLine } from "../drive.ts";
 import { DivergenceError, LockstepEngine, type CheckpointInfo } from "../engine.ts";
@@ -26,15 +26,7 @@ async function loadGuest(imagesUrl: string): Promise<{ images: GuestImages; prom
     wasm,
     prompt: manifest.prompt,
     base: manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined,
-    images: {
-      bios: files.get(manifest.bios)!,
-      vgaBios: files.get(manifest.vga_bios)!,
-      bzImage: files.get(manifest.bzimage)!,
-      initrd: files.get(manifest.initrd)!,
-      cmdline: manifest.cmdline,
-      memoryMb: manifest.memory_mb,
-      diskSize: manifest.disk.size_bytes,
-    },
+    images: machineImages({ manifest, files }),
   };
 }
 
