@@ -124,7 +124,9 @@ test("freeze the primary's host: the backup goes live; the frozen host halts on 
   const b = await joinAsBackup(context, a);
   await run(b, "kv set f 1", "OK");
 
-  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("7000");
+  // Longer than the clone grace (10 s at most, config.cloneGraceMs): a backup cloned moments ago
+  // rightly tolerates silence while it may still be restoring, so a shorter stall could pass unnoticed.
+  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("12000");
   await a.getByRole("button", { name: "Freeze host", exact: true }).click();
   await expect(myRole(b)).toHaveText("primary", { timeout: 30_000 });
   await expect(myState(b)).toHaveText("alone");
@@ -180,7 +182,9 @@ test("one tab with a standby worker: it becomes the backup by itself, and takes 
   await expect.poll(() => clientText(a), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
   await run(a, "kv set w 1", "OK");
 
-  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("7000");
+  // Longer than the clone grace (10 s at most, config.cloneGraceMs): a backup cloned moments ago
+  // rightly tolerates silence while it may still be restoring, so a shorter stall could pass unnoticed.
+  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("12000");
   await a.getByRole("button", { name: "Freeze host", exact: true }).click();
   // The second worker goes live and becomes this tab's host; the frozen one is taken out.
   await expect(myHost(a).getByRole("heading")).not.toHaveText(firstHost, { timeout: 30_000 });

@@ -69,7 +69,7 @@ export class FtAgent {
     }
     // A pair started together begins in the interpreter's slow first frames (config.bootGraceMs).
     if ((init.role === 'primary' && init.backup !== null) || init.role === 'backup') {
-      (this.primary ?? this.backup)!.toleratePeerSilenceUntil(now + cfg.bootGraceMs, cfg.bootGraceFrames);
+      (this.primary ?? this.backup)!.toleratePeerSilenceUntil(now + cfg.bootGraceMs, cfg.graceFrames);
     }
   }
 
@@ -116,7 +116,7 @@ export class FtAgent {
       now,
       nextId: this.nextId,
     });
-    this.backup.graceAfterClone(now);
+    this.backup.graceAfterClone(now, clone.position);
     out.push({ type: 'stateChanged', role: 'backup', state: 'replaying', epoch: clone.epoch });
     this.backup.adoptPendingIo(out);
     // Acknowledge at once: this is what tells the primary the clone arrived.

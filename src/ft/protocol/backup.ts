@@ -118,8 +118,8 @@ export class Backup {
   }
 
   /** A backup made by FT VMotion is restoring its snapshot and may not hear the primary for a while. */
-  graceAfterClone(now: Millis): void {
-    this.fd.graceUntil(now + this.cfg.cloneGraceMs);
+  graceAfterClone(now: Millis, from: Position): void {
+    this.fd.graceUntilFrame(now + this.cfg.cloneGraceMs, from.frame + this.cfg.graceFrames);
   }
 
   /** Silence before `until`, or until our VM runs `frame`, does not count (see `bootGraceMs`). */

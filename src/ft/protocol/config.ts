@@ -41,12 +41,15 @@ export interface FtConfig {
   lagAdjustIntervalMs: number;
   /** After FT VMotion, how long each side tolerates the other's silence while the snapshot is restored. */
   cloneGraceMs: number;
-  /**
-   * A pair booted together: how long each side tolerates the other's silence at the start, or
-   * until its own VM has run `bootGraceFrames` frames (past the slow ones), whichever is first.
-   */
+  /** A pair booted together: how long each side tolerates the other's silence at the start. */
   bootGraceMs: number;
-  bootGraceFrames: number;
+  /**
+   * Frames a fresh VM (booted, or restored from a snapshot: v86 then starts with an empty JIT
+   * cache) runs slowly in the interpreter. The boot and clone graces end once the backup has
+   * replayed this many frames past the start, whichever comes first with the time bound, so
+   * a real failure soon after is still detected within the failure timeout.
+   */
+  graceFrames: number;
   /** Resend released-but-unacknowledged console bytes to the client at most this often. */
   consoleResendMs: number;
   /** Largest console chunk pushed in one message. */
@@ -66,7 +69,7 @@ const COMMON = {
   // second each, seconds on a loaded machine (measured: a backup declared a live primary failed
   // at frame 0 with the machine at load 17). A host cannot heartbeat in the middle of a frame.
   bootGraceMs: 10_000,
-  bootGraceFrames: 1000,
+  graceFrames: 1000,
   maxUnackedLogBytes: 4 << 20,
   resumeUnackedLogBytes: 2 << 20,
   minSpeed: 0.1,

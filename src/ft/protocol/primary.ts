@@ -91,7 +91,7 @@ export class Primary {
     this.consoleResend = new Every(cfg.consoleResendMs);
   }
 
-  /** Silence before `until`, or until our VM runs `frame`, does not count (see `bootGraceMs`). */
+  /** Silence before `until`, or until the backup has replayed `frame`, does not count (see `bootGraceMs`). */
   toleratePeerSilenceUntil(until: Millis, frame: number): void {
     this.fd.graceUntilFrame(until, frame);
   }
@@ -124,7 +124,6 @@ export class Primary {
         return this.updateFlow(out);
       case 'frameDone':
         this.position = ev.position;
-        this.fd.progressed(ev.position.frame);
         this.guestTime = ev.guestTime;
         if (this.state !== 'recording') return;
         this.sender.append({ kind: 'frame-end', position: ev.position, guestTime: ev.guestTime });
@@ -218,7 +217,9 @@ export class Primary {
     if ((msg.t === 'ack' || msg.t === 'heartbeat') && msg.epoch !== this.epoch) return;
     this.fd.heard(now);
     if (msg.t !== 'ack') return;
-    if (this.clone && this.clone.onAck(msg.cloneId)) this.fd.graceUntil(now + this.cfg.cloneGraceMs);
+    // The backup's replayed frames, not ours (we run ahead), say when it is past its slow ones.
+    this.fd.progressed(msg.replayed.frame);
+    if (this.clone && this.clone.onAck(msg.cloneId)) this.fd.graceUntilFrame(now + this.cfg.cloneGraceMs, this.position.frame + this.cfg.graceFrames);
     if (msg.cloneId !== this.ackCloneId && !(this.clone && msg.cloneId === this.clone.cloneId)) return;
     this.ackCloneId = msg.cloneId;
     if (this.sender.ack(msg.ackSeq)) this.release(this.rule.onAcked(this.sender.ackedThrough!), out);

@@ -37,7 +37,7 @@ const SIM_FT: Partial<FtConfig> = {
   // The toy VM restores a snapshot at once: one timeout of grace, on the simulator's time scale.
   cloneGraceMs: 24,
   bootGraceMs: 24,
-  bootGraceFrames: 10,
+  graceFrames: 10,
   retransmitMs: 6,
   storageRetryMs: 4,
   maxUnackedLogBytes: 3000,

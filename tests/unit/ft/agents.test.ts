@@ -199,12 +199,16 @@ describe('a pair booted together', () => {
     expect(ofType(a.step(1001, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
   });
 
-  it('ends the grace early once its own VM is past the slow first frames', () => {
-    const { a } = pair(cfg({ bootGraceMs: 1000, bootGraceFrames: 3 }));
-    for (let f = 1; f <= 2; f++) frame(a, f, f);
-    expect(ofType(a.step(500, { type: 'tick' }), 'testAndSet')).toEqual([]);
-    frame(a, 501, 3);
-    // Frame 3 ran: from now on the normal 100 ms failure timeout applies.
+  it('ends the grace early once the backup has replayed past the slow first frames', () => {
+    const { a, b } = pair(cfg({ bootGraceMs: 1000, graceFrames: 3 }));
+    // The backup counts its own replayed frames.
+    b.step(10, { type: 'frameDone', position: pos(3), guestTime: 30 });
+    expect(ofType(b.step(500, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
+    // The primary runs ahead: its own frames say nothing; the backup's acks do.
+    for (let f = 1; f <= 5; f++) frame(a, f, f);
+    expect(ofType(a.step(300, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    a.step(400, { type: 'message', from: 'B#1', msg: { t: 'ack', epoch: 1, ackSeq: 0, replayed: pos(3), guestTime: 30, cloneId: 0 } });
+    expect(ofType(a.step(450, { type: 'tick' }), 'testAndSet')).toEqual([]);
     expect(ofType(a.step(502, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
   });
 });
