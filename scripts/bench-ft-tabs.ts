@@ -80,6 +80,7 @@ export async function tabsRun(base: string, snapshotVia: "storage" | "channel", 
 }
 
 export async function benchTabs(base: string, runs: number): Promise<void> {
+  if (runs <= 0) return; // BENCH_TABS=0: the one-page lines only
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const r = { storage: { failovers: [], pauses: [], transfers: [] } as TabsResult, channel: { failovers: [], pauses: [], transfers: [] } as TabsResult };
   // Alternating, so drift in machine load hits both paths alike.

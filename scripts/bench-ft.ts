@@ -6,7 +6,7 @@
 //   failover-ms         kill the primary → the promoted backup's first new output, median
 //   clone-pause-ms      guest-visible pause of FT VMotion (restore redundancy), median
 // and then the kill-tab lines of scripts/bench-ft-tabs.ts (failover-ms-tabs, clone-pause-ms-tabs).
-// `--tabs-only` skips the one-page part; BENCH_TABS sets the runs per snapshot path (default 3).
+// `--tabs-only` skips the one-page part; BENCH_TABS sets the runs per snapshot path (default 3, 0 skips them).
 import { execSync } from "node:child_process";
 import { chromium, type Page } from "@playwright/test";
 import { preview } from "vite";
