@@ -69,10 +69,7 @@ const COMMON = {
   // second each, seconds on a loaded machine (measured: a backup declared a live primary failed
   // at frame 0 with the machine at load 17). A host cannot heartbeat in the middle of a frame.
   bootGraceMs: 10_000,
-  // The first frames are the slow ones (the false failover above was at frame 0), and a boot
-  // reaches the shell prompt in ~500 frames: 1000 kept the grace on after boot and measured a
-  // 5.5 s failover (bench:ft) where the timeout alone gives ~2.2 s.
-  graceFrames: 200,
+  graceFrames: 1000,
   maxUnackedLogBytes: 4 << 20,
   resumeUnackedLogBytes: 2 << 20,
   minSpeed: 0.1,
