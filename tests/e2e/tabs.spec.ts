@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from "@playwright/test";
-import { clientText } from "./ft.ts";
+import { clientText, run } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
 
 /**
@@ -32,16 +32,6 @@ async function joinAsBackup(context: BrowserContext, primary: Page, url?: string
   await expect(myState(p)).toHaveText("replaying", { timeout: 120_000 });
   await expect(myState(primary)).toHaveText("recording");
   return p;
-}
-
-/** Types into `page`'s client and waits for `expected` as a line after it (in `page`'s own view). */
-async function run(page: Page, command: string, expected: string, timeout = 30_000): Promise<void> {
-  const before = (await clientText(page)).length;
-  await page.getByRole("application", { name: "Client console" }).click();
-  await page.keyboard.type(command + "\n");
-  await expect
-    .poll(async () => (await clientText(page)).slice(before).split(/\r?\n/).map((l) => l.trim()), { timeout })
-    .toContain(expected);
 }
 
 async function expectExactlyOnce(page: Page, keys: number[], prefix = "k"): Promise<void> {
