@@ -56,7 +56,7 @@ const res = runSeeds(from, n, { unsafe, stopAtFirst: !args.has('keep-going') });
 const t = res.totals;
 console.log(
   `sim: seeds=${res.seeds} violations=${res.failing.length} runs/s=${res.runsPerSec.toFixed(0)}` +
-    ` (${(res.elapsedMs / 1000).toFixed(1)}s; failovers=${t.failovers} clones=${t.clones} halts=${t.halts} flow-pauses=${t.pauses} slowdowns=${t.slowdowns} vm-lost=${t.lost})${unsafeNote}`,
+    ` (${(res.elapsedMs / 1000).toFixed(1)}s; failovers=${t.failovers} clones=${t.clones} halts=${t.halts} flow-pauses=${t.pauses} slowdowns=${t.slowdowns} stalls=${t.stalls} vm-lost=${t.lost})${unsafeNote}`,
 );
 if (res.failing.length > 0) {
   for (const f of res.failing.slice(0, 5)) {

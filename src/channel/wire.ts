@@ -7,7 +7,7 @@ import type { ChannelMsg, CloneState, ConsoleState, LogRecord, PendingIo } from 
  * numbers and positions delta-coded against the previous record; the rarer messages reuse the
  * same primitives without deltas.
  */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 
 const enum T {
   Log = 1,
@@ -39,10 +39,12 @@ export function encodeChannelMsg(msg: ChannelMsg): Uint8Array {
       w.uvar(Number(msg.replayed.icount));
       f64(w, msg.guestTime);
       w.uvar(msg.cloneId);
+      w.uvar(msg.stallMs);
       break;
     case "heartbeat":
       w.u8(T.Heartbeat);
       w.uvar(msg.epoch);
+      w.uvar(msg.stallMs);
       break;
     case "clone-start":
       w.u8(T.CloneStart);
@@ -70,11 +72,11 @@ export function decodeChannelMsg(bytes: Uint8Array): ChannelMsg {
       const ackSeq = r.uvar();
       const frame = r.uvar();
       const icount = BigInt(r.uvar());
-      msg = { t: "ack", epoch, ackSeq, replayed: { frame, icount }, guestTime: readF64(r), cloneId: r.uvar() };
+      msg = { t: "ack", epoch, ackSeq, replayed: { frame, icount }, guestTime: readF64(r), cloneId: r.uvar(), stallMs: r.uvar() };
       break;
     }
     case T.Heartbeat:
-      msg = { t: "heartbeat", epoch: r.uvar() };
+      msg = { t: "heartbeat", epoch: r.uvar(), stallMs: r.uvar() };
       break;
     case T.CloneStart:
       msg = { t: "clone-start", clone: readClone(r) };

@@ -11,7 +11,7 @@
  *   frame boundary.
  * - Feed `tick` regularly (every few ms, at least several times per heartbeat interval).
  */
-import type { Epoch, HostId, Position } from './types';
+import type { Epoch, HostId, Millis, Position } from './types';
 import type { ChannelMsg, ClientMsg, CloneState, IoCompletionMeta, LogRecord, PendingIo, ToClientMsg } from './messages';
 import type { TasResult } from './lock-store';
 
@@ -35,6 +35,11 @@ export type FtEvent =
   | { type: 'tick' }
   /** Engine recorded log entries (primary; ignored on a backup). Feed before `frameDone`. */
   | { type: 'logEntriesProduced'; entries: ProducedEntry[] }
+  /**
+   * The host could not send or receive for `ms` until now: a long frame, or restoring a
+   * snapshot. Feed it right after the stall, before any event queued during it.
+   */
+  | { type: 'stalled'; ms: Millis }
   /** A frame finished at `position` (primary: executed; backup: replayed). */
   | { type: 'frameDone'; position: Position; guestTime: number }
   /** The guest produced an output. The backup feeds these too (the output is dropped, but

@@ -18,6 +18,7 @@ import { comparePos, type Epoch, type HostId, type Millis, type Position } from 
 import { ConsoleServer } from './console-stream';
 import { blockHash, DiskIo } from './disk-io';
 import { Every, FailureDetector } from './failure-detector';
+import { StallMeter } from './stall-meter';
 import { GoLive } from './go-live';
 import { LogReceiver } from './logging-channel';
 
@@ -80,6 +81,7 @@ export class Backup {
   private ready: Frame[] = [];
   private powerOff = false;
   private fd: FailureDetector;
+  private readonly stalls: StallMeter;
   private heartbeat: Every;
   private goLive: GoLive | null = null;
   private readonly nextId: () => number;
@@ -106,6 +108,7 @@ export class Backup {
     this.guestTime = init.guestTime;
     this.nextId = init.nextId;
     this.fd = new FailureDetector(cfg.failureTimeoutMs, init.now);
+    this.stalls = new StallMeter(cfg.stallWindowMs);
     this.heartbeat = new Every(cfg.heartbeatIntervalMs);
   }
 
@@ -140,6 +143,9 @@ export class Backup {
     switch (ev.type) {
       case 'tick':
         return this.onTick(now, out);
+      case 'stalled':
+        this.fd.deaf(now, ev.ms, this.cfg.heartbeatIntervalMs);
+        return this.stalls.stalled(now, ev.ms);
       case 'message':
         return this.onMessage(now, ev.from, ev.msg, out);
       case 'frameDone':
@@ -195,7 +201,7 @@ export class Backup {
         return this.checkDrained(now, out);
       }
       // The ack doubles as our heartbeat and carries the lag report.
-      if (this.heartbeat.due(now)) this.sendAck(out);
+      if (this.heartbeat.due(now)) this.sendAck(now, out);
     } else if (this.state === 'going-live') {
       const req = this.goLive!.tick(now, this.cfg.failureTimeoutMs);
       if (req) out.push(req);
@@ -212,12 +218,12 @@ export class Backup {
       // Our ack was lost; the primary still waits for it.
       if (msg.clone.cloneId === this.cloneId && this.state === 'replaying') {
         this.fd.heard(now);
-        this.sendAck(out);
+        this.sendAck(now, out);
       }
       return;
     }
     if (msg.epoch !== this.epoch || this.state !== 'replaying') return;
-    this.fd.heard(now);
+    this.fd.heard(now, msg.t === 'heartbeat' ? msg.stallMs : undefined);
     if (msg.t !== 'log') return;
     this.console.onClientAck(msg.clientAcked);
     for (const r of this.receiver.accept(msg.records)) {
@@ -233,12 +239,12 @@ export class Backup {
         this.powerOff = true;
       }
     }
-    this.sendAck(out);
+    this.sendAck(now, out);
     this.deliver(out);
     this.checkDrained(now, out);
   }
 
-  private sendAck(out: FtAction[]): void {
+  private sendAck(now: Millis, out: FtAction[]): void {
     out.push({
       type: 'send',
       to: this.primary,
@@ -249,6 +255,7 @@ export class Backup {
         replayed: this.replayedThrough,
         guestTime: this.guestTime,
         cloneId: this.cloneId,
+        stallMs: this.stalls.recentMax(now),
       },
     });
   }

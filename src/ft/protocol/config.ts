@@ -44,12 +44,15 @@ export interface FtConfig {
   /** A pair booted together: how long each side tolerates the other's silence at the start. */
   bootGraceMs: number;
   /**
-   * Frames a fresh VM (booted, or restored from a snapshot: v86 then starts with an empty JIT
-   * cache) runs slowly in the interpreter. The boot and clone graces end once the backup has
-   * replayed this many frames past the start, whichever comes first with the time bound, so
-   * a real failure soon after is still detected within the failure timeout.
+   * The boot and clone graces also end once the backup has replayed this many frames past the
+   * start: by then each side has measured its first slow frames and reports them in its
+   * heartbeats and acks (StallMeter), which is what keeps the failure detector patient with a
+   * cold VM from there on. A real failure soon after is then detected within the failure
+   * timeout plus the peer's recent stall, not after the whole time bound.
    */
   graceFrames: number;
+  /** How long a host's stall (a long frame, a snapshot restore) is reported to its peer (StallMeter). */
+  stallWindowMs: number;
   /** Resend released-but-unacknowledged console bytes to the client at most this often. */
   consoleResendMs: number;
   /** Largest console chunk pushed in one message. */
@@ -69,7 +72,9 @@ const COMMON = {
   // second each, seconds on a loaded machine (measured: a backup declared a live primary failed
   // at frame 0 with the machine at load 17). A host cannot heartbeat in the middle of a frame.
   bootGraceMs: 10_000,
-  graceFrames: 1000,
+  graceFrames: 2,
+  // Interpreter frames shrink to milliseconds within a few seconds of a boot or a restore.
+  stallWindowMs: 3000,
   maxUnackedLogBytes: 4 << 20,
   resumeUnackedLogBytes: 2 << 20,
   minSpeed: 0.1,

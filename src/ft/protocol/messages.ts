@@ -94,8 +94,11 @@ export type ChannelMsg =
       replayed: Position;
       guestTime: number;
       cloneId: number;
+      /** The acks are the backup's heartbeat: see the heartbeat's `stallMs`. */
+      stallMs: number;
     }
-  | { t: 'heartbeat'; epoch: Epoch }
+  /** `stallMs`: the longest the sender could not send lately (StallMeter); tolerated on top of the timeout. */
+  | { t: 'heartbeat'; epoch: Epoch; stallMs: number }
   | { t: 'clone-start'; clone: CloneState };
 
 /** Client -> host. The client sends to every host; only a live primary acts on it. */

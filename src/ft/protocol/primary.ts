@@ -18,6 +18,7 @@ import { comparePos, type Epoch, type HostId, type Millis, type Position } from 
 import { ConsoleServer } from './console-stream';
 import { DiskIo } from './disk-io';
 import { Every, FailureDetector } from './failure-detector';
+import { StallMeter } from './stall-meter';
 import { FlowControl } from './flow-control';
 import { GoLive } from './go-live';
 import { LagControl } from './lag-control';
@@ -61,6 +62,7 @@ export class Primary {
   private flow: FlowControl;
   private lag: LagControl;
   private fd: FailureDetector;
+  private readonly stalls: StallMeter;
   private heartbeat: Every;
   private consoleResend: Every;
   private goLive: GoLive | null = null;
@@ -87,6 +89,7 @@ export class Primary {
     this.lag = new LagControl(cfg.lagBoundMs, cfg.minSpeed, cfg.speedStep, cfg.lagAdjustIntervalMs);
     this.lag.reset(init.guestTime);
     this.fd = new FailureDetector(cfg.failureTimeoutMs, init.now);
+    this.stalls = new StallMeter(cfg.stallWindowMs);
     this.heartbeat = new Every(cfg.heartbeatIntervalMs);
     this.consoleResend = new Every(cfg.consoleResendMs);
   }
@@ -114,6 +117,9 @@ export class Primary {
     switch (ev.type) {
       case 'tick':
         return this.onTick(now, out);
+      case 'stalled':
+        this.fd.deaf(now, ev.ms, this.cfg.heartbeatIntervalMs);
+        return this.stalls.stalled(now, ev.ms);
       case 'logEntriesProduced':
         if (this.state !== 'recording') return;
         for (const e of ev.entries) {
@@ -199,7 +205,7 @@ export class Primary {
       if (resend.length > 0) this.sendLog(resend, out);
       const cloneMsg = this.clone?.resend(now, this.cfg.retransmitMs);
       if (cloneMsg) out.push({ type: 'send', to: this.backup!, msg: cloneMsg });
-      if (this.heartbeat.due(now)) out.push({ type: 'send', to: this.backup!, msg: { t: 'heartbeat', epoch: this.epoch } });
+      if (this.heartbeat.due(now)) out.push({ type: 'send', to: this.backup!, msg: { t: 'heartbeat', epoch: this.epoch, stallMs: this.stalls.recentMax(now) } });
       const speed = this.lag.adjust(now);
       if (speed !== null) out.push({ type: 'setSpeed', factor: speed });
     } else if (this.state === 'going-live') {
@@ -215,7 +221,7 @@ export class Primary {
   private onMessage(now: Millis, from: HostId, msg: ChannelMsg, out: FtAction[]): void {
     if (from !== this.backup || this.state !== 'recording') return;
     if ((msg.t === 'ack' || msg.t === 'heartbeat') && msg.epoch !== this.epoch) return;
-    this.fd.heard(now);
+    this.fd.heard(now, msg.t === 'ack' || msg.t === 'heartbeat' ? msg.stallMs : undefined);
     if (msg.t !== 'ack') return;
     // The backup's replayed frames, not ours (we run ahead), say when it is past its slow ones.
     this.fd.progressed(msg.replayed.frame);

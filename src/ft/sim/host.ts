@@ -32,6 +32,9 @@ export class SimHost {
   private paused = false;
   private speed = 1;
   private frameScheduled = false;
+  /** Inside a long frame until then: events wait, as messages wait behind a busy worker thread. */
+  private stalledUntil = -Infinity;
+  private deferred: FtEvent[] = [];
 
   constructor(
     private readonly w: World,
@@ -64,9 +67,30 @@ export class SimHost {
     this.w.q.after(this.w.sc.tickMs, () => this.tickLoop());
   }
 
+  /** A long frame: nothing in or out for `ms`, then the host reports it (`stalled`). */
+  stall(ms: number): void {
+    if (!this.alive || this.halted || this.stalledUntil > this.w.q.now) return;
+    this.w.trace(`${this.id} stalls for ${ms.toFixed(1)} ms`);
+    this.w.stats.stalls++;
+    this.stalledUntil = this.w.q.now + ms;
+    this.w.q.after(ms, () => {
+      this.stalledUntil = -Infinity;
+      const waiting = this.deferred.splice(0);
+      this.feed({ type: 'stalled', ms });
+      // The worst order a browser may pick: the overdue timer before the queued messages.
+      if (waiting.some((e) => e.type === 'tick')) this.feed({ type: 'tick' });
+      for (const e of waiting) if (e.type !== 'tick') this.feed(e);
+      this.wake();
+    });
+  }
+
   /** Feed one event to the agent and perform its actions. */
   feed(ev: FtEvent): void {
     if (!this.alive || this.halted) return;
+    if (this.w.q.now < this.stalledUntil) {
+      this.deferred.push(ev);
+      return;
+    }
     const actions = this.agent.step(this.w.q.now, ev);
     for (const a of actions) {
       if (!this.alive) return;
@@ -191,7 +215,7 @@ export class SimHost {
     this.frameScheduled = true;
     this.w.q.after(this.framePeriod(), () => {
       this.frameScheduled = false;
-      if (!this.alive || this.halted || !this.canRun()) return;
+      if (!this.alive || this.halted || !this.canRun() || this.w.q.now < this.stalledUntil) return;
       this.runFrame();
       this.wake();
     });

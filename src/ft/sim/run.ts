@@ -27,13 +27,13 @@ export interface BatchResult {
   failing: RunResult[];
   runsPerSec: number;
   elapsedMs: number;
-  totals: { failovers: number; clones: number; lost: number; pauses: number; slowdowns: number; halts: number };
+  totals: { failovers: number; clones: number; lost: number; pauses: number; slowdowns: number; halts: number; stalls: number };
 }
 
 export function runSeeds(from: number, count: number, opts: { unsafe?: UnsafeFlags; stopAtFirst?: boolean } = {}): BatchResult {
   const t0 = performance.now();
   const failing: RunResult[] = [];
-  const totals = { failovers: 0, clones: 0, lost: 0, pauses: 0, slowdowns: 0, halts: 0 };
+  const totals = { failovers: 0, clones: 0, lost: 0, pauses: 0, slowdowns: 0, halts: 0, stalls: 0 };
   let n = 0;
   for (let s = from; s < from + count; s++) {
     const r = runSeed(s, { unsafe: opts.unsafe ?? {} });
@@ -44,6 +44,7 @@ export function runSeeds(from: number, count: number, opts: { unsafe?: UnsafeFla
     totals.pauses += r.stats.pauses;
     totals.slowdowns += r.stats.slowdowns;
     totals.halts += r.stats.halts;
+    totals.stalls += r.stats.stalls;
     if (r.violations.length > 0) {
       failing.push(r);
       if (opts.stopAtFirst) break;

@@ -40,6 +40,8 @@ export interface Scenario {
   goodbyes: boolean;
   /** Wrong announcements: at `at`, `host` is said to have left while it runs (a false detection). */
   falseGoodbyes: { at: number; host: HostName }[];
+  /** Long frames: at `at`, `host` runs `ms` without sending or receiving anything (then says so). */
+  stalls: { at: number; host: HostName; ms: number }[];
 }
 
 export function makeScenario(seed: number): Scenario {
@@ -94,7 +96,12 @@ export function makeScenario(seed: number): Scenario {
   const goodbyes = r.chance(0.5);
   const falseGoodbyes: Scenario['falseGoodbyes'] = [];
   for (let i = r.pick([0, 0, 0, 1, 2]); i > 0; i--) falseGoodbyes.push({ at: r.range(5, healAt - 5), host: r.pick(HOSTS) });
+  // Around the failure timeout (24): shorter ones must be survived, longer ones may be mistaken
+  // for a failure, and either way nothing may be lost or duplicated.
+  const stalls: Scenario['stalls'] = [];
+  for (let i = r.pick([0, 0, 1, 2, 4]); i > 0; i--) stalls.push({ at: r.range(5, healAt - 80), host: r.pick(HOSTS), ms: r.range(5, 60) });
   return {
+    stalls,
     goodbyes,
     falseGoodbyes,
     seed,

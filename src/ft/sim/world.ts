@@ -24,6 +24,7 @@ export interface RunStats {
   pauses: number;
   slowdowns: number;
   halts: number;
+  stalls: number;
   lost: boolean;
   clientBytes: number;
   inputsAcked: number;
@@ -38,6 +39,7 @@ const SIM_FT: Partial<FtConfig> = {
   cloneGraceMs: 24,
   bootGraceMs: 24,
   graceFrames: 10,
+  stallWindowMs: 40,
   retransmitMs: 6,
   storageRetryMs: 4,
   maxUnackedLogBytes: 3000,
@@ -72,6 +74,7 @@ export class World {
     pauses: 0,
     slowdowns: 0,
     halts: 0,
+    stalls: 0,
     lost: false,
     clientBytes: 0,
     inputsAcked: 0,
@@ -354,6 +357,7 @@ export class World {
     }
     for (const p of sc.partitions) this.q.at(p.from, () => this.trace(`net: partition ${p.a} ${p.oneWay ? '->' : '<->'} ${p.b} until ${p.to.toFixed(1)}`));
     for (const g of sc.falseGoodbyes) this.q.at(g.at, () => { const h = this.byName.get(g.host); if (h?.alive) this.announceLeft(h.id); });
+    for (const st of sc.stalls) this.q.at(st.at, () => this.byName.get(st.host)?.stall(st.ms));
     for (const o of sc.storage.outages) this.q.at(o.from, () => this.trace(`storage: unavailable until ${o.to.toFixed(1)}`));
     for (const c of sc.crashes) {
       this.q.at(c.at, () => {

@@ -62,6 +62,8 @@ const SLICE_MS = 4;
 const BATCH_MAX_MS = 5;
 const BATCH_MAX_FRAMES = 64;
 const TICK_MS = 10;
+/** Shorter spells without a look at the event loop are ordinary scheduling, not worth a `stalled` event. */
+const STALL_MS = 20;
 /** Real ms the Remus meter may spend per frame boundary (a sweep of RAM spans several). */
 const REMUS_BUDGET_MS = 3;
 const STATUS_MS = 200;
@@ -176,11 +178,11 @@ export class HostRuntime {
     const epoch = "epoch" in this.deps.init ? this.deps.init.epoch : 0;
     const deadline = this.deps.realNow() + RENDEZVOUS_MS;
     while (!this.peerSeen && this.deps.realNow() < deadline && !this.stopped) {
-      this.endpoint?.send({ t: "heartbeat", epoch });
+      this.endpoint?.send({ t: "heartbeat", epoch, stallMs: 0 });
       await new Promise((r) => setTimeout(r, 50));
     }
     // One more, so a peer that arrived just now sees us before its own deadline.
-    this.endpoint?.send({ t: "heartbeat", epoch });
+    this.endpoint?.send({ t: "heartbeat", epoch, stallMs: 0 });
   }
 
   private async refreshSpareEpoch(): Promise<void> {
@@ -205,7 +207,7 @@ export class HostRuntime {
     const now = this.deps.realNow();
     if (now - this.lastSpareBeat < this.deps.ft.heartbeatIntervalMs) return;
     this.lastSpareBeat = now;
-    this.endpoint.send({ t: "heartbeat", epoch: this.spareEpoch });
+    this.endpoint.send({ t: "heartbeat", epoch: this.spareEpoch, stallMs: 0 });
   }
 
   attachChannel(peer: string, channel: LoggingChannel): void {
@@ -302,10 +304,12 @@ export class HostRuntime {
 
   private stepFrame(engine: LockstepEngine): void {
     this.stepsPending--;
+    const start = this.deps.realNow();
     // Real time passed while paused; the step must not log a resync that jumps the guest clock.
     engine.rebaseClock();
     this.recordFrame(engine);
     this.flushBatch(engine);
+    this.stalledSince(start);
     this.reportStatus();
   }
 
@@ -319,6 +323,16 @@ export class HostRuntime {
   }
 
   // ------------------------------------------------------------------ protocol plumbing
+
+  /**
+   * The thread ran the VM since `start` without looking at the event loop: the peer's messages
+   * wait behind it, and the peer hears nothing from us. The protocol forgives the first and
+   * tells the peer about the second (stall-meter.ts). Fed before anything queued meanwhile.
+   */
+  private stalledSince(start: number): void {
+    const ms = this.deps.realNow() - start;
+    if (ms >= STALL_MS) this.feed({ type: "stalled", ms });
+  }
 
   private feed(ev: FtEvent): void {
     if (this.stopped || !this.agent) return;
@@ -462,12 +476,14 @@ export class HostRuntime {
       }
       if (this.cloneRequest !== null && this.cloneMachineReady && engine.pendingIo().length === 0) {
         this.flushBatch(engine);
+        this.stalledSince(sliceStart);
         await this.takeCloneSnapshot(engine, this.cloneRequest);
         return;
       }
     } while (!engine.halted && this.deps.realNow() - sliceStart < SLICE_MS && !this.paused && !this.vmPaused);
     // A paused VM's last frames go out now: the backup acks them and held outputs are released.
     if (this.vmPaused) this.flushBatch(engine);
+    this.stalledSince(sliceStart);
     const ran = this.deps.realNow() - sliceStart;
     // Lag control slows the primary by stretching real time between slices.
     if (this.speed < 1) await new Promise((r) => setTimeout(r, (ran * (1 - this.speed)) / this.speed));
@@ -574,6 +590,7 @@ export class HostRuntime {
     const sliceStart = this.deps.realNow();
     while (engine.backlog > 0 && this.deps.realNow() - sliceStart < SLICE_MS && !this.stopped) {
       if (engine.cloneAhead) {
+        this.stalledSince(sliceStart);
         void engine.followClone();
         return;
       }
@@ -590,6 +607,7 @@ export class HostRuntime {
         this.feed({ type: "frameDone", position: end.position, guestTime: end.guestTime });
       }
     }
+    this.stalledSince(sliceStart);
   }
 
   private onReplay(records: Extract<FtAction, { type: "replay" }>["records"]): void {
@@ -654,6 +672,7 @@ export class HostRuntime {
   }
 
   private async restoreFromClone(bytes: Uint8Array): Promise<void> {
+    const start = this.deps.realNow();
     this.deps.events.event("clone", `FT VMotion: restoring a ${(bytes.length / 1048576).toFixed(1)} MiB snapshot`);
     const { engine: snapshot, disk } = decodeClonePayload(bytes, this.deps.ft.diskMode === "non-shared");
     const meta = decodeSnapshot(snapshot).meta;
@@ -668,6 +687,8 @@ export class HostRuntime {
     this.engine = engine;
     for (const b of this.pendingReplay.splice(0)) engine.pushBatch(b);
     this.restoring = null;
+    // Mostly one synchronous import (v86's restore_state): reported whole, an upper bound.
+    this.stalledSince(start);
     this.deps.events.event("clone", "FT VMotion: backup restored, replaying from the clone point");
     this.wakeLoop?.();
   }

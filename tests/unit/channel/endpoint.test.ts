@@ -67,9 +67,9 @@ describe("ChannelEndpoint", () => {
   it("moves a snapshot through the bulk store, in order with the messages around it", async () => {
     const bulk = slowBulk(20);
     const { a, got, errors, wire, finished } = endpoints(bulk);
-    a.send({ t: "heartbeat", epoch: 1 });
+    a.send({ t: "heartbeat", epoch: 1, stallMs: 0 });
     a.send(clone(3 * 1024 * 1024));
-    a.send({ t: "heartbeat", epoch: 9 });
+    a.send({ t: "heartbeat", epoch: 9, stallMs: 0 });
     await finished;
     expect(errors).toEqual([]);
     expect(got.map((m) => m.t)).toEqual(["heartbeat", "clone-start", "heartbeat"]);
@@ -84,7 +84,7 @@ describe("ChannelEndpoint", () => {
   it("without a bulk store the snapshot travels in chunks on the channel", async () => {
     const { a, got, wire, finished } = endpoints();
     a.send(clone(3 * 1024 * 1024));
-    a.send({ t: "heartbeat", epoch: 9 });
+    a.send({ t: "heartbeat", epoch: 9, stallMs: 0 });
     await finished;
     expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
     expect(wire.bytes).toBeGreaterThan(3 * 1024 * 1024);
@@ -94,7 +94,7 @@ describe("ChannelEndpoint", () => {
     const refusing: BulkStore = { put: () => Promise.reject(new Error("quota")), take: () => Promise.reject(new Error("never")) };
     const { a, got, wire, finished } = endpoints(refusing);
     a.send(clone(2 * 1024 * 1024));
-    a.send({ t: "heartbeat", epoch: 9 });
+    a.send({ t: "heartbeat", epoch: 9, stallMs: 0 });
     await finished;
     expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
     expect(wire.bytes).toBeGreaterThan(2 * 1024 * 1024);
@@ -104,7 +104,7 @@ describe("ChannelEndpoint", () => {
     const { a, got, wire, finished } = endpoints();
     a.send(clone(2 * 1024 * 1024));
     a.send(clone(2 * 1024 * 1024));
-    a.send({ t: "heartbeat", epoch: 9 });
+    a.send({ t: "heartbeat", epoch: 9, stallMs: 0 });
     await finished;
     expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
     expect(wire.bytes).toBeLessThan(3 * 1024 * 1024);

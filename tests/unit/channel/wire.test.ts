@@ -19,8 +19,8 @@ describe("logging-channel wire codec", () => {
         { kind: "control", seq: 45, position: pos(101, 5_000_200_000n), control: "power-off" },
       ],
     },
-    { t: "ack", epoch: 3, ackSeq: 44, replayed: pos(99, 4_999_000_000n), guestTime: 1200.25, cloneId: 2 },
-    { t: "heartbeat", epoch: 9 },
+    { t: "ack", epoch: 3, ackSeq: 44, replayed: pos(99, 4_999_000_000n), guestTime: 1200.25, cloneId: 2, stallMs: 1234 },
+    { t: "heartbeat", epoch: 9, stallMs: 0 },
     {
       t: "clone-start",
       clone: {

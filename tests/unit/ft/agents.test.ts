@@ -82,7 +82,7 @@ describe('primary in recording mode', () => {
   it('slows down when the backup lags (lag control)', () => {
     const { a } = pair(cfg({ lagBoundMs: 20, lagAdjustIntervalMs: 1 }));
     for (let f = 1; f <= 10; f++) frame(a, f, f);
-    a.step(20, { type: 'message', from: 'B#1', msg: { t: 'ack', epoch: 1, ackSeq: 0, replayed: pos(0), guestTime: 0, cloneId: 0 } });
+    a.step(20, { type: 'message', from: 'B#1', msg: { t: 'ack', epoch: 1, ackSeq: 0, replayed: pos(0), guestTime: 0, cloneId: 0, stallMs: 0 } });
     const acts = a.step(21, { type: 'tick' });
     const sp = ofType(acts, 'setSpeed');
     expect(sp).toHaveLength(1);
@@ -207,9 +207,39 @@ describe('a pair booted together', () => {
     // The primary runs ahead: its own frames say nothing; the backup's acks do.
     for (let f = 1; f <= 5; f++) frame(a, f, f);
     expect(ofType(a.step(300, { type: 'tick' }), 'testAndSet')).toEqual([]);
-    a.step(400, { type: 'message', from: 'B#1', msg: { t: 'ack', epoch: 1, ackSeq: 0, replayed: pos(3), guestTime: 30, cloneId: 0 } });
+    a.step(400, { type: 'message', from: 'B#1', msg: { t: 'ack', epoch: 1, ackSeq: 0, replayed: pos(3), guestTime: 30, cloneId: 0, stallMs: 0 } });
     expect(ofType(a.step(450, { type: 'tick' }), 'testAndSet')).toEqual([]);
     expect(ofType(a.step(502, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
+  });
+});
+
+describe('stalls (a host cannot send or receive inside a long frame)', () => {
+  it("a backup's reported stall makes the primary wait that much longer, and no more", () => {
+    const { a, b } = pair(cfg({ bootGraceMs: 0, stallWindowMs: 1000 }));
+    // The backup ran a 300 ms interpreter frame; its next ack says so.
+    b.step(300, { type: 'stalled', ms: 300 });
+    const ack = sends(b.step(301, { type: 'tick' })).find((m) => m.t === 'ack')!;
+    expect(ack).toMatchObject({ t: 'ack', stallMs: 300 });
+    deliver(a, 'B#1', [{ type: 'send', to: 'A#1', msg: ack }], 302);
+    expect(ofType(a.step(450, { type: 'tick' }), 'testAndSet')).toEqual([]); // plain timeout: 100 ms
+    expect(ofType(a.step(702, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    expect(ofType(a.step(703, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
+  });
+
+  it("a host's own long frame is not the peer's silence; its heartbeats report it", () => {
+    const { a, b } = pair(cfg({ bootGraceMs: 0, heartbeatIntervalMs: 10 }));
+    // The primary ran one 500 ms frame; the tick that follows must not expire the backup.
+    a.step(500, { type: 'stalled', ms: 500 });
+    const acts = a.step(501, { type: 'tick' });
+    expect(ofType(acts, 'testAndSet')).toEqual([]);
+    const hb = sends(acts).find((m) => m.t === 'heartbeat')!;
+    expect(hb).toMatchObject({ t: 'heartbeat', stallMs: 500 });
+    // Listening again, a silent backup is declared failed one timeout (plus allowance) later.
+    expect(ofType(a.step(611, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
+    // The backup hears the report and is as patient with the primary.
+    deliver(b, 'A#1', acts, 502);
+    expect(ofType(b.step(1001, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    expect(ofType(b.step(1103, { type: 'tick' }), 'testAndSet')).toHaveLength(1);
   });
 });
 

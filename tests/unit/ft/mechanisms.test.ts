@@ -3,6 +3,7 @@ import { OutputRule } from '../../../src/ft/protocol/output-rule';
 import { FlowControl } from '../../../src/ft/protocol/flow-control';
 import { LagControl } from '../../../src/ft/protocol/lag-control';
 import { FailureDetector } from '../../../src/ft/protocol/failure-detector';
+import { StallMeter } from '../../../src/ft/protocol/stall-meter';
 import { GoLive } from '../../../src/ft/protocol/go-live';
 import { LockStoreCore } from '../../../src/ft/protocol/lock-store';
 import { LogReceiver, LogSender } from '../../../src/ft/protocol/logging-channel';
@@ -98,6 +99,47 @@ describe('failure detector (paper 2.3)', () => {
     expect(d.expired(191)).toBe(true);
     d.heard(50); // late, out-of-order report must not move the clock back
     expect(d.expired(191)).toBe(true);
+  });
+
+  it('forgives silence while our own host could not listen, beyond a scheduling allowance', () => {
+    const d = new FailureDetector(100, 0);
+    // A 500 ms frame: the peer's messages are queued behind it, so 480 ms of it are not silence.
+    d.deaf(500, 500, 20);
+    expect(d.expired(500)).toBe(false);
+    expect(d.expired(120)).toBe(false);
+    expect(d.expired(581)).toBe(true); // 20 of the frame + 81 of listening
+    // Short frames are forgiven nothing: a dead peer is still noticed within the timeout.
+    const e = new FailureDetector(100, 0);
+    for (let t = 15; t <= 105; t += 15) e.deaf(t, 15, 20);
+    expect(e.expired(105)).toBe(true);
+  });
+
+  it('adds the stall the peer reported to the timeout, and only the latest report counts', () => {
+    const d = new FailureDetector(100, 0);
+    d.heard(0, 400);
+    expect(d.expired(450)).toBe(false);
+    expect(d.expired(501)).toBe(true);
+    d.heard(600, 0); // warmed up: back to the plain timeout
+    expect(d.expired(701)).toBe(true);
+    d.heard(800); // a message without a report keeps the last one
+    expect(d.expired(901)).toBe(true);
+    d.declareFailed();
+    expect(d.expired(801)).toBe(true);
+  });
+});
+
+describe('stall meter', () => {
+  it('reports the longest stall of the recent window, then forgets it', () => {
+    const m = new StallMeter(1000);
+    expect(m.recentMax(0)).toBe(0);
+    m.stalled(100, 700);
+    m.stalled(300, 250.4);
+    expect(m.recentMax(300)).toBe(700);
+    expect(m.recentMax(1100)).toBe(700);
+    expect(m.recentMax(1101)).toBe(250);
+    expect(m.recentMax(1301)).toBe(0);
+    m.stalled(1400, 0);
+    expect(m.recentMax(1400)).toBe(0);
   });
 });
 

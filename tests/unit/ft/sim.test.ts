@@ -56,6 +56,7 @@ describe('simulator', () => {
     expect(r.totals.halts).toBeGreaterThan(5);
     expect(r.totals.pauses).toBeGreaterThan(5);
     expect(r.totals.slowdowns).toBeGreaterThan(5);
+    expect(r.totals.stalls).toBeGreaterThan(5);
     const modes = new Set(Array.from({ length: 300 }, (_, i) => { const s = makeScenario(i + 1); return `${s.diskMode}/${s.readMode}`; }));
     expect(modes.size).toBe(4);
   });
