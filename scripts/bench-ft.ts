@@ -6,7 +6,7 @@
 //   failover-ms         kill the primary → the promoted backup's first new output, median
 //   clone-pause-ms      guest-visible pause of FT VMotion (restore redundancy), median
 // and then the kill-tab lines of scripts/bench-ft-tabs.ts (failover-ms-tabs, clone-pause-ms-tabs).
-// `--tabs-only` skips the one-page part; BENCH_TABS sets the runs per snapshot path (default 3, 0 skips them).
+// `--tabs-only` skips the one-page part; BENCH_TABS sets the runs per snapshot path (default 5, so failover-ms-tabs is a median of 5; 0 skips them).
 import { execSync } from "node:child_process";
 import { chromium, type Page } from "@playwright/test";
 import { preview } from "vite";
@@ -16,7 +16,7 @@ import { benchTabs } from "./bench-ft-tabs.ts";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 const FAILOVERS = Number(process.env.BENCH_FAILOVERS ?? 5);
-const TAB_RUNS = Number(process.env.BENCH_TABS ?? 3);
+const TAB_RUNS = Number(process.env.BENCH_TABS ?? 5);
 const TABS_ONLY = process.argv.includes("--tabs-only");
 // A CPU-bound shell loop: no output until it ends, so the Output Rule cannot hide in it.
 const CPU_LOOP = "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo CPU-DONE";

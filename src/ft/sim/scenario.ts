@@ -1,7 +1,8 @@
 /**
  * A run's fault plan, drawn entirely from the seed: transport quality, partitions (both
  * ways and one-way), storage latency and outages, slow disks, slow backup CPUs, host
- * crashes (at arbitrary points, including between two actions of one step) and restarts.
+ * crashes (at arbitrary points, including between two actions of one step) and restarts,
+ * goodbyes true and false, and stalls (a host inside a long frame hears and says nothing).
  * All faults stop at `healAt`, after which the liveness invariant is measured.
  */
 import type { DiskMode, ReadMode } from '../protocol/config';
