@@ -6,12 +6,14 @@ import type { HostStatus } from "../../workers/host/status.ts";
  * disks can get out of sync after a failure") and nobody will ever run on it again, so the
  * cluster service deletes it. Only the page of the live primary calls collect, and only for a
  * host that can never be live again: dead (its worker is gone), halted (terminal), or a primary
- * of an older epoch than the live one (it will lose the lock record and halt). A backup or a
- * standby that merely went quiet is never collected: it may be alive.
+ * or backup of an older epoch than the live one (its test-and-set expects that epoch, so it can
+ * only lose and halt). A backup of the live epoch or a standby that merely went quiet is never
+ * collected: it may be alive and the next to go live.
  */
 export function isGarbage(host: { status: HostStatus | null; dead: boolean }, liveEpoch: number): boolean {
   const s = host.status;
-  return host.dead || s?.state === "halted" || (s?.role === "primary" && s.epoch < liveEpoch);
+  const staleRole = s?.role === "primary" || s?.role === "backup";
+  return host.dead || s?.state === "halted" || (staleRole && s.epoch < liveEpoch);
 }
 
 export class OwnDiskCollector {
