@@ -12,13 +12,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { encodeBatch } from "../src/ft/log/codec.ts";
-import { MemoryBlockDevice } from "../src/workers/engine/block-device.ts";
-import { realDateNow, realNow } from "../src/workers/engine/clock.ts";
-import { ConsoleLog, parseWorkload, recordFor, recordUntil, runWorkload, type WorkloadLine } from "../src/workers/engine/drive.ts";
-import { LockstepEngine } from "../src/workers/engine/engine.ts";
-import { loadV86 } from "../src/workers/engine/machine.ts";
-import { initialDisk, loadGuest } from "../src/workers/engine/node/host.ts";
-import { makeSession } from "../src/workers/engine/session.ts";
+import { MemoryBlockDevice } from "../src/engine/block-device.ts";
+import { realDateNow, realNow } from "../src/engine/clock.ts";
+import { ConsoleLog, parseWorkload, recordFor, recordUntil, runWorkload, type WorkloadLine } from "../src/engine/drive.ts";
+import { LockstepEngine } from "../src/engine/engine.ts";
+import { loadV86 } from "../src/engine/machine.ts";
+import { initialDisk, loadGuest } from "../src/engine/node/host.ts";
+import { makeSession } from "../src/engine/session.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,7 +1,7 @@
 // npm run bench:remus [-- --epoch-ms 100] [--idle-seconds 10] [--workload FILE] [--runs 3]
 //
 // Lockstep vs shipping state (paper §1 and §6; Remus, Cully et al. 2008), measured side by side in
-// one run: the recorder runs the guest while the Remus meter (src/workers/host/remus-meter.ts)
+// one run: the recorder runs the guest while the Remus meter (src/host/remus-meter.ts)
 // starts a checkpoint epoch every --epoch-ms of real time (a whole RAM compare at a frame boundary;
 // the browser host spreads it over boundaries instead) and counts what Remus would ship: every
 // 4 KiB RAM page that changed since the previous epoch + the CPU state (device state not counted:
@@ -15,13 +15,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { encodeBatch } from "../src/ft/log/codec.ts";
-import { MemoryBlockDevice } from "../src/workers/engine/block-device.ts";
-import { realDateNow, realNow } from "../src/workers/engine/clock.ts";
-import { ConsoleLog, parseWorkload, recordFor, recordUntil, runWorkload } from "../src/workers/engine/drive.ts";
-import { LockstepEngine } from "../src/workers/engine/engine.ts";
-import { initialDisk, loadGuest } from "../src/workers/engine/node/host.ts";
-import { makeSession } from "../src/workers/engine/session.ts";
-import { RemusMeter } from "../src/workers/host/remus-meter.ts";
+import { MemoryBlockDevice } from "../src/engine/block-device.ts";
+import { realDateNow, realNow } from "../src/engine/clock.ts";
+import { ConsoleLog, parseWorkload, recordFor, recordUntil, runWorkload } from "../src/engine/drive.ts";
+import { LockstepEngine } from "../src/engine/engine.ts";
+import { initialDisk, loadGuest } from "../src/engine/node/host.ts";
+import { makeSession } from "../src/engine/session.ts";
+import { RemusMeter } from "../src/host/remus-meter.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -7,12 +7,12 @@ import "fake-indexeddb/auto";
 import { MessagePortTransport } from "../src/channel/logging-channel.ts";
 import { ConsoleClient, makeConfig, WORKER_DEFAULTS, type ToClientMsg } from "../src/ft/protocol/index.ts";
 import { deleteOwnDisk, diskImageHash, listOwnDisks, OwnDisk, ownDiskDbName, SharedStorage } from "../src/storage/index.ts";
-import { realNow } from "../src/workers/engine/clock.ts";
-import { loadGuest } from "../src/workers/engine/node/host.ts";
-import { makeSession } from "../src/workers/engine/session.ts";
-import { HostRuntime } from "../src/workers/host/runtime.ts";
-import { guestIdentity } from "../src/workers/host/manifest.ts";
-import type { HostStatus } from "../src/workers/host/status.ts";
+import { realNow } from "../src/engine/clock.ts";
+import { loadGuest } from "../src/engine/node/host.ts";
+import { makeSession } from "../src/engine/session.ts";
+import { HostRuntime } from "../src/host/runtime.ts";
+import { guestIdentity } from "../src/host/manifest.ts";
+import type { HostStatus } from "../src/host/status.ts";
 
 const guest = loadGuest();
 const storage = await SharedStorage.open("ft-check");

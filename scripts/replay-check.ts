@@ -13,12 +13,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { encodeBatch } from "../src/ft/log/codec.ts";
-import { MemoryBlockDevice } from "../src/workers/engine/block-device.ts";
-import { realDateNow, realNow } from "../src/workers/engine/clock.ts";
-import { ConsoleLog, parseWorkload, recordUntil, replayBacklog, runWorkload } from "../src/workers/engine/drive.ts";
-import { DivergenceError, LockstepEngine, type CloneResult } from "../src/workers/engine/engine.ts";
-import { initialDisk, loadGuest } from "../src/workers/engine/node/host.ts";
-import { makeSession } from "../src/workers/engine/session.ts";
+import { MemoryBlockDevice } from "../src/engine/block-device.ts";
+import { realDateNow, realNow } from "../src/engine/clock.ts";
+import { ConsoleLog, parseWorkload, recordUntil, replayBacklog, runWorkload } from "../src/engine/drive.ts";
+import { DivergenceError, LockstepEngine, type CloneResult } from "../src/engine/engine.ts";
+import { initialDisk, loadGuest } from "../src/engine/node/host.ts";
+import { makeSession } from "../src/engine/session.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -192,11 +192,11 @@ async function browserCheck(commands: string[]): Promise<number> {
   try {
     const page = await browser.newPage();
     page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
-    const url = `http://127.0.0.1:${port}/src/workers/engine/browser/pair.html?commands=${encodeURIComponent(commands.join("|"))}`;
+    const url = `http://127.0.0.1:${port}/src/engine/browser/pair.html?commands=${encodeURIComponent(commands.join("|"))}`;
     await page.goto(url);
     const r = (await page.evaluate("window.__lockstepPair")) as
       | { error: string }
-      | import("../src/workers/engine/browser/pair-types.ts").PairResult;
+      | import("../src/engine/browser/pair-types.ts").PairResult;
     if ("error" in r) {
       console.log(`replay: mode=browser failed: ${r.error}`);
       return 1;

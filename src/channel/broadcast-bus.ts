@@ -1,5 +1,5 @@
 import type { ClientMsg, ToClientMsg } from "../ft/protocol/index.ts";
-import type { HostStatus, ProtocolEvent } from "../workers/host/status.ts";
+import type { HostStatus, ProtocolEvent } from "../host/status.ts";
 
 /**
  * The tab cluster's bus: one BroadcastChannel per origin that every Lockstep tab in tab mode

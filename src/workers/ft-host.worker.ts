@@ -4,12 +4,12 @@ import wasmUrl from "v86/build/v86.wasm?url";
 import { makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
 import { DataChannelTransport, MessagePortTransport } from "../channel/logging-channel.ts";
 import { IdbBulkStore, OwnDisk, ownDiskDbName, SharedStorage } from "../storage/index.ts";
-import { realNow } from "./engine/clock.ts";
-import { makeSession } from "./engine/session.ts";
-import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "./host/ft-api.ts";
-import { loadGuestImages, machineImages } from "./host/images.ts";
-import { guestIdentity } from "./host/manifest.ts";
-import { HostRuntime } from "./host/runtime.ts";
+import { realNow } from "../engine/clock.ts";
+import { makeSession } from "../engine/session.ts";
+import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "../host/ft-api.ts";
+import { loadGuestImages, machineImages } from "../host/images.ts";
+import { guestIdentity } from "../host/manifest.ts";
+import { HostRuntime } from "../host/runtime.ts";
 
 /**
  * A host worker: one of the paper's physical servers. It loads the guest, opens the shared

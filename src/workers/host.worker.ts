@@ -2,9 +2,9 @@
 import * as Comlink from "comlink";
 import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
-import type { BootOptions, BootResult, HostApi, HostEvents } from "./host/api.ts";
-import { loadGuestImages } from "./host/images.ts";
-import { PromptWatch } from "./host/prompt-watch.ts";
+import type { BootOptions, BootResult, HostApi, HostEvents } from "../host/api.ts";
+import { loadGuestImages } from "../host/images.ts";
+import { PromptWatch } from "../host/prompt-watch.ts";
 
 /**
  * A host: one VM in its own worker, so that killing the worker is killing the machine.

@@ -1,12 +1,12 @@
 /// <reference lib="webworker" />
 import * as Comlink from "comlink";
 import wasmUrl from "v86/build/v86.wasm?url";
-import type { GuestImages } from "./engine/machine.ts";
-import { decodeRecording, type GuestIdentity } from "./engine/recording.ts";
-import { loadGuestImages, machineImages } from "./host/images.ts";
-import { guestIdentity } from "./host/manifest.ts";
-import { SessionReplayer } from "./replay/session-replayer.ts";
-import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "./replay/types.ts";
+import type { GuestImages } from "../engine/machine.ts";
+import { decodeRecording, type GuestIdentity } from "../engine/recording.ts";
+import { loadGuestImages, machineImages } from "../host/images.ts";
+import { guestIdentity } from "../host/manifest.ts";
+import { SessionReplayer } from "../engine/replay/session-replayer.ts";
+import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "../engine/replay/types.ts";
 
 /**
  * The timeline's replay worker: replays imported (or exported-from-live) session recordings in

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import type { PairResult } from "../../src/workers/engine/browser/pair.ts";
+import type { PairResult } from "../../src/engine/browser/pair.ts";
 
 test("record in one worker, replay in another: identical checkpoints and state", async ({ page }) => {
   await page.goto("/?mode=engine-pair");

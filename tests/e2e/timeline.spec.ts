@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
 import { decodeBatch, encodeBatch } from "../../src/ft/log/codec.ts";
-import { decodeRecording, encodeRecording } from "../../src/workers/engine/recording.ts";
+import { decodeRecording, encodeRecording } from "../../src/engine/recording.ts";
 import { hostRole, hostState, run, waitForLockstep } from "./ft.ts";
 
 // One page (one boot) for the whole file: the tests run in order on the same pair of VMs.

@@ -1,9 +1,9 @@
 import { ConsoleClient, type ToClientMsg } from "../../ft/protocol/index.ts";
 import { SharedStorage, type LockRecord } from "../../storage/index.ts";
 import { connectHostsOverWebRtc, type DataChannelPair } from "../../channel/webrtc-pair.ts";
-import type { FtHostConfig, HostControl } from "../../workers/host/ft-api.ts";
-import type { LoadProgress } from "../../workers/host/images.ts";
-import type { HostStatus, ProtocolEvent } from "../../workers/host/status.ts";
+import type { FtHostConfig, HostControl } from "../../host/ft-api.ts";
+import type { LoadProgress } from "../../host/images.ts";
+import type { HostStatus, ProtocolEvent } from "../../host/status.ts";
 import { FtHostClient } from "./ft-host-client.ts";
 import { isGarbage, OwnDiskCollector } from "./disk-gc.ts";
 
@@ -286,7 +286,7 @@ export class Cluster {
 
   /**
    * The Remus meter (lockstep vs shipping state): the primary counts, every `epochMs`, the RAM
-   * pages a Remus-style checkpoint would ship (src/workers/host/remus-meter.ts). null turns it off.
+   * pages a Remus-style checkpoint would ship (src/host/remus-meter.ts). null turns it off.
    * Off by default: it costs a copy of guest RAM and a compare of all of it per epoch.
    */
   setRemus(epochMs: number | null): void {

@@ -1,6 +1,6 @@
 import * as Comlink from "comlink";
 import type { ClientMsg } from "../../ft/protocol/index.ts";
-import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "../../workers/host/ft-api.ts";
+import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "../../host/ft-api.ts";
 
 /** The page's handle on one FT host worker. `kill()` is pulling the server's plug. */
 export class FtHostClient {

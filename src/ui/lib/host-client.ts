@@ -1,6 +1,6 @@
 import * as Comlink from "comlink";
-import type { BootResult, HostApi, HostPhase } from "../../workers/host/api.ts";
-import type { LoadProgress } from "../../workers/host/images.ts";
+import type { BootResult, HostApi, HostPhase } from "../../host/api.ts";
+import type { LoadProgress } from "../../host/images.ts";
 
 export interface HostHandlers {
   progress(p: LoadProgress): void;

@@ -2,9 +2,9 @@ import { ConsoleClient, type ClientMsg, type ToClientMsg } from "../../ft/protoc
 import { SharedStorage, type LockRecord } from "../../storage/index.ts";
 import { BroadcastBus, type BusMsg, type TabBeat } from "../../channel/broadcast-bus.ts";
 import { Signalling, type TabLink } from "../../channel/broadcast-signalling.ts";
-import type { FtHostConfig } from "../../workers/host/ft-api.ts";
-import type { LoadProgress } from "../../workers/host/images.ts";
-import type { HostStatus, ProtocolEvent } from "../../workers/host/status.ts";
+import type { FtHostConfig } from "../../host/ft-api.ts";
+import type { LoadProgress } from "../../host/images.ts";
+import type { HostStatus, ProtocolEvent } from "../../host/status.ts";
 import { FtHostClient } from "./ft-host-client.ts";
 import { connectHostsOverWebRtc, type DataChannelPair } from "../../channel/webrtc-pair.ts";
 import { isGarbage, OwnDiskCollector } from "./disk-gc.ts";

@@ -1,4 +1,4 @@
-import type { ReadCounters } from "../../workers/host/status.ts";
+import type { ReadCounters } from "../../host/status.ts";
 import { fmtBits, fmtBytes, fmtRatio } from "./format.ts";
 import { bootFreshPair, pairLost } from "./fresh-pair.ts";
 import type { Ctx, Scenario, Step } from "./runner.svelte.ts";

@@ -1,4 +1,4 @@
-import type { RemusReport } from "../../workers/host/remus-meter.ts";
+import type { RemusReport } from "../../host/remus-meter.ts";
 import { fmtBits, fmtBytes, fmtRatio } from "./format.ts";
 import { bootFreshPair, pairLost } from "./fresh-pair.ts";
 import type { Ctx, Scenario, Step } from "./runner.svelte.ts";

@@ -1,7 +1,7 @@
 import * as Comlink from "comlink";
 import type { Cluster } from "../lib/cluster.svelte.ts";
-import type { ProtocolEvent } from "../../workers/host/status.ts";
-import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "../../workers/replay/types.ts";
+import type { ProtocolEvent } from "../../host/status.ts";
+import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "../../engine/replay/types.ts";
 
 /** Something that happened in the live run, placed at the live primary's frame when it was noted. */
 export interface LiveMark {

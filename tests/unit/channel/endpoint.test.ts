@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { LoggingChannel } from "../../../src/channel/logging-channel.ts";
 import type { ChannelMsg } from "../../../src/ft/protocol/index.ts";
-import { ChannelEndpoint, type BulkStore } from "../../../src/workers/host/channel-endpoint.ts";
+import { ChannelEndpoint, type BulkStore } from "../../../src/host/channel-endpoint.ts";
 
 /** One direction of an in-memory, ordered channel: what A sends, B's onmessage receives. */
 function pipe(): [LoggingChannel, LoggingChannel, { bytes: number }] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { frozenClock, installTimeShim, realDateNow, realNow, setFallbackClock, withClock, type TimeSource } from "../../../src/workers/engine/clock.ts";
+import { frozenClock, installTimeShim, realDateNow, realNow, setFallbackClock, withClock, type TimeSource } from "../../../src/engine/clock.ts";
 
 installTimeShim();
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DirtyPageTracker, PAGE_BYTES } from "../../../src/workers/engine/dirty-pages.ts";
+import { DirtyPageTracker, PAGE_BYTES } from "../../../src/engine/dirty-pages.ts";
 
 describe("DirtyPageTracker (Remus meter)", () => {
   it("takes a baseline first, then counts each changed page once", () => {

@@ -4,15 +4,15 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch, type FrameLog, type LogEntry } from "../../../src/ft/log/index.ts";
-import { MemoryBlockDevice } from "../../../src/workers/engine/block-device.ts";
-import { realDateNow } from "../../../src/workers/engine/clock.ts";
-import { ConsoleLog, recordUntil, replayBacklog } from "../../../src/workers/engine/drive.ts";
-import { DivergenceError, LockstepEngine, type CloneResult } from "../../../src/workers/engine/engine.ts";
-import { initialDisk, loadGuest } from "../../../src/workers/engine/node/host.ts";
-import { makeSession, type SessionInfo } from "../../../src/workers/engine/session.ts";
-import { decodeRecording, encodeRecording, type Recording as SessionRecording } from "../../../src/workers/engine/recording.ts";
-import { guestIdentity } from "../../../src/workers/host/manifest.ts";
-import { SessionReplayer } from "../../../src/workers/replay/session-replayer.ts";
+import { MemoryBlockDevice } from "../../../src/engine/block-device.ts";
+import { realDateNow } from "../../../src/engine/clock.ts";
+import { ConsoleLog, recordUntil, replayBacklog } from "../../../src/engine/drive.ts";
+import { DivergenceError, LockstepEngine, type CloneResult } from "../../../src/engine/engine.ts";
+import { initialDisk, loadGuest } from "../../../src/engine/node/host.ts";
+import { makeSession, type SessionInfo } from "../../../src/engine/session.ts";
+import { decodeRecording, encodeRecording, type Recording as SessionRecording } from "../../../src/engine/recording.ts";
+import { guestIdentity } from "../../../src/host/manifest.ts";
+import { SessionReplayer } from "../../../src/engine/replay/session-replayer.ts";
 
 const guest = loadGuest();
 

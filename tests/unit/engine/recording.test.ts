@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeBatch, LogFormatError, type FrameLog } from "../../../src/ft/log/index.ts";
-import { decodeRecording, encodeRecording, RECORDING_VERSION, SessionRecorder, type Recording } from "../../../src/workers/engine/recording.ts";
-import { makeSession } from "../../../src/workers/engine/session.ts";
+import { decodeRecording, encodeRecording, RECORDING_VERSION, SessionRecorder, type Recording } from "../../../src/engine/recording.ts";
+import { makeSession } from "../../../src/engine/session.ts";
 
 const guest = { files: { "bzImage": "ab".repeat(32), "initrd.img": "cd".repeat(32) }, cmdline: "console=ttyS0", memoryMb: 72 };
 const base = { hostId: "A#1", guest, session: makeSession(1_700_000_000_000), origin: "boot" as const, start: { frame: 0, icount: 0 } };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeClonePayload, encodeClonePayload } from "../../../src/workers/host/clone-payload.ts";
+import { decodeClonePayload, encodeClonePayload } from "../../../src/host/clone-payload.ts";
 
 describe("FT VMotion clone payload (non-shared disk travels with the snapshot)", () => {
   const engine = new Uint8Array(3000).map((_, i) => (i * 7) & 0xff);

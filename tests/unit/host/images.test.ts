@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { loadGuestImages } from "../../../src/workers/host/images.ts";
-import { parseManifest } from "../../../src/workers/host/manifest.ts";
+import { loadGuestImages } from "../../../src/host/images.ts";
+import { parseManifest } from "../../../src/host/manifest.ts";
 
 function fakeImages() {
   const blobs: Record<string, Uint8Array> = {

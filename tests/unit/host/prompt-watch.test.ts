@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PromptWatch } from "../../../src/workers/host/prompt-watch.ts";
+import { PromptWatch } from "../../../src/host/prompt-watch.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

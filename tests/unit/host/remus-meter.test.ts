@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PAGE_BYTES } from "../../../src/workers/engine/dirty-pages.ts";
-import { RemusMeter } from "../../../src/workers/host/remus-meter.ts";
+import { PAGE_BYTES } from "../../../src/engine/dirty-pages.ts";
+import { RemusMeter } from "../../../src/host/remus-meter.ts";
 
 describe("RemusMeter", () => {
   it("counts dirty pages × 4 KiB + CPU state per epoch, beside the log bytes of the same window", () => {

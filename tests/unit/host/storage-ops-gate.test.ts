@@ -2,7 +2,7 @@ import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import type { StorageResult } from "../../../src/ft/protocol/index.ts";
 import { BLOCK_SIZE, OwnDisk, ownDiskDbName, SharedStorage } from "../../../src/storage/index.ts";
-import { StorageOps } from "../../../src/workers/host/storage-ops.ts";
+import { StorageOps } from "../../../src/host/storage-ops.ts";
 
 describe("StorageOps on a new backup's own disk copy", () => {
   it("holds disk writes until the copy is synchronised, so the import cannot wipe them", async () => {

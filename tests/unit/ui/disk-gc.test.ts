@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isGarbage } from "../../../src/ui/lib/disk-gc.ts";
-import type { HostStatus } from "../../../src/workers/host/status.ts";
+import type { HostStatus } from "../../../src/host/status.ts";
 
 const st = (role: HostStatus["role"], state: string, epoch: number) => ({ role, state, epoch }) as HostStatus;
 

@@ -1,7 +1,7 @@
-import { chunk, readStoredRef, Reassembler, storedRef, wholeChunk } from "../../channel/chunker.ts";
-import { CHANNEL_HIGH_WATER, type LoggingChannel } from "../../channel/logging-channel.ts";
-import { decodeChannelMsg, encodeChannelMsg } from "../../channel/wire.ts";
-import type { ChannelMsg } from "../../ft/protocol/index.ts";
+import { chunk, readStoredRef, Reassembler, storedRef, wholeChunk } from "../channel/chunker.ts";
+import { CHANNEL_HIGH_WATER, type LoggingChannel } from "../channel/logging-channel.ts";
+import { decodeChannelMsg, encodeChannelMsg } from "../channel/wire.ts";
+import type { ChannelMsg } from "../ft/protocol/index.ts";
 
 /** Where a bulky message's bytes can wait for the peer (tabs of one origin share IndexedDB). */
 export interface BulkStore {

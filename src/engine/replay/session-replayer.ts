@@ -1,4 +1,4 @@
-// Replays a session recording (src/workers/engine/recording.ts) in its own engine, never a live
+// Replays a session recording (src/engine/recording.ts) in its own engine, never a live
 // host's: the timeline's "where you are looking" clock. Seeking forward replays on; seeking
 // backward restarts a fresh engine from the nearest restart point and replays forward.
 //
@@ -12,11 +12,11 @@
 
 import { decodeBatch } from "../../ft/log/codec.ts";
 import type { FrameLog } from "../../ft/log/entries.ts";
-import { realNow } from "../engine/clock.ts";
-import { DivergenceError, LockstepEngine, type CheckpointInfo, type DivergenceReport } from "../engine/engine.ts";
-import type { GuestImages } from "../engine/machine.ts";
-import type { Recording } from "../engine/recording.ts";
-import { decodeSnapshot } from "../engine/snapshot.ts";
+import { realNow } from "../clock.ts";
+import { DivergenceError, LockstepEngine, type CheckpointInfo, type DivergenceReport } from "../engine.ts";
+import type { GuestImages } from "../machine.ts";
+import type { Recording } from "../recording.ts";
+import { decodeSnapshot } from "../snapshot.ts";
 import type { RecordingMark, ReplaySummary, ReplayView } from "./types.ts";
 
 /** Serial input frames closer than this join one mark (a typed line arrives key by key). */

@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, LogFormatError } from "../../ft/log/bytes.ts";
+import { ByteReader, ByteWriter, LogFormatError } from "../ft/log/bytes.ts";
 
 /**
  * What one protocol log entry carries. The engine's batches are the deterministic-replay log;

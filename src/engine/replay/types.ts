@@ -1,5 +1,5 @@
-import type { CheckpointInfo, DivergenceReport } from "../engine/engine.ts";
-import type { RecordingMeta } from "../engine/recording.ts";
+import type { CheckpointInfo, DivergenceReport } from "../engine.ts";
+import type { RecordingMeta } from "../recording.ts";
 
 /** A point of interest in a recording, found by reading its log (no replay needed). */
 export interface RecordingMark {

@@ -13,9 +13,9 @@
 // decodeRecording checks the checksum first, then everything (each batch fully decoded, frames
 // continuous, checkpoints inside the recording): it returns a whole recording or throws.
 
-import { ByteReader, ByteWriter, LogFormatError } from "../../ft/log/bytes.ts";
-import { decodeBatch } from "../../ft/log/codec.ts";
-import { crc32 } from "../../ft/log/crc32.ts";
+import { ByteReader, ByteWriter, LogFormatError } from "../ft/log/bytes.ts";
+import { decodeBatch } from "../ft/log/codec.ts";
+import { crc32 } from "../ft/log/crc32.ts";
 import type { CheckpointInfo } from "./engine.ts";
 import type { SessionInfo } from "./session.ts";
 import { decodeSnapshot } from "./snapshot.ts";

@@ -8,9 +8,9 @@
 // A frame is one call of v86's `main_loop` (about 1 ms of virtual time, or until the guest
 // halts). Nothing touches the machine except at frame boundaries. See README.md.
 
-import { crc32 } from "../../ft/log/crc32.ts";
-import { decodeBatch } from "../../ft/log/codec.ts";
-import { BOUNDARY_KINDS, type FrameLog, type LogEntry } from "../../ft/log/entries.ts";
+import { crc32 } from "../ft/log/crc32.ts";
+import { decodeBatch } from "../ft/log/codec.ts";
+import { BOUNDARY_KINDS, type FrameLog, type LogEntry } from "../ft/log/entries.ts";
 import type { BlockDevice } from "./block-device.ts";
 import { realNow as defaultRealNow, type TimeSource } from "./clock.ts";
 import { hashBytes } from "./hash.ts";

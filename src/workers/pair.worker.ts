@@ -5,15 +5,15 @@
 // Engine-only (no FT protocol): the check that the engine is deterministic inside Chromium workers.
 
 import wasmUrl from "v86/build/v86.wasm?url";
-import { encodeBatch } from "../../../ft/log/codec.ts";
-import { loadGuestImages, machineImages } from "../../host/images.ts";
-import { realDateNow, realNow } from "../clock.ts";
-import { ConsoleLog, macrotask, recordUntil, runWorkload, type WorkloadLine } from "../drive.ts";
-import { DivergenceError, LockstepEngine, type CheckpointInfo } from "../engine.ts";
-import { MemoryBlockDevice } from "../block-device.ts";
-import type { GuestImages } from "../machine.ts";
-import { makeSession, type SessionInfo } from "../session.ts";
-import type { PairSideResult, PairStart, PeerMsg } from "./pair-types.ts";
+import { encodeBatch } from "../ft/log/codec.ts";
+import { loadGuestImages, machineImages } from "../host/images.ts";
+import { realDateNow, realNow } from "../engine/clock.ts";
+import { ConsoleLog, macrotask, recordUntil, runWorkload, type WorkloadLine } from "../engine/drive.ts";
+import { DivergenceError, LockstepEngine, type CheckpointInfo } from "../engine/engine.ts";
+import { MemoryBlockDevice } from "../engine/block-device.ts";
+import type { GuestImages } from "../engine/machine.ts";
+import { makeSession, type SessionInfo } from "../engine/session.ts";
+import type { PairSideResult, PairStart, PeerMsg } from "../engine/browser/pair-types.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
 

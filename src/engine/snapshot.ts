@@ -3,7 +3,7 @@
 //
 //   "LSNP" | version u8 | blob meta (UTF-8 JSON) | blob cpu region | blob v86 state
 
-import { ByteReader, ByteWriter, LogFormatError } from "../../ft/log/bytes.ts";
+import { ByteReader, ByteWriter, LogFormatError } from "../ft/log/bytes.ts";
 import type { MachineExtra } from "./machine.ts";
 import type { SessionInfo } from "./session.ts";
 

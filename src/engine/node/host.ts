@@ -17,7 +17,7 @@ export interface LoadedGuest {
 /** Directory with manifest.json: $LOCKSTEP_IMAGES, else public/images of the repo. */
 export function imagesDir(): string {
   if (process.env.LOCKSTEP_IMAGES) return path.resolve(process.env.LOCKSTEP_IMAGES);
-  return path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../../public/images");
+  return path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../public/images");
 }
 
 function readAb(file: string): ArrayBuffer {

@@ -9,7 +9,7 @@ import type { PairResult, PairSideResult, PairStart } from "./pair-types.ts";
 export type { PairResult, PairSideResult } from "./pair-types.ts";
 
 function side(start: PairStart, port: MessagePort): { result: Promise<PairSideResult>; worker: Worker } {
-  const worker = new Worker(new URL("./pair.worker.ts", import.meta.url), { type: "module", name: `lockstep-${start.role}` });
+  const worker = new Worker(new URL("../../workers/pair.worker.ts", import.meta.url), { type: "module", name: `lockstep-${start.role}` });
   const result = new Promise<PairSideResult>((resolve, reject) => {
     worker.onmessage = (ev: MessageEvent<{ t: "result"; result: PairSideResult } | { t: "error"; message: string }>) => {
       if (ev.data.t === "result") resolve(ev.data.result);

@@ -1,5 +1,5 @@
-import { decodeBatch, encodeBatch } from "../../ft/log/codec.ts";
-import type { FrameLog } from "../../ft/log/entries.ts";
+import { decodeBatch, encodeBatch } from "../ft/log/codec.ts";
+import type { FrameLog } from "../ft/log/entries.ts";
 import {
   blockHash,
   FtAgent,
@@ -11,20 +11,20 @@ import {
   type Position,
   type ProducedEntry,
   type ToClientMsg,
-} from "../../ft/protocol/index.ts";
-import type { IdbBlockStore, SharedStorage } from "../../storage/index.ts";
-import type { LoggingChannel } from "../../channel/logging-channel.ts";
+} from "../ft/protocol/index.ts";
+import type { IdbBlockStore, SharedStorage } from "../storage/index.ts";
+import type { LoggingChannel } from "../channel/logging-channel.ts";
 import { LockstepEngine, type Pace, type PendingIo } from "../engine/engine.ts";
 import type { GuestImages } from "../engine/machine.ts";
 import type { SessionInfo } from "../engine/session.ts";
 import { decodeSnapshot } from "../engine/snapshot.ts";
-import { diskImageHash, StaleEpochError } from "../../storage/index.ts";
+import { diskImageHash, StaleEpochError } from "../storage/index.ts";
 import { decodeClonePayload, encodeClonePayload } from "./clone-payload.ts";
 import { encodeRecording, SessionRecorder, type GuestIdentity } from "../engine/recording.ts";
 import { ChannelEndpoint, type BulkStore } from "./channel-endpoint.ts";
 import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelope.ts";
 import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus, type ReadCounters } from "./status.ts";
-import type { ChannelMsg } from "../../ft/protocol/index.ts";
+import type { ChannelMsg } from "../ft/protocol/index.ts";
 import { StorageOps } from "./storage-ops.ts";
 import { RemusMeter } from "./remus-meter.ts";
 import { yieldNow } from "./yield.ts";

@@ -1,4 +1,4 @@
-import type { ClientMsg, ToClientMsg } from "../../ft/protocol/index.ts";
+import type { ClientMsg, ToClientMsg } from "../ft/protocol/index.ts";
 import type { LoadProgress } from "./images.ts";
 import type { HostStatus, ProtocolEvent } from "./status.ts";
 
@@ -16,7 +16,7 @@ export interface FtHostApi {
   /** A message from the client panel (the "outside world"). Every host gets it; only a live primary acts. */
   client(msg: ClientMsg): void;
   control(c: HostControl): void;
-  /** The session recording file (src/workers/engine/recording.ts) of the VM this host runs. */
+  /** The session recording file (src/engine/recording.ts) of the VM this host runs. */
   recording(): Uint8Array;
   stop(): Promise<void>;
 }

@@ -1,5 +1,5 @@
-import { ByteReader, ByteWriter, LogFormatError } from "../../ft/log/bytes.ts";
-import type { DiskBlock } from "../../storage/index.ts";
+import { ByteReader, ByteWriter, LogFormatError } from "../ft/log/bytes.ts";
+import type { DiskBlock } from "../storage/index.ts";
 
 /**
  * What FT VMotion ships to a new backup (CloneState.snapshot). With a non-shared disk the disk

@@ -1,5 +1,5 @@
-import type { FtAction, StorageResult } from "../../ft/protocol/index.ts";
-import { StaleEpochError, type IdbBlockStore, type SharedStorage } from "../../storage/index.ts";
+import type { FtAction, StorageResult } from "../ft/protocol/index.ts";
+import { StaleEpochError, type IdbBlockStore, type SharedStorage } from "../storage/index.ts";
 
 /**
  * Performs the protocol's storage actions on IndexedDB and turns each outcome into the
