@@ -11,7 +11,7 @@ import { realNow } from "../src/engine/clock.ts";
 import { loadGuest } from "../src/engine/node/host.ts";
 import { makeSession } from "../src/engine/session.ts";
 import { HostRuntime } from "../src/host/runtime.ts";
-import { guestIdentity } from "../src/host/manifest.ts";
+import { guestIdentity } from "../src/engine/manifest.ts";
 import type { HostStatus } from "../src/host/status.ts";
 
 const guest = loadGuest();

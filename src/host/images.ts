@@ -1,5 +1,5 @@
 import type { GuestImages as MachineImages } from "../engine/machine.ts";
-import { bootFiles, ImageError, parseManifest, type GuestManifest } from "./manifest.ts";
+import { bootFiles, ImageError, parseManifest, type GuestManifest } from "../engine/manifest.ts";
 
 export interface LoadProgress {
   file: string;

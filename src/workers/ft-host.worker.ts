@@ -8,7 +8,7 @@ import { realNow } from "../engine/clock.ts";
 import { makeSession } from "../engine/session.ts";
 import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "../host/ft-api.ts";
 import { loadGuestImages, machineImages } from "../host/images.ts";
-import { guestIdentity } from "../host/manifest.ts";
+import { guestIdentity } from "../engine/manifest.ts";
 import { HostRuntime } from "../host/runtime.ts";
 
 /**

@@ -4,7 +4,7 @@ import wasmUrl from "v86/build/v86.wasm?url";
 import type { GuestImages } from "../engine/machine.ts";
 import { decodeRecording, type GuestIdentity } from "../engine/recording.ts";
 import { loadGuestImages, machineImages } from "../host/images.ts";
-import { guestIdentity } from "../host/manifest.ts";
+import { guestIdentity } from "../engine/manifest.ts";
 import { SessionReplayer } from "../engine/replay/session-replayer.ts";
 import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "../engine/replay/types.ts";
 

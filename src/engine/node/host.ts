@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { parseManifest, type GuestManifest } from "../../host/manifest.ts";
+import { parseManifest, type GuestManifest } from "../manifest.ts";
 import type { GuestImages } from "../machine.ts";
 
 export interface LoadedGuest {

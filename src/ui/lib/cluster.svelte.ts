@@ -5,7 +5,7 @@ import type { FtHostConfig, HostControl } from "../../host/ft-api.ts";
 import type { LoadProgress } from "../../host/images.ts";
 import type { HostStatus, ProtocolEvent } from "../../host/status.ts";
 import { FtHostClient } from "./ft-host-client.ts";
-import { isGarbage, OwnDiskCollector } from "./disk-gc.ts";
+import { isGarbage, OwnDiskCollector } from "../../cluster/disk-gc.ts";
 
 export interface HostView {
   id: string;

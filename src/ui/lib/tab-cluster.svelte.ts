@@ -1,13 +1,13 @@
 import { ConsoleClient, type ClientMsg, type ToClientMsg } from "../../ft/protocol/index.ts";
 import { SharedStorage, type LockRecord } from "../../storage/index.ts";
-import { BroadcastBus, type BusMsg, type TabBeat } from "../../channel/broadcast-bus.ts";
-import { Signalling, type TabLink } from "../../channel/broadcast-signalling.ts";
+import { BroadcastBus, type BusMsg, type TabBeat } from "../../cluster/broadcast-bus.ts";
+import { Signalling, type TabLink } from "../../cluster/broadcast-signalling.ts";
 import type { FtHostConfig } from "../../host/ft-api.ts";
 import type { LoadProgress } from "../../host/images.ts";
 import type { HostStatus, ProtocolEvent } from "../../host/status.ts";
 import { FtHostClient } from "./ft-host-client.ts";
 import { connectHostsOverWebRtc, type DataChannelPair } from "../../channel/webrtc-pair.ts";
-import { isGarbage, OwnDiskCollector } from "./disk-gc.ts";
+import { isGarbage, OwnDiskCollector } from "../../cluster/disk-gc.ts";
 
 export interface TabClusterOptions {
   imagesUrl: string;

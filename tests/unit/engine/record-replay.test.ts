@@ -11,7 +11,7 @@ import { DivergenceError, LockstepEngine, type CloneResult } from "../../../src/
 import { initialDisk, loadGuest } from "../../../src/engine/node/host.ts";
 import { makeSession, type SessionInfo } from "../../../src/engine/session.ts";
 import { decodeRecording, encodeRecording, type Recording as SessionRecording } from "../../../src/engine/recording.ts";
-import { guestIdentity } from "../../../src/host/manifest.ts";
+import { guestIdentity } from "../../../src/engine/manifest.ts";
 import { SessionReplayer } from "../../../src/engine/replay/session-replayer.ts";
 
 const guest = loadGuest();

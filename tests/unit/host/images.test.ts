@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { loadGuestImages } from "../../../src/host/images.ts";
-import { parseManifest } from "../../../src/host/manifest.ts";
+import { parseManifest } from "../../../src/engine/manifest.ts";
 
 function fakeImages() {
   const blobs: Record<string, Uint8Array> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isGarbage } from "../../../src/ui/lib/disk-gc.ts";
+import { isGarbage } from "../../../src/cluster/disk-gc.ts";
 import type { HostStatus } from "../../../src/host/status.ts";
 
 const st = (role: HostStatus["role"], state: string, epoch: number) => ({ role, state, epoch }) as HostStatus;

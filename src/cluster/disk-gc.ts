@@ -1,5 +1,5 @@
-import { deleteOwnDisk, listOwnDisks, ownDiskDbName } from "../../storage/index.ts";
-import type { HostStatus } from "../../host/status.ts";
+import { deleteOwnDisk, listOwnDisks, ownDiskDbName } from "../storage/index.ts";
+import type { HostStatus } from "../host/status.ts";
 
 /**
  * Non-shared disk (paper 4.1): after a failure the failed host's own copy is out of sync ("the
