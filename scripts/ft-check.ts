@@ -17,7 +17,7 @@ import type { HostStatus } from "../src/host/status.ts";
 const guest = loadGuest();
 const storage = await SharedStorage.open("ft-check");
 await storage.lock.reset();
-const epoch = (await storage.lock.testAndSet("A", 0)).record.epoch;
+const epoch = (await storage.lock.testAndSet(0, "A")).record.epoch;
 const sharedDisk = storage.disk("disk", guest.manifest.disk.size_bytes);
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 // --reads backup: the backup reads the shared disk itself instead of getting read data in the log.

@@ -186,7 +186,7 @@ export class HostRuntime {
   }
 
   private async refreshSpareEpoch(): Promise<void> {
-    const epoch = (await this.deps.storage.lock.read().catch(() => undefined))?.epoch;
+    const epoch = (await this.deps.storage.lock.readLock().catch(() => undefined))?.epoch;
     if (epoch !== undefined) this.spareEpoch = epoch;
   }
 
