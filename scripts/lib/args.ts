@@ -186,7 +186,7 @@ function metavar(opt: Opt): string {
     case "enum":
       return opt.values.join("|");
     case "enums":
-      return `${opt.values.join("|")}[,...]`;
+      return "LIST";
     case "int":
       return opt.metavar ?? "N";
     case "float":
@@ -198,7 +198,7 @@ function metavar(opt: Opt): string {
 
 function describe(opt: Opt): string {
   const notes: string[] = [];
-  if (opt.type === "int" || opt.type === "float") notes.push(accepts(opt).replace(/^expected /, ""));
+  if (opt.type === "int" || opt.type === "float" || opt.type === "enums") notes.push(accepts(opt).replace(/^expected /, ""));
   if ("default" in opt && opt.default !== undefined) notes.push(`default ${opt.default}`);
   return notes.length ? `${opt.help} (${notes.join("; ")})` : opt.help;
 }
