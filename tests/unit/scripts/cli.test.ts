@@ -26,5 +26,4 @@ describe("scripts on the command line", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('BENCH_FAILOVERS: "five" is not allowed');
   });
-
 });
