@@ -111,7 +111,7 @@ function parseEnv<E extends Opts>(spec: E, env: Record<string, string | undefine
   for (const [name, opt] of Object.entries(spec)) {
     const v = env[name];
     if (opt.type === "flag") {
-      if (v !== undefined && v !== "0" && v !== "1") throw new ArgError(`${name}=${JSON.stringify(v)} is not allowed: ${accepts(opt)}`);
+      if (v !== undefined && v !== "0" && v !== "1") throw new ArgError(`${name}: ${JSON.stringify(v)} is not allowed: ${accepts(opt)}`);
       out[name] = v === "1";
     } else if (v === undefined) out[name] = fallback(opt);
     else if (v === "") throw new ArgError(`${name} is set but empty: ${accepts(opt)}, or unset it for the default`);
