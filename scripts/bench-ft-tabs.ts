@@ -10,14 +10,17 @@ import type { BrowserContext, Page } from "@playwright/test";
 import { withProfile } from "./lib/browser.ts";
 import { median } from "./lib/stats.ts";
 import { until } from "./lib/until.ts";
+import type { ProtocolEvent } from "../src/host/events.ts";
+import type { TabsHook } from "../src/ui/test-hook.ts";
 
 type Status = { hostId: string; role: string; state: string } | null;
-type Ev = { at: number; hostId: string; kind: string; text: string };
-const status = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.status as Status);
-const text = (p: Page) => p.evaluate(() => (window as any).lockstep.clientText() as string);
-const events = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.events.map((e: any) => ({ ...e })) as Ev[]);
-const pauseMs = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.clonePauseMs as number | null);
-const type = (p: Page, s: string) => p.evaluate((s) => (window as any).lockstep.cluster.type(s), s);
+/** The target host reports it replays: the clone is restored. */
+const isReplaying = (e: ProtocolEvent) => e.kind === "state" && e.role === "backup" && e.state === "replaying";
+const status = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).cluster.status as Status);
+const text = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).clientText() as string);
+const events = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).cluster.events.map((e) => ({ ...e })) as ProtocolEvent[]);
+const pauseMs = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).cluster.clonePauseMs as number | null);
+const type = (p: Page, s: string) => p.evaluate((s) => (window.lockstep as TabsHook).cluster.type(s), s);
 
 
 const is = (role: string, state?: string) => (s: Status) => s?.role === role && (state === undefined || s.state === state);
@@ -30,9 +33,9 @@ async function tab(ctx: BrowserContext, url: string, first = false): Promise<Pag
 
 /** Snapshot taken (primary's event) → the target host reports replaying, in the target's feed. */
 async function transferMs(target: Page, targetHost: string): Promise<number> {
-  const evs = await until(() => events(target), (e) => e.some((x) => x.hostId === targetHost && /backup: replaying/.test(x.text)), "replaying event");
-  const done = evs.filter((x) => x.hostId === targetHost && /backup: replaying/.test(x.text)).at(-1)!.at;
-  const shot = evs.filter((x) => /FT VMotion: snapshot .* guest paused/.test(x.text) && x.at <= done).at(-1)!.at;
+  const evs = await until(() => events(target), (e) => e.some((x) => x.hostId === targetHost && isReplaying(x)), "replaying event");
+  const done = evs.filter((x) => x.hostId === targetHost && isReplaying(x)).at(-1)!.at;
+  const shot = evs.filter((x) => x.kind === "clone-snapshot" && x.at <= done).at(-1)!.at;
   return Math.round(done - shot);
 }
 

@@ -13,6 +13,8 @@ import { buildAndPreview, withBrowser } from "./lib/browser.ts";
 import { median, percentile } from "./lib/stats.ts";
 import { until } from "./lib/until.ts";
 import { benchTabs } from "./bench-ft-tabs.ts";
+import type { ProtocolEvent } from "../src/host/events.ts";
+import type { OnePageHook } from "../src/ui/test-hook.ts";
 
 const { options, env } = cli({
   usage: "npm run bench:ft -- [options]",
@@ -36,11 +38,10 @@ const DISK_LOOP = "for i in $(seq 1 30); do kv set bench$i value$i >/dev/null; d
 /** The browser and the served app every page of the one-page part opens. */
 type App = { url: string; browser: Browser };
 
-type Status = { hostId: string; role: string; state: string; lagMs: number; logBytesPerSec: number; icount: string };
-const text = (p: Page) => p.evaluate(() => (window as any).lockstep.clientText() as string);
-const statuses = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.hosts.map((h: any) => ({ ...h.status, dead: h.dead })) as (Status & { dead: boolean })[]);
-const events = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.events.map((e: any) => `${e.hostId} ${e.kind} ${e.text}`) as string[]);
-const type = (p: Page, s: string) => p.evaluate((s) => (window as any).lockstep.cluster.type(s), s);
+const text = (p: Page) => p.evaluate(() => (window.lockstep as OnePageHook).clientText() as string);
+const statuses = (p: Page) => p.evaluate(() => (window.lockstep as OnePageHook).cluster.hosts.map((h) => ({ ...h.status!, dead: h.dead })));
+const events = (p: Page) => p.evaluate(() => (window.lockstep as OnePageHook).cluster.events.map((e) => ({ ...e })) as ProtocolEvent[]);
+const type = (p: Page, s: string) => p.evaluate((s) => (window.lockstep as OnePageHook).cluster.type(s), s);
 
 
 async function open(app: App, ft: boolean): Promise<Page> {
@@ -50,7 +51,7 @@ async function open(app: App, ft: boolean): Promise<Page> {
   await until(() => text(page), (t) => /LOCKSTEP READY[\s\S]*lockstep# /.test(t), "shell prompt");
   if (ft) {
     await until(() => statuses(page), (s) => s.some((h) => h.state === "replaying"), "backup replaying").catch(async (e) => {
-      throw new Error(`${(e as Error).message}; hosts: ${JSON.stringify(await statuses(page))}; events: ${(await events(page)).join(" | ")}`);
+      throw new Error(`${(e as Error).message}; hosts: ${JSON.stringify(await statuses(page))}; events: ${(await events(page)).map((e) => `${e.hostId} ${e.text}`).join(" | ")}`);
     });
   }
   return page;
@@ -122,15 +123,16 @@ async function onePage(app: App): Promise<void> {
     const backup = s.find((h) => h.role === "backup")!.hostId;
     const before = (await text(page)).length;
     const t0 = Date.now();
-    await page.evaluate((id) => (window as any).lockstep.cluster.kill(id), primary);
+    await page.evaluate((id) => (window.lockstep as OnePageHook).cluster.kill(id), primary);
     await type(page, `echo AFTER-FAILOVER-${i}\n`);
     await until(() => text(page), (t) => t.slice(before).includes(`\nAFTER-FAILOVER-${i}`), "first output of the new primary", 30_000);
     failovers.push(Date.now() - t0);
     // Restore redundancy from the new primary and read the pause it reports.
     await until(() => statuses(page), (st) => st.some((h) => h.hostId === backup && h.state === "alone"), "alone");
-    await page.evaluate(() => (window as any).lockstep.cluster.restoreRedundancy());
-    const ev = await until(() => events(page), (e) => e.some((l) => /guest paused \d+ ms/.test(l)), "clone", 60_000);
-    pauses.push(Number(/guest paused (\d+) ms/.exec(ev.find((l) => /guest paused/.test(l))!)![1]));
+    await page.evaluate(() => (window.lockstep as OnePageHook).cluster.restoreRedundancy());
+    const ev = await until(() => events(page), (e) => e.some((x) => x.kind === "clone-snapshot"), "clone", 60_000);
+    const shot = ev.find((x) => x.kind === "clone-snapshot");
+    pauses.push(shot?.kind === "clone-snapshot" ? Math.round(shot.pauseMs) : NaN);
     console.log(`failover ${i + 1}: ${failovers.at(-1)} ms; clone pause ${pauses.at(-1)} ms`);
     await page.context().close();
   }

@@ -3,6 +3,7 @@
 // channel, with fake-indexeddb as the shared disk. Runs kv load, kills the primary, and
 // checks that the backup goes live with every acknowledged key and an exactly-once console.
 // --disk non-shared: each host keeps its own disk copy (paper 4.1), synchronised by FT VMotion.
+import { describeHostEvent } from "../src/host/events.ts";
 import "fake-indexeddb/auto";
 import { MessagePortTransport } from "../src/channel/logging-channel.ts";
 import { ConsoleClient, makeConfig, WORKER_DEFAULTS, type ToClientMsg } from "../src/ft/protocol/index.ts";
@@ -74,7 +75,7 @@ async function host(id: string, init: ConstructorParameters<typeof HostRuntime>[
     events: {
       toClient: onToClient,
       status: (s) => statuses.set(id, s),
-      event: (kind, text) => console.log(`[${(realNow() / 1000).toFixed(2)}s] ${id} ${kind}: ${text}`),
+      event: (e) => console.log(`[${(realNow() / 1000).toFixed(2)}s] ${id} ${e.kind}: ${describeHostEvent(e)}`),
     },
   });
 }
@@ -139,14 +140,14 @@ for (const k of acked) {
 }
 console.log(`after failover every acknowledged key is present; console conflicts=${client.conflicts}`);
 
-// FT VMotion: clone the lone primary B into a spare C, then fail over again.
+// FT VMotion: clone the lone primary B into a standby C, then fail over again.
 if (nonShared) {
   // Paper 4.1: after a failure the copies may differ (A wrote without waiting for B): A's is garbage.
   ownDisks.get("A")!.close();
   await deleteOwnDisk(ownDiskDbName("ft-check", "disk", "A"));
   console.log(`non-shared disk: B continues on its own copy (${await ownDisks.get("B")!.store.blockCount()} blocks); A's copy deleted`);
 }
-const c = await host("C", { role: "spare" });
+const c = await host("C", { role: "standby" });
 const ch2 = new MessageChannel();
 b.attachChannel("C", new MessagePortTransport(ch2.port1));
 c.attachChannel("B", new MessagePortTransport(ch2.port2));
