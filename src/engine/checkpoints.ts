@@ -1,6 +1,6 @@
 // Divergence checkpoints: after 256 frames or 250 ms of guest time (session parameters),
 // whichever first, a hash of the CPU state and of one RAM slice, round robin, so a full sweep of
-// memory costs ~1 % of CPU time instead of a whole-RAM hash per checkpoint (README,
+// memory costs ~1 % of CPU time instead of a whole-RAM hash per checkpoint (docs/engine-notes.md,
 // "Divergence detection"). The recorder logs them, the replayer computes its own and compares.
 
 import type { CheckpointEntry } from "../ft/log/entries.ts";

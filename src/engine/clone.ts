@@ -1,4 +1,4 @@
-// Clone (FT VMotion, README "Clone"): at a frame boundary with no disk request in flight, save
+// Clone (FT VMotion, docs/engine-notes.md "Clone"): at a frame boundary with no disk request in flight, save
 // the machine plus the engine's own state (position, clock, console offset, request numbering,
 // checkpoint schedule) into a snapshot, and continue from a fresh machine restored from it.
 // The recorder does this when it starts a clone; a replayer does the same at the clone marker

@@ -1,7 +1,7 @@
 // The sectors the guest wrote or read in this session, identical on both sides: a write is
 // stored when the guest issues it, read data when it is delivered (both are points the primary
 // and the backup share). A read whose sectors are all here needs no data in the log. Bounded
-// FIFO; emptied at every clone on both sides (README, "Disk cache").
+// FIFO; emptied at every clone on both sides (docs/engine-notes.md, "Disk cache").
 
 const SECTOR = 512;
 

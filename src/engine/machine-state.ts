@@ -1,7 +1,7 @@
 // Where v86 keeps the CPU state in wasm memory, and the state its save_state misses or its
 // restore_state mangles: captured next to the v86 state in every snapshot and repaired after
 // every restore, so that a machine restored from a snapshot continues exactly like the one that
-// made it (README, "Clone").
+// made it (docs/engine-notes.md, "Clone").
 
 // v86 keeps CPU state at fixed wasm addresses (src/rust/cpu/global_pointers.rs).
 export const CPU_REGION_START = 64;

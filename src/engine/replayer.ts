@@ -2,7 +2,7 @@
 // log, and checks for every frame that it is where the primary was: position, clone marker,
 // JIT installs, disk completions against pending requests, every RDRAND read at its offset,
 // the instruction count, the console output and the checkpoint. The first mismatch stops it
-// with a DivergenceError (README, "Divergence detection").
+// with a DivergenceError (docs/engine-notes.md, "Divergence detection").
 
 import type {
   DiskReadByBackupEntry,

@@ -5,7 +5,7 @@
 // start the recorder chose and logged (a resync to real time, an early wake on input).
 // Pacing (record mode): real time maps onto virtual time as
 // virtual = virtualBase + (real − realBase) × pace; the recorder waits while it leads and logs a
-// resync when it lags. None of the pacing changes what a replayer computes (README, "Pacing").
+// resync when it lags. None of the pacing changes what a replayer computes (docs/engine-notes.md, "Pacing").
 
 import type { TimeSource } from "./clock.ts";
 
