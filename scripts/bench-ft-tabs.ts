@@ -6,20 +6,21 @@
 //   clone-pause-ms-tabs     guest-visible pause of the automatic FT VMotion into the standby tab
 //   clone-transfer-ms-tabs-{storage,channel}
 //                           snapshot taken → the new backup replays, by transfer path
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "@playwright/test";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/chromium.ts";
+import type { BrowserContext, Page } from "@playwright/test";
+import { withProfile } from "./lib/browser.ts";
+import { median } from "./lib/stats.ts";
 import { until } from "./lib/until.ts";
+import type { ProtocolEvent } from "../src/host/events.ts";
+import type { TabsHook } from "../src/ui/test-hook.ts";
 
 type Status = { hostId: string; role: string; state: string } | null;
-type Ev = { at: number; hostId: string; kind: string; text: string };
-const status = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.status as Status);
-const text = (p: Page) => p.evaluate(() => (window as any).lockstep.clientText() as string);
-const events = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.events.map((e: any) => ({ ...e })) as Ev[]);
-const pauseMs = (p: Page) => p.evaluate(() => (window as any).lockstep.cluster.clonePauseMs as number | null);
-const type = (p: Page, s: string) => p.evaluate((s) => (window as any).lockstep.cluster.type(s), s);
+/** The target host reports it replays: the clone is restored. */
+const isReplaying = (e: ProtocolEvent) => e.kind === "state" && e.role === "backup" && e.state === "replaying";
+const status = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).cluster.status as Status);
+const text = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).clientText() as string);
+const events = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).cluster.events.map((e) => ({ ...e })) as ProtocolEvent[]);
+const pauseMs = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).cluster.clonePauseMs as number | null);
+const type = (p: Page, s: string) => p.evaluate((s) => (window.lockstep as TabsHook).cluster.type(s), s);
 
 
 const is = (role: string, state?: string) => (s: Status) => s?.role === role && (state === undefined || s.state === state);
@@ -32,9 +33,9 @@ async function tab(ctx: BrowserContext, url: string, first = false): Promise<Pag
 
 /** Snapshot taken (primary's event) → the target host reports replaying, in the target's feed. */
 async function transferMs(target: Page, targetHost: string): Promise<number> {
-  const evs = await until(() => events(target), (e) => e.some((x) => x.hostId === targetHost && /backup: replaying/.test(x.text)), "replaying event");
-  const done = evs.filter((x) => x.hostId === targetHost && /backup: replaying/.test(x.text)).at(-1)!.at;
-  const shot = evs.filter((x) => /FT VMotion: snapshot .* guest paused/.test(x.text) && x.at <= done).at(-1)!.at;
+  const evs = await until(() => events(target), (e) => e.some((x) => x.hostId === targetHost && isReplaying(x)), "replaying event");
+  const done = evs.filter((x) => x.hostId === targetHost && isReplaying(x)).at(-1)!.at;
+  const shot = evs.filter((x) => x.kind === "clone-snapshot" && x.at <= done).at(-1)!.at;
   return Math.round(done - shot);
 }
 
@@ -45,10 +46,8 @@ export interface TabsResult {
 }
 
 /** One run: A primary, B its backup, C a standby; close A; B goes live; C becomes the backup. */
-export async function tabsRun(base: string, snapshotVia: "storage" | "channel", i: number): Promise<{ failover: number; pause: number; transfers: number[] }> {
-  const dir = mkdtempSync(path.join(tmpdir(), "lockstep-bench-tabs-"));
-  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  try {
+export function tabsRun(base: string, snapshotVia: "storage" | "channel", i: number): Promise<{ failover: number; pause: number; transfers: number[] }> {
+  return withProfile(async (ctx) => {
     const url = `${base}?mode=tabs&snapshot=${snapshotVia}`;
     const a = await tab(ctx, url, true);
     await until(() => status(a), is("primary", "alone"), "primary alone");
@@ -73,15 +72,11 @@ export async function tabsRun(base: string, snapshotVia: "storage" | "channel", 
     const pause = await until(() => pauseMs(b), (v) => v !== null, "clone pause");
     const t2 = await transferMs(c, cHost);
     return { failover, pause: pause!, transfers: [t1, t2] };
-  } finally {
-    await ctx.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export async function benchTabs(base: string, runs: number): Promise<void> {
   if (runs <= 0) return; // BENCH_TABS=0: the one-page lines only
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const r = { storage: { failovers: [], pauses: [], transfers: [] } as TabsResult, channel: { failovers: [], pauses: [], transfers: [] } as TabsResult };
   // Alternating, so drift in machine load hits both paths alike.
   for (let i = 0; i < runs; i++) {

@@ -3,6 +3,7 @@
 // channel, with fake-indexeddb as the shared disk. Runs kv load, kills the primary, and
 // checks that the backup goes live with every acknowledged key and an exactly-once console.
 // --disk non-shared: each host keeps its own disk copy (paper 4.1), synchronised by FT VMotion.
+import { describeHostEvent } from "../src/host/events.ts";
 import "fake-indexeddb/auto";
 import { MessagePortTransport } from "../src/channel/logging-channel.ts";
 import { ConsoleClient, makeConfig, WORKER_DEFAULTS, type ToClientMsg } from "../src/ft/protocol/index.ts";
@@ -13,16 +14,26 @@ import { makeSession } from "../src/engine/session.ts";
 import { HostRuntime } from "../src/host/runtime.ts";
 import { guestIdentity } from "../src/engine/manifest.ts";
 import type { HostStatus } from "../src/host/status.ts";
+import { cli } from "./lib/args.ts";
+
+const { options: args } = cli({
+  usage: "npm run ft-check -- [options]",
+  about: "The whole FT system in one Node process: lockstep, failover, FT VMotion, a second failover.",
+  options: {
+    reads: { type: "enum", values: ["log", "backup"], default: "log", help: "disk reads in the log, or the backup reads the shared disk itself (paper 4.2)" },
+    disk: { type: "enum", values: ["shared", "non-shared"], default: "shared", help: "one shared disk, or each host's own copy synchronised by FT VMotion (paper 4.1)" },
+    verbose: { type: "flag", help: "echo the guest's console" },
+  },
+});
 
 const guest = loadGuest();
 const storage = await SharedStorage.open("ft-check");
 await storage.lock.reset();
-const epoch = (await storage.lock.testAndSet("A", 0)).record.epoch;
+const epoch = (await storage.lock.testAndSet(0, "A")).record.epoch;
 const sharedDisk = storage.disk("disk", guest.manifest.disk.size_bytes);
-const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 // --reads backup: the backup reads the shared disk itself instead of getting read data in the log.
-const backupReads = arg("--reads") === "backup";
-const nonShared = arg("--disk") === "non-shared";
+const backupReads = args.reads === "backup";
+const nonShared = args.disk === "non-shared";
 for (const name of await listOwnDisks("ft-check")) await deleteOwnDisk(name);
 const ownDisks = new Map<string, OwnDisk>();
 const session = makeSession(Date.now(), { diskReads: backupReads ? "backup" : "log" });
@@ -40,7 +51,7 @@ const ft = makeConfig(
 const client = new ConsoleClient(250);
 let screen = "";
 const statuses = new Map<string, HostStatus>();
-const verbose = process.argv.includes("--verbose");
+const verbose = args.verbose;
 
 function onToClient(m: ToClientMsg) {
   const fresh = client.onMessage(m);
@@ -64,7 +75,7 @@ async function host(id: string, init: ConstructorParameters<typeof HostRuntime>[
     events: {
       toClient: onToClient,
       status: (s) => statuses.set(id, s),
-      event: (kind, text) => console.log(`[${(realNow() / 1000).toFixed(2)}s] ${id} ${kind}: ${text}`),
+      event: (e) => console.log(`[${(realNow() / 1000).toFixed(2)}s] ${id} ${e.kind}: ${describeHostEvent(e)}`),
     },
   });
 }
@@ -129,14 +140,14 @@ for (const k of acked) {
 }
 console.log(`after failover every acknowledged key is present; console conflicts=${client.conflicts}`);
 
-// FT VMotion: clone the lone primary B into a spare C, then fail over again.
+// FT VMotion: clone the lone primary B into a standby C, then fail over again.
 if (nonShared) {
   // Paper 4.1: after a failure the copies may differ (A wrote without waiting for B): A's is garbage.
   ownDisks.get("A")!.close();
   await deleteOwnDisk(ownDiskDbName("ft-check", "disk", "A"));
   console.log(`non-shared disk: B continues on its own copy (${await ownDisks.get("B")!.store.blockCount()} blocks); A's copy deleted`);
 }
-const c = await host("C", { role: "spare" });
+const c = await host("C", { role: "standby" });
 const ch2 = new MessageChannel();
 b.attachChannel("C", new MessagePortTransport(ch2.port1));
 c.attachChannel("B", new MessagePortTransport(ch2.port2));

@@ -1,6 +1,7 @@
 import type { ClientMsg, ToClientMsg } from "../ft/protocol/index.ts";
 import type { LoadProgress } from "./images.ts";
-import type { HostStatus, ProtocolEvent } from "./status.ts";
+import type { HostStatus } from "./status.ts";
+import type { HostEvent } from "./events.ts";
 
 /**
  * A fault-tolerant host as the page sees it (one Web Worker = one physical server of the paper).
@@ -23,7 +24,7 @@ export interface FtHostApi {
 
 export interface FtHostConfig {
   hostId: string;
-  role: "primary" | "backup" | "spare";
+  role: "primary" | "backup" | "standby";
   /** The other host of a pair booted together. */
   peer?: string;
   /** Lock-record epoch the pair starts in (the page set it with test-and-set). */
@@ -82,5 +83,5 @@ export interface FtHostEvents {
   progress(p: LoadProgress): void;
   toClient(msg: ToClientMsg): void;
   status(s: HostStatus): void;
-  event(e: Omit<ProtocolEvent, "at" | "hostId">): void;
+  event(e: HostEvent): void;
 }

@@ -26,13 +26,14 @@ import { decodeEnvelope, encodeEnvelope, type EnvelopeItem } from "./log-envelop
 import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus, type ReadCounters } from "./status.ts";
 import type { ChannelMsg } from "../ft/protocol/index.ts";
 import { StorageOps } from "./storage-ops.ts";
+import type { HostEvent } from "./events.ts";
 import { RemusMeter } from "./remus-meter.ts";
 import { yieldNow } from "./yield.ts";
 
 export interface RuntimeEvents {
   toClient(msg: ToClientMsg): void;
   status(s: HostStatus): void;
-  event(kind: string, text: string): void;
+  event(e: HostEvent): void;
 }
 
 export interface RuntimeDeps {
@@ -41,7 +42,7 @@ export interface RuntimeDeps {
   ft: FtConfig;
   wasm: WebAssembly.Module;
   images: GuestImages;
-  /** Both sides of a pair booted together must share it; a spare takes the one its clone carries. */
+  /** Both sides of a pair booted together must share it; a standby takes the one its clone carries. */
   session: SessionInfo | null;
   storage: SharedStorage;
   /** The shared disk, or with a non-shared disk (paper 4.1) this host's own copy. */
@@ -146,21 +147,21 @@ export class HostRuntime {
     });
   }
 
-  /** Boots (primary/backup) or waits for a clone (spare), then runs until halted or stopped. */
+  /** Boots (primary/backup) or waits for a clone (standby), then runs until halted or stopped. */
   async start(): Promise<void> {
     const role = this.deps.init.role;
-    if (role !== "spare") {
+    if (role !== "standby") {
       this.engine = await this.createEngine(role === "primary" ? "record" : "replay");
       this.recorder = new SessionRecorder({ hostId: this.deps.hostId, guest: this.deps.guest, session: this.session!, origin: "boot", start: { frame: 0, icount: 0 } }, null);
       const hasPeer = this.deps.init.role === "backup" || (this.deps.init.role === "primary" && this.deps.init.backup !== null);
       if (hasPeer) await this.rendezvous();
     } else {
-      await this.refreshSpareEpoch();
+      await this.refreshStandbyEpoch();
     }
     this.agent = new FtAgent(this.deps.ft, this.deps.hostId, this.deps.init, this.deps.realNow());
     this.timers.push(
       setInterval(() => {
-        this.spareHeartbeat();
+        this.standbyHeartbeat();
         this.feed({ type: "tick" });
       }, TICK_MS),
     );
@@ -185,36 +186,36 @@ export class HostRuntime {
     this.endpoint?.send({ t: "heartbeat", epoch, stallMs: 0 });
   }
 
-  private async refreshSpareEpoch(): Promise<void> {
-    const epoch = (await this.deps.storage.lock.read().catch(() => undefined))?.epoch;
-    if (epoch !== undefined) this.spareEpoch = epoch;
+  private async refreshStandbyEpoch(): Promise<void> {
+    const epoch = (await this.deps.storage.lock.readLock().catch(() => undefined))?.epoch;
+    if (epoch !== undefined) this.standbyEpoch = epoch;
   }
 
   private peerSeen = false;
   private lastProgressTenth = -1;
-  private lastSpareBeat = 0;
-  /** The epoch a spare's heartbeats carry: the primary ignores heartbeats of another epoch. */
-  private spareEpoch = 0;
+  private lastStandbyBeat = 0;
+  /** The epoch a standby's heartbeats carry: the primary ignores heartbeats of another epoch. */
+  private standbyEpoch = 0;
 
   /**
-   * A spare waiting for (or receiving) a snapshot is alive: it says so on a timer, or the
+   * A standby waiting for (or receiving) a snapshot is alive: it says so on a timer, or the
    * primary's failure detector would expire during a transfer that stalls longer than its
    * timeout (cross-tab data channels stall for seconds after the first megabyte: SCTP
    * retransmission). Beats go out only once a logging channel exists, i.e. a clone is coming.
    */
-  private spareHeartbeat(): void {
-    if (this.agent?.role !== "spare" || !this.endpoint) return;
+  private standbyHeartbeat(): void {
+    if (this.agent?.role !== "standby" || !this.endpoint) return;
     const now = this.deps.realNow();
-    if (now - this.lastSpareBeat < this.deps.ft.heartbeatIntervalMs) return;
-    this.lastSpareBeat = now;
-    this.endpoint.send({ t: "heartbeat", epoch: this.spareEpoch, stallMs: 0 });
+    if (now - this.lastStandbyBeat < this.deps.ft.heartbeatIntervalMs) return;
+    this.lastStandbyBeat = now;
+    this.endpoint.send({ t: "heartbeat", epoch: this.standbyEpoch, stallMs: 0 });
   }
 
   attachChannel(peer: string, channel: LoggingChannel): void {
     this.endpoint?.close();
-    // The primary ignores heartbeats of another epoch, and failovers since this spare started
+    // The primary ignores heartbeats of another epoch, and failovers since this standby started
     // have moved the epoch on: the primary offering this channel is live in the current one.
-    if (this.agent?.role === "spare") void this.refreshSpareEpoch();
+    if (this.agent?.role === "standby") void this.refreshStandbyEpoch();
     this.endpoint = new ChannelEndpoint(
       peer,
       channel,
@@ -223,11 +224,11 @@ export class HostRuntime {
         countMsg(this.flow.received, msg);
         if (this.agent) this.feed({ type: "message", from: peer, msg });
       },
-      (e) => this.deps.events.event("error", `logging channel: ${e.message}`),
+      (e) => this.deps.events.event({ kind: "channel-error", message: e.message }),
       (got, total) => {
         // A line per tenth is plenty for a person watching; the chunks come every 64 KiB.
         const tenth = Math.floor((10 * got) / total);
-        if (tenth !== this.lastProgressTenth) this.deps.events.event("clone-progress", `receiving snapshot: ${tenth * 10}%`);
+        if (tenth !== this.lastProgressTenth) this.deps.events.event({ kind: "clone-progress", percent: tenth * 10 });
         this.lastProgressTenth = tenth === 10 ? -1 : tenth;
       },
       this.deps.bulk,
@@ -263,12 +264,11 @@ export class HostRuntime {
       const same = await this.deps.disk.read(offset, 512);
       await this.deps.disk.write(offset, same, epoch);
       // Paper 4.1: a host's own copy is internal state, never fenced; only halting protects the VM.
-      const own = this.deps.ft.diskMode === "non-shared" ? " (its own disk copy: not fenced, and garbage now)" : "";
-      this.deps.events.event("zombie-write", `write at epoch ${epoch} was ACCEPTED${own}`);
+      this.deps.events.event({ kind: "zombie-write", epoch, accepted: true, ownCopy: this.deps.ft.diskMode === "non-shared" });
     } catch (e) {
-      if (e instanceof StaleEpochError) this.deps.events.event("fenced", `write at epoch ${epoch} rejected: ${e.message}`);
+      if (e instanceof StaleEpochError) this.deps.events.event({ kind: "fenced", epoch, reason: e.message });
       // Non-shared: the live primary's cluster service deleted this halted host's copy as garbage.
-      else this.deps.events.event("zombie-write", `write at epoch ${epoch} failed: ${(e as Error).message}`);
+      else this.deps.events.event({ kind: "zombie-write", epoch, accepted: false, ownCopy: this.deps.ft.diskMode === "non-shared", error: (e as Error).message });
     }
   }
 
@@ -283,7 +283,7 @@ export class HostRuntime {
       this.wakeLoop?.();
     }
     const p = this.engine?.position();
-    this.deps.events.event("vm", paused ? `VM paused at frame ${p?.frame ?? 0} (the host keeps running)` : "VM resumed");
+    this.deps.events.event(paused ? { kind: "vm-paused", frame: p?.frame ?? 0 } : { kind: "vm-resumed" });
     this.reportStatus();
   }
 
@@ -298,7 +298,7 @@ export class HostRuntime {
   setPace(pace: Pace): void {
     this.pace = pace;
     if (this.engine?.mode === "record") this.engine.setPace(pace);
-    this.deps.events.event("vm", `VM speed ${pace === "max" ? "max (guest timers do not wait)" : `${pace}×`}`);
+    this.deps.events.event({ kind: "vm-pace", pace });
     this.reportStatus();
   }
 
@@ -400,7 +400,7 @@ export class HostRuntime {
         break;
       case "pauseExecution":
         this.paused = true;
-        this.deps.events.event("flow-control", "log buffer full: primary paused until the backup catches up");
+        this.deps.events.event({ kind: "flow-control" });
         break;
       case "resumeExecution":
         this.paused = false;
@@ -415,7 +415,7 @@ export class HostRuntime {
         this.cloneMachineReady = false;
         // Build the fresh instance before pausing the guest: it is the slow part of a clone.
         void this.engine?.prewarm().then(() => (this.cloneMachineReady = true));
-        this.deps.events.event("clone", "FT VMotion: quiescing disk I/O, then snapshotting at a frame boundary");
+        this.deps.events.event({ kind: "clone-quiescing" });
         break;
       case "restoreSnapshot":
         this.restoring = this.restoreFromClone(a.clone.snapshot).catch((e: unknown) => this.fail(e));
@@ -423,7 +423,7 @@ export class HostRuntime {
         if (this.deps.ft.diskMode === "non-shared") this.storageOps.holdUntil(this.restoring);
         break;
       case "stateChanged":
-        this.deps.events.event("state", `${a.role}: ${a.state} (epoch ${a.epoch})`);
+        this.deps.events.event({ kind: "state", role: a.role, state: a.state, epoch: a.epoch });
         this.reportStatus();
         break;
     }
@@ -521,7 +521,7 @@ export class HostRuntime {
   setRemus(epochMs: number | null): void {
     const on = epochMs !== null && this.engine?.mode === "record";
     this.remus = on ? new RemusMeter(epochMs, this.engine!.cpuStateBytes, this.deps.realNow, this.endpoint?.bytesOut ?? 0) : null;
-    this.deps.events.event("remus", on ? `Remus meter on: a checkpoint epoch every ${epochMs} ms (dirty pages counted, not sent)` : "Remus meter off");
+    this.deps.events.event({ kind: "remus", epochMs: on ? epochMs : null });
   }
 
   /** Outputs and disk activity of the frame just run, in both modes. */
@@ -673,7 +673,7 @@ export class HostRuntime {
 
   private async restoreFromClone(bytes: Uint8Array): Promise<void> {
     const start = this.deps.realNow();
-    this.deps.events.event("clone", `FT VMotion: restoring a ${(bytes.length / 1048576).toFixed(1)} MiB snapshot`);
+    this.deps.events.event({ kind: "clone-restoring", bytes: bytes.length });
     const { engine: snapshot, disk } = decodeClonePayload(bytes, this.deps.ft.diskMode === "non-shared");
     const meta = decodeSnapshot(snapshot).meta;
     // Before any await: log batches arriving during the restore already belong to this recording.
@@ -689,7 +689,7 @@ export class HostRuntime {
     this.restoring = null;
     // Mostly one synchronous import (v86's restore_state): reported whole, an upper bound.
     this.stalledSince(start);
-    this.deps.events.event("clone", "FT VMotion: backup restored, replaying from the clone point");
+    this.deps.events.event({ kind: "clone-restored" });
     this.wakeLoop?.();
   }
 
@@ -704,10 +704,7 @@ export class HostRuntime {
     const t0 = this.deps.realNow();
     const disk = this.cloneIncludeDisk ? await this.exportDisk() : null;
     const pauseMs = res.pauseMs + (this.deps.realNow() - t0);
-    this.deps.events.event(
-      "clone",
-      `FT VMotion: snapshot ${(res.snapshot.length / 1048576).toFixed(1)} MiB at frame ${res.frame}; guest paused ${pauseMs.toFixed(0)} ms${disk ? " (with the disk copy's export)" : ""}`,
-    );
+    this.deps.events.event({ kind: "clone-snapshot", frame: res.frame, bytes: res.snapshot.length, pauseMs, withDisk: disk !== null });
     const snapshot = disk ? encodeClonePayload({ engine: res.snapshot, disk }) : res.snapshot;
     this.feed({
       type: "snapshotTaken",
@@ -727,10 +724,7 @@ export class HostRuntime {
     const blocks = await this.deps.disk.exportBlocks();
     const hash = diskImageHash(blocks);
     const bytes = blocks.reduce((n, b) => n + b.data.length, 0);
-    this.deps.events.event(
-      "clone-disk",
-      `FT VMotion: own disk copy (${blocks.length} blocks, ${(bytes / 1048576).toFixed(2)} MiB, hash ${hex(hash)}) exported in ${(this.deps.realNow() - t0).toFixed(0)} ms, sent with the snapshot`,
-    );
+    this.deps.events.event({ kind: "clone-disk-exported", blocks: blocks.length, bytes, hash, ms: this.deps.realNow() - t0 });
     return { blocks, hash };
   }
 
@@ -741,27 +735,24 @@ export class HostRuntime {
     await this.deps.disk.importBlocks(blocks, epoch);
     const mine = diskImageHash(await this.deps.disk.exportBlocks());
     if (mine !== hash) throw new Error(`divergence: disk copy hash ${hex(mine)} after FT VMotion, the primary's is ${hex(hash)}`);
-    this.deps.events.event(
-      "clone-disk",
-      `FT VMotion: own disk copy synchronised (${blocks.length} blocks in ${(this.deps.realNow() - t0).toFixed(0)} ms); hash ${hex(mine)} equals the primary's`,
-    );
+    this.deps.events.event({ kind: "clone-disk-imported", blocks: blocks.length, hash: mine, ms: this.deps.realNow() - t0 });
   }
 
   private goLive(from: "primary" | "backup", epoch: number): void {
     if (from === "backup") this.engine?.promote();
-    this.deps.events.event("go-live", `went live in epoch ${epoch} (${from === "backup" ? "backup promoted" : "primary running alone"})`);
+    this.deps.events.event({ kind: "go-live", epoch, from });
     this.wakeLoop?.();
   }
 
   private halt(reason: string): void {
-    this.deps.events.event("halt", `halted: ${reason}`);
+    this.deps.events.event({ kind: "halt", reason });
     this.reportStatus();
     this.stop();
   }
 
   private fail(e: unknown): void {
     const msg = e instanceof Error ? e.message : String(e);
-    this.deps.events.event("divergence", `host stopped: ${msg}`);
+    this.deps.events.event({ kind: "divergence", message: msg });
     this.stop();
   }
 
@@ -782,7 +773,7 @@ export class HostRuntime {
     const guest = this.engine?.nowMs() ?? 0;
     this.deps.events.status({
       hostId: this.deps.hostId,
-      role: st.role === "spare" ? "standby" : st.role,
+      role: st.role,
       state: this.stopped && st.state !== "halted" ? "stopped" : st.state,
       frame: p.frame,
       icount: String(p.icount),

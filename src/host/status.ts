@@ -1,16 +1,19 @@
+import type { AgentState, Role } from "../ft/protocol/index.ts";
 import type { RemusReport } from "./remus-meter.ts";
 
 /**
  * What a host reports to the page about itself, several times a second. The UI renders it
  * directly; nothing here feeds back into the protocol.
  */
-export type HostRole = "primary" | "backup" | "standby";
+export type HostRole = Role;
+
+export type HostState = AgentState | "stopped";
 
 export interface HostStatus {
   hostId: string;
   role: HostRole;
-  /** Protocol state named after the paper: recording, alone, going-live, replaying, draining, promoted, halted… */
-  state: string;
+  /** Protocol state named after the paper; `stopped`: the host stopped without halting (killed, diverged). */
+  state: HostState;
   frame: number;
   /** 64-bit instruction count, as a decimal string (bigint does not cross every boundary). */
   icount: string;
@@ -84,10 +87,4 @@ export interface FlowKinds {
 
 export const emptyFlowKinds = (): FlowKinds => ({ entry: 0, frameEnd: 0, control: 0, entryBytes: 0, log: 0, ack: 0, heartbeat: 0, clone: 0 });
 
-export interface ProtocolEvent {
-  /** Page-clock ms, for ordering the feed across hosts. */
-  at: number;
-  hostId: string;
-  kind: string;
-  text: string;
-}
+export type { ProtocolEvent } from "./events.ts";

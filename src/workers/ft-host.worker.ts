@@ -48,14 +48,14 @@ class FtHost implements FtHostApi {
         ? { role: "primary", epoch: config.epoch, backup: config.peer ?? null }
         : config.role === "backup"
           ? { role: "backup", epoch: config.epoch, primary: config.peer! }
-          : { role: "spare" };
+          : { role: "standby" };
     this.runtime = new HostRuntime({
       hostId: config.hostId,
       init,
       ft,
       wasm,
       images,
-      session: config.role === "spare" ? null : makeSession(config.sessionEpochMs, {
+      session: config.role === "standby" ? null : makeSession(config.sessionEpochMs, {
               diskReads: config.readMode === "backup-reads" ? "backup" : "log",
               ...(config.diskCache === false ? { diskCacheBytes: 0 } : {}),
             }),
@@ -68,7 +68,7 @@ class FtHost implements FtHostApi {
       events: {
         toClient: (m) => events.toClient(m),
         status: (s) => events.status(s),
-        event: (kind, text) => events.event({ kind, text }),
+        event: (e) => events.event(e),
       },
     });
     if (this.earlyChannel) this.attachLoggingChannel(...this.earlyChannel);

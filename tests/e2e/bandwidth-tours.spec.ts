@@ -1,3 +1,4 @@
+import type { OnePageHook } from "../../src/ui/test-hook.ts";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./persistent.ts";
 import { runTour } from "./ft.ts";
@@ -27,7 +28,7 @@ test("tour: disk reads by the backup use less log than read data in the log", as
   expect(bars.get("backup reads the disk")!).toBeLessThan(bars.get("read data in the log")!);
   // The second pair really runs in backup-reads mode and did the reads itself.
   const reads = await page.evaluate(() => {
-    const c = (window as unknown as { lockstep: { cluster: { config: { readMode: string }; hosts: { dead: boolean; status: { role: string; reads?: { byBackup: number; inLog: number } } | null }[] } } }).lockstep.cluster;
+    const c = (window.lockstep as OnePageHook).cluster;
     const p = c.hosts.find((h) => !h.dead && h.status?.role === "primary");
     return { mode: c.config.readMode, ...p?.status?.reads };
   });

@@ -1,8 +1,9 @@
+import type {} from "../../src/ui/test-hook.ts";
 import { expect, type Page } from "@playwright/test";
 
 /** The client's whole console stream (not just the terminal's visible rows). */
 export function clientText(page: Page): Promise<string> {
-  return page.evaluate(() => (window as unknown as { lockstep: { clientText(): string } }).lockstep.clientText());
+  return page.evaluate(() => window.lockstep!.clientText());
 }
 
 export function hostState(page: Page, id: string) {

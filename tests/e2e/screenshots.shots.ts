@@ -1,3 +1,4 @@
+import type {} from "../../src/ui/test-hook.ts";
 import { expect, test } from "./persistent.ts";
 
 // The README's screenshots (docs/screenshots/*.png): `npm run screenshots`. Not a test, so not
@@ -38,7 +39,7 @@ test("screenshot: embed=1 compact layout", async ({ page }) => {
 test("screenshot: the timeline, replaying the live run up to a failover, cursor at a typed command", async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto("/?theme=light");
-  await expect.poll(() => page.evaluate(() => /LOCKSTEP READY[\s\S]*lockstep# /.test((window as unknown as { lockstep: { clientText(): string } }).lockstep.clientText())), { timeout: 240_000 }).toBe(true);
+  await expect.poll(() => page.evaluate(() => /LOCKSTEP READY[\s\S]*lockstep# /.test(window.lockstep!.clientText())), { timeout: 240_000 }).toBe(true);
   await page.getByRole("application", { name: "Client console" }).click();
   await page.keyboard.type("kv set course ft\n");
   await expect(page.getByTestId("client-stream")).toContainText("bytes");

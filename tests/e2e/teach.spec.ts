@@ -1,3 +1,4 @@
+import type { OnePageHook } from "../../src/ui/test-hook.ts";
 import { chromium, type Frame, type Page } from "@playwright/test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,7 +51,7 @@ test("tour: why the Output Rule, counterfactual OFF: the client saw output the p
   // The client really holds the answer, and the new primary's own stream stops short of it.
   expect(await clientText(page)).toContain("\r\nPAYMENT-ACCEPTED\r\n");
   const [clientLen, produced] = await page.evaluate(() => {
-    const c = (window as unknown as { lockstep: { cluster: { client: { length: number }; hosts: { status: { role: string; state: string; console?: { produced: number } } | null; dead: boolean }[] } } }).lockstep.cluster;
+    const c = (window.lockstep as OnePageHook).cluster;
     const p = c.hosts.find((h) => !h.dead && h.status?.role === "primary");
     return [c.client.length, p?.status?.console?.produced ?? -1];
   });
@@ -116,7 +117,7 @@ async function coursePage(page: Page, origin: string, allowedParent: string, bas
 
 const embedState = (f: Frame) =>
   f.evaluate(() => {
-    const l = (window as unknown as { lockstep: { embed: { accepted: number; rejected: number }; runner: { status: string } } }).lockstep;
+    const l = (window.lockstep as OnePageHook);
     return { accepted: l.embed.accepted, rejected: l.embed.rejected, status: l.runner.status };
   });
 

@@ -1,3 +1,4 @@
+import type { OnePageHook } from "../../src/ui/test-hook.ts";
 import { chromium, expect, test, type BrowserContext, type Page } from "@playwright/test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,7 +42,7 @@ test.beforeAll(async ({ baseURL }) => {
 // On failure, the protocol feed says whether the load of the machine caused a failover.
 test.afterEach(async ({}, info) => {
   if (info.status === info.expectedStatus) return;
-  const ev = await page.evaluate(() => (window as unknown as { lockstep: { cluster: { events: { at: number; hostId: string; kind: string; text: string }[] } } }).lockstep.cluster.events.map((e) => `${(e.at / 1000).toFixed(2)} ${e.hostId} ${e.kind}: ${e.text}`));
+  const ev = await page.evaluate(() => (window.lockstep as OnePageHook).cluster.events.map((e) => `${(e.at / 1000).toFixed(2)} ${e.hostId} ${e.kind}: ${e.text}`));
   console.log("EVENTS\n" + ev.slice(-40).join("\n"));
 });
 
@@ -56,7 +57,7 @@ interface Flow {
 type St = { frame: number; role: string; state: string; vm?: { paused: boolean }; flow?: Flow } | null;
 const status = (id: string) =>
   page.evaluate((hid) => {
-    const h = (window as unknown as { lockstep: { cluster: { hosts: { id: string; status: St }[] } } }).lockstep.cluster.hosts.find((x) => x.id === hid);
+    const h = (window.lockstep as OnePageHook).cluster.hosts.find((x) => x.id === hid);
     return h?.status ?? null;
   }, id) as Promise<St>;
 const frame = async (id: string) => (await status(id))!.frame;
@@ -116,8 +117,8 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   await expect(verdict).toContainText(/Checkpoints replayed: (\d+) of \1,/, { timeout: 120_000 });
   await expect(verdict).toHaveAttribute("data-ok", "true");
   const { recorded, replayed } = await page.evaluate(() => {
-    const t = (window as unknown as { lockstep: { timeline: { summary: { recordedCheckpoints: unknown[] }; view: { replayedCheckpoints: unknown[] } } } }).lockstep.timeline;
-    return { recorded: t.summary.recordedCheckpoints, replayed: t.view.replayedCheckpoints };
+    const t = (window.lockstep as OnePageHook).timeline;
+    return { recorded: t.summary?.recordedCheckpoints ?? [], replayed: t.view?.replayedCheckpoints ?? [] };
   });
   expect(recorded.length).toBeGreaterThan(10);
   expect(replayed).toEqual(recorded);

@@ -1,12 +1,12 @@
 /**
  * One host's FT agent: whichever role the host currently plays. A host starts as primary,
- * backup, or spare (an empty host waiting for an FT VMotion), and its role changes only
- * through the paper's transitions: spare -> backup (clone received), backup -> primary
- * (promoted after failover). Halting is terminal; a restarted host is a new spare with a
+ * backup, or standby (an empty host waiting for an FT VMotion), and its role changes only
+ * through the paper's transitions: standby -> backup (clone received), backup -> primary
+ * (promoted after failover). Halting is terminal; a restarted host is a new standby with a
  * new incarnation id.
  */
 import type { FtConfig } from './config';
-import type { FtAction, FtEvent, Role } from './api';
+import type { AgentState, FtAction, FtEvent, Role } from './api';
 import type { CloneState } from './messages';
 import { ORIGIN, type Epoch, type HostId, type Millis, type Position } from './types';
 import { ConsoleServer } from './console-stream';
@@ -17,11 +17,11 @@ import { Backup } from './backup';
 export type AgentInit =
   | { role: 'primary'; epoch: Epoch; backup: HostId | null; position?: Position; guestTime?: number }
   | { role: 'backup'; epoch: Epoch; primary: HostId; position?: Position; guestTime?: number }
-  | { role: 'spare' };
+  | { role: 'standby' };
 
 export interface AgentStatus {
   role: Role;
-  state: string;
+  state: AgentState;
   epoch: Epoch | null;
   /** Live means: allowed to produce externally visible effects right now. */
   live: boolean;
@@ -74,7 +74,7 @@ export class FtAgent {
   }
 
   get role(): Role {
-    return this.primary ? 'primary' : this.backup ? 'backup' : 'spare';
+    return this.primary ? 'primary' : this.backup ? 'backup' : 'standby';
   }
 
   status(): AgentStatus {
@@ -83,7 +83,7 @@ export class FtAgent {
       return { role: 'primary', state: s, epoch: this.primary.epoch, live: s === 'recording' || s === 'alone' };
     }
     if (this.backup) return { role: 'backup', state: this.backup.state, epoch: this.backup.epoch, live: false };
-    return { role: 'spare', state: 'waiting', epoch: null, live: false };
+    return { role: 'standby', state: 'waiting', epoch: null, live: false };
   }
 
   /** Feed one event; perform the returned actions in order. */

@@ -14,6 +14,11 @@
 import type { Epoch, HostId, Millis, Position } from './types';
 import type { ChannelMsg, ClientMsg, CloneState, IoCompletionMeta, LogRecord, PendingIo, ToClientMsg } from './messages';
 import type { TasResult } from './lock-store';
+import type { PrimaryState } from './primary';
+import type { BackupState } from './backup';
+
+/** Every state a host's protocol agent can be in, named after the paper (a standby waits for a clone). */
+export type AgentState = PrimaryState | BackupState | 'waiting';
 
 /** A log entry as the engine produced it: payload encoded by src/ft/log, opaque here. */
 export interface ProducedEntry {
@@ -100,9 +105,9 @@ export type FtAction =
    * determinism.md, "Cloning a running VM"), and reply with `snapshotTaken`. With a
    * non-shared disk the snapshot must include the disk image. */
   | { type: 'snapshotForClone'; cloneId: number; includeDisk: boolean }
-  /** Spare host: create the engine from the clone snapshot, in replay mode. */
+  /** Standby host: create the engine from the clone snapshot, in replay mode. */
   | { type: 'restoreSnapshot'; clone: CloneState }
   /** Informational: role/state changed (for the UI and traces). */
-  | { type: 'stateChanged'; role: Role; state: string; epoch: Epoch };
+  | { type: 'stateChanged'; role: Role; state: AgentState; epoch: Epoch };
 
-export type Role = 'spare' | 'primary' | 'backup';
+export type Role = 'standby' | 'primary' | 'backup';

@@ -45,7 +45,7 @@ export class SimHost {
     private readonly cpu: number,
   ) {
     this.agent = new FtAgent(cfg, id, init, w.q.now);
-    if (init.role !== 'spare') {
+    if (init.role !== 'standby') {
       this.vm = new ToyVm();
       this.mode = init.role === 'primary' ? 'record' : 'replay';
     }

@@ -1,7 +1,7 @@
 /**
  * The simulated world of one run: hosts, a lossy/reordering/partitionable network, shared
  * storage holding the lock record and the virtual disk, a client terminal, and a cluster
- * service that restarts failed hosts as spares and asks a lone primary to clone onto one.
+ * service that restarts failed hosts as standbys and asks a lone primary to clone onto one.
  * It also checks the invariants (online where possible, the rest at the end of the run).
  */
 import { makeConfig, type FtConfig, type UnsafeFlags } from '../protocol/config';
@@ -146,11 +146,11 @@ export class World {
 
   hostHalted(h: SimHost, _reason: string): void {
     this.stats.halts++;
-    // The cluster service notices a halted VM and recycles the host as a spare.
+    // The cluster service notices a halted VM and recycles the host as a standby.
     this.q.after(30, () => {
       if (this.byName.get(h.name) === h && h.alive) {
         h.crash();
-        this.newHost(h.name, { role: 'spare' });
+        this.newHost(h.name, { role: 'standby' });
       }
     });
   }
@@ -329,13 +329,13 @@ export class World {
   // ---- cluster service ------------------------------------------------------------------------
 
   private clusterLoop(): void {
-    const spare = [...this.byName.values()].find((h) => h.alive && !h.halted && h.agent.role === 'spare');
+    const standby = [...this.byName.values()].find((h) => h.alive && !h.halted && h.agent.role === 'standby');
     for (const h of this.byName.values()) {
       const p = h.agent.primary;
-      if (spare && h.alive && p && p.state === 'alone' && !p.cloning) {
-        this.trace(`cluster: ${h.id} is alone, cloning to ${spare.id}`);
+      if (standby && h.alive && p && p.state === 'alone' && !p.cloning) {
+        this.trace(`cluster: ${h.id} is alone, cloning to ${standby.id}`);
         this.stats.clones++;
-        h.feed({ type: 'startClone', target: spare.id });
+        h.feed({ type: 'startClone', target: standby.id });
         break;
       }
     }
@@ -348,7 +348,7 @@ export class World {
     const sc = this.sc;
     this.newHost('A', { role: 'primary', epoch: 1, backup: 'B#1' });
     this.newHost('B', { role: 'backup', epoch: 1, primary: 'A#1' });
-    this.newHost('C', { role: 'spare' });
+    this.newHost('C', { role: 'standby' });
     this.q.after(0, () => this.clientLoop());
     this.q.after(5, () => this.clusterLoop());
     let typed = 0;
@@ -375,8 +375,8 @@ export class World {
         }
         this.q.after(c.restartAfter, () => {
           const cur = this.byName.get(c.host);
-          if (cur === h && !h.alive) this.newHost(c.host, { role: 'spare' });
-          else if (cur === h) this.q.after(5, () => { if (!h.alive) this.newHost(c.host, { role: 'spare' }); });
+          if (cur === h && !h.alive) this.newHost(c.host, { role: 'standby' });
+          else if (cur === h) this.q.after(5, () => { if (!h.alive) this.newHost(c.host, { role: 'standby' }); });
         });
       });
     }
@@ -401,7 +401,7 @@ export class World {
     return [...this.byName.values()].filter((h) => {
       if (!h.alive || h.halted) return false;
       const s = h.agent.status();
-      return s.role !== 'spare' && s.state !== 'halted' && s.epoch === this.store.lock.epoch;
+      return s.role !== 'standby' && s.state !== 'halted' && s.epoch === this.store.lock.epoch;
     });
   }
 

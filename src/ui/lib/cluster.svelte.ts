@@ -3,7 +3,8 @@ import { SharedStorage, type LockRecord } from "../../storage/index.ts";
 import { connectHostsOverWebRtc, type DataChannelPair } from "../../channel/webrtc-pair.ts";
 import type { FtHostConfig, HostControl } from "../../host/ft-api.ts";
 import type { LoadProgress } from "../../host/images.ts";
-import type { HostStatus, ProtocolEvent } from "../../host/status.ts";
+import type { HostStatus } from "../../host/status.ts";
+import { hostEventLine, pageNoteLine, type PageNoteKind, type ProtocolEvent } from "../../host/events.ts";
 import { FtHostClient } from "./ft-host-client.ts";
 import { isGarbage, OwnDiskCollector } from "../../cluster/disk-gc.ts";
 
@@ -119,7 +120,7 @@ export class Cluster {
     if (this.opts.diskMode === "non-shared") await this.diskGc.clearAll();
     const primaryId = this.newHostId();
     const backupId = this.newHostId();
-    const epoch = (await storage.lock.testAndSet(primaryId, 0)).record.epoch;
+    const epoch = (await storage.lock.testAndSet(0, primaryId)).record.epoch;
     if (generation !== this.generation) return;
     this.epoch = epoch;
     this.diskId = `disk-${Date.now()}`;
@@ -245,10 +246,10 @@ export class Cluster {
       return;
     }
     const p = this.handles.get(primary.id)!;
-    const spareId = this.newHostId();
-    const spare = this.spawn(spareId, { role: "spare" });
-    this.link(p, spare.handle);
-    void spare.started.then(() => p.control({ t: "start-clone", target: spareId }));
+    const standbyId = this.newHostId();
+    const standby = this.spawn(standbyId, { role: "standby" });
+    this.link(p, standby.handle);
+    void standby.started.then(() => p.control({ t: "start-clone", target: standbyId }));
   }
 
   dispose(): void {
@@ -328,7 +329,7 @@ export class Cluster {
       {
         progress: (p) => (this.view(id).progress = p),
         status: (s) => this.onStatus(id, s),
-        event: (e) => this.note(id, e.kind, e.text),
+        event: (e) => this.push(hostEventLine(id, performance.now(), e)),
         toClient: (msg) => this.onToClient(msg),
       },
     );
@@ -380,7 +381,7 @@ export class Cluster {
   private async pollLock(): Promise<void> {
     try {
       // The page reads the lock record for display only; availability is a host-side switch.
-      this.lock = (await this.storage?.db.get("lock", "vm")) ?? null;
+      this.lock = (await this.storage?.lock.peek()) ?? null;
     } catch {
       /* the page's own view is best effort */
     }
@@ -399,12 +400,15 @@ export class Cluster {
   }
 
   /** A line in the protocol feed from the page itself (teaching UI, embed API). */
-  noteEvent(hostId: string, kind: string, text: string): void {
+  noteEvent(hostId: string, kind: PageNoteKind, text: string): void {
     this.note(hostId, kind, text);
   }
 
-  private note(hostId: string, kind: string, text: string): void {
-    const e = { at: performance.now(), hostId, kind, text };
+  private note(hostId: string, kind: PageNoteKind, text: string): void {
+    this.push(pageNoteLine(hostId, performance.now(), kind, text));
+  }
+
+  private push(e: ProtocolEvent): void {
     this.events.push(e);
     for (const l of this.listeners) l(e);
     if (this.events.length > 500) this.events.splice(0, this.events.length - 500);

@@ -4,7 +4,8 @@ import { BroadcastBus, type BusMsg, type TabBeat } from "../../cluster/broadcast
 import { Signalling, type TabLink } from "../../cluster/broadcast-signalling.ts";
 import type { FtHostConfig } from "../../host/ft-api.ts";
 import type { LoadProgress } from "../../host/images.ts";
-import type { HostStatus, ProtocolEvent } from "../../host/status.ts";
+import type { HostStatus } from "../../host/status.ts";
+import { hostEventLine, pageNoteLine, type HostEvent, type PageNoteKind, type ProtocolEvent } from "../../host/events.ts";
 import { FtHostClient } from "./ft-host-client.ts";
 import { connectHostsOverWebRtc, type DataChannelPair } from "../../channel/webrtc-pair.ts";
 import { isGarbage, OwnDiskCollector } from "../../cluster/disk-gc.ts";
@@ -165,17 +166,17 @@ export class TabCluster {
     const hostId = `${this.tab}#1`;
     await this.storage.lock.reset();
     if (this.opts.diskMode === "non-shared") await this.diskGc.clearAll();
-    const epoch = (await this.storage.lock.testAndSet(hostId, 0)).record.epoch;
+    const epoch = (await this.storage.lock.testAndSet(0, hostId)).record.epoch;
     this.vm = { diskId: `disk-${Date.now()}`, diskMode: this.opts.diskMode };
     this.vmKnown = true;
     this.host = this.spawn(hostId, { role: "primary", epoch, sessionEpochMs: Date.now() });
     this.beat();
   }
 
-  /** An empty host that waits for an FT VMotion (paper §3.1: a spare server). */
+  /** An empty host that waits for an FT VMotion (paper §3.1: a standby server). */
   joinAsStandby(): void {
     if (this.hostId || !this.vm) return;
-    this.host = this.spawn(`${this.tab}#1`, { role: "spare", epoch: 0, sessionEpochMs: 0 });
+    this.host = this.spawn(`${this.tab}#1`, { role: "standby", epoch: 0, sessionEpochMs: 0 });
     this.beat();
   }
 
@@ -227,7 +228,7 @@ export class TabCluster {
 
   private spawn(hostId: string, cfg: Pick<FtHostConfig, "role" | "epoch" | "sessionEpochMs">): FtHostClient {
     const host = new FtHostClient(hostId);
-    if (cfg.role !== "spare" || !this.host) this.hostId = hostId;
+    if (cfg.role !== "standby" || !this.host) this.hostId = hostId;
     const started = host
       .start(
         {
@@ -244,7 +245,7 @@ export class TabCluster {
         {
           progress: (p) => (this.progress = p),
           status: (s) => (host === this.host ? this.onStatus(s) : host === this.siblingHost ? this.onSiblingStatus(s) : undefined),
-          event: (e) => this.onHostEvent(hostId, e.kind, e.text),
+          event: (e) => this.onHostEvent(hostId, e),
           toClient: (msg) => {
             // Released by the live primary: the outside world sees it, in every tab.
             this.bus.post({ t: "to-client", msg });
@@ -268,7 +269,7 @@ export class TabCluster {
     const primaryId = this.hostId!;
     const id = `${this.tab}#W${++this.siblings}`;
     this.note("page", "cluster", `no standby tab: FT VMotion to ${id}, a second worker of this tab`);
-    const sibling = this.spawn(id, { role: "spare", epoch: 0, sessionEpochMs: 0 });
+    const sibling = this.spawn(id, { role: "standby", epoch: 0, sessionEpochMs: 0 });
     this.siblingHost = sibling;
     this.sibling = { hostId: id, status: null };
     this.siblingLink = connectHostsOverWebRtc(
@@ -320,11 +321,11 @@ export class TabCluster {
     if (this.vm?.diskMode === "non-shared" && s.role === "primary" && (s.state === "alone" || s.state === "recording")) this.collectDisks(s.epoch);
   }
 
-  private onHostEvent(hostId: string, kind: string, text: string): void {
-    if (kind === "clone-progress") this.cloneProgress = text;
-    const pause = /guest paused (\d+) ms/.exec(text);
-    if (pause) this.clonePauseMs = Number(pause[1]);
-    const ev = this.note(hostId, kind, text);
+  private onHostEvent(hostId: string, e: HostEvent): void {
+    if (e.kind === "clone-progress") this.cloneProgress = `receiving snapshot: ${e.percent}%`;
+    if (e.kind === "clone-snapshot") this.clonePauseMs = Math.round(e.pauseMs);
+    const ev = hostEventLine(hostId, performance.now(), e);
+    this.pushEvent(ev);
     // Page clocks differ per tab: events cross the bus in absolute time.
     this.bus.post({ t: "event", ev: { ...ev, at: ev.at + performance.timeOrigin } });
   }
@@ -585,14 +586,14 @@ export class TabCluster {
 
   private async pollLock(): Promise<void> {
     try {
-      this.lock = (await this.storage?.db.get("lock", "vm")) ?? null;
+      this.lock = (await this.storage?.lock.peek()) ?? null;
     } catch {
       /* display only */
     }
   }
 
-  private note(hostId: string, kind: string, text: string): ProtocolEvent {
-    const ev = { at: performance.now(), hostId, kind, text };
+  private note(hostId: string, kind: PageNoteKind, text: string): ProtocolEvent {
+    const ev = pageNoteLine(hostId, performance.now(), kind, text);
     this.pushEvent(ev);
     return ev;
   }

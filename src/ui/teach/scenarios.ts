@@ -301,7 +301,7 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
           until: (c) => c.host(c.vars.p as string)?.status?.state === "alone",
         },
         {
-          caption: "The cluster service restores redundancy: it clones the running primary to a spare host (FT VMotion). The guest pauses only for the snapshot.",
+          caption: "The cluster service restores redundancy: it clones the running primary to a standby host (FT VMotion). The guest pauses only for the snapshot.",
           ref: "vmotion",
           run: (c) => {
             c.vars.before = new Set(c.cluster.hosts.map((h) => h.id));

@@ -15,8 +15,9 @@ export const PACES: (number | "max")[] = [0.25, 0.5, 1, "max"];
 /** Which protocol events become marks on the live track. */
 function markKind(e: ProtocolEvent): LiveMark["kind"] | null {
   if (e.kind === "go-live") return "failover";
-  if (e.kind === "kill" || e.kind === "halt" || e.kind === "divergence" || e.kind === "vm") return e.kind;
-  if (e.kind === "clone" && e.text.includes(" at frame ")) return "clone";
+  if (e.kind === "kill" || e.kind === "halt" || e.kind === "divergence") return e.kind;
+  if (e.kind === "vm-paused" || e.kind === "vm-resumed" || e.kind === "vm-pace") return "vm";
+  if (e.kind === "clone-snapshot") return "clone";
   return null;
 }
 

@@ -390,10 +390,10 @@ describe('backup', () => {
 });
 
 describe('FT VMotion (paper 3.1)', () => {
-  it('a lone primary clones onto a spare, which acks from the snapshot position', () => {
+  it('a lone primary clones onto a standby, which acks from the snapshot position', () => {
     const c = cfg();
     const a = new FtAgent(c, 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
-    const s = new FtAgent(c, 'C#2', { role: 'spare' }, 0);
+    const s = new FtAgent(c, 'C#2', { role: 'standby' }, 0);
     a.step(0, { type: 'outputProduced', kind: 'console', position: pos(1), bytes: bytes('abc') });
     a.step(0, { type: 'outputProduced', kind: 'disk-write', position: pos(1, 150), ioId: 5, block: 2, data: bytes('p') });
     const snapReq = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
