@@ -8,7 +8,7 @@ import type { Checkpoints } from "./checkpoints.ts";
 import type { ConsoleOutput } from "./console-output.ts";
 import type { Machine } from "./machine.ts";
 import type { EngineStats } from "./stats.ts";
-import type { VirtualClock } from "./virtual-clock.ts";
+import { VirtualClock, type ClockOptions } from "./virtual-clock.ts";
 
 export interface FrameResult {
   frame: number;
@@ -24,7 +24,6 @@ export interface FrameEndEntries {
 }
 
 export interface FrameParts {
-  clock: VirtualClock;
   console: ConsoleOutput;
   checkpoints: Checkpoints;
   stats: EngineStats;
@@ -40,7 +39,15 @@ export class FrameRunner {
   private counterAtStart = 0;
   private startIcount = 0;
 
-  constructor(private readonly p: FrameParts) {}
+  /** Virtual time is a function of the position: the runner owns the clock that derives it. */
+  readonly clock: VirtualClock;
+
+  constructor(
+    private readonly p: FrameParts,
+    clock: ClockOptions,
+  ) {
+    this.clock = new VirtualClock(clock, this);
+  }
 
   /** Instruction count now (live inside a frame). */
   get icount(): number {
@@ -66,13 +73,13 @@ export class FrameRunner {
     this.running = true;
     let t: number;
     try {
-      t = m.mainLoop(this.p.clock.time);
+      t = m.mainLoop(this.clock.time);
     } finally {
       this.boundaryIcount = start + ((m.counter() - this.counterAtStart) >>> 0);
       this.running = false;
     }
     const halted = m.inHlt();
-    this.p.clock.frameEnded(halted, t);
+    this.clock.frameEnded(halted, t);
     const length = this.boundaryIcount - start;
     this.p.stats.frames++;
     this.p.stats.instructions += length;
@@ -82,7 +89,7 @@ export class FrameRunner {
   /** After execute(), before advance(): the frame's output and checkpoint entries. */
   frameEnd(): FrameEndEntries {
     const output = this.p.console.endFrame(this.frame, this.boundaryIcount);
-    const checkpoint = this.p.checkpoints.afterFrame(this.machine, this.frame, this.boundaryIcount, this.p.clock.lastFrameEndMs);
+    const checkpoint = this.p.checkpoints.afterFrame(this.machine, this.frame, this.boundaryIcount, this.clock.lastFrameEndMs);
     return { output, checkpoint };
   }
 

@@ -13,7 +13,7 @@ import type { EngineMode, EngineOptions } from "./options.ts";
 import { Recorder } from "./recorder.ts";
 import { Replayer } from "./replayer.ts";
 import { emptyStats, type EngineStats } from "./stats.ts";
-import { VirtualClock, Wakeup } from "./virtual-clock.ts";
+import { Wakeup, type VirtualClock } from "./virtual-clock.ts";
 
 export interface EngineParts {
   stats: EngineStats;
@@ -38,19 +38,11 @@ export function composeParts(opts: EngineOptions, mode: () => EngineMode): Engin
   const wakeup = new Wakeup();
   const wake = () => wakeup.wake();
   const realNow = opts.realNow ?? defaultRealNow;
-  // The clock reads the live instruction count of the frame runner built right after it.
-  let frames: FrameRunner | null = null;
-  const clock = new VirtualClock({
-    ipms: session.ipms,
-    epochMs: session.epochMs,
-    icount: () => frames!.icount,
-    realNow,
-    maxLagMs: opts.maxLagMs ?? 25,
-    maxLeadMs: opts.maxLeadMs ?? 2,
-  });
-  const console = new ConsoleOutput(stats);
+  const consoleOut = new ConsoleOutput(stats);
   const checkpoints = new Checkpoints(session, stats, (c) => observers.checkpoint(c));
-  const runner = (frames = new FrameRunner({ clock, console, checkpoints, stats }));
+  const clockOptions = { ipms: session.ipms, epochMs: session.epochMs, realNow, maxLagMs: opts.maxLagMs ?? 25, maxLeadMs: opts.maxLeadMs ?? 2 };
+  const runner = new FrameRunner({ console: consoleOut, checkpoints, stats }, clockOptions);
+  const clock = runner.clock;
   const disk = new DiskRequests(session.diskCacheBytes ?? 0, opts.disk, opts.external, {
     stats,
     isRecording: () => mode() === "record",
@@ -65,12 +57,12 @@ export function composeParts(opts: EngineOptions, mode: () => EngineMode): Engin
       if (!runner.inFrame) return 0;
       return mode() === "record" ? recorder.rdrand() : replayer.rdrand();
     },
-    serialOut: (b) => console.byte(b),
+    serialOut: (b) => consoleOut.byte(b),
     diskRead: (start, len, done) => disk.read(start, len, done),
     diskWrite: (start, data, done) => disk.write(start, data, done),
   };
   const machineOptions = { jit: session.jit, clockMs: 0, epochMs: session.epochMs };
   const newMachine = () => Machine.create(opts.wasm, opts.images, machineOptions, { current: hooks });
-  const cloner = new Cloner({ session, frames: runner, clock, console, disk, checkpoints, stats, realNow, newMachine });
-  return { stats, observers, wakeup, frames: runner, clock, console, disk, recorder, replayer, cloner, newMachine };
+  const cloner = new Cloner({ session, frames: runner, clock, console: consoleOut, disk, checkpoints, stats, realNow, newMachine });
+  return { stats, observers, wakeup, frames: runner, clock, console: consoleOut, disk, recorder, replayer, cloner, newMachine };
 }

@@ -28,11 +28,14 @@ export interface ClockState {
   pred: FrameEnd;
 }
 
+/** Where the instruction count comes from (the frame runner: live inside a frame). */
+export interface InstructionCounter {
+  readonly icount: number;
+}
+
 export interface ClockOptions {
   ipms: number;
   epochMs: number;
-  /** The engine's instruction count (live inside a frame). */
-  icount: () => number;
   realNow: () => number;
   /** Resync when virtual time lags real time by more than this (ms). */
   maxLagMs: number;
@@ -48,25 +51,26 @@ export class VirtualClock {
   private virtualBase = 0;
   private pace: Pace = 1;
   private readonly ipms: number;
-  private readonly icount: () => number;
   /** What v86 reads (performance.now, Date.now) inside an engine call. */
   readonly time: TimeSource;
 
-  constructor(private readonly o: ClockOptions) {
+  constructor(
+    private readonly o: ClockOptions,
+    private readonly counter: InstructionCounter,
+  ) {
     this.ipms = o.ipms;
-    this.icount = o.icount;
     this.time = { now: () => this.nowMs(), wallNow: () => o.epochMs + this.nowMs() };
   }
 
   /** Virtual ms: anchor + (icount - anchorIcount) / ipms. */
   nowMs(): number {
-    return this.anchorUs / 1000 + (this.icount() - this.anchorIcount) / this.ipms;
+    return this.anchorUs / 1000 + (this.counter.icount - this.anchorIcount) / this.ipms;
   }
 
   /** At a frame boundary: the next frame starts at `us`. */
   private setAnchor(us: number): void {
     this.anchorUs = us;
-    this.anchorIcount = this.icount();
+    this.anchorIcount = this.counter.icount;
   }
 
   /**
