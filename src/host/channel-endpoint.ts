@@ -47,6 +47,8 @@ export class ChannelEndpoint {
     private readonly onError: (e: Error) => void,
     private readonly onProgress?: (received: number, total: number) => void,
     private readonly bulk?: BulkStore,
+    /** Wall-clock ms, for the keys of stored messages (injected: the simulator has its own time). */
+    private readonly wallNow: () => number = () => Date.now(),
   ) {
     channel.ondrain = () => this.pump();
     channel.onmessage = (bytes) => {
@@ -66,7 +68,7 @@ export class ChannelEndpoint {
     const bytes = encodeChannelMsg(msg);
     if (this.bulk && bytes.length >= BULK_MIN_BYTES) {
       const slot: Pending = { chunks: null };
-      const key = `${this.peer}/${Date.now().toString(36)}-${this.stored++}`;
+      const key = `${this.peer}/${this.wallNow().toString(36)}-${this.stored++}`;
       this.queue.push(slot);
       this.bulk.put(key, bytes).then(
         () => this.fill(slot, [storedRef(key, bytes.length)]),
