@@ -1,13 +1,14 @@
 /**
- * Seeded fault simulator for the FT protocol (src/ft/protocol) on a toy deterministic VM.
+ * Seeded fault simulator (src/sim): the real host driver (src/host) and the FT protocol
+ * (src/ft/protocol) on a toy deterministic engine, under injected faults.
  *
  *   npm run sim -- --seeds N [--from S]      run seeds S..S+N-1 (S defaults to 1)
  *   npm run sim -- --seed S [--quiet]        reproduce one seed and print its trace
  *   --unsafe no-output-rule|no-test-and-set|no-fencing   (test-only: disable a safeguard)
  *   --keep-going                             do not stop at the first failing seed
  */
-import { runSeed, runSeeds } from '../src/ft/sim/run';
-import type { UnsafeFlags } from '../src/ft/protocol/config';
+import { runSeed, runSeeds } from '../src/sim/run.ts';
+import type { UnsafeFlags } from '../src/ft/protocol/config.ts';
 
 function parse(argv: string[]): Map<string, string> {
   const m = new Map<string, string>();
@@ -38,7 +39,7 @@ const unsafeNote = Object.keys(unsafe).length ? ` unsafe=${args.get('unsafe')}` 
 
 if (args.has('seed')) {
   const seed = Number(args.get('seed'));
-  const r = runSeed(seed, { unsafe, trace: true });
+  const r = await runSeed(seed, { unsafe, trace: true });
   if (!args.has('quiet')) for (const l of r.trace ?? []) console.log(l);
   console.log(`seed ${seed} (${r.mode})${unsafeNote}: ${JSON.stringify(r.stats)}`);
   if (r.violations.length) {
@@ -52,7 +53,7 @@ if (args.has('seed')) {
 
 const n = Number(args.get('seeds') ?? '1000');
 const from = Number(args.get('from') ?? '1');
-const res = runSeeds(from, n, { unsafe, stopAtFirst: !args.has('keep-going') });
+const res = await runSeeds(from, n, { unsafe, stopAtFirst: !args.has('keep-going') });
 const t = res.totals;
 console.log(
   `sim: seeds=${res.seeds} violations=${res.failing.length} runs/s=${res.runsPerSec.toFixed(0)}` +
