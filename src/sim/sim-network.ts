@@ -57,6 +57,7 @@ export class SimNetwork {
 
 /** One end of a simulated logging channel: unordered and lossy, which the protocol must survive. */
 class SimChannel implements LoggingChannel {
+  readonly lossless = false;
   onmessage: ((bytes: Uint8Array) => void) | null = null;
   onclose: (() => void) | null = null;
   ondrain: (() => void) | null = null;
