@@ -42,10 +42,11 @@ export class AgentDriver {
 
   feed(ev: FtEvent): void {
     if (this.ctx.stopped || !this.agent) return;
-    const actions = this.agent.step(this.ctx.scheduler.now(), ev);
     const observe = this.ctx.ports.observe;
+    observe?.fed(ev);
+    const actions = this.agent.step(this.ctx.scheduler.now(), ev);
     for (const a of actions) {
-      observe?.(a);
+      observe?.performing(a);
       this.perform(a);
     }
   }

@@ -1,4 +1,4 @@
-import type { AgentInit, FtAction, FtConfig, ToClientMsg } from "../ft/protocol/index.ts";
+import type { AgentInit, FtAction, FtConfig, FtEvent, ToClientMsg } from "../ft/protocol/index.ts";
 import type { DiskBlock } from "../storage/index.ts";
 import type { BulkStore } from "./channel-endpoint.ts";
 import type { EngineFactory } from "./engine-port.ts";
@@ -93,6 +93,12 @@ export interface HostPorts {
   events: RuntimeEvents;
   scheduler: HostScheduler;
   timing?: Partial<HostTiming>;
-  /** Sees every protocol action just before the host performs it (the simulator's trace and faults). */
-  observe?: (a: FtAction) => void;
+  /** Watches the agent driver (the simulator's checks, trace and faults). */
+  observe?: HostObserver;
+}
+
+/** Sees every event the agent is fed, and every action just before the host performs it. */
+export interface HostObserver {
+  fed(ev: FtEvent): void;
+  performing(a: FtAction): void;
 }

@@ -1,4 +1,6 @@
-import type { ChannelMsg, FtAction } from "../ft/protocol/index.ts";
+import { decodeBatch } from "../ft/log/codec.ts";
+import type { ChannelMsg, FtAction, FtEvent } from "../ft/protocol/index.ts";
+import { decodeEnvelope } from "../host/log-envelope.ts";
 import type { SimNode } from "./sim-node.ts";
 import type { ToyEngine } from "./toy-engine.ts";
 
@@ -59,7 +61,7 @@ export class OutputRuleCheck {
   ) {}
 
   /** Every protocol action of every host, before the host performs it. */
-  observe(node: SimNode, a: FtAction): void {
+  performing(node: SimNode, a: FtAction): void {
     if (a.type === "send") return this.sent(node.id, a.to, a.msg);
     const p = node.host.agent?.primary;
     if (!p || p.state !== "recording" || !p.backup) return;
@@ -113,6 +115,39 @@ export class OutputRuleCheck {
     } else if (needsReplay && frame >= Math.max(start, this.replayed.get(backup) ?? 0)) {
       this.violation(`Output Rule: ${primary} released ${what} of frame ${frame} before ${backup} replayed past it`);
     }
+  }
+}
+
+/**
+ * The host's side of the Output Rule (src/ft/protocol/api.ts): a recording host feeds the log
+ * entries of a batch before the events of its frames (outputs, inputs applied, disk requests and
+ * completions), so an output reaches the Output Rule only with its frame's entries in the log.
+ */
+export class FeedOrderCheck {
+  /** Per host: frames < this have their log entries fed. */
+  private logged = new Map<string, number>();
+
+  constructor(private readonly violation: (s: string) => void) {}
+
+  fed(node: SimNode, ev: FtEvent): void {
+    if (node.engine?.mode !== "record") return;
+    if (ev.type === "logEntriesProduced") {
+      for (const item of decodeEnvelope(ev.entries[0]!.bytes)) {
+        if (item.k !== "batch") continue;
+        const frames = decodeBatch(item.bytes);
+        this.logged.set(node.id, frames[frames.length - 1]!.frame + 1);
+      }
+      return;
+    }
+    // A console output names its frame; the others name the boundary after it.
+    const frame =
+      ev.type === "outputProduced" && ev.kind === "console"
+        ? ev.position.frame
+        : ev.type === "outputProduced" || ev.type === "inputApplied" || ev.type === "ioCompleted" || ev.type === "diskReadIssued"
+          ? ev.position.frame - 1
+          : null;
+    const logged = this.logged.get(node.id) ?? 0;
+    if (frame !== null && frame >= logged) this.violation(`${node.id} fed ${ev.type} of frame ${frame} before the log entries of that frame (logged: frames < ${logged})`);
   }
 }
 

@@ -43,7 +43,7 @@ export function simHost(w: World, node: SimNode, init: AgentInit): Host {
     },
     scheduler: node.thread.scheduler(),
     timing: SIM_TIMING,
-    observe: (a) => w.observe(node, a),
+    observe: { fed: (ev) => w.fed(node, ev), performing: (a) => w.performing(node, a) },
   });
 }
 

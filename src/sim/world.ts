@@ -7,9 +7,9 @@
  */
 import { makeConfig, type FtConfig, type UnsafeFlags } from "../ft/protocol/config.ts";
 import { ConsoleClient } from "../ft/protocol/console-stream.ts";
-import type { AgentInit, ClientMsg, FtAction, ToClientMsg } from "../ft/protocol/index.ts";
+import type { AgentInit, ClientMsg, FtAction, FtEvent, ToClientMsg } from "../ft/protocol/index.ts";
 import type { HostEvent } from "../host/events.ts";
-import { OutputRuleCheck, SplitBrainCheck, StateCheck } from "./checks.ts";
+import { FeedOrderCheck, OutputRuleCheck, SplitBrainCheck, StateCheck } from "./checks.ts";
 import { EventQueue } from "./event-queue.ts";
 import { finalChecks } from "./final-checks.ts";
 import { Rng } from "./rng.ts";
@@ -89,6 +89,7 @@ export class World {
   private readonly split: SplitBrainCheck;
   private readonly states: StateCheck;
   private readonly outputRule: OutputRuleCheck;
+  private readonly feedOrder: FeedOrderCheck;
   private incarnation = new Map<string, number>();
 
   constructor(
@@ -113,6 +114,7 @@ export class World {
     this.split = new SplitBrainCheck(violation);
     this.states = new StateCheck(violation);
     this.outputRule = new OutputRuleCheck(violation, { shared: sc.diskMode === "shared", backupReads: sc.readMode === "backup-reads" });
+    this.feedOrder = new FeedOrderCheck(violation);
     this.storage = new SimStorage(
       sc,
       storageRng,
@@ -174,8 +176,13 @@ export class World {
     for (const other of this.nodes.values()) if (other.id !== id && other.alive) other.thread.run(() => other.host.peerLeft(id));
   }
 
+  /** Every event a host feeds its agent. */
+  fed(node: SimNode, ev: FtEvent): void {
+    if (node.alive) this.feedOrder.fed(node, ev);
+  }
+
   /** Every protocol action of every host, just before the host performs it. */
-  observe(node: SimNode, a: FtAction): void {
+  performing(node: SimNode, a: FtAction): void {
     if (!node.alive) return;
     if (node.crashAfterActions === 0) {
       this.trace(`${node.id} CRASH in the middle of a step (before ${a.type})`);
@@ -183,7 +190,7 @@ export class World {
       return;
     }
     if (node.crashAfterActions > 0) node.crashAfterActions--;
-    this.outputRule.observe(node, a);
+    this.outputRule.performing(node, a);
     if (a.type === "setSpeed" && a.factor < 1) this.stats.slowdowns++;
     if (!this.traceLines) return;
     if (a.type === "goLive") this.trace(`${node.id} GO LIVE epoch ${a.epoch} (was ${a.from}) at frame ${node.engine?.vm.frame ?? "-"}`);
