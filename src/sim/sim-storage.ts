@@ -99,12 +99,13 @@ export class SimStorage {
     return false;
   }
 
+  /** Storage latency from `now`. Faults stop at healAt: an operation slowed before then lands soon after. */
   private delay(node: SimNode, now: number): number {
     const healed = now >= this.sc.healAt;
     let d = this.sc.storage.latency + this.rng.next() * (healed ? 0.2 : this.sc.storage.jitter);
     const slow = this.sc.slowDisk[node.name] ?? 0;
     if (!healed && slow > 0 && this.rng.chance(0.3)) d += this.rng.next() * slow;
-    return d;
+    return Math.min(d, Math.max(0, this.sc.healAt - now) + this.sc.storage.latency + 0.2);
   }
 
   /**

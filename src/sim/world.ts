@@ -57,6 +57,8 @@ const SIM_FT: Partial<FtConfig> = {
 
 /** After healing, a surviving VM must be live and serving the client within this bound. */
 export const LIVENESS_BOUND_MS = 150;
+/** Storage operations and messages in flight when the faults heal have landed this long after. */
+const SETTLE_MS = 8;
 
 export class World {
   readonly q: EventQueue;
@@ -320,6 +322,8 @@ export class World {
     for (const c of sc.crashes) this.q.at(c.at, () => this.crash(c));
     await this.q.run(sc.healAt);
     this.trace("--- all faults healed ---");
+    // What was in flight at healAt lands first (a dead host's test-and-set may still win).
+    await this.q.run(sc.healAt + SETTLE_MS);
     const vmSurvives = this.vmHolders().length > 0;
     this.stats.lost = !vmSurvives;
     await this.q.run(sc.healAt + LIVENESS_BOUND_MS);
