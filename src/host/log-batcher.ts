@@ -9,8 +9,8 @@ import type { ReadCounters } from "./status.ts";
 
 /**
  * The primary's log: frames recorded but not yet handed to the agent, sent as one log entry per
- * batch (plus one per disk read the backup performs itself), and the order in which a batch
- * reaches the protocol:
+ * batch (plus one per completion that waits for disk work the backup does itself), and the
+ * order in which a batch reaches the protocol:
  *
  *   logEntriesProduced (the batch) → the events of its frames (inputs applied, outputs, disk
  *   requests and completions, in frame order) → frameDone (the boundary after the batch).
@@ -91,13 +91,20 @@ export class LogBatcher {
     const next = { frame: last.frame + 1, icount: last.startIcount + last.length };
     this.ctx.recorder?.addBatch(bytes, { frame: first.frame, icount: first.startIcount }, next);
     const entries: ProducedEntry[] = [{ position: pos(first.frame, first.startIcount), bytes: encodeEnvelope(items) }];
-    // Reads the backup performs itself: one entry each naming the I/O and the hash it must match.
+    // Completions that wait for disk work the backup does itself: one entry each naming the I/O
+    // (the protocol holds the frame until that work is done). Reads the backup performs itself
+    // (paper 4.2) carry the hash its read must match; with a non-shared disk (paper 4.1) a
+    // write's completion waits until the backup's own copy of the write has landed.
+    const ownWrites = this.ctx.ports.ft.diskMode === "non-shared";
     for (const f of frames) {
       for (const e of f.entries) {
         if (e.k === "disk-read") {
           this.reads.inLog++;
           this.reads.inLogBytes += e.data.length;
         } else if (e.k === "disk-read-cached") this.reads.cached++;
+        if (e.k === "io-done" && ownWrites) {
+          entries.push({ position: pos(f.frame, f.startIcount), bytes: encodeEnvelope([]), io: { ioId: e.id } });
+        }
         if (e.k !== "disk-read-by-backup") continue;
         this.reads.byBackup++;
         const hash = this.readHashes.get(e.id);

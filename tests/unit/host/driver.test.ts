@@ -182,3 +182,31 @@ describe("host driver: standby heartbeats", () => {
     expect(new Set(beats.map((m) => m.t === "heartbeat" && m.epoch))).toEqual(new Set([3]));
   });
 });
+
+describe("host driver: non-shared disk (paper 4.1)", () => {
+  // Seed 736: a write's completion was replayed before the backup's own copy of the write had
+  // landed (the host did not name write completions in the log, so the protocol could not hold
+  // the frame); a later write to the same block landed first and the older one overwrote it.
+  it("a backup replays a write's completion only once its own copy of that write has landed", async () => {
+    const rig = new Rig(makeConfig({ ...RIG_FT, diskMode: "non-shared" }, WORKER_DEFAULTS));
+    const a = rig.add("A#1", { role: "primary", epoch: 1, backup: "B#1" });
+    const b = rig.add("B#1", { role: "backup", epoch: 1, primary: "A#1" }, { diskMs: 6 });
+    rig.link(a, b);
+    rig.start(a, b);
+    await rig.run(300);
+    const writes = new Map<number, { block: number; data: Uint8Array }>();
+    let checked = 0;
+    for (const { at, ev } of b.fed) {
+      if (ev.type === "outputProduced" && ev.kind === "disk-write") writes.set(ev.ioId, { block: ev.block, data: ev.data });
+      if (ev.type !== "ioCompleted" || !writes.has(ev.ioId)) continue;
+      const w = writes.get(ev.ioId)!;
+      const landed = b.landed.find((l) => l.block === w.block && l.at <= at && Buffer.compare(l.data, w.data) === 0);
+      expect(landed, `write io${ev.ioId} completed at ${at} before it landed`).toBeDefined();
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(3);
+    // The primary names each write completion in its log (an entry with the I/O), so the protocol can hold it.
+    const named = a.fed.flatMap(({ ev }) => (ev.type === "logEntriesProduced" ? ev.entries.filter((e) => e.io).map((e) => e.io!.ioId) : []));
+    expect(named.length).toBeGreaterThan(3);
+  });
+});

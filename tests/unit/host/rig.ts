@@ -38,6 +38,8 @@ export interface RigHost {
   fed: { at: number; ev: FtEvent }[];
   performed: FtAction[];
   events: HostEvent[];
+  /** This host's own-disk writes as they landed (non-shared disk). */
+  landed: { block: number; data: Uint8Array; at: number }[];
   toClient: ToClientMsg[];
   /** Channel messages this host put on the wire. */
   sent: ChannelMsg[];
@@ -51,9 +53,10 @@ export class Rig {
 
   constructor(readonly ft: FtConfig = makeConfig(RIG_FT, WORKER_DEFAULTS)) {}
 
-  add(id: string, init: AgentInit): RigHost {
+  /** `diskMs`: each way to this host's disk (own copy or shared); the lock record is 0.5 ms away. */
+  add(id: string, init: AgentInit, opts: { diskMs?: number } = {}): RigHost {
     const node = new SimNode(this.q, id.split("#")[0]!, id);
-    const h: RigHost = { node, host: null!, fed: [], performed: [], events: [], toClient: [], sent: [] };
+    const h: RigHost = { node, host: null!, fed: [], performed: [], events: [], toClient: [], sent: [], landed: [] };
     const settled = <T>(v: T): Promise<T> => {
       this.q.markAsync();
       return Promise.resolve(v);
@@ -75,7 +78,7 @@ export class Rig {
         restore: (snapshot, hooks) => settled(new ToyEngine("replay", env, hooks, { snapshot })),
         recorder: () => null,
       },
-      ...this.storage(node),
+      ...this.storage(node, opts.diskMs ?? 0.5, h.landed),
       diskName: id,
       events: { toClient: (m) => h.toClient.push(m), status: () => undefined, event: (e) => h.events.push(e) },
       scheduler: node.thread.scheduler(),
@@ -133,14 +136,14 @@ export class Rig {
     await this.q.run(this.q.now + ms);
   }
 
-  /** Storage 0.5 ms away each way: the shared lock record and disk. */
-  private storage(node: SimNode): { storage: HostStorage; disk: HostDisk } {
+  /** Storage `ms` away each way: the shared lock record and disk, or the host's own copy. */
+  private storage(node: SimNode, ms: number, landed: RigHost["landed"]): { storage: HostStorage; disk: HostDisk } {
     const store = this.store;
-    const op = <T>(apply: () => T | Error): Promise<T> =>
+    const op = <T>(apply: () => T | Error, away = ms): Promise<T> =>
       new Promise((resolve, reject) =>
-        node.thread.at(0.5, () => {
+        node.thread.at(away, () => {
           const r = apply();
-          this.q.after(0.5, () =>
+          this.q.after(away, () =>
             node.thread.run(() => {
               this.q.markAsync();
               if (r instanceof Error) reject(r);
@@ -152,13 +155,13 @@ export class Rig {
     return {
       storage: {
         lock: {
-          read: () => op(() => ({ owner: store.lock.owner ?? "", epoch: store.lock.epoch })),
+          read: () => op(() => ({ owner: store.lock.owner ?? "", epoch: store.lock.epoch }), 0.5),
           testAndSet: (owner, expect) =>
             op(() => {
               const r = store.testAndSet(expect, owner);
               const record = r.ok || r.reason === "conflict" ? r.record : store.lock;
               return { won: r.ok, record: { owner: record.owner ?? "", epoch: record.epoch } };
-            }),
+            }, 0.5),
         },
       },
       disk:
@@ -174,7 +177,11 @@ export class Rig {
           : {
               sizeBytes: 256,
               read: (offset) => op(() => (node.ownDisk.get(offset) ?? new Uint8Array(4)).slice()),
-              write: (offset, data) => op<void>(() => void node.ownDisk.set(offset, data.slice())),
+              write: (offset, data) =>
+                op<void>(() => {
+                  node.ownDisk.set(offset, data.slice());
+                  landed.push({ block: offset, data: data.slice(), at: this.q.now });
+                }),
               exportBlocks: () => op(() => [...node.ownDisk].sort((x, y) => x[0] - y[0]).map(([index, data]) => ({ index, data: data.slice() }))),
               importBlocks: (blocks) => op<void>(() => void (node.ownDisk = new Map(blocks.map((b) => [b.index, b.data.slice()])))),
               blockCount: () => op(() => node.ownDisk.size),
