@@ -53,7 +53,6 @@ export class AgentDriver {
 
   private perform(a: FtAction): void {
     const { link, storage, batcher, replay, clone, loop, status } = this.parts;
-    const engine = this.ctx.engine;
     const flow = status.flow;
     switch (a.type) {
       case "send":
@@ -89,16 +88,16 @@ export class AgentDriver {
           status.reads.count++;
           status.reads.bytes += a.data.length;
         }
-        engine?.complete(a.ioId, a.data);
+        this.ctx.withEngine((e) => e.complete(a.ioId, a.data));
         loop.wake();
         break;
       case "provideReadData":
         status.backupReadCount++;
         this.ctx.recorder?.addReadData(a.ioId, a.data);
-        engine?.provideRead(a.ioId, a.data);
+        this.ctx.withEngine((e) => e.provideRead(a.ioId, a.data));
         break;
       case "injectInput":
-        engine?.sendSerial(a.bytes);
+        this.ctx.withEngine((e) => e.sendSerial(a.bytes));
         batcher.inputInjected(a.seq);
         loop.wake();
         break;

@@ -10,6 +10,8 @@ import type { StorageOps } from "./storage-ops.ts";
 export interface EngineSwap {
   restoreEngine(snapshot: Uint8Array): Promise<HostEngine>;
   newRecording(snapshot: Uint8Array): void;
+  /** The restored engine took the log that came meanwhile: the calls that waited for it now. */
+  engineReady(engine: HostEngine): void;
 }
 
 /**
@@ -21,6 +23,7 @@ export class CloneTransfer {
   private request: number | null = null;
   private includeDisk = false;
   private machineReady = false;
+  private prewarming = false;
 
   constructor(
     private readonly ctx: HostContext,
@@ -35,14 +38,23 @@ export class CloneTransfer {
     this.request = cloneId;
     this.includeDisk = includeDisk;
     this.machineReady = false;
-    // Build the fresh instance before pausing the guest: it is the slow part of a clone.
-    void this.ctx.engine?.prewarm().then(() => (this.machineReady = true));
+    this.prewarming = false;
+    if (this.ctx.engine) this.prewarm(this.ctx.engine);
     this.ctx.event({ kind: "clone-quiescing" });
+  }
+
+  /** Builds the fresh instance before pausing the guest: it is the slow part of a clone. */
+  private prewarm(engine: HostEngine): void {
+    this.prewarming = true;
+    void engine.prewarm().then(() => (this.machineReady = true));
   }
 
   /** After a frame: time to snapshot (the fresh machine exists, no disk request in flight)? */
   due(engine: HostEngine): boolean {
-    return this.request !== null && this.machineReady && engine.pendingIo().length === 0;
+    if (this.request === null) return false;
+    // Asked while this host's own clone was still being restored: the engine exists now.
+    if (!this.prewarming) this.prewarm(engine);
+    return this.machineReady && engine.pendingIo().length === 0;
   }
 
   async take(engine: HostEngine): Promise<void> {
@@ -80,6 +92,7 @@ export class CloneTransfer {
     if (disk) await this.importDisk(disk.blocks, disk.hash);
     const engine = await this.swap.restoreEngine(snapshot);
     this.replay.restored(engine);
+    this.swap.engineReady(engine);
     // Mostly one synchronous import (v86's restore_state): reported whole, an upper bound.
     this.ctx.stalledSince(start);
     this.ctx.event({ kind: "clone-restored" });

@@ -18,6 +18,11 @@ export interface HostContext {
   readonly agent: FtAgent | null;
   readonly recorder: HostRecorder | null;
   readonly stopped: boolean;
+  /**
+   * Calls `f` on the engine at its next frame boundary: now, or, while a clone is still being
+   * restored, once the restored engine exists (in the order the calls came).
+   */
+  withEngine(f: (engine: HostEngine) => void): void;
   /** Feeds an event to the protocol agent and performs its actions (agent-driver.ts). */
   feed(ev: FtEvent): void;
   event(e: HostEvent): void;

@@ -44,6 +44,8 @@ export class Host implements HostContext {
   private readonly status: HostStatusReporter;
   private readonly hooks: EngineHooks;
   private timers: Timer[] = [];
+  /** Engine calls that came while a clone was being restored (see withEngine). */
+  private engineInbox: ((engine: HostEngine) => void)[] = [];
 
   constructor(readonly ports: HostPorts) {
     this.timing = { ...REAL_TIMING, ...ports.timing };
@@ -59,6 +61,9 @@ export class Host implements HostContext {
     this.batcher = new LogBatcher(this, this.effects, this.status.reads);
     this.clone = new CloneTransfer(this, this.batcher, this.replay, this.storageOps, {
       restoreEngine: async (snapshot) => (this.engine = await ports.engines.restore(snapshot, this.hooks)),
+      engineReady: (engine) => {
+        for (const f of this.engineInbox.splice(0)) f(engine);
+      },
       newRecording: (snapshot) => (this.recorder = ports.engines.recorder(snapshot)),
     });
     this.loop = new FrameLoop(this, {
@@ -211,6 +216,11 @@ export class Host implements HostContext {
     this.driver.feed(ev);
   }
 
+  withEngine(f: (engine: HostEngine) => void): void {
+    if (this.engine) f(this.engine);
+    else if (this.replay.restoring) this.engineInbox.push(f);
+  }
+
   event(e: HostEvent): void {
     this.ports.events.event(e);
   }
@@ -240,7 +250,9 @@ export class Host implements HostContext {
   }
 
   private goLive(from: "primary" | "backup", epoch: number): void {
-    if (from === "backup") this.engine?.promote();
+    // A backup whose clone is still being restored goes live once it exists (the protocol saw
+    // nothing to replay: the primary failed right after the clone).
+    if (from === "backup") this.withEngine((e) => e.promote());
     this.event({ kind: "go-live", epoch, from });
     this.wake();
   }

@@ -210,3 +210,35 @@ describe("host driver: non-shared disk (paper 4.1)", () => {
     expect(named.length).toBeGreaterThan(3);
   });
 });
+
+describe("host driver: go-live during a clone's restore", () => {
+  // Seed 2916: the primary failed right after shipping a clone; the new backup, with nothing to
+  // replay, went live while its snapshot was still being restored: promote() found no engine,
+  // and the restored engine then stayed a replayer that refused the client's input.
+  it("a backup promoted while its clone is still being restored goes live once the engine exists, with nothing lost", async () => {
+    const rig = new Rig(makeConfig({ ...RIG_FT, diskMode: "non-shared" }, WORKER_DEFAULTS));
+    const a = rig.add("A#1", { role: "primary", epoch: 1, backup: null });
+    // Its own disk is slow: importing the clone's disk copy takes far longer than the failure timeout.
+    const c = rig.add("C#1", { role: "standby" }, { diskMs: 40 });
+    rig.start(a, c);
+    await rig.run(100);
+    rig.link(a, c);
+    a.host.startClone("C#1");
+    await until(rig, () => a.sent.some((m) => m.t === "clone-start"), 50);
+    await rig.run(2);
+    rig.crash(a);
+    expect(c.events.some((e) => e.kind === "clone-restoring")).toBe(true);
+    await until(rig, () => c.host.agent?.status().live === true, 200);
+    expect(state(c)).toBe("primary/alone");
+    // Live before its VM exists: the client's input waits for it, and reaches the guest once.
+    expect(c.node.engine).toBeNull();
+    c.host.client(input(0));
+    await until(rig, () => c.node.engine !== null, 300);
+    await rig.run(30);
+    expect(c.events.filter((e) => e.kind === "divergence")).toEqual([]);
+    expect(c.node.engine!.mode).toBe("record");
+    expect(c.node.engine!.vm.nextInputSeq).toBe(1);
+    expect(c.node.engine!.vm.inputViolations).toBe(0);
+    expect(c.toClient.some((m) => m.t === "input-ack" && m.nextSeq === 1)).toBe(true);
+  });
+});
