@@ -88,6 +88,7 @@ export class World {
   };
   clientProgressAt = 0;
   clientLenAtBound = -1;
+  private finalizing = false;
   private readonly split: SplitBrainCheck;
   private readonly states: StateCheck;
   private readonly outputRule: OutputRuleCheck;
@@ -137,8 +138,9 @@ export class World {
     if (this.traceLines) this.traceLines.push(`${this.q.now.toFixed(2).padStart(8)}ms  ${s}`);
   }
 
+  /** Online checks report at most 20; the end-of-run checks always get theirs in. */
   violation(s: string): void {
-    if (this.violations.length < 20) this.violations.push(`@${this.q.now.toFixed(2)}ms ${s}`);
+    if (this.violations.length < 20 || this.finalizing) this.violations.push(`@${this.q.now.toFixed(2)}ms ${s}`);
     this.trace(`VIOLATION: ${s}`);
   }
 
@@ -331,6 +333,7 @@ export class World {
     if (vmSurvives && !this.livePrimary()) this.violation(`no live primary ${LIVENESS_BOUND_MS}ms after healing although a VM survived`);
     await this.q.run(sc.endAt);
     this.stats.messages = this.net.messages;
+    this.finalizing = true;
     finalChecks(this, vmSurvives);
   }
 

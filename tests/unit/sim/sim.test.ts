@@ -61,7 +61,8 @@ describe('simulator', () => {
   // The checker has teeth: switching one safeguard off must produce violations, and of the
   // kind that safeguard exists to prevent.
   const teeth: [string, UnsafeFlags, RegExp][] = [
-    ['no-output-rule', { noOutputRule: true }, /not a prefix|contradict|told inputs|never acknowledged|saw its write/],
+    // The end-to-end Output Rule check (src/sim/checks.ts) sees it first; the client's view below.
+    ['no-output-rule', { noOutputRule: true }, /Output Rule|not a prefix|contradict|told inputs|never acknowledged|saw its write/],
     ['no-test-and-set', { noTestAndSet: true }, /two live primaries/],
     ['no-fencing', { noFencing: true }, /stale-epoch write landed|saw its write/],
   ];
@@ -74,4 +75,10 @@ describe('simulator', () => {
       expect((await runSeed(r.failing[0]!.seed)).violations).toEqual([]);
     });
   }
+
+  it('without the Output Rule the client also sees the damage (not only the end-to-end check)', async () => {
+    const r = await runSeeds(1, 100, { unsafe: { noOutputRule: true } });
+    const seen = r.failing.filter((f) => /not a prefix|contradict|told inputs|never acknowledged|saw its write/.test(f.violations.join('\n')));
+    expect(seen.length).toBeGreaterThan(0);
+  });
 });
