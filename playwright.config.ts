@@ -10,9 +10,8 @@ export default defineConfig({
   expect: { timeout: 60_000 },
   fullyParallel: false,
   workers: 1,
-  // CI machines are 2 cores running two VMs plus the browser: one retry absorbs a load spike
-  // (a host stalled past the failure timeout makes a correct but unplanned failover).
-  retries: process.env.CI ? 1 : 0,
+  // No retries: a test that needs one has found a bug (a false failover, or a racy test).
+  retries: 0,
   reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,

@@ -83,7 +83,7 @@ export class PeerLink {
   }
 
   async refreshStandbyEpoch(): Promise<void> {
-    const epoch = (await this.ctx.ports.storage.lock.read().catch(() => undefined))?.epoch;
+    const epoch = (await this.ctx.ports.storage.lock.readLock().catch(() => undefined))?.epoch;
     if (epoch !== undefined) this.standbyEpoch = epoch;
   }
 

@@ -1,4 +1,4 @@
-import type { AgentInit, FtAction, FtConfig, FtEvent, ToClientMsg } from "../ft/protocol/index.ts";
+import type { AgentInit, FtAction, FtConfig, FtEvent, LockStore, ToClientMsg } from "../ft/protocol/index.ts";
 import type { DiskBlock } from "../storage/index.ts";
 import type { BulkStore } from "./channel-endpoint.ts";
 import type { EngineFactory } from "./engine-port.ts";
@@ -28,15 +28,12 @@ export interface HostDisk {
   blockCount(): Promise<number>;
 }
 
-/** The go-live lock record on shared storage (IdbLockRecord implements it). Rejects when unreachable. */
-export interface HostLock {
-  read(): Promise<{ owner: string; epoch: number } | undefined>;
-  /** Moves the record from `expectedEpoch` to the next epoch, owned by `owner`, unless another got there first. */
-  testAndSet(owner: string, expectedEpoch: number): Promise<{ won: boolean; record: { owner: string; epoch: number } }>;
-}
-
+/**
+ * The shared storage's lock record (paper 2.3), in the protocol's vocabulary: IdbLockRecord
+ * implements `LockStore`, and so does the simulator's. Unreachable storage may reject.
+ */
 export interface HostStorage {
-  lock: HostLock;
+  lock: LockStore;
 }
 
 /** Real-time constants of a host, scaled down by the simulator (its failure timeout is 24 ms). */

@@ -77,9 +77,8 @@ export class StorageOps {
 
   private async testAndSet(reqId: number, expectEpoch: number, owner: string): Promise<void> {
     try {
-      const r = await this.storage.lock.testAndSet(owner, expectEpoch);
-      const record = { owner: r.record.owner || null, epoch: r.record.epoch };
-      this.deliver({ op: "test-and-set", reqId, result: r.won ? { ok: true, record } : { ok: false, reason: "conflict", record } });
+      const result = await this.storage.lock.testAndSet(expectEpoch, owner);
+      this.deliver({ op: "test-and-set", reqId, result });
     } catch {
       this.deliver({ op: "test-and-set", reqId, result: { ok: false, reason: "unavailable" } });
     }

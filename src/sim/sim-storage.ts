@@ -38,15 +38,13 @@ export class SimStorage {
     const store = this.store;
     const storage: HostStorage = {
       lock: {
-        read: () => this.op(node, true, () => ({ owner: store.lock.owner ?? "", epoch: store.lock.epoch })),
+        readLock: () => this.op(node, true, () => ({ ...store.lock })),
         // The "no test-and-set" switch sets the record whatever it holds (the split-brain hazard).
-        testAndSet: (owner, expectEpoch) =>
+        testAndSet: (expectEpoch, owner) =>
           this.op(node, true, () => {
             const r = store.testAndSet(expectEpoch, owner, !!this.unsafe.noTestAndSet);
             this.watch.trace(() => `store: test-and-set by ${owner} expect ${expectEpoch}: ${r.ok ? "WON" : "lost"} -> epoch ${store.lock.epoch}`);
-            if (!r.ok && r.reason === "unavailable") return new StorageUnavailableError("lock record unreachable");
-            const record = r.ok || r.reason === "conflict" ? r.record : store.lock;
-            return { won: r.ok, record: { owner: record.owner ?? "", epoch: record.epoch } };
+            return r;
           }),
       },
     };

@@ -120,7 +120,7 @@ export class Cluster {
     if (this.opts.diskMode === "non-shared") await this.diskGc.clearAll();
     const primaryId = this.newHostId();
     const backupId = this.newHostId();
-    const epoch = (await storage.lock.testAndSet(primaryId, 0)).record.epoch;
+    const epoch = (await storage.lock.testAndSet(0, primaryId)).record.epoch;
     if (generation !== this.generation) return;
     this.epoch = epoch;
     this.diskId = `disk-${Date.now()}`;
@@ -381,7 +381,7 @@ export class Cluster {
   private async pollLock(): Promise<void> {
     try {
       // The page reads the lock record for display only; availability is a host-side switch.
-      this.lock = (await this.storage?.db.get("lock", "vm")) ?? null;
+      this.lock = (await this.storage?.lock.peek()) ?? null;
     } catch {
       /* the page's own view is best effort */
     }

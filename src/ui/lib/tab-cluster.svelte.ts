@@ -166,7 +166,7 @@ export class TabCluster {
     const hostId = `${this.tab}#1`;
     await this.storage.lock.reset();
     if (this.opts.diskMode === "non-shared") await this.diskGc.clearAll();
-    const epoch = (await this.storage.lock.testAndSet(hostId, 0)).record.epoch;
+    const epoch = (await this.storage.lock.testAndSet(0, hostId)).record.epoch;
     this.vm = { diskId: `disk-${Date.now()}`, diskMode: this.opts.diskMode };
     this.vmKnown = true;
     this.host = this.spawn(hostId, { role: "primary", epoch, sessionEpochMs: Date.now() });
@@ -586,7 +586,7 @@ export class TabCluster {
 
   private async pollLock(): Promise<void> {
     try {
-      this.lock = (await this.storage?.db.get("lock", "vm")) ?? null;
+      this.lock = (await this.storage?.lock.peek()) ?? null;
     } catch {
       /* display only */
     }

@@ -155,13 +155,8 @@ export class Rig {
     return {
       storage: {
         lock: {
-          read: () => op(() => ({ owner: store.lock.owner ?? "", epoch: store.lock.epoch }), 0.5),
-          testAndSet: (owner, expect) =>
-            op(() => {
-              const r = store.testAndSet(expect, owner);
-              const record = r.ok || r.reason === "conflict" ? r.record : store.lock;
-              return { won: r.ok, record: { owner: record.owner ?? "", epoch: record.epoch } };
-            }, 0.5),
+          readLock: () => op(() => ({ ...store.lock }), 0.5),
+          testAndSet: (expect, owner) => op(() => store.testAndSet(expect, owner), 0.5),
         },
       },
       disk:
