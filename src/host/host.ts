@@ -68,7 +68,11 @@ export class Host implements HostContext {
     });
     this.loop = new FrameLoop(this, {
       live: () => this.agent?.status().live ?? false,
-      recordFrame: (e) => this.batcher.recordFrame(e),
+      recordFrame: (e) => {
+        this.batcher.recordFrame(e);
+        // Remus meter on: a bounded piece of its RAM compare at this frame boundary.
+        this.status.remusEpoch();
+      },
       batchDue: () => this.batcher.due,
       flush: (e) => this.batcher.flush(e),
       remusEpoch: () => this.status.remusEpoch(),
@@ -203,6 +207,7 @@ export class Host implements HostContext {
 
   stop(): void {
     this.stopped = true;
+    this.engineInbox = [];
     for (const t of this.timers) t.cancel();
     this.loop.stop();
     this.engine?.destroy();
