@@ -1,19 +1,20 @@
 /**
- * Seeded fault simulator for the FT protocol (src/ft/protocol) on a toy deterministic VM.
+ * Seeded fault simulator (src/sim): the real host driver (src/host) and the FT protocol
+ * (src/ft/protocol) on a toy deterministic engine, under injected faults.
  *
  *   npm run sim -- --seeds N [--from S]      run seeds S..S+N-1 (S defaults to 1)
  *   npm run sim -- --seed S [--quiet]        reproduce one seed and print its trace
  *   --unsafe no-output-rule|no-test-and-set|no-fencing   (test-only: disable a safeguard)
  *   --keep-going                             do not stop at the first failing seed
  */
-import { runSeed, runSeeds } from '../src/ft/sim/run';
-import type { UnsafeFlags } from '../src/ft/protocol/config';
+import { runSeed, runSeeds } from '../src/sim/run.ts';
+import type { UnsafeFlags } from '../src/ft/protocol/config.ts';
 import { cli } from './lib/args.ts';
 
 const UNSAFE = { 'no-output-rule': 'noOutputRule', 'no-test-and-set': 'noTestAndSet', 'no-fencing': 'noFencing' } as const;
 const { options: args } = cli({
   usage: 'npm run sim -- [options]',
-  about: 'Seeded fault simulator for the FT protocol (src/ft/protocol) on a toy deterministic VM.',
+  about: 'Seeded fault simulator (src/sim): the real host driver (src/host) and the FT protocol (src/ft/protocol) on a toy deterministic engine.',
   options: {
     seeds: { type: 'int', min: 1, default: 1000, help: 'run this many seeds, from --from on' },
     from: { type: 'int', min: 0, default: 1, help: 'the first seed --seeds runs' },
@@ -29,7 +30,7 @@ const unsafeNote = args.unsafe.length ? ` unsafe=${args.unsafe.join(',')}` : '';
 
 if (args.seed !== undefined) {
   const seed = args.seed;
-  const r = runSeed(seed, { unsafe, trace: true });
+  const r = await runSeed(seed, { unsafe, trace: true });
   if (!args.quiet) for (const l of r.trace ?? []) console.log(l);
   console.log(`seed ${seed} (${r.mode})${unsafeNote}: ${JSON.stringify(r.stats)}`);
   if (r.violations.length) {
@@ -41,7 +42,7 @@ if (args.seed !== undefined) {
   process.exit(0);
 }
 
-const res = runSeeds(args.from, args.seeds, { unsafe, stopAtFirst: !args['keep-going'] });
+const res = await runSeeds(args.from, args.seeds, { unsafe, stopAtFirst: !args['keep-going'] });
 const t = res.totals;
 console.log(
   `sim: seeds=${res.seeds} violations=${res.failing.length} runs/s=${res.runsPerSec.toFixed(0)}` +

@@ -1,5 +1,6 @@
 import type { FtAction, StorageResult } from "../ft/protocol/index.ts";
-import { StaleEpochError, type IdbBlockStore, type SharedStorage } from "../storage/index.ts";
+import { StaleEpochError } from "../storage/index.ts";
+import type { HostDisk, HostStorage } from "./ports.ts";
 
 /**
  * Performs the protocol's storage actions on IndexedDB and turns each outcome into the
@@ -11,8 +12,8 @@ export class StorageOps {
   private readonly ranges = new Map<number, { offset: number; length: number }>();
 
   constructor(
-    private readonly storage: SharedStorage,
-    private readonly disk: IdbBlockStore,
+    private readonly storage: HostStorage,
+    private readonly disk: HostDisk,
     private readonly deliver: (r: StorageResult) => void,
   ) {}
 

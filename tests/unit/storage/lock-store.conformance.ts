@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FRESH_LOCK, type Epoch, type HostId, type LockStore, type TasResult, type WriteResult } from "../../../src/ft/protocol/index.ts";
-import { Rng } from "../../../src/ft/sim/rng.ts";
+import { Rng } from "../../../src/sim/rng.ts";
 
 /**
  * The lock record's contract (paper §2.3 plus fencing), written once and run against every
