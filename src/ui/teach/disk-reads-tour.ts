@@ -1,7 +1,7 @@
 import type { ReadCounters } from "../../host/status.ts";
 import { fmtBits, fmtBytes, fmtRatio } from "./format.ts";
 import { bootFreshPair, pairLost } from "./fresh-pair.ts";
-import type { Ctx, Scenario, Step } from "./runner.svelte.ts";
+import type { Ctx, Scenario, Step } from "./tour.ts";
 
 /**
  * "Disk reads in the log vs by the backup" (paper 4.2, 5.1): the same read-heavy guest workload
