@@ -24,7 +24,11 @@ const epoch = (c: Ctx) => c.cluster.lock?.epoch ?? 0;
 const PAID = "PAYMENT-ACCEPTED";
 const paidLines = (c: Ctx) => c.linesSince().filter((l) => l === PAID).length;
 
-const flow = (c: Ctx) => ({ entries: c.primary()?.status?.flow?.sent.entry ?? 0, acks: c.backup()?.status?.flow?.sent.ack ?? 0 });
+/** Log records the primary sent (entries and frame ends: an idle frame may log no entry) and acks the backup sent. */
+const flow = (c: Ctx) => {
+  const sent = c.primary()?.status?.flow?.sent;
+  return { records: (sent?.entry ?? 0) + (sent?.frameEnd ?? 0), acks: c.backup()?.status?.flow?.sent.ack ?? 0 };
+};
 const verified = (c: Ctx) => c.backup()?.status?.verifiedFrame ?? 0;
 const seconds = (ms: number) => `${(ms / 1000).toLocaleString("en-US", { maximumFractionDigits: 1 })} s`;
 
@@ -53,11 +57,11 @@ export function scenarios(opts: TourOptions): Scenario[] {
             "Blue tokens are log entries (inputs, interrupt points); purple ones close a frame. Green acks come back. Heartbeats (grey) fill the silences.",
           ref: "channel",
           run: (c) => (c.vars.flow = flow(c)),
-          // The tokens the caption names: more log entries sent and more acks back since it went up.
+          // The tokens the caption names: more log sent and more acks back since it went up.
           until: (c) => {
             const was = c.vars.flow as ReturnType<typeof flow>;
             const now = flow(c);
-            return now.entries > was.entries && now.acks > was.acks;
+            return now.records > was.records && now.acks > was.acks;
           },
         },
         {
