@@ -1,0 +1,106 @@
+import { chromium, type Frame, type Page } from "@playwright/test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import { serveStatic, type StaticServer } from "../static-server.ts";
+import { hostState } from "./ft.ts";
+import { expect, test } from "./persistent.ts";
+
+/**
+ * Deploy anywhere (issue 17): the dist/ the config just built, copied as a teacher would to a
+ * course site under a nested sub-path and served by the plainest static server (no special
+ * headers), boots the pair there — opened directly, and embedded in a course page of another
+ * site (a cross-site iframe, where the browser partitions its storage). A persistent profile, as
+ * a student's browser is.
+ */
+const MOUNT = "/courses/ds/lockstep/";
+const DIST = path.resolve(import.meta.dirname, "../../dist");
+
+let server: StaticServer;
+test.beforeAll(async () => {
+  server = await serveStatic(DIST, MOUNT, {
+    "/course/week3.html": `<!doctype html><title>Week 3</title><h1>Week 3: fault tolerance</h1>
+      <iframe id="lockstep" title="Lockstep" width="1100" height="760" style="border:0"></iframe>`,
+  });
+});
+test.afterAll(() => server.close());
+
+/** The client's console stream, in the top page or in the embedded frame. */
+const clientText = (where: Page | Frame) =>
+  where.evaluate(() => (window as unknown as { lockstep: { clientText(): string } }).lockstep.clientText());
+
+/** Types a command into the client console and waits for `expected` on a line after its echo. */
+async function run(page: Page, where: Page | Frame, command: string, expected: string): Promise<void> {
+  await expect.poll(() => clientText(where), { timeout: 30_000 }).toMatch(/lockstep# (\x1b\[6n)?$/);
+  const before = (await clientText(where)).length;
+  await where.getByRole("application", { name: "Client console" }).click();
+  await page.keyboard.type(command + "\n");
+  await expect
+    .poll(async () => {
+      const lines = (await clientText(where)).slice(before).split(/\r?\n/).map((l) => l.trim());
+      const echo = lines.findIndex((l) => l.endsWith(command));
+      return echo >= 0 && lines.slice(echo + 1).includes(expected);
+    }, { timeout: 30_000, message: `"${expected}" after "${command}"` })
+    .toBe(true);
+}
+
+async function waitForPair(where: Page | Frame): Promise<void> {
+  await expect(where.getByRole("article", { name: "A#1 host" }).locator(".badge.state")).toHaveText("recording", { timeout: 120_000 });
+  await expect(where.getByRole("article", { name: "B#1 host" }).locator(".badge.state")).toHaveText("replaying");
+  await expect.poll(() => clientText(where), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+}
+
+test("served under a nested sub-path by a plain static server, the pair boots and the kv store works", async ({ page }) => {
+  await page.goto(server.origin + MOUNT);
+  await waitForPair(page);
+  await expect(hostState(page, "A#1")).toHaveText("recording");
+  await run(page, page, "kv set course ds", "OK");
+  await run(page, page, "kv get course", "ds");
+  // Every file the app asked for lives under the sub-path: nothing at the site root (but the
+  // favicon the browser itself asks for).
+  const outside = server.requests.filter((r) => r.path !== "/favicon.ico" && (!r.path.startsWith(MOUNT) || r.status !== 200));
+  expect(outside, JSON.stringify(outside)).toEqual([]);
+});
+
+/**
+ * Chromium partitions a third-party frame's storage (IndexedDB, BroadcastChannel) by the top
+ * site, as Firefox and Safari do; Playwright switches that off (its --disable-features list),
+ * and Chromium then refuses the frame IndexedDB altogether. Chromium keeps the last
+ * --disable-features it is given, so this one restores the shipped behaviour, keeping the rest
+ * of Playwright's list that matters here.
+ */
+const AS_SHIPPED = "--disable-features=AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,MediaRouter,PaintHolding";
+
+test("embedded in a course page of another site (cross-site iframe), the pair boots and answers postMessage", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "lockstep-profile-"));
+  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, AS_SHIPPED], viewport: { width: 1280, height: 800 } });
+  try {
+    await embedded(context.pages()[0] ?? (await context.newPage()));
+  } finally {
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function embedded(page: Page): Promise<void> {
+  // localhost and 127.0.0.1 are different sites: the frame is third-party, its storage partitioned.
+  const course = `http://localhost:${server.port}`;
+  await page.goto(`${course}/course/week3.html`);
+  const src = `${server.origin}${MOUNT}?embed=1&parent=${encodeURIComponent(course)}`;
+  await page.evaluate((s) => ((document.getElementById("lockstep") as HTMLIFrameElement).src = s), src);
+  const frame = (await page.locator("#lockstep").elementHandle().then((h) => h!.contentFrame()))!;
+  await waitForPair(frame);
+  await run(page, frame, "kv set embedded yes", "OK");
+  await run(page, frame, "kv get embedded", "yes");
+  // The course page talks to the frame across origins.
+  const pong = await page.evaluate(
+    (origin) =>
+      new Promise<string>((resolve) => {
+        addEventListener("message", (e) => e.origin === origin && e.data?.type === "lockstep:pong" && resolve(e.data.type));
+        (document.getElementById("lockstep") as HTMLIFrameElement).contentWindow!.postMessage({ type: "lockstep:ping" }, origin);
+      }),
+    server.origin,
+  );
+  expect(pong).toBe("lockstep:pong");
+}
