@@ -80,3 +80,49 @@ test("auto-restore: after a failover a new backup is cloned without a click", as
   await expect(hostState(page, "B#1")).toHaveText("recording");
   await run(page, "kv get auto", "1");
 });
+
+test("kill the backup, then at once restore redundancy: the request waits for the primary to notice, and is carried out", async ({ page }) => {
+  await page.goto("/");
+  await waitForLockstep(page);
+  await run(page, "kv set k 1", "OK");
+  const restore = page.getByRole("button", { name: "Restore redundancy" });
+  // In lockstep there is nothing to restore: refused visibly, with the reason.
+  await expect(restore).toBeDisabled();
+  await expect(restore).toHaveAttribute("title", /backup .* replays/);
+
+  await page.getByRole("button", { name: "Kill backup" }).click();
+  // The primary has not noticed yet (its failure detector takes seconds): the request is kept.
+  await restore.click();
+  await expect(feed(page)).not.toContainText("nothing to restore");
+  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
+  await expect(hostState(page, "A#1")).toHaveText("recording");
+  await run(page, "kv get k", "1");
+});
+
+test("cut the logging channel: the halted host is neither backup nor primary; restore and kill act on the live primary", async ({ page }) => {
+  await page.goto("/");
+  await waitForLockstep(page);
+  await run(page, "kv set c 1", "OK");
+  await page.getByRole("button", { name: "Cut logging channel" }).click();
+  const states = async () => [await hostState(page, "A#1").innerText(), await hostState(page, "B#1").innerText()].sort();
+  await expect.poll(states, { timeout: 20_000 }).toEqual(["alone", "halted"]);
+  // Either host may win the test-and-set: whichever lost is halted, the other is the live primary.
+  const live = (await hostState(page, "A#1").innerText()) === "alone" ? "A#1" : "B#1";
+  const halted = live === "A#1" ? "B#1" : "A#1";
+  console.log(`cut: ${live} went live, ${halted} halted`);
+
+  const restore = page.getByRole("button", { name: "Restore redundancy" });
+  await expect(restore).toBeEnabled({ timeout: 5_000 });
+  await restore.click();
+  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
+  await expect(hostState(page, live)).toHaveText("recording");
+  await run(page, "kv set d 2", "OK");
+
+  // Kill primary pulls the live primary's plug, never the halted former one's.
+  await page.getByRole("button", { name: "Kill primary" }).click();
+  await expect(hostRole(page, "C#1")).toHaveText("primary", { timeout: 20_000 });
+  await expect(hostState(page, halted)).toHaveText("halted");
+  await run(page, "kv get c", "1");
+  await run(page, "kv get d", "2");
+  expect(await page.getByTestId("client-stream").innerText()).toContain("conflicts 0");
+});
