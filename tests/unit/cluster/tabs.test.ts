@@ -26,6 +26,18 @@ async function pairOfTabs(): Promise<{ w: World; a: Member; b: Member }> {
   return { w, a, b };
 }
 
+/** Tab A runs the VM (not yet alone); the tabs `names` joined in this order and wait as standbys. */
+async function withStandbys(...names: string[]): Promise<{ w: World; a: Member }> {
+  const w = new World();
+  const a = await open(w, "A");
+  for (const n of names) {
+    const m = await open(w, n);
+    m.machines.host(`${n}#1`).report("standby", "waiting", 0);
+  }
+  await w.clock.advance(250);
+  return { w, a };
+}
+
 describe("tabs: membership and the choice of the next backup", () => {
   it("the first tab starts the VM alone; the next joins as a standby and is cloned into over a link it answered", async () => {
     const { a, b } = await pairOfTabs();
@@ -39,26 +51,14 @@ describe("tabs: membership and the choice of the next backup", () => {
   });
 
   it("the oldest standby tab is chosen first", async () => {
-    const w = new World();
-    const a = await open(w, "A");
-    const c = await open(w, "C");
-    const b = await open(w, "B");
-    c.machines.host("C#1").report("standby", "waiting", 0);
-    b.machines.host("B#1").report("standby", "waiting", 0);
-    await w.clock.advance(250);
+    const { w, a } = await withStandbys("C", "B");
     a.machines.host("A#1").report("primary", "alone");
     await w.clock.advance(250);
     expect(World.feed(a)).toContain("restoring redundancy: FT VMotion to C#1 (tab C)");
   });
 
   it("a silent tab leaves after the timeout; a clone into it is abandoned and the next standby is tried", async () => {
-    const w = new World();
-    const a = await open(w, "A");
-    const b = await open(w, "B");
-    const c = await open(w, "C");
-    b.machines.host("B#1").report("standby", "waiting", 0);
-    c.machines.host("C#1").report("standby", "waiting", 0);
-    await w.clock.advance(250);
+    const { w, a } = await withStandbys("B", "C");
     w.hub.cut("B"); // B's tab hangs before it answers the offer
     a.machines.host("A#1").report("primary", "alone");
     await w.clock.advance(MEMBER_TIMEOUT_MS + 500);
