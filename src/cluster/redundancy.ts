@@ -53,6 +53,8 @@ export class Redundancy {
   private clone: Clone | null = null;
   private intent = false;
   private links: RemoteLink[] = [];
+  /** Hosts a clone was shipped to that did not become the backup (see chooseNextBackup). */
+  private readonly spent = new Set<string>();
 
   constructor(private readonly d: RedundancyDeps) {
     d.transport.on("link-up", (m) => m.to === d.transport.self && this.onLinkUp(m.link));
@@ -120,7 +122,7 @@ export class Redundancy {
   }
 
   private place(): BackupPlace | null {
-    return chooseNextBackup(this.d.membership.members, this.d.spawnLocal());
+    return chooseNextBackup(this.d.membership.members, this.d.spawnLocal(), this.spent);
   }
 
   private liveBackup(): string | null {
@@ -215,6 +217,7 @@ export class Redundancy {
     if (!c) return;
     this.d.note("cluster", `FT VMotion abandoned: ${why}`);
     this.clone = null;
+    if (c.sent) this.spent.add(c.target);
     this.progress = null;
     // A host of ours that did not become the backup is taken out: it would only wait, or halt.
     if (c.member === null) this.d.hosts.drop(c.target);

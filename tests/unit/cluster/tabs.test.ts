@@ -67,6 +67,19 @@ describe("tabs: membership and the choice of the next backup", () => {
     expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "C#1" }]);
   });
 
+  it("a standby that got a snapshot but was declared failed is not chosen again, whatever its last beat says", async () => {
+    const { w, a } = await withStandbys("B", "C");
+    const primary = a.machines.host("A#1");
+    primary.report("primary", "alone");
+    await w.clock.advance(250);
+    expect(primary.sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
+    primary.report("primary", "recording");
+    primary.report("primary", "alone", 2);
+    expect(World.feed(a)).toContain("FT VMotion abandoned: the new backup was declared failed; retrying");
+    await w.clock.advance(250);
+    expect(primary.sent("start-clone").map((c) => c.target)).toEqual(["B#1", "C#1"]);
+  });
+
   it("goodbye: the surviving host is told its peer left (a hint to its failure detector)", async () => {
     const { w, a, b } = await pairOfTabs();
     b.svc.dispose();
