@@ -126,10 +126,16 @@ export class Cluster extends ClusterShell {
     this.measurements = [...this.measurements.filter((x) => x.group !== m.group || x.label !== m.label), m];
   }
 
+  /** A host's view, the same object while nothing in it changed (only its card re-renders). */
+  private view({ id, status, progress, dead }: HostView): HostView {
+    const old = this.hosts.find((v) => v.id === id);
+    return old && old.status === status && old.progress === progress && old.dead === dead ? old : { id, status, progress, dead };
+  }
+
   protected override sync(part: ClusterPart): void {
     super.sync(part);
     const svc = this.svc;
-    if (part === "hosts") this.hosts = svc.hosts.all().map(({ id, status, progress, dead }) => ({ id, status, progress, dead }));
+    if (part === "hosts") this.hosts = svc.hosts.all().map((h) => this.view(h));
     else if (part === "samples") this.samples = svc.samples;
     else if (part === "client") this.typed = svc.mirror.typed;
     else if (part === "controls") {
