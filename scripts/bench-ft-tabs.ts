@@ -6,11 +6,9 @@
 //   clone-pause-ms-tabs     guest-visible pause of the automatic FT VMotion into the standby tab
 //   clone-transfer-ms-tabs-{storage,channel}
 //                           snapshot taken → the new backup replays, by transfer path
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "@playwright/test";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/chromium.ts";
+import type { BrowserContext, Page } from "@playwright/test";
+import { withProfile } from "./lib/browser.ts";
+import { median } from "./lib/stats.ts";
 import { until } from "./lib/until.ts";
 import type { ProtocolEvent } from "../src/host/events.ts";
 import type { TabsHook } from "../src/ui/test-hook.ts";
@@ -48,10 +46,8 @@ export interface TabsResult {
 }
 
 /** One run: A primary, B its backup, C a standby; close A; B goes live; C becomes the backup. */
-export async function tabsRun(base: string, snapshotVia: "storage" | "channel", i: number): Promise<{ failover: number; pause: number; transfers: number[] }> {
-  const dir = mkdtempSync(path.join(tmpdir(), "lockstep-bench-tabs-"));
-  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  try {
+export function tabsRun(base: string, snapshotVia: "storage" | "channel", i: number): Promise<{ failover: number; pause: number; transfers: number[] }> {
+  return withProfile(async (ctx) => {
     const url = `${base}?mode=tabs&snapshot=${snapshotVia}`;
     const a = await tab(ctx, url, true);
     await until(() => status(a), is("primary", "alone"), "primary alone");
@@ -76,15 +72,11 @@ export async function tabsRun(base: string, snapshotVia: "storage" | "channel", 
     const pause = await until(() => pauseMs(b), (v) => v !== null, "clone pause");
     const t2 = await transferMs(c, cHost);
     return { failover, pause: pause!, transfers: [t1, t2] };
-  } finally {
-    await ctx.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export async function benchTabs(base: string, runs: number): Promise<void> {
   if (runs <= 0) return; // BENCH_TABS=0: the one-page lines only
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const r = { storage: { failovers: [], pauses: [], transfers: [] } as TabsResult, channel: { failovers: [], pauses: [], transfers: [] } as TabsResult };
   // Alternating, so drift in machine load hits both paths alike.
   for (let i = 0; i < runs; i++) {

@@ -7,27 +7,36 @@
 //   clone-pause-ms      guest-visible pause of FT VMotion (restore redundancy), median
 // and then the kill-tab lines of scripts/bench-ft-tabs.ts (failover-ms-tabs, clone-pause-ms-tabs).
 // `--tabs-only` skips the one-page part; BENCH_TABS sets the runs per snapshot path (default 5, so failover-ms-tabs is a median of 5; 0 skips them).
-import { execSync } from "node:child_process";
-import { chromium, type Page } from "@playwright/test";
-import { preview } from "vite";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/chromium.ts";
+import type { Browser, Page } from "@playwright/test";
+import { cli } from "./lib/args.ts";
+import { buildAndPreview, withBrowser } from "./lib/browser.ts";
+import { median, percentile } from "./lib/stats.ts";
 import { until } from "./lib/until.ts";
 import { benchTabs } from "./bench-ft-tabs.ts";
 import type { ProtocolEvent } from "../src/host/events.ts";
 import type { OnePageHook } from "../src/ui/test-hook.ts";
 
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
-const FAILOVERS = Number(process.env.BENCH_FAILOVERS ?? 5);
-const TAB_RUNS = Number(process.env.BENCH_TABS ?? 5);
-const TABS_ONLY = process.argv.includes("--tabs-only");
+const { options, env } = cli({
+  usage: "npm run bench:ft -- [options]",
+  about: "The FT system in headless Chromium: overhead vs FT off, log Mbit/s, lag, failover, clone pause; then the same across tabs.",
+  options: {
+    "tabs-only": { type: "flag", help: "skip the one-page part: only the kill-tab lines" },
+    port: { type: "int", min: 1, max: 65535, default: 4175, help: "the preview server's port" },
+  },
+  env: {
+    BENCH_PAIRS: { type: "int", min: 1, default: 3, help: "FT off / FT on pairs for ft-overhead-ratio, log rates and lag" },
+    BENCH_FAILOVERS: { type: "int", min: 1, default: 5, help: "kills of the primary for failover-ms and clone-pause-ms" },
+    BENCH_TABS: { type: "int", min: 0, default: 5, help: "kill-tab runs per snapshot path; 0 skips them" },
+  },
+});
+const PAIRS = env.BENCH_PAIRS;
+const FAILOVERS = env.BENCH_FAILOVERS;
 // A CPU-bound shell loop: no output until it ends, so the Output Rule cannot hide in it.
 const CPU_LOOP = "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo CPU-DONE";
 const DISK_LOOP = "for i in $(seq 1 30); do kv set bench$i value$i >/dev/null; done; echo DISK-DONE";
 
-execSync("npx vite build --logLevel error", { stdio: "inherit" });
-const server = await preview({ preview: { host: "127.0.0.1", port: 4175, strictPort: true }, logLevel: "error" });
-const base = "http://127.0.0.1:4175/";
-const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+/** The browser and the served app every page of the one-page part opens. */
+type App = { url: string; browser: Browser };
 
 const text = (p: Page) => p.evaluate(() => (window.lockstep as OnePageHook).clientText() as string);
 const statuses = (p: Page) => p.evaluate(() => (window.lockstep as OnePageHook).cluster.hosts.map((h) => ({ ...h.status!, dead: h.dead })));
@@ -35,10 +44,10 @@ const events = (p: Page) => p.evaluate(() => (window.lockstep as OnePageHook).cl
 const type = (p: Page, s: string) => p.evaluate((s) => (window.lockstep as OnePageHook).cluster.type(s), s);
 
 
-async function open(ft: boolean): Promise<Page> {
-  const ctx = await browser.newContext();
+async function open(app: App, ft: boolean): Promise<Page> {
+  const ctx = await app.browser.newContext();
   const page = await ctx.newPage();
-  await page.goto(ft ? base : `${base}?ft=off`);
+  await page.goto(ft ? app.url : `${app.url}?ft=off`);
   await until(() => text(page), (t) => /LOCKSTEP READY[\s\S]*lockstep# /.test(t), "shell prompt");
   if (ft) {
     await until(() => statuses(page), (s) => s.some((h) => h.state === "replaying"), "backup replaying").catch(async (e) => {
@@ -57,29 +66,23 @@ async function timed(page: Page, cmd: string, marker: string): Promise<number> {
   return Date.now() - t0;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+await withBrowser(() => buildAndPreview(options.port), async (app) => {
+  if (!options["tabs-only"]) await onePage(app);
+  await benchTabs(app.url, env.BENCH_TABS);
+});
 
-try {
-  if (!TABS_ONLY) await onePage();
-  await benchTabs(base, TAB_RUNS);
-} finally {
-  await browser.close();
-  await server.close();
-}
-
-async function onePage(): Promise<void> {
+async function onePage(app: App): Promise<void> {
   // 1. Overhead, alternating FT off / on so drift in machine load hits both alike.
   const ratios: number[] = [];
   let idleBps: number[] = [];
   let busyBps: number[] = [];
   const lags: number[] = [];
   for (let i = 0; i < PAIRS; i++) {
-    const solo = await open(false);
+    const solo = await open(app, false);
     const soloMs = await timed(solo, CPU_LOOP, "CPU-DONE");
     await solo.context().close();
 
-    const ft = await open(true);
+    const ft = await open(app, true);
     // Idle log rate: a shell at its prompt for a few seconds (timer interrupts only).
     await new Promise((r) => setTimeout(r, 3000));
     const idle: number[] = [];
@@ -114,7 +117,7 @@ async function onePage(): Promise<void> {
   const failovers: number[] = [];
   const pauses: number[] = [];
   for (let i = 0; i < FAILOVERS; i++) {
-    const page = await open(true);
+    const page = await open(app, true);
     const s = await statuses(page);
     const primary = s.find((h) => h.role === "primary")!.hostId;
     const backup = s.find((h) => h.role === "backup")!.hostId;
@@ -138,8 +141,8 @@ async function onePage(): Promise<void> {
   console.log(`ft-overhead-ratio: ${median(ratios).toFixed(3)}`);
   console.log(`log-mbps-idle: ${mbps(median(idleBps))}`);
   console.log(`log-mbps-busy: ${mbps(median(busyBps))}`);
-  console.log(`lag-ms-p50: ${pct(lags, 50).toFixed(1)}`);
-  console.log(`lag-ms-p99: ${pct(lags, 99).toFixed(1)}`);
+  console.log(`lag-ms-p50: ${percentile(lags, 50).toFixed(1)}`);
+  console.log(`lag-ms-p99: ${percentile(lags, 99).toFixed(1)}`);
   console.log(`failover-ms: ${median(failovers)}`);
   console.log(`clone-pause-ms: ${median(pauses)}`);
 }

@@ -10,7 +10,6 @@
 //   log-bps-busy: Y            (log bytes per second of guest time over the whole workload run)
 
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { encodeBatch } from "../src/ft/log/codec.ts";
 import { MemoryBlockDevice } from "../src/engine/block-device.ts";
 import { realDateNow, realNow } from "../src/engine/clock.ts";
@@ -19,26 +18,28 @@ import { LockstepEngine } from "../src/engine/engine.ts";
 import { loadV86 } from "../src/engine/machine.ts";
 import { initialDisk, loadGuest } from "../src/engine/node/host.ts";
 import { makeSession } from "../src/engine/session.ts";
+import { cli } from "./lib/args.ts";
+import { DEFAULT_WORKLOAD } from "./lib/paths.ts";
+import { median } from "./lib/stats.ts";
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
-const pairs = Math.max(3, Number(arg("pairs") ?? 5));
-const workloadFile = arg("workload") ?? path.join(root, "tests/workloads/default.txt");
-const loopN = Number(arg("loop") ?? 40000);
+const { options: args } = cli({
+  usage: "npm run bench:record -- [options]",
+  about: "Recorder overhead vs plain v86 (alternating pairs, same workload) and log bytes per second of guest time.",
+  options: {
+    pairs: { type: "int", min: 3, default: 5, help: "plain/recorder pairs to run" },
+    workload: { type: "string", metavar: "FILE", help: "the workload (default tests/workloads/default.txt)" },
+    "idle-seconds": { type: "float", above: 0, default: 10, help: "real seconds of idle shell for log-bps-idle" },
+    loop: { type: "int", min: 1, default: 40000, help: "iterations of the CPU-bound shell loop MIPS are measured over" },
+  },
+});
+const pairs = args.pairs;
+const workloadFile = args.workload ?? DEFAULT_WORKLOAD;
+const loopN = args.loop;
 const cpuLine: WorkloadLine = { delayMs: 0, text: `i=0; while [ $i -lt ${loopN} ]; do i=$((i+1)); done; echo loop $i` };
-const idleSeconds = Number(arg("idle-seconds") ?? 10);
+const idleSeconds = args["idle-seconds"];
 const lines = parseWorkload(readFileSync(workloadFile, "utf8"));
 const guest = loadGuest();
 const prompt = guest.manifest.prompt;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 // ---------------------------------------------------------------- recorder
 const session = makeSession(realDateNow());

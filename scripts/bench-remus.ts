@@ -13,7 +13,6 @@
 //   remus-scan-ms-per-epoch: M             (the meter's own cost: compare RAM against its copy)
 
 import { readFileSync } from "node:fs";
-import path from "node:path";
 import { encodeBatch } from "../src/ft/log/codec.ts";
 import { MemoryBlockDevice } from "../src/engine/block-device.ts";
 import { realDateNow, realNow } from "../src/engine/clock.ts";
@@ -22,24 +21,26 @@ import { LockstepEngine } from "../src/engine/engine.ts";
 import { initialDisk, loadGuest } from "../src/engine/node/host.ts";
 import { makeSession } from "../src/engine/session.ts";
 import { RemusMeter } from "../src/host/remus-meter.ts";
+import { cli } from "./lib/args.ts";
+import { DEFAULT_WORKLOAD } from "./lib/paths.ts";
+import { median } from "./lib/stats.ts";
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
-const epochMs = Number(arg("epoch-ms") ?? 100);
-const idleSeconds = Number(arg("idle-seconds") ?? 10);
-const runs = Math.max(1, Number(arg("runs") ?? 3));
-const lines = parseWorkload(readFileSync(arg("workload") ?? path.join(root, "tests/workloads/default.txt"), "utf8"));
+const { options: args } = cli({
+  usage: "npm run bench:remus -- [options]",
+  about: "Lockstep vs shipping state: bytes a Remus checkpoint would ship / log bytes, over the same frames, idle and busy.",
+  options: {
+    "epoch-ms": { type: "float", above: 0, default: 100, help: "real milliseconds between Remus checkpoint epochs" },
+    "idle-seconds": { type: "float", above: 0, default: 10, help: "real seconds of idle shell per run" },
+    workload: { type: "string", metavar: "FILE", help: "the busy workload (default tests/workloads/default.txt)" },
+    runs: { type: "int", min: 1, default: 3, help: "idle + busy runs the medians are taken over" },
+  },
+});
+const epochMs = args["epoch-ms"];
+const idleSeconds = args["idle-seconds"];
+const runs = args.runs;
+const lines = parseWorkload(readFileSync(args.workload ?? DEFAULT_WORKLOAD, "utf8"));
 const guest = loadGuest();
 const prompt = guest.manifest.prompt;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const kB = (n: number) => `${(n / 1000).toFixed(1)} kB`;
 
 const rec = await LockstepEngine.create({

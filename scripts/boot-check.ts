@@ -1,19 +1,23 @@
 // npm run boot-check: page load → shell prompt in headless Chromium, plain v86 with the JIT,
 // median of 3 fresh pages. Builds the app and serves the production bundle.
-import { execSync } from "node:child_process";
-import { chromium } from "@playwright/test";
-import { preview } from "vite";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../tests/chromium.ts";
+import { cli } from "./lib/args.ts";
+import { buildAndPreview, withBrowser } from "./lib/browser.ts";
+import { median } from "./lib/stats.ts";
 
-const RUNS = Number(process.env.BOOT_CHECK_RUNS ?? 3);
+const { options, env } = cli({
+  usage: "npm run boot-check -- [options]",
+  about: "Page load → shell prompt in headless Chromium (plain v86, JIT), median over fresh pages; builds and serves the production bundle.",
+  options: {
+    port: { type: "int", min: 1, max: 65535, default: 4174, help: "the preview server's port" },
+  },
+  env: {
+    BOOT_CHECK_RUNS: { type: "int", min: 1, default: 3, help: "fresh pages to boot" },
+  },
+});
 
-execSync("npx vite build --logLevel error", { stdio: "inherit" });
-const server = await preview({ preview: { host: "127.0.0.1", port: 4174, strictPort: true }, logLevel: "error" });
-const url = server.resolvedUrls?.local[0] ?? "http://127.0.0.1:4174/";
-const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-const times: number[] = [];
-try {
-  for (let i = 0; i < RUNS; i++) {
+const times = await withBrowser(() => buildAndPreview(options.port), async ({ url, browser }) => {
+  const times: number[] = [];
+  for (let i = 0; i < env.BOOT_CHECK_RUNS; i++) {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${url}?mode=plain`);
@@ -28,9 +32,6 @@ try {
     times.push(ms);
     await context.close();
   }
-} finally {
-  await browser.close();
-  await server.close();
-}
-times.sort((a, b) => a - b);
-console.log(`boot-to-shell-ms: ${times[times.length >> 1]}`);
+  return times;
+});
+console.log(`boot-to-shell-ms: ${median(times)}`);

@@ -14,16 +14,26 @@ import { makeSession } from "../src/engine/session.ts";
 import { HostRuntime } from "../src/host/runtime.ts";
 import { guestIdentity } from "../src/engine/manifest.ts";
 import type { HostStatus } from "../src/host/status.ts";
+import { cli } from "./lib/args.ts";
+
+const { options: args } = cli({
+  usage: "npm run ft-check -- [options]",
+  about: "The whole FT system in one Node process: lockstep, failover, FT VMotion, a second failover.",
+  options: {
+    reads: { type: "enum", values: ["log", "backup"], default: "log", help: "disk reads in the log, or the backup reads the shared disk itself (paper 4.2)" },
+    disk: { type: "enum", values: ["shared", "non-shared"], default: "shared", help: "one shared disk, or each host's own copy synchronised by FT VMotion (paper 4.1)" },
+    verbose: { type: "flag", help: "echo the guest's console" },
+  },
+});
 
 const guest = loadGuest();
 const storage = await SharedStorage.open("ft-check");
 await storage.lock.reset();
-const epoch = (await storage.lock.testAndSet("A", 0)).record.epoch;
+const epoch = (await storage.lock.testAndSet(0, "A")).record.epoch;
 const sharedDisk = storage.disk("disk", guest.manifest.disk.size_bytes);
-const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 // --reads backup: the backup reads the shared disk itself instead of getting read data in the log.
-const backupReads = arg("--reads") === "backup";
-const nonShared = arg("--disk") === "non-shared";
+const backupReads = args.reads === "backup";
+const nonShared = args.disk === "non-shared";
 for (const name of await listOwnDisks("ft-check")) await deleteOwnDisk(name);
 const ownDisks = new Map<string, OwnDisk>();
 const session = makeSession(Date.now(), { diskReads: backupReads ? "backup" : "log" });
@@ -41,7 +51,7 @@ const ft = makeConfig(
 const client = new ConsoleClient(250);
 let screen = "";
 const statuses = new Map<string, HostStatus>();
-const verbose = process.argv.includes("--verbose");
+const verbose = args.verbose;
 
 function onToClient(m: ToClientMsg) {
   const fresh = client.onMessage(m);

@@ -19,26 +19,30 @@ import { ConsoleLog, parseWorkload, recordUntil, replayBacklog, runWorkload } fr
 import { DivergenceError, LockstepEngine, type CloneResult } from "../src/engine/engine.ts";
 import { initialDisk, loadGuest } from "../src/engine/node/host.ts";
 import { makeSession } from "../src/engine/session.ts";
+import { cli } from "./lib/args.ts";
+import { DEFAULT_WORKLOAD } from "./lib/paths.ts";
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0) return process.argv[i + 1];
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return eq ? eq.slice(name.length + 3) : undefined;
-}
+const { options: args } = cli({
+  usage: "npm run replay-check -- [options]",
+  about: "Records a guest workload, takes an FT VMotion clone midway, and replays the log from boot and from the clone, bit for bit.",
+  options: {
+    workload: { type: "string", metavar: "FILE", help: "the workload to type (default tests/workloads/default.txt)" },
+    "clone-after": { type: "int", min: 0, help: "take the clone after this workload line, by default the middle one" },
+    jit: { type: "enum", values: ["on", "off"], default: "on", help: "off: interpreter only (debug)" },
+    "checkpoint-every": { type: "int", min: 1, default: 256, help: "frames between state checkpoints" },
+    browser: { type: "flag", help: "run the pair in headless Chromium instead (Vite dev server, two module workers)" },
+    port: { type: "int", min: 1, max: 65535, default: 5191, help: "with --browser: the dev server's port" },
+  },
+});
 
 const t0 = realNow();
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
-if (process.argv.includes("--browser")) {
-  const file = arg("workload") ?? path.join(root, "tests/workloads/default.txt");
-  process.exit(await browserCheck(parseWorkload(readFileSync(file, "utf8")).map((l) => l.text)));
-}
-const workloadFile = arg("workload") ?? path.join(root, "tests/workloads/default.txt");
+const workloadFile = args.workload ?? DEFAULT_WORKLOAD;
+if (args.browser) process.exit(await browserCheck(parseWorkload(readFileSync(workloadFile, "utf8")).map((l) => l.text)));
 const lines = parseWorkload(readFileSync(workloadFile, "utf8"));
 if (lines.length === 0) throw new Error(`${workloadFile}: no workload lines`);
-const cloneAfter = Number(arg("clone-after") ?? Math.floor((lines.length - 1) / 2));
-const jit = (arg("jit") ?? "on") !== "off";
-const checkpointEvery = Number(arg("checkpoint-every") ?? 256);
+const cloneAfter = args["clone-after"] ?? Math.floor((lines.length - 1) / 2);
+const jit = args.jit === "on";
+const checkpointEvery = args["checkpoint-every"];
 const BATCH_FRAMES = 256;
 
 const guest = loadGuest();
@@ -173,26 +177,11 @@ console.log(`replay-check: ${failures === 0 ? "PASS" : "FAIL"} in ${((realNow() 
 process.exit(failures === 0 ? 0 : 1);
 
 async function browserCheck(commands: string[]): Promise<number> {
-  const { createServer } = await import("vite");
-  const { chromium } = await import("@playwright/test");
-  const { CHROMIUM_ARGS, CHROMIUM_PATH } = await import("../tests/chromium.ts");
-  const port = Number(arg("port") ?? 5191);
-  const server = await createServer({
-    root,
-    configFile: false,
-    logLevel: "warn",
-    server: { host: "127.0.0.1", port, strictPort: true },
-    worker: { format: "es" },
-    // Own cache, deps known up front: no re-optimisation (and page reload) mid-run.
-    cacheDir: path.join(root, "node_modules/.vite-replay-check"),
-    optimizeDeps: { noDiscovery: true, include: ["v86"] },
-  });
-  await server.listen();
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-  try {
+  const { devServer, withBrowser } = await import("./lib/browser.ts");
+  return withBrowser(() => devServer(args.port, ".vite-replay-check"), async ({ url: base, browser }) => {
     const page = await browser.newPage();
     page.on("pageerror", (e) => console.log(`[page error] ${e.message}`));
-    const url = `http://127.0.0.1:${port}/src/engine/browser/pair.html?commands=${encodeURIComponent(commands.join("|"))}`;
+    const url = `${base}src/engine/browser/pair.html?commands=${encodeURIComponent(commands.join("|"))}`;
     await page.goto(url);
     const r = (await page.evaluate("window.__lockstepPair")) as
       | { error: string }
@@ -215,8 +204,5 @@ async function browserCheck(commands: string[]): Promise<number> {
         `backup ${(r.backup.realMs / 1000).toFixed(1)} s${r.backup.divergence ? "; " + r.backup.divergence : ""})`,
     );
     return r.identical ? 0 : 1;
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 }

@@ -1,45 +1,37 @@
 /**
- * Seeded fault simulator for the FT protocol (src/ft/protocol) on a toy deterministic VM.
+ * Seeded fault simulator (src/sim): the real host driver (src/host) and the FT protocol
+ * (src/ft/protocol) on a toy deterministic engine, under injected faults.
  *
  *   npm run sim -- --seeds N [--from S]      run seeds S..S+N-1 (S defaults to 1)
  *   npm run sim -- --seed S [--quiet]        reproduce one seed and print its trace
  *   --unsafe no-output-rule|no-test-and-set|no-fencing   (test-only: disable a safeguard)
  *   --keep-going                             do not stop at the first failing seed
  */
-import { runSeed, runSeeds } from '../src/ft/sim/run';
-import type { UnsafeFlags } from '../src/ft/protocol/config';
+import { runSeed, runSeeds } from '../src/sim/run.ts';
+import type { UnsafeFlags } from '../src/ft/protocol/config.ts';
+import { cli } from './lib/args.ts';
 
-function parse(argv: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) continue;
-    const next = argv[i + 1];
-    if (next !== undefined && !next.startsWith('--')) {
-      m.set(a.slice(2), next);
-      i++;
-    } else m.set(a.slice(2), 'true');
-  }
-  return m;
-}
-
-const args = parse(process.argv.slice(2));
+const UNSAFE = { 'no-output-rule': 'noOutputRule', 'no-test-and-set': 'noTestAndSet', 'no-fencing': 'noFencing' } as const;
+const { options: args } = cli({
+  usage: 'npm run sim -- [options]',
+  about: 'Seeded fault simulator (src/sim): the real host driver (src/host) and the FT protocol (src/ft/protocol) on a toy deterministic engine.',
+  options: {
+    seeds: { type: 'int', min: 1, default: 1000, help: 'run this many seeds, from --from on' },
+    from: { type: 'int', min: 0, default: 1, help: 'the first seed --seeds runs' },
+    seed: { type: 'int', min: 0, help: 'reproduce this one seed and print its trace' },
+    quiet: { type: 'flag', help: 'with --seed: the summary without the trace' },
+    unsafe: { type: 'enums', values: Object.keys(UNSAFE) as (keyof typeof UNSAFE)[], help: 'test only: disable these safeguards' },
+    'keep-going': { type: 'flag', help: 'do not stop at the first failing seed' },
+  },
+});
 const unsafe: UnsafeFlags = {};
-for (const u of (args.get('unsafe') ?? '').split(',').filter(Boolean)) {
-  if (u === 'no-output-rule') unsafe.noOutputRule = true;
-  else if (u === 'no-test-and-set') unsafe.noTestAndSet = true;
-  else if (u === 'no-fencing') unsafe.noFencing = true;
-  else {
-    console.error(`unknown --unsafe value ${u}`);
-    process.exit(2);
-  }
-}
-const unsafeNote = Object.keys(unsafe).length ? ` unsafe=${args.get('unsafe')}` : '';
+for (const u of args.unsafe) unsafe[UNSAFE[u]] = true;
+const unsafeNote = args.unsafe.length ? ` unsafe=${args.unsafe.join(',')}` : '';
 
-if (args.has('seed')) {
-  const seed = Number(args.get('seed'));
-  const r = runSeed(seed, { unsafe, trace: true });
-  if (!args.has('quiet')) for (const l of r.trace ?? []) console.log(l);
+if (args.seed !== undefined) {
+  const seed = args.seed;
+  const r = await runSeed(seed, { unsafe, trace: true });
+  if (!args.quiet) for (const l of r.trace ?? []) console.log(l);
   console.log(`seed ${seed} (${r.mode})${unsafeNote}: ${JSON.stringify(r.stats)}`);
   if (r.violations.length) {
     console.log(`sim: seed=${seed} violations=${r.violations.length}`);
@@ -50,9 +42,7 @@ if (args.has('seed')) {
   process.exit(0);
 }
 
-const n = Number(args.get('seeds') ?? '1000');
-const from = Number(args.get('from') ?? '1');
-const res = runSeeds(from, n, { unsafe, stopAtFirst: !args.has('keep-going') });
+const res = await runSeeds(args.from, args.seeds, { unsafe, stopAtFirst: !args['keep-going'] });
 const t = res.totals;
 console.log(
   `sim: seeds=${res.seeds} violations=${res.failing.length} runs/s=${res.runsPerSec.toFixed(0)}` +
@@ -60,7 +50,7 @@ console.log(
 );
 if (res.failing.length > 0) {
   for (const f of res.failing.slice(0, 5)) {
-    console.log(`FAILING seed ${f.seed} (${f.mode}): reproduce with: npm run sim -- --seed ${f.seed}${unsafeNote ? ` --unsafe ${args.get('unsafe')}` : ''}`);
+    console.log(`FAILING seed ${f.seed} (${f.mode}): reproduce with: npm run sim -- --seed ${f.seed}${unsafeNote ? ` --unsafe ${args.unsafe.join(',')}` : ''}`);
     for (const v of f.violations.slice(0, 5)) console.log(`  ${v}`);
   }
   process.exit(1);

@@ -1,8 +1,14 @@
 /**
- * The logging channel as a host sees it: an ordered, reliable pipe of binary messages to its
- * peer. WebRTC in the product; a MessagePort in Node tests and as a same-page fallback.
+ * The logging channel as a host sees it: a pipe of binary messages to its peer. WebRTC in the
+ * product; a MessagePort in Node tests and as a same-page fallback; the simulator's is lossy.
  */
 export interface LoggingChannel {
+  /**
+   * Ordered and reliable while open (a reliable data channel, a MessagePort): what was handed
+   * over arrives, once, in order, unless the channel closes. The protocol still resends what is
+   * not acknowledged; over a lossless channel a copy already on its way makes that redundant.
+   */
+  readonly lossless: boolean;
   send(bytes: Uint8Array): void;
   /** Bytes queued but not yet handed to the network: what flow control watches. */
   readonly bufferedAmount: number;
@@ -24,6 +30,7 @@ export const CHANNEL_HIGH_WATER = 1024 * 1024;
 export const CHANNEL_LOW_WATER = 256 * 1024;
 
 export class DataChannelTransport implements LoggingChannel {
+  readonly lossless = true;
   onmessage: ((bytes: Uint8Array) => void) | null = null;
   onclose: (() => void) | null = null;
   ondrain: (() => void) | null = null;
@@ -59,6 +66,7 @@ export class DataChannelTransport implements LoggingChannel {
 }
 
 export class MessagePortTransport implements LoggingChannel {
+  readonly lossless = true;
   onmessage: ((bytes: Uint8Array) => void) | null = null;
   onclose: (() => void) | null = null;
   ondrain: (() => void) | null = null;

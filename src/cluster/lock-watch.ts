@@ -4,7 +4,7 @@ import type { Cancel, ClusterClock, ClusterStorage } from "./ports.ts";
 const POLL_MS = 250;
 
 /**
- * The lock record as the page shows it, read through the storage API a few times a second.
+ * The lock record as the page shows it, peeked at through the storage API a few times a second.
  * For display only: who is live is decided by the hosts' test-and-set, never here.
  */
 export class LockWatch {
@@ -29,7 +29,7 @@ export class LockWatch {
 
   private async poll(storage: ClusterStorage): Promise<void> {
     try {
-      this.record = (await storage.lock.read()) ?? null;
+      this.record = await storage.lock.peek();
       this.changed();
     } catch {
       /* the page's own view is best effort (its storage may be closing) */

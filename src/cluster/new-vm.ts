@@ -22,6 +22,6 @@ export async function newVm(
 ): Promise<NewVm> {
   await storage.lock.reset();
   if (diskMode === "non-shared") await clearDiskCopies();
-  const { record } = await storage.lock.testAndSet(primaryId, 0);
+  const { record } = await storage.lock.testAndSet(0, primaryId);
   return { diskId: `disk-${wallNow}`, diskMode, epoch: record.epoch, sessionEpochMs: wallNow };
 }

@@ -1,6 +1,6 @@
 import type { ClientMsg } from "../ft/protocol/index.ts";
 import type { FtHostConfig, FtHostEvents, HostControl } from "../host/ft-api.ts";
-import type { LockRecord, TestAndSetResult } from "../storage/index.ts";
+import type { LockRecord, TasResult } from "../storage/index.ts";
 import type { BusMsg } from "./messages.ts";
 
 /**
@@ -82,12 +82,14 @@ export interface ClusterTransport {
   close(): void;
 }
 
-/** The shared storage as the service uses it: the lock record only (read, new VM). */
+/** The shared storage as the service uses it: the lock record only (shown, and a new VM's). */
 export interface ClusterStorage {
   readonly lock: {
-    read(): Promise<LockRecord | undefined>;
+    /** The record as stored, for display only (never a decision); null if never written. */
+    peek(): Promise<LockRecord | null>;
     reset(): Promise<void>;
-    testAndSet(owner: string, expectedEpoch: number): Promise<TestAndSetResult>;
+    /** Unreachable storage rejects: every answer has a record. */
+    testAndSet(expectEpoch: number, owner: string): Promise<Exclude<TasResult, { reason: "unavailable" }>>;
   };
   close(): void;
 }

@@ -6,13 +6,24 @@
 //       codegen_finalize -> synchronous JIT compile; the install (table.set +
 //                           codegen_finalize_finished) is queued for the next frame boundary;
 //   - never starts v86's scheduler (autostart: false); the engine calls `main_loop` itself;
-//   - gives the IDE controller a disk adapter (v86's buffer interface: get/set with callbacks)
-//     whose requests go to the engine;
-//   - save/restore with fix-ups for what v86's restore loses.
+//   - gives the IDE controller a disk adapter (disk-adapter.ts) whose requests go to the engine;
+//   - save/restore with fix-ups for what v86's restore loses (machine-state.ts).
 // Nothing here uses DOM or Node APIs.
 
 import { frozenClock, installTimeShim, setFallbackClock, withClock, type TimeSource } from "./clock.ts";
+import { DiskAdapter } from "./disk-adapter.ts";
 import { hashWords } from "./hash.ts";
+import {
+  captureExtra,
+  CPU_REGION_END,
+  CPU_REGION_START,
+  CPU_VOLATILE,
+  IN_HLT,
+  INSTRUCTION_COUNTER,
+  keepCpuViews,
+  repairAfterRestore,
+  type MachineExtra,
+} from "./machine-state.ts";
 
 /** Guest boot files and shape. Buffers are only read, never transferred. */
 export interface GuestImages {
@@ -40,24 +51,6 @@ interface PendingInstall {
   fn: unknown;
 }
 
-/** State v86's save_state misses or its restore mangles, carried next to it in a snapshot. */
-export interface MachineExtra {
-  /** wasm memory [CPU_REGION_START, CPU_REGION_END) at save time (registers, flags, FPU...). */
-  cpu: Uint8Array;
-  ps2: { aux: boolean; ready: boolean; kbd: number[]; mouse: number[] } | null;
-  uartInput: number[] | null;
-}
-
-// v86 keeps CPU state at fixed wasm addresses (src/rust/cpu/global_pointers.rs).
-export const CPU_REGION_START = 64;
-export const CPU_REGION_END = 1232;
-const INSTRUCTION_COUNTER = 664;
-const IN_HLT = 616;
-/** Offsets excluded from CPU hashing/copying: instruction counter and svga dirty bounds. */
-const CPU_VOLATILE: ReadonlyArray<[number, number]> = [
-  [INSTRUCTION_COUNTER, INSTRUCTION_COUNTER + 4],
-  [716, 724],
-];
 const WASM_TABLE_OFFSET = 1024;
 
 type Any = any;
@@ -82,22 +75,6 @@ function seededRandom(seed: number): () => number {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 0x1_0000_0000;
   };
-}
-
-function drainQueue(q: Any): number[] {
-  const out: number[] = [];
-  if (!q || typeof q.shift !== "function") return out;
-  while (q.length > 0) out.push(q.shift());
-  for (const b of out) q.push(b);
-  return out;
-}
-
-/** Empties a v86 queue (its ByteQueue or a plain array) and pushes `bytes` into it. */
-function refill(q: Any, bytes: number[]): void {
-  if (!q) return;
-  if (Array.isArray(q)) q.length = 0;
-  else q.clear();
-  for (const b of bytes) q.push(b);
 }
 
 export class Machine {
@@ -329,61 +306,20 @@ export class Machine {
   /** v86's save_state plus what it misses. Call at a frame boundary only. */
   save(clock: TimeSource): { state: ArrayBuffer; extra: MachineExtra } {
     this.refreshViews();
-    const extra: MachineExtra = {
-      cpu: this.u8.slice(CPU_REGION_START, CPU_REGION_END),
-      ps2: null,
-      uartInput: null,
-    };
-    const ps2 = this.cpu.devices?.ps2;
-    if (ps2) {
-      extra.ps2 = {
-        aux: !!ps2.next_byte_is_aux,
-        ready: !!ps2.next_byte_is_ready,
-        kbd: drainQueue(ps2.kbd_buffer),
-        mouse: drainQueue(ps2.mouse_buffer),
-      };
-    }
-    const uart = this.cpu.devices?.uart0;
-    if (uart) extra.uartInput = drainQueue(uart.input);
+    const extra = captureExtra(this.cpu, this.u8);
     const state = withClock(clock, () => this.emulator.v86.save_state() as ArrayBuffer);
     return { state, extra };
   }
 
   /**
-   * Restores a snapshot into this (fresh) machine and applies the fix-ups. Returns the CPU-region
-   * offsets that v86's restore got wrong (they were repaired), for diagnostics.
+   * Restores a snapshot into this (fresh) machine and applies the fix-ups (machine-state.ts).
+   * Returns the CPU-region offsets that v86's restore got wrong (they were repaired).
    */
   restore(state: ArrayBuffer, extra: MachineExtra, clock: TimeSource): number[] {
-    const views = {
-      last_result: this.cpu.last_result,
-      fpu_status_word: this.cpu.fpu_status_word,
-      mxcsr: this.cpu.mxcsr,
-    };
+    const views = keepCpuViews(this.cpu);
     withClock(clock, () => this.emulator.v86.restore_state(state));
-    // v86 assigns state[86..88] to the JS properties instead of copying into wasm memory.
-    this.cpu.last_result = views.last_result;
-    this.cpu.fpu_status_word = views.fpu_status_word;
-    this.cpu.mxcsr = views.mxcsr;
     this.refreshViews();
-    const repaired: number[] = [];
-    const skip = (o: number) => CPU_VOLATILE.some(([a, b]) => o >= a && o < b);
-    for (let o = CPU_REGION_START; o < CPU_REGION_END; o++) {
-      if (skip(o)) continue;
-      const want = extra.cpu[o - CPU_REGION_START];
-      if (this.u8[o] !== want) {
-        this.u8[o] = want;
-        repaired.push(o);
-      }
-    }
-    const ps2 = this.cpu.devices?.ps2;
-    if (ps2 && extra.ps2) {
-      refill(ps2.kbd_buffer, extra.ps2.kbd);
-      refill(ps2.mouse_buffer, extra.ps2.mouse);
-      ps2.next_byte_is_aux = extra.ps2.aux;
-      ps2.next_byte_is_ready = extra.ps2.ready;
-    }
-    const uart = this.cpu.devices?.uart0;
-    if (uart && extra.uartInput) refill(uart.input, extra.uartInput);
+    const repaired = repairAfterRestore(this.cpu, this.u8, views, extra);
     this.pending = [];
     return repaired;
   }
@@ -397,53 +333,4 @@ export class Machine {
       // v86's destroy touches adapters we never created; nothing else to release.
     }
   }
-}
-
-/**
- * v86 buffer interface for the IDE disk; requests are forwarded to the engine's hooks. A class,
- * not an object literal: v86's save_state logs plain objects it serialises.
- */
-class DiskAdapter {
-  onload: undefined | ((e: unknown) => void) = undefined;
-  onprogress: undefined = undefined;
-
-  constructor(
-    readonly byteLength: number,
-    private readonly hooks: { current: MachineHooks },
-  ) {}
-
-  load(): void {
-    this.onload?.(Object.create(null));
-  }
-
-  get(start: number, len: number, fn: (data: Uint8Array) => void): void {
-    this.hooks.current.diskRead(start, len, fn);
-  }
-
-  set(start: number, data: Uint8Array, fn: () => void): void {
-    // The IDE may reuse `data` (PIO writes pass a view of its sector buffer): copy now.
-    this.hooks.current.diskWrite(start, data.slice(), fn);
-  }
-
-  // v86 reads sector 0 before init to guess the CHS geometry from an MBR partition table.
-  // That read happens outside any frame and the backup has no disk, so both sides see zeros:
-  // no partition table, v86's default geometry (Linux addresses the disk by LBA anyway).
-  get_and_cache(_start: number, len: number, fn: (data: Uint8Array) => void): void {
-    fn(new Uint8Array(len));
-  }
-
-  get_from_cache(_start: number, len: number): Uint8Array {
-    return new Uint8Array(len);
-  }
-
-  get_buffer(fn: (b: ArrayBuffer | undefined) => void): void {
-    fn(undefined);
-  }
-
-  // The disk's contents live outside the machine (shared disk): nothing goes into snapshots.
-  get_state(): unknown[] {
-    return [];
-  }
-
-  set_state(_state: unknown): void {}
 }

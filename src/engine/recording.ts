@@ -14,9 +14,11 @@
 // continuous, checkpoints inside the recording): it returns a whole recording or throws.
 
 import { ByteReader, ByteWriter, LogFormatError } from "../ft/log/bytes.ts";
-import { decodeBatch } from "../ft/log/codec.ts";
+import { decodeBatch, encodeBatch } from "../ft/log/codec.ts";
 import { crc32 } from "../ft/log/crc32.ts";
-import type { CheckpointInfo } from "./engine.ts";
+import type { FrameLog } from "../ft/log/entries.ts";
+import type { CheckpointInfo } from "./checkpoints.ts";
+import type { EngineObserver } from "./observer.ts";
 import type { SessionInfo } from "./session.ts";
 import { decodeSnapshot } from "./snapshot.ts";
 
@@ -174,16 +176,25 @@ export function decodeRecording(bytes: Uint8Array): Recording {
   return { meta, snapshot, batches, checkpoints, readData };
 }
 
+/** Frames the observer path gathers before encoding them into one batch of the recording. */
+const FRAMES_PER_BATCH = 64;
+
 /**
  * What a host keeps to produce its recording: the start (boot or clone snapshot) and, in order,
  * every log batch its engine recorded or replayed. The log is small (hundreds of bytes per
  * second of an idle guest), so all of it stays in memory up to `capBytes`; past the cap the
  * recording stops growing and says so.
+ *
+ * It listens to the engine: `engine.observe(recorder)` (subscribe before the first frame is run
+ * or pushed) feeds it frames, checkpoints and backup-reads data. The add* methods remain for a
+ * driver that feeds it encoded batches itself; use one way or the other, not both.
  */
-export class SessionRecorder {
+export class SessionRecorder implements EngineObserver {
+  /** Frames received through the observer, not yet encoded into a batch. */
+  private pending: FrameLog[] = [];
   private readonly batches: Uint8Array[] = [];
   private readonly checkpoints: CheckpointInfo[] = [];
-  private readonly readData: Recording["readData"] = [];
+  private readonly reads: Recording["readData"] = [];
   private end: Position;
   private bytes = 0;
   private truncated: string | null = null;
@@ -196,8 +207,38 @@ export class SessionRecorder {
     this.end = { ...base.start };
   }
 
+  /** Observer: frames continuing the recording, encoded FRAMES_PER_BATCH at a time. */
+  frames(frames: readonly FrameLog[]): void {
+    for (const f of frames) this.pending.push(f);
+    if (this.pending.length >= FRAMES_PER_BATCH) this.encodePending();
+  }
+
+  /** Observer: a checkpoint the engine computed. */
+  checkpoint(c: CheckpointInfo): void {
+    this.addCheckpoint(c);
+  }
+
+  /** Observer: backup-reads data the log does not carry. */
+  readData(id: number, data: Uint8Array): void {
+    this.addReadData(id, data);
+  }
+
+  private encodePending(): void {
+    if (this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    const first = frames[0]!;
+    const last = frames[frames.length - 1]!;
+    this.append(encodeBatch(frames), { frame: first.frame, icount: first.startIcount }, { frame: last.frame + 1, icount: last.startIcount + last.length });
+  }
+
   /** A batch of consecutive frames continuing the recording (as the engine recorded or replayed them). */
   addBatch(batch: Uint8Array, first: Position, next: Position): void {
+    this.encodePending();
+    this.append(batch, first, next);
+  }
+
+  private append(batch: Uint8Array, first: Position, next: Position): void {
     if (this.truncated) return;
     if (first.frame !== this.end.frame || first.icount !== this.end.icount) {
       // Never expected (the engine enforces the same continuity); the recording ends cleanly here.
@@ -220,14 +261,17 @@ export class SessionRecorder {
   addReadData(id: number, data: Uint8Array): void {
     if (this.truncated) return;
     this.bytes += data.length;
-    this.readData.push({ id, data });
+    this.reads.push({ id, data });
   }
 
+  /** Bytes held (encodes the frames gathered so far first). */
   get sizeBytes(): number {
+    this.encodePending();
     return this.bytes + (this.snapshot?.length ?? 0);
   }
 
   recording(createdAtMs: number): Recording {
+    this.encodePending();
     // Checkpoints of frames computed but not yet in a batch belong to the next recording.
     const checkpoints = this.checkpoints.filter((c) => c.frame < this.end.frame);
     return {
@@ -235,7 +279,7 @@ export class SessionRecorder {
       snapshot: this.snapshot,
       batches: this.batches.slice(),
       checkpoints,
-      readData: this.readData.slice(),
+      readData: this.reads.slice(),
     };
   }
 }

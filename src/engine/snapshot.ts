@@ -4,7 +4,7 @@
 //   "LSNP" | version u8 | blob meta (UTF-8 JSON) | blob cpu region | blob v86 state
 
 import { ByteReader, ByteWriter, LogFormatError } from "../ft/log/bytes.ts";
-import type { MachineExtra } from "./machine.ts";
+import type { MachineExtra } from "./machine-state.ts";
 import type { SessionInfo } from "./session.ts";
 
 export const SNAPSHOT_VERSION = 1;

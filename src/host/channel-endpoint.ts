@@ -32,11 +32,16 @@ export class ChannelEndpoint {
   /** Received chunks held behind a stored message that is still being read. */
   private inbound: Pending[] = [];
   /**
-   * Clone id whose snapshot this endpoint already carries. The protocol resends a snapshot until
-   * it is acknowledged (transports may lose messages); this one is reliable and ordered, so a
-   * resend could only repeat megabytes the peer is already getting or restoring.
+   * The clone whose snapshot this endpoint carries, and the last queue slot of its copy while
+   * that copy still waits here. The protocol resends a snapshot until it is acknowledged
+   * (transports may lose messages). A resend is dropped only where it cannot help: while a copy
+   * still waits in this queue (it goes out first, in order), and over a lossless channel once a
+   * copy went out (it arrives; a resend would repeat megabytes the peer is already getting or
+   * restoring). Over a lossy channel a resend after the copy left is the only way to replace a
+   * lost one (found by the simulator: seed 11 and others stalled for good with a standby that
+   * never got its snapshot and kept the primary's failure detector content with heartbeats).
    */
-  private cloneSent: number | null = null;
+  private clone: { id: number; waiting: Uint8Array | Pending | null } | null = null;
   private stored = 0;
   private closed = false;
 
@@ -47,6 +52,8 @@ export class ChannelEndpoint {
     private readonly onError: (e: Error) => void,
     private readonly onProgress?: (received: number, total: number) => void,
     private readonly bulk?: BulkStore,
+    /** Wall-clock ms, for the keys of stored messages (injected: the simulator has its own time). */
+    private readonly wallNow: () => number = () => Date.now(),
   ) {
     channel.ondrain = () => this.pump();
     channel.onmessage = (bytes) => {
@@ -60,13 +67,18 @@ export class ChannelEndpoint {
 
   send(msg: ChannelMsg): void {
     if (msg.t === "clone-start") {
-      if (this.cloneSent === msg.clone.cloneId) return;
-      this.cloneSent = msg.clone.cloneId;
+      const c = this.clone;
+      if (c?.id === msg.clone.cloneId && (c.waiting !== null || this.channel.lossless)) return;
     }
-    const bytes = encodeChannelMsg(msg);
+    this.enqueue(encodeChannelMsg(msg));
+    if (msg.t === "clone-start") this.clone = { id: msg.clone.cloneId, waiting: this.queue[this.queue.length - 1]! };
+    this.pump();
+  }
+
+  private enqueue(bytes: Uint8Array): void {
     if (this.bulk && bytes.length >= BULK_MIN_BYTES) {
       const slot: Pending = { chunks: null };
-      const key = `${this.peer}/${Date.now().toString(36)}-${this.stored++}`;
+      const key = `${this.peer}/${this.wallNow().toString(36)}-${this.stored++}`;
       this.queue.push(slot);
       this.bulk.put(key, bytes).then(
         () => this.fill(slot, [storedRef(key, bytes.length)]),
@@ -76,7 +88,6 @@ export class ChannelEndpoint {
       return;
     }
     for (const c of chunk(bytes)) this.queue.push(c);
-    this.pump();
   }
 
   private fill(slot: Pending, chunks: Uint8Array[]): void {
@@ -91,9 +102,11 @@ export class ChannelEndpoint {
       if (!(head instanceof Uint8Array)) {
         if (!head.chunks) return; // still being stored: everything behind it waits
         this.queue.splice(0, 1, ...head.chunks);
+        if (this.clone?.waiting === head) this.clone.waiting = head.chunks[head.chunks.length - 1] ?? null;
         continue;
       }
       this.queue.shift();
+      if (this.clone?.waiting === head) this.clone.waiting = null;
       this.bytesOut += head.length;
       this.channel.send(head);
     }
@@ -110,10 +123,13 @@ export class ChannelEndpoint {
         this.drainInbound();
       },
       (e: unknown) => {
-        // Lost payload: drop it and go on; the protocol's clone times out and is retried.
         this.onError(e instanceof Error ? e : new Error(String(e)));
         slot.chunks = [];
         this.drainInbound();
+        // Lost payload. Over a lossy channel the protocol's resend replaces it. A lossless one
+        // promised it and the sender will not resend: close the channel, so the silence is seen
+        // by the failure detectors and the cluster service sets up a new channel and clone.
+        if (this.channel.lossless) this.close();
       },
     );
   }

@@ -1,5 +1,6 @@
 import type { FtAction, StorageResult } from "../ft/protocol/index.ts";
-import { StaleEpochError, type IdbBlockStore, type SharedStorage } from "../storage/index.ts";
+import { StaleEpochError } from "../storage/index.ts";
+import type { HostDisk, HostStorage } from "./ports.ts";
 
 /**
  * Performs the protocol's storage actions on IndexedDB and turns each outcome into the
@@ -11,8 +12,8 @@ export class StorageOps {
   private readonly ranges = new Map<number, { offset: number; length: number }>();
 
   constructor(
-    private readonly storage: SharedStorage,
-    private readonly disk: IdbBlockStore,
+    private readonly storage: HostStorage,
+    private readonly disk: HostDisk,
     private readonly deliver: (r: StorageResult) => void,
   ) {}
 
@@ -76,9 +77,8 @@ export class StorageOps {
 
   private async testAndSet(reqId: number, expectEpoch: number, owner: string): Promise<void> {
     try {
-      const r = await this.storage.lock.testAndSet(owner, expectEpoch);
-      const record = { owner: r.record.owner || null, epoch: r.record.epoch };
-      this.deliver({ op: "test-and-set", reqId, result: r.won ? { ok: true, record } : { ok: false, reason: "conflict", record } });
+      const result = await this.storage.lock.testAndSet(expectEpoch, owner);
+      this.deliver({ op: "test-and-set", reqId, result });
     } catch {
       this.deliver({ op: "test-and-set", reqId, result: { ok: false, reason: "unavailable" } });
     }

@@ -4,12 +4,13 @@ import { IdbBlockStore } from "./block-store.ts";
 import { IdbLockRecord } from "./lock-record.ts";
 import { openLockstepDb, type LockstepDb } from "./schema.ts";
 
-export { BLOCK_SIZE, type LockRecord } from "./schema.ts";
+export { BLOCK_SIZE } from "./schema.ts";
+export type { LockRecord, TasResult } from "../ft/protocol/index.ts";
 export { StaleEpochError, StorageUnavailableError } from "./errors.ts";
 export { IdbBlockStore, type DiskBlock } from "./block-store.ts";
 export { OwnDisk, ownDiskDbName, deleteOwnDisk, listOwnDisks, diskImageHash } from "./own-disk.ts";
 export { IdbBulkStore } from "./bulk-store.ts";
-export { IdbLockRecord, type TestAndSetResult } from "./lock-record.ts";
+export { IdbLockRecord } from "./lock-record.ts";
 export { Availability } from "./availability.ts";
 
 /** The shared storage as one host sees it: the same database, its own availability switch. */

@@ -1,4 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+import type { LockRecord } from "../ft/protocol/index.ts";
 
 /**
  * One IndexedDB database is the cluster's shared storage: the virtual disk's blocks and the
@@ -6,14 +7,6 @@ import { openDB, type DBSchema, type IDBPDatabase } from "idb";
  * check the writer's epoch and write the block, which is what makes fencing atomic.
  */
 export const BLOCK_SIZE = 4096;
-
-export interface LockRecord {
-  /** Host id of the VM allowed to be live in this epoch. */
-  owner: string;
-  epoch: number;
-  /** Wall-clock ms when the record was last set: for people reading the UI, never for decisions. */
-  since: number;
-}
 
 export interface StoredBlock {
   disk: string;

@@ -32,6 +32,8 @@ test("tour: split-brain prevented: one live host, the zombie write fenced", asyn
   await expect(result).toHaveAttribute("data-verdict", "split-brain-prevented");
   await expect(result).toHaveAttribute("data-ok", "true");
   await expect(page.getByRole("region", { name: "Protocol events" })).not.toContainText("ACCEPTED");
+  // The halted host's last lag is not a lag: no backup replays, so the lag line has ended.
+  await expect(page.locator('[data-plot="Backup lag"]')).toHaveAttribute("data-last", "");
 });
 
 test("tour: why the Output Rule, rule ON: the client never sees what the backup did not produce", async ({ page }) => {
@@ -64,6 +66,11 @@ test("tour: FT VMotion restores a verified backup", async ({ page }) => {
   await expect(result).toHaveAttribute("data-verdict", "redundant");
   await expect(result).toHaveAttribute("data-ok", "true");
   await expect(page.getByRole("article", { name: "C#1 host" }).locator(".badge.state")).toHaveText("replaying");
+  // The primary got a new logging channel (its byte counter restarted) and sent a snapshot on
+  // it: log bandwidth never went negative, and the snapshot is drawn apart from the log.
+  const bandwidth = page.locator('[data-plot="Log bandwidth"]');
+  expect(Number(await bandwidth.getAttribute("data-min"))).toBeGreaterThanOrEqual(0);
+  await expect(bandwidth).toContainText("FT VMotion snapshot (not log)");
 });
 
 test("shortcuts: ? lists them, Space pauses the tour, T switches the theme, 1 starts tour 1", async ({ page }) => {

@@ -125,6 +125,17 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   const screen = page.getByTestId("replay-console");
   await expect(screen).toContainText(/^tlvalue42$/m);
 
+  // Each typed command is a mark of its own, apart from the terminal's replies to the guest.
+  await expect(page.getByRole("button", { name: /^Input at frame \d+: kv set tlkey tlvalue42$/ })).toHaveCount(1);
+  await expect(page.getByRole("button", { name: /^Input at frame \d+: kv get tlkey$/ })).toHaveCount(1);
+  await expect(page.getByRole("list", { name: "Timeline legend" })).toContainText("a line typed into the client");
+  // The track keeps its scale while the live run goes on: a mark stays where it was.
+  const setMark = page.getByRole("button", { name: /^Input at frame \d+: kv set tlkey/ });
+  const left = await setMark.evaluate((el) => (el as HTMLElement).style.left);
+  const liveAt = await frame("A#1");
+  await expect.poll(() => frame("A#1")).toBeGreaterThan(liveAt + 200);
+  expect(await setMark.evaluate((el) => (el as HTMLElement).style.left)).toBe(left);
+
   // Scrub back to the boundary before the `kv set` input: booted, but nothing of the command yet.
   const mark = page.getByRole("button", { name: /^Input at frame \d+: .*kv set tlkey/ });
   const markFrame = Number((await mark.getAttribute("aria-label"))!.match(/frame (\d+)/)![1]);

@@ -1,4 +1,4 @@
-import type { CheckpointInfo } from "../engine.ts";
+import type { CheckpointInfo } from "../checkpoints.ts";
 import type { SessionInfo } from "../session.ts";
 
 export interface PairStart {

@@ -7,7 +7,7 @@
 // from the snapshot, so a replay restored there meets the same hidden state (empty JIT cache,
 // TLBs). A snapshot taken anywhere else would restore into a machine whose JIT cache is empty
 // where the recorder's was warm; its JIT installs and frame lengths would stop matching the log
-// and the replayer's checks would report a divergence (engine README, "Clone"). Replay itself
+// and the replayer's checks would report a divergence (docs/engine-notes.md, "Clone"). Replay itself
 // is fast (idle frames cost little), so going back means re-running from the nearest such point.
 
 import { decodeBatch } from "../../ft/log/codec.ts";

@@ -7,7 +7,9 @@
 //   payload
 //   crc32 (u32 LE) of every byte before it
 //
-// payload, per frame: uvar entryCount, entries, uvar length (instructions executed)
+// payload, per frame (version 2): uvar (length << 1 | hasEntries), then if hasEntries: uvar
+//   entryCount, entries. `length` is the instructions the frame executed. (Version 1, still
+//   read: uvar entryCount, entries, uvar length.)
 // entry: u8 type, then its fields:
 //   clock      svar (us - previous clock us in this batch, starting at 0)
 //   serial     blob
@@ -21,15 +23,19 @@
 //   output     uvar (end - previous output end in this batch, starting at 0), u32 crc
 //   checkpoint u32 cpu, uvar slice, u32 ram
 //
-// Frame numbers and icounts are therefore delta encoded: an idle frame costs 2 bytes, a busy
-// frame about 4. decodeBatch validates everything (magic, version, lengths, checksum, entry
+// Frame numbers and icounts are therefore delta encoded. An idle guest runs hundreds of frames a
+// second with no entries (a timer interrupt, then HLT): version 2 spends 1 byte on an empty
+// frame of under 64 instructions and 2 bytes up to 8,191 (version 1: 2 and 3), which is most of
+// an idle log. decodeBatch validates everything (magic, version, lengths, checksum, entry
 // types, trailing bytes) before returning anything, so a bad batch is never half-applied.
 
 import { ByteReader, ByteWriter, LogFormatError } from "./bytes.ts";
 import { crc32 } from "./crc32.ts";
 import type { FrameLog, LogEntry } from "./entries.ts";
 
-export const LOG_FORMAT_VERSION = 1;
+export const LOG_FORMAT_VERSION = 2;
+/** Older versions this build still decodes (session recordings keep the batches they were made with). */
+const READABLE_VERSIONS = new Set([1, 2]);
 const MAGIC0 = 0x4c; // 'L'
 const MAGIC1 = 0x53; // 'S'
 
@@ -110,7 +116,9 @@ export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
         throw new RangeError(`encodeBatch: frame ${f.frame} does not follow frame ${prev.frame}`);
       }
     }
-    p.uvar(f.entries.length);
+    const hasEntries = f.entries.length > 0 ? 1 : 0;
+    p.uvar(f.length * 2 + hasEntries);
+    if (hasEntries) p.uvar(f.entries.length);
     for (const e of f.entries) {
       switch (e.k) {
         case "clock":
@@ -171,7 +179,6 @@ export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
         }
       }
     }
-    p.uvar(f.length);
   }
   const payload = p.finish();
   const w = new ByteWriter(payload.length + 32);
@@ -211,8 +218,8 @@ function readHeader(r: ByteReader, total: number): BatchHeader & { payloadLength
     throw new LogFormatError("corrupt", `not a log batch: bad magic 0x${m0.toString(16)}${m1.toString(16)}`);
   }
   const version = r.u8("version");
-  if (version !== LOG_FORMAT_VERSION) {
-    throw new LogFormatError("version", `log batch has format version ${version}, this build reads version ${LOG_FORMAT_VERSION}`);
+  if (!READABLE_VERSIONS.has(version)) {
+    throw new LogFormatError("version", `log batch has format version ${version}, this build reads versions ${[...READABLE_VERSIONS].join(", ")}`);
   }
   const flags = r.u8("flags");
   if (flags !== 0) throw new LogFormatError("corrupt", `log batch has unknown flags 0x${flags.toString(16)}`);
@@ -254,7 +261,15 @@ export function decodeBatch(bytes: Uint8Array): FrameLog[] {
   let prevClock = 0;
   let prevOut = 0;
   for (let i = 0; i < h.frameCount; i++) {
-    const n = p.uvar("entry count");
+    let length = 0;
+    let n: number;
+    if (h.version === 1) n = p.uvar("entry count");
+    else {
+      const head = p.uvar("frame header");
+      length = Math.floor(head / 2);
+      n = head % 2 === 1 ? p.uvar("entry count") : 0;
+      if (head % 2 === 1 && n === 0) throw new LogFormatError("malformed", `frame ${h.firstFrame + i}: entries flagged but none counted`);
+    }
     if (n > MAX_ENTRIES_PER_FRAME || n > p.remaining) throw new LogFormatError("malformed", `frame ${h.firstFrame + i}: implausible entry count ${n}`);
     const entries: LogEntry[] = [];
     for (let j = 0; j < n; j++) {
@@ -311,7 +326,7 @@ export function decodeBatch(bytes: Uint8Array): FrameLog[] {
           throw new LogFormatError("malformed", `frame ${h.firstFrame + i}: unknown entry type ${t}`);
       }
     }
-    const length = p.uvar("frame length");
+    if (h.version === 1) length = p.uvar("frame length");
     frames.push({ frame: h.firstFrame + i, startIcount: icount, length, entries });
     icount += length;
   }

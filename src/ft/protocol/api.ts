@@ -6,6 +6,12 @@
  * Rules for the host adapter:
  * - Call `agent.step(now, event)` for every event, in the order they happened, and perform
  *   the returned actions in order before feeding anything else.
+ * - A primary feeds the log entries of its frames (`logEntriesProduced`) before the events of
+ *   those frames (`outputProduced`, `inputApplied`, `diskReadIssued`, `ioCompleted`), and
+ *   `frameDone` last: an output then reaches the Output Rule with its frame's entries already in
+ *   the log, so any acknowledgement that releases it covers them. (Positions alone would keep
+ *   the rule safe in the other order too; this order makes it hold by construction, and the
+ *   simulator checks that the host keeps it.)
  * - Only touch the VM between frames (determinism.md): `injectInput`, `completeIo`,
  *   `provideReadData`, `snapshotForClone`, `restoreSnapshot` and `goLive` apply at the next
  *   frame boundary.
@@ -38,7 +44,7 @@ export type StorageResult =
 export type FtEvent =
   /** Periodic: timeouts, heartbeats, retransmits, retries, lag control. */
   | { type: 'tick' }
-  /** Engine recorded log entries (primary; ignored on a backup). Feed before `frameDone`. */
+  /** Engine recorded log entries (primary; ignored on a backup). Feed before the events of their frames and `frameDone`. */
   | { type: 'logEntriesProduced'; entries: ProducedEntry[] }
   /**
    * The host could not send or receive for `ms` until now: a long frame, or restoring a

@@ -11,15 +11,21 @@
  * in the same transaction as a check that the epoch is still current, so a zombie's late
  * write is rejected instead of overwriting the new primary's data.
  *
- * The IndexedDB implementation (elsewhere) implements `LockStore`; `LockStoreCore` is the
- * reference semantics, used by the simulator and the unit tests, that it must match.
+ * The IndexedDB lock record (src/storage) implements `LockStore`; `LockStoreCore` is the
+ * reference semantics, used by the simulator, that every backend must match: one conformance
+ * suite (`describeLockStore` in tests/unit/storage/lock-store.conformance.ts) runs the same
+ * cases against both.
  */
 import type { Epoch, HostId } from './types';
 
 export interface LockRecord {
+  /** The host allowed to be live in this epoch; null before anyone went live. */
   owner: HostId | null;
   epoch: Epoch;
 }
+
+/** The record of a store nobody has written: every cluster's first go-live moves it to epoch 1. */
+export const FRESH_LOCK: Readonly<LockRecord> = Object.freeze({ owner: null, epoch: 0 });
 
 export type TasResult =
   | { ok: true; record: LockRecord }
@@ -29,14 +35,24 @@ export type TasResult =
 export type WriteResult = { ok: true } | { ok: false; reason: 'stale-epoch' | 'unavailable' };
 export type ReadResult = { ok: true; data: Uint8Array } | { ok: false; reason: 'unavailable' };
 
-/** What the host adapter's storage must provide. All methods are atomic. */
+/**
+ * The lock record on shared storage, as the host adapter's storage must provide it. Both
+ * methods are atomic. A backend may reject a call it cannot reach storage for instead of
+ * answering 'unavailable'; the host adapter reports either as 'unavailable' to the protocol.
+ */
 export interface LockStore {
-  readLock(): Promise<LockRecord | null>;
+  /** The current record; a store nobody has written reads as `FRESH_LOCK`. */
+  readLock(): Promise<LockRecord>;
   /**
    * If the record's epoch is `expectEpoch`, set it to {owner, expectEpoch + 1}. Retrying
    * after a lost reply is safe: a record already equal to the requested one is a success.
+   * A conflict returns the record as it is, so the loser learns the winner and its epoch.
    */
   testAndSet(expectEpoch: Epoch, owner: HostId): Promise<TasResult>;
+}
+
+/** The shared disk beside the lock record: writes are fenced by the lock record's epoch. */
+export interface FencedBlockStore {
   /** Fenced: applied only if `epoch` equals the record's current epoch. */
   writeBlock(block: number, data: Uint8Array, epoch: Epoch): Promise<WriteResult>;
   readBlock(block: number): Promise<ReadResult>;
@@ -47,7 +63,7 @@ export class LockStoreCore {
   lock: LockRecord;
   readonly blocks = new Map<number, Uint8Array>();
 
-  constructor(initial: LockRecord, private readonly blockSize = 0) {
+  constructor(initial: LockRecord = FRESH_LOCK, private readonly blockSize = 0) {
     this.lock = { ...initial };
   }
 

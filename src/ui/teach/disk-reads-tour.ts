@@ -1,7 +1,9 @@
 import type { ReadCounters } from "../../host/status.ts";
+import type { Measurement } from "../lib/cluster.svelte.ts";
+import { comparisonRatio } from "./compare.ts";
 import { fmtBits, fmtBytes, fmtRatio } from "./format.ts";
 import { bootFreshPair, pairLost } from "./fresh-pair.ts";
-import type { Ctx, Scenario, Step } from "./runner.svelte.ts";
+import type { Ctx, Scenario, Step } from "./tour.ts";
 
 /**
  * "Disk reads in the log vs by the backup" (paper 4.2, 5.1): the same read-heavy guest workload
@@ -111,13 +113,18 @@ function advance(c: Ctx, mode: Mode): boolean {
   const p = since(st.start!, b, mode);
   st.result = p;
   st.stage = "done";
-  c.cluster.measure({
+  c.cluster.measure(phaseMeasurement(p));
+  return true;
+}
+
+/** A phase's bar in the metrics panel; the verdict quotes the ratio of these same numbers. */
+export function phaseMeasurement(p: ReadPhase): Measurement {
+  return {
     group: READS_GROUP,
-    label: label(mode),
+    label: label(p.mode),
     bitsPerSec: bps(p),
     detail: `${fmtBytes(p.logBytes)} of log in ${(p.ms / 1000).toFixed(1)} s while reading ${fmtBytes(p.reads.bytes)}`,
-  });
-  return true;
+  };
 }
 
 function phaseNote(c: Ctx, mode: Mode): string {
@@ -172,10 +179,20 @@ export function diskReadsTour(): Scenario {
   };
 }
 
+function ratioText(a: Measurement, b: Measurement): string {
+  const r = comparisonRatio(a.bitsPerSec, b.bitsPerSec);
+  return r === null ? "∞×" : fmtRatio(r);
+}
+
 function summary(c: Ctx): { ok: boolean; text: string } {
   const log = (c.vars["phase:log"] as PhaseState | undefined)?.result;
   const bak = (c.vars["phase:backup-reads"] as PhaseState | undefined)?.result;
   if (!log || !bak) return { ok: false, text: "a phase did not finish" };
+  return readsVerdict(log, bak);
+}
+
+/** What the two phases showed; its ratio is the metrics panel's (compare.ts), over the same bars. */
+export function readsVerdict(log: ReadPhase, bak: ReadPhase): { ok: boolean; text: string } {
   // What the lesson needs: the default logged the reads with their data, the alternative did
   // not, and the second used less of the channel for the same reads.
   const ok = log.reads.inLogBytes >= BLOB_KIB * 1024 * 0.9 && bak.reads.byBackup > 0 && bak.reads.inLogBytes === 0 && bak.logBytes < log.logBytes;
@@ -183,7 +200,7 @@ function summary(c: Ctx): { ok: boolean; text: string } {
     ok,
     text:
       `Reading ${BLOB_KIB} KiB back: read data in the log ${fmtBytes(log.logBytes)} of log (${fmtBits(bps(log))}); ` +
-      `backup reads ${fmtBytes(bak.logBytes)} of log (${fmtBits(bps(bak))}): ${fmtRatio(log.logBytes / Math.max(1, bak.logBytes))} less log, ` +
+      `backup reads ${fmtBytes(bak.logBytes)} of log (${fmtBits(bps(bak))}): ${ratioText(phaseMeasurement(log), phaseMeasurement(bak))} less log bandwidth, ` +
       `${bak.reads.byBackup} reads done by the backup itself.`,
   };
 }

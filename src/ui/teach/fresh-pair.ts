@@ -1,4 +1,4 @@
-import type { Ctx } from "./runner.svelte.ts";
+import type { Ctx } from "./tour.ts";
 
 /** How many times one tour run may boot a fresh pair because the last one failed over on its own. */
 export const MAX_FRESH_PAIRS = 2;

@@ -1,7 +1,7 @@
 import type { RemusReport } from "../../host/remus-meter.ts";
 import { fmtBits, fmtBytes, fmtRatio } from "./format.ts";
 import { bootFreshPair, pairLost } from "./fresh-pair.ts";
-import type { Ctx, Scenario, Step } from "./runner.svelte.ts";
+import type { Ctx, Scenario, Step } from "./tour.ts";
 
 /**
  * "Lockstep vs shipping state" (paper §1 and §6): the primary's Remus meter counts, every epoch,
@@ -78,7 +78,10 @@ export function remusTour(boot: Step): Scenario {
     summary: "Count what a Remus-style checkpoint would ship (dirty RAM pages every 100 ms) beside the log the primary really sends.",
     steps: [
       {
-        ...boot,
+        // The boot step without its note: this tour boots a fresh pair itself when one is lost.
+        caption: boot.caption,
+        ref: boot.ref,
+        timeoutMs: boot.timeoutMs,
         until: (c) => {
           if (boot.until!(c)) return true;
           if (pairLost(c)) bootFreshPair(c, "the pair failed over while booting");
@@ -107,7 +110,6 @@ export function remusTour(boot: Step): Scenario {
         until: (c) => performance.now() - (c.vars.idleAt as number) >= IDLE_MS && close(c, "idle", "idle"),
         note: (c) => live(c, "idle"),
         timeoutMs: 60_000,
-        holdMs: 0,
       },
       {
         caption:

@@ -1,5 +1,7 @@
-import type { Ctx, Scenario, Step } from "./runner.svelte.ts";
+import { WORKER_DEFAULTS } from "../../ft/protocol/config.ts";
+import type { Ctx, Scenario, Step } from "./tour.ts";
 import { diskReadsTour } from "./disk-reads-tour.ts";
+import { pairLost } from "./fresh-pair.ts";
 import { remusTour } from "./remus-tour.ts";
 
 const boot: Step = {
@@ -7,8 +9,12 @@ const boot: Step = {
     "Two hosts boot the same Linux VM. The primary runs it and records every non-deterministic input in a log; the backup replays that log and follows instruction by instruction.",
   ref: "replay",
   until: (c) => c.inLockstep(),
+  // Tours back to back: one that ended with a failure leaves a pair that cannot reach lockstep.
+  note: (c) =>
+    pairLost(c) && !c.inLockstep()
+      ? "This pair has lost a host (an earlier tour or a failure control): it cannot reach lockstep again. Starting a new pair from here is not wired yet: reload the page."
+      : "",
   timeoutMs: 240_000,
-  holdMs: 0,
 };
 
 const hasLine = (c: Ctx, l: string) => c.linesSince().includes(l);
@@ -18,8 +24,27 @@ const epoch = (c: Ctx) => c.cluster.lock?.epoch ?? 0;
 const PAID = "PAYMENT-ACCEPTED";
 const paidLines = (c: Ctx) => c.linesSince().filter((l) => l === PAID).length;
 
-/** The guided tours. `noOutputRule` is the counterfactual switch (?rule=off): it changes the Output Rule tour's ending. */
-export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
+/** Log records the primary sent (entries and frame ends: an idle frame may log no entry) and acks the backup sent. */
+const flow = (c: Ctx) => {
+  const sent = c.primary()?.status?.flow?.sent;
+  return { records: (sent?.entry ?? 0) + (sent?.frameEnd ?? 0), acks: c.backup()?.status?.flow?.sent.ack ?? 0 };
+};
+const verified = (c: Ctx) => c.backup()?.status?.verifiedFrame ?? 0;
+const seconds = (ms: number) => `${(ms / 1000).toLocaleString("en-US", { maximumFractionDigits: 1 })} s`;
+
+export interface TourOptions {
+  /** The counterfactual switch (?rule=off): it changes the Output Rule tour's ending. */
+  noOutputRule: boolean;
+  /**
+   * The hosts' failure timeout, for the captions that name it. Hosts that are workers of one
+   * page run with WORKER_DEFAULTS (src/workers/ft-host.worker.ts).
+   */
+  failureTimeoutMs?: number;
+}
+
+/** The guided tours. */
+export function scenarios(opts: TourOptions): Scenario[] {
+  const timeout = seconds(opts.failureTimeoutMs ?? WORKER_DEFAULTS.failureTimeoutMs);
   return [
     {
       id: "normal",
@@ -31,7 +56,13 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
           caption:
             "Blue tokens are log entries (inputs, interrupt points); purple ones close a frame. Green acks come back. Heartbeats (grey) fill the silences.",
           ref: "channel",
-          until: (c) => (c.backup()?.status?.verifiedFrame ?? 0) > 0,
+          run: (c) => (c.vars.flow = flow(c)),
+          // The tokens the caption names: more log sent and more acks back since it went up.
+          until: (c) => {
+            const was = c.vars.flow as ReturnType<typeof flow>;
+            const now = flow(c);
+            return now.records > was.records && now.acks > was.acks;
+          },
         },
         {
           caption:
@@ -44,7 +75,9 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
         {
           caption: "The backup checks a hash of its state against the primary's at every checkpoint: the two VMs are in sync.",
           ref: "replay",
-          until: (c) => (c.backup()?.status?.verifiedFrame ?? 0) > 0,
+          run: (c) => (c.vars.verified = verified(c)),
+          // A new checkpoint verified while the caption is up.
+          until: (c) => verified(c) > (c.vars.verified as number),
           verdict: (c) => ({
             kind: "in-sync",
             ok: conflicts(c) === 0 && !!c.backup(),
@@ -66,18 +99,25 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
           until: (c) => hasLine(c, "OK"),
         },
         {
-          caption: "Now the primary's host dies (fail-stop). No more log, no heartbeats: the backup's failure detector fires after about a second.",
+          caption: `Now the primary's host dies (fail-stop). No more log, no heartbeats: the backup's failure detector declares it failed after ${timeout} of silence (its configured timeout).`,
           ref: "failure",
           run: (c) => {
             const p = c.primary()!;
             const b = c.backup()!;
             c.vars.old = p.id;
             c.vars.next = b.id;
+            c.vars.killedAt = performance.now();
             c.cluster.kill(p.id);
           },
           until: (c) => {
             const n = c.host(c.vars.next as string)?.status;
-            return n?.role === "primary" && n.state === "alone";
+            if (n?.role !== "primary" || n.state !== "alone") return false;
+            c.vars.liveAt ??= performance.now();
+            return true;
+          },
+          note: (c) => {
+            const since = ((c.vars.liveAt as number | undefined) ?? performance.now()) - (c.vars.killedAt as number);
+            return c.vars.liveAt ? `${c.vars.next} went live ${seconds(since)} after the kill (timeout ${timeout})` : `silence for ${seconds(since)}…`;
           },
           holdMs: 3000,
         },
@@ -212,7 +252,7 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
             c.typeLine(`echo ${PAID}`);
             return true;
           },
-          holdMs: 0,
+          critical: true,
           timeoutMs: 5000,
         },
         {
@@ -220,8 +260,8 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
             ? `The client sends \`echo ${PAID}\`. Without the Output Rule the primary answers at once, though the backup never got the command…`
             : `The client sends \`echo ${PAID}\`. The primary runs it but holds the outputs: no ack can come back…`,
           ref: "output-rule",
-          // Timing-critical: the primary must fail before its own failure detector fires (~1 s),
-          // so this step has no reading time.
+          // Timing-critical: the primary must fail before its own failure detector fires (the
+          // failure timeout after the cut), so this caption is read in a frozen world or not at all.
           until: (c) => {
             if (paidLines(c) > 0) return true;
             // Rule on: nothing reaches the client, but the primary reports having produced the
@@ -229,7 +269,7 @@ export function scenarios(opts: { noOutputRule: boolean }): Scenario[] {
             const produced = c.host(c.vars.p as string)?.status?.console?.produced ?? 0;
             return produced >= (c.vars.mark as number) + `echo ${PAID}\r\n${PAID}\r\n`.length;
           },
-          holdMs: 0,
+          critical: true,
           timeoutMs: 5000,
         },
         {

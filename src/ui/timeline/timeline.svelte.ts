@@ -2,6 +2,9 @@ import * as Comlink from "comlink";
 import type { Cluster } from "../lib/cluster.svelte.ts";
 import type { ProtocolEvent } from "../../host/status.ts";
 import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "../../engine/replay/types.ts";
+import { decodeRecording } from "../../engine/recording.ts";
+import { decodeBatch } from "../../ft/log/codec.ts";
+import { niceSpan, recordingMarks, type TrackMark } from "./marks.ts";
 
 /** Something that happened in the live run, placed at the live primary's frame when it was noted. */
 export interface LiveMark {
@@ -29,6 +32,13 @@ function markKind(e: ProtocolEvent): LiveMark["kind"] | null {
 export class Timeline {
   liveMarks = $state.raw<LiveMark[]>([]);
   summary = $state.raw<ReplaySummary | null>(null);
+  /** The loaded recording's marks: a mark per typed line, terminal reply and clone point (marks.ts). */
+  marks = $state.raw<TrackMark[]>([]);
+  /**
+   * The track's length in frames while a recording is loaded, fixed when it loaded: scrubbing
+   * never rescales the track (the live run may pass its end; its bar then stops at the edge).
+   */
+  pinnedSpan = $state<number | null>(null);
   view = $state.raw<ReplayView | null>(null);
   /** Where you are looking (frame boundary); follows the slider at once, the view follows the replay. */
   cursor = $state(0);
@@ -102,8 +112,18 @@ export class Timeline {
     this.error = null;
     this.busy = `checking ${name}`;
     try {
+      // Read the marks before the bytes move to the worker; a file that does not decode here is
+      // refused by the worker's identical check below, with its reason.
+      let marks: TrackMark[] = [];
+      try {
+        marks = recordingMarks(decodeRecording(bytes).batches.flatMap((b) => decodeBatch(b)));
+      } catch {
+        /* reported by the worker */
+      }
       const summary = await this.replayApi().load(this.imagesUrl, Comlink.transfer(bytes, [bytes.buffer]), Comlink.proxy((f: number) => (this.progress = f)));
       this.summary = summary;
+      this.marks = marks;
+      this.pinnedSpan = niceSpan(1.25 * Math.max(summary.meta.end.frame, this.cluster.livePrimary()?.status?.frame ?? 0));
       this.view = null;
       this.source = name;
       this.busy = "replaying to the end";

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { LoggingChannel } from "../../../src/channel/logging-channel.ts";
+import { CHANNEL_HIGH_WATER, type LoggingChannel } from "../../../src/channel/logging-channel.ts";
 import type { ChannelMsg } from "../../../src/ft/protocol/index.ts";
 import { ChannelEndpoint, type BulkStore } from "../../../src/host/channel-endpoint.ts";
 
 /** One direction of an in-memory, ordered channel: what A sends, B's onmessage receives. */
-function pipe(): [LoggingChannel, LoggingChannel, { bytes: number }] {
+function pipe(lossless = true): [LoggingChannel, LoggingChannel, { bytes: number }] {
   const wire = { bytes: 0 };
   const mk = (): LoggingChannel & { peer?: LoggingChannel } => ({
+    lossless,
     bufferedAmount: 0,
     open: true,
     onmessage: null,
@@ -52,15 +53,15 @@ const clone = (size: number): ChannelMsg => ({
   },
 });
 
-function endpoints(bulk?: BulkStore) {
-  const [ca, cb, wire] = pipe();
+function endpoints(bulk?: BulkStore, lossless = true) {
+  const [ca, cb, wire] = pipe(lossless);
   const got: ChannelMsg[] = [];
   const errors: Error[] = [];
   const a = new ChannelEndpoint("B#1", ca, () => {}, (e) => errors.push(e), undefined, bulk);
   let done: () => void;
   const finished = new Promise<void>((r) => (done = r));
   new ChannelEndpoint("A#1", cb, (m) => { got.push(m); if (m.t === "heartbeat" && m.epoch === 9) done(); }, (e) => errors.push(e), undefined, bulk);
-  return { a, got, errors, wire, finished };
+  return { a, got, errors, wire, finished, ca, cb };
 }
 
 describe("ChannelEndpoint", () => {
@@ -108,5 +109,48 @@ describe("ChannelEndpoint", () => {
     await finished;
     expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
     expect(wire.bytes).toBeLessThan(3 * 1024 * 1024);
+  });
+
+  // The simulator's channel loses messages: a clone-start lost there was never replaced while the
+  // endpoint dropped every resend of the same clone (seed 11: the standby kept heartbeating, the
+  // primary waited for its ack for good and the client stalled).
+  it("over a lossy channel, a resend of the same clone goes out again once the copy has left", async () => {
+    const { a, got, wire, finished } = endpoints(undefined, false);
+    a.send(clone(1024));
+    a.send(clone(1024));
+    a.send({ t: "heartbeat", epoch: 9, stallMs: 0 });
+    await finished;
+    expect(got.map((m) => m.t)).toEqual(["clone-start", "clone-start", "heartbeat"]);
+    expect(wire.bytes).toBeGreaterThan(2048);
+  });
+
+  it("a resend while the copy still waits in the endpoint adds nothing, lossy or not", async () => {
+    const [ca, cb] = pipe(false);
+    let full = true;
+    Object.defineProperty(ca, "bufferedAmount", { get: () => (full ? CHANNEL_HIGH_WATER : 0) });
+    const got: ChannelMsg[] = [];
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const a = new ChannelEndpoint("B#1", ca, () => {}, () => {});
+    new ChannelEndpoint("A#1", cb, (m) => { got.push(m); if (m.t === "heartbeat") done(); }, () => {});
+    a.send(clone(1024));
+    a.send(clone(1024));
+    a.send({ t: "heartbeat", epoch: 9, stallMs: 0 });
+    full = false;
+    ca.ondrain?.();
+    await finished;
+    expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
+  });
+
+  it("a stored payload the receiver cannot read closes a lossless channel (the sender will not resend it)", async () => {
+    const lost: BulkStore = { put: () => Promise.resolve(), take: () => Promise.reject(new Error("gone")) };
+    const { a, errors, ca, cb } = endpoints(lost);
+    let closed = 0;
+    cb.close = () => void closed++;
+    a.send(clone(2 * 1024 * 1024));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(errors.map((e) => e.message)).toEqual(["gone"]);
+    expect(closed).toBe(1);
+    expect(ca.open).toBe(true);
   });
 });

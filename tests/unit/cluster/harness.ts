@@ -154,14 +154,14 @@ export class FakeMachines implements HostMachines {
 
 /** The lock record every member shares, in memory, with the IndexedDB record's semantics. */
 export class FakeStorage {
-  record: LockRecord = { owner: "", epoch: 0, since: 0 };
+  record: LockRecord = { owner: null, epoch: 0 };
   readonly lock: ClusterStorage["lock"] = {
-    read: async () => ({ ...this.record }),
-    reset: async () => void (this.record = { owner: "", epoch: 0, since: 0 }),
-    testAndSet: async (owner, expected) => {
-      if (this.record.epoch !== expected) return { won: false, record: this.record };
-      this.record = { owner, epoch: expected + 1, since: 0 };
-      return { won: true, record: this.record };
+    peek: async () => ({ ...this.record }),
+    reset: async () => void (this.record = { owner: null, epoch: 0 }),
+    testAndSet: async (expected, owner) => {
+      if (this.record.epoch !== expected) return { ok: false, reason: "conflict", record: this.record };
+      this.record = { owner, epoch: expected + 1 };
+      return { ok: true, record: this.record };
     },
   };
   open = async (): Promise<ClusterStorage> => ({ lock: this.lock, close: () => {} });

@@ -7,10 +7,10 @@ import { decodeBatch, encodeBatch, type FrameLog, type LogEntry } from "../../..
 import { MemoryBlockDevice } from "../../../src/engine/block-device.ts";
 import { realDateNow } from "../../../src/engine/clock.ts";
 import { ConsoleLog, recordUntil, replayBacklog } from "../../../src/engine/drive.ts";
-import { DivergenceError, LockstepEngine, type CloneResult } from "../../../src/engine/engine.ts";
+import { DivergenceError, LockstepEngine, type CloneResult, type EngineObserver } from "../../../src/engine/engine.ts";
 import { initialDisk, loadGuest } from "../../../src/engine/node/host.ts";
 import { makeSession, type SessionInfo } from "../../../src/engine/session.ts";
-import { decodeRecording, encodeRecording, type Recording as SessionRecording } from "../../../src/engine/recording.ts";
+import { decodeRecording, encodeRecording, SessionRecorder, type Recording as SessionRecording } from "../../../src/engine/recording.ts";
 import { guestIdentity } from "../../../src/engine/manifest.ts";
 import { SessionReplayer } from "../../../src/engine/replay/session-replayer.ts";
 
@@ -23,6 +23,8 @@ interface Recording {
   end: { frame: number; icount: number };
   clone: CloneResult;
   cloneFrameIndex: number;
+  /** What a SessionRecorder subscribed to the recording engine (engine.observe) made of the run. */
+  observed: SessionRecording;
 }
 
 let rec: Recording;
@@ -34,7 +36,7 @@ function clonedFrames(frames: FrameLog[]): FrameLog[] {
 
 async function replay(
   frames: FrameLog[],
-  opts: { snapshot?: Uint8Array; beforeFrame?: (e: LockstepEngine) => void } = {},
+  opts: { snapshot?: Uint8Array; beforeFrame?: (e: LockstepEngine) => void; observer?: EngineObserver } = {},
 ): Promise<{ engine: LockstepEngine; error: DivergenceError | null }> {
   const e = await LockstepEngine.create({
     mode: "replay",
@@ -43,6 +45,7 @@ async function replay(
     session: rec.session,
     snapshot: opts.snapshot,
   });
+  if (opts.observer) e.observe(opts.observer);
   e.pushFrames(frames);
   let error: DivergenceError | null = null;
   try {
@@ -67,6 +70,8 @@ beforeAll(async () => {
   const session = makeSession(realDateNow(), { checkpointEvery: 64, ramSliceBytes: 256 * 1024 * 1024 });
   const disk = new MemoryBlockDevice(initialDisk(guest));
   const e = await LockstepEngine.create({ mode: "record", wasm: guest.wasm, images: guest.images, session, disk });
+  const recorder = new SessionRecorder({ hostId: "A#1", guest: guestIdentity(guest.manifest), session, origin: "boot", start: { frame: 0, icount: 0 } }, null);
+  e.observe(recorder);
   const frames: FrameLog[] = [];
   const con = new ConsoleLog();
   const pull = () => {
@@ -88,14 +93,28 @@ beforeAll(async () => {
   await recordUntil(e, () => con.text.indexOf(guest.manifest.prompt, from) >= 0, { onFrame: pull, timeoutMs: 60_000 });
   pull();
   expect(con.text.slice(from)).toMatch(/OK\r?\n.*test/s);
-  rec = { session, frames, endHash: e.stateHash(), end: e.position(), clone, cloneFrameIndex };
+  const observed = decodeRecording(encodeRecording(recorder.recording(0)));
+  rec = { session, frames, endHash: e.stateHash(), end: e.position(), clone, cloneFrameIndex, observed };
   e.destroy();
 }, 180_000);
 
+/** The checkpoints a log carries, as the engine reports them. */
+function loggedCheckpoints(frames: FrameLog[]) {
+  return frames.flatMap((f) =>
+    f.entries.flatMap((e) => (e.k === "checkpoint" ? [{ frame: f.frame, icount: f.startIcount + f.length, cpu: e.cpu, slice: e.slice, ram: e.ram }] : [])),
+  );
+}
+
 describe("record/replay determinism (real guest, JIT on)", () => {
   it("replays from boot bit for bit, through the clone point", async () => {
-    const { engine, error } = await replay(clonedFrames(rec.frames));
+    const backupRecorder = new SessionRecorder({ hostId: "B#1", guest: guestIdentity(guest.manifest), session: rec.session, origin: "boot", start: { frame: 0, icount: 0 } }, null);
+    const { engine, error } = await replay(clonedFrames(rec.frames), { observer: backupRecorder });
     expect(error).toBeNull();
+    // A session recorder listening to the replayer holds the whole log and the checkpoints it checked.
+    const observed = decodeRecording(encodeRecording(backupRecorder.recording(0)));
+    expect(observed.meta.end).toEqual(rec.end);
+    expect(observed.batches.flatMap((b) => decodeBatch(b))).toEqual(clonedFrames(rec.frames));
+    expect(observed.checkpoints).toEqual(loggedCheckpoints(rec.frames));
     expect(engine.position()).toEqual(rec.end);
     expect(engine.stateHash()).toBe(rec.endHash);
     expect(engine.stats.checkpoints).toBeGreaterThan(5);
@@ -114,6 +133,44 @@ describe("record/replay determinism (real guest, JIT on)", () => {
     expect(engine.stateHash()).toBe(rec.endHash);
     engine.destroy();
   });
+});
+
+describe("engine.observe (listener API)", () => {
+  it("a session recorder listening to the recorder holds every frame and checkpoint of the run", () => {
+    expect(rec.observed.meta.end).toEqual(rec.end);
+    expect(rec.observed.meta.truncated).toBeNull();
+    expect(rec.observed.batches.flatMap((b) => decodeBatch(b))).toEqual(clonedFrames(rec.frames));
+    expect(rec.observed.checkpoints).toEqual(loggedCheckpoints(rec.frames));
+    expect(rec.observed.checkpoints.length).toBeGreaterThan(5);
+  });
+
+  it("in a backup-reads session, its recording carries the read data the log does not, and replays bit for bit", async () => {
+    const session = makeSession(realDateNow(), { diskReads: "backup" });
+    const p = await LockstepEngine.create({ mode: "record", wasm: guest.wasm, images: guest.images, session, disk: new MemoryBlockDevice(initialDisk(guest)) });
+    const recorder = new SessionRecorder({ hostId: "A#1", guest: guestIdentity(guest.manifest), session, origin: "boot", start: { frame: 0, icount: 0 } }, null);
+    const stop = p.observe(recorder);
+    let framesAfterStop = 0;
+    p.observe({ frames: (fs) => void (framesAfterStop += fs.length) });
+    const con = new ConsoleLog();
+    await recordUntil(p, () => con.text.includes(guest.manifest.prompt), { onFrame: () => con.pull(p), timeoutMs: 110_000 });
+    const end = { position: p.position(), hash: p.stateHash() };
+    const log = decodeRecording(encodeRecording(recorder.recording(0)));
+    stop();
+    framesAfterStop = 0;
+    await recordUntil(p, () => framesAfterStop >= 3);
+    expect(recorder.recording(0).meta.end).toEqual(end.position); // unsubscribed: no more frames
+    p.destroy();
+
+    const byBackup = log.batches.flatMap((b) => decodeBatch(b)).flatMap((f) => f.entries.flatMap((e) => (e.k === "disk-read-by-backup" ? [e.id] : [])));
+    expect(byBackup.length).toBeGreaterThan(0);
+    expect(log.readData.map((d) => d.id)).toEqual(byBackup);
+    const r = new SessionReplayer(guest.wasm, guest.images, log);
+    const view = await r.seek(Infinity);
+    r.destroy();
+    expect(view.divergence).toBeNull();
+    expect(view.position).toEqual(end.position);
+    expect(view.stateHash).toBe(end.hash);
+  }, 240_000);
 });
 
 describe("divergence detection has teeth", () => {
@@ -280,9 +337,7 @@ function sessionRecording(fromClone: boolean): SessionRecording {
   const frames = fromClone ? rec.frames.slice(rec.cloneFrameIndex) : rec.frames;
   const batches: Uint8Array[] = [];
   for (let i = 0; i < frames.length; i += 64) batches.push(encodeBatch(frames.slice(i, i + 64)));
-  const checkpoints = frames.flatMap((f) =>
-    f.entries.flatMap((e) => (e.k === "checkpoint" ? [{ frame: f.frame, icount: f.startIcount + f.length, cpu: e.cpu, slice: e.slice, ram: e.ram }] : [])),
-  );
+  const checkpoints = loggedCheckpoints(frames);
   const start = fromClone ? { frame: rec.clone.frame, icount: rec.clone.icount } : { frame: 0, icount: 0 };
   const r: SessionRecording = {
     meta: { hostId: "A#1", createdAtMs: 0, guest: guestIdentity(guest.manifest), session: rec.session, origin: fromClone ? "clone" : "boot", start, end: rec.end, truncated: null },

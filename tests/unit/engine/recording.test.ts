@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeBatch, LogFormatError, type FrameLog } from "../../../src/ft/log/index.ts";
+import { decodeBatch, encodeBatch, LogFormatError, type FrameLog } from "../../../src/ft/log/index.ts";
 import { decodeRecording, encodeRecording, RECORDING_VERSION, SessionRecorder, type Recording } from "../../../src/engine/recording.ts";
 import { makeSession } from "../../../src/engine/session.ts";
 
@@ -86,5 +86,36 @@ describe("session recording file", () => {
     const gap = new SessionRecorder(base, null);
     gap.addBatch(encodeBatch(frames(2, 2)), { frame: 2, icount: 2000 }, { frame: 4, icount: 4000 });
     expect(gap.recording(0).meta).toMatchObject({ end: { frame: 0 }, truncated: expect.stringMatching(/gap/) });
+  });
+
+  it("listens to an engine: observed frames, checkpoints and read data make the same recording as batches fed by hand", () => {
+    const byHand = sample();
+    const rec = new SessionRecorder(base, null);
+    // As an engine reports them: one frame at a time (recorder) or a pushed batch (replayer).
+    for (const f of frames(0, 5)) rec.frames([f]);
+    rec.frames(frames(5, 3));
+    rec.frames(frames(8, 4));
+    rec.checkpoint({ frame: 3, icount: 4000, cpu: 1, slice: 0, ram: 2 });
+    rec.checkpoint({ frame: 7, icount: 8000, cpu: 3, slice: 1, ram: 4 });
+    rec.checkpoint({ frame: 12, icount: 13000, cpu: 5, slice: 2, ram: 6 });
+    rec.readData(9, new Uint8Array([1, 2, 3]));
+    const observed = decodeRecording(encodeRecording(rec.recording(1_700_000_123_000)));
+    const flat = (r: Recording) => r.batches.flatMap((b) => decodeBatch(b));
+    expect(observed.meta).toEqual(byHand.meta);
+    expect(flat(observed)).toEqual(flat(byHand));
+    expect(observed.checkpoints).toEqual(byHand.checkpoints);
+    expect(observed.readData).toEqual(byHand.readData);
+  });
+
+  it("encodes observed frames in batches of at most 64, continuous with batches fed by hand", () => {
+    const rec = new SessionRecorder(base, null);
+    rec.frames(frames(0, 100));
+    rec.addBatch(encodeBatch(frames(100, 10)), { frame: 100, icount: 100_000 }, { frame: 110, icount: 110_000 });
+    rec.frames(frames(110, 3));
+    const r = decodeRecording(encodeRecording(rec.recording(0)));
+    expect(r.meta.truncated).toBeNull();
+    expect(r.meta.end).toEqual({ frame: 113, icount: 113_000 });
+    expect(r.batches.map((b) => decodeBatch(b).length)).toEqual([100, 10, 3]);
+    expect(r.batches.flatMap((b) => decodeBatch(b)).map((f) => f.frame)).toEqual(Array.from({ length: 113 }, (_, i) => i));
   });
 });

@@ -162,7 +162,7 @@ describe("batch codec", () => {
       decodeBatch(v2);
     } catch (e) {
       expect((e as LogFormatError).reason).toBe("version");
-      expect((e as Error).message).toMatch(/format version 2.*reads version 1/);
+      expect((e as Error).message).toMatch(new RegExp(`format version ${LOG_FORMAT_VERSION + 1}.*reads versions 1, 2`));
     }
     const magic = bytes.slice();
     magic[0] = 0;
@@ -170,6 +170,43 @@ describe("batch codec", () => {
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
     expect(() => decodeBatch(longer)).toThrow(/trailing/);
+  });
+
+  it("spends one byte on a short empty frame and two on an idle tick's frame (version 2)", () => {
+    const idle = (n: number) => Array.from({ length: n }, (_, i) => ({ frame: i, startIcount: Math.ceil(i / 2) * 2796, length: i % 2 ? 0 : 2796, entries: [] }));
+    const cost = (n: number) => encodeBatch(idle(n)).length;
+    // 100 more frames, half of length 0 (1 byte) and half of 2,796 instructions (2 bytes).
+    expect(cost(300) - cost(200)).toBe(150);
+    expect(decodeBatch(encodeBatch(idle(200)))).toEqual(idle(200));
+  });
+
+  it("still reads version 1 batches (recordings made before version 2)", () => {
+    const w = new ByteWriter();
+    w.u8(0x4c);
+    w.u8(0x53);
+    w.u8(1);
+    w.u8(0);
+    w.uvar(7); // first frame
+    w.uvar(1000); // start icount
+    w.uvar(2); // frames
+    const payload = new ByteWriter();
+    payload.uvar(1); // frame 7: one entry
+    payload.u8(5); // jit
+    payload.uvar(42);
+    payload.uvar(300); // length
+    payload.uvar(0); // frame 8: no entries
+    payload.uvar(0); // length
+    const pb = payload.finish();
+    w.uvar(pb.length);
+    w.bytes(pb);
+    const body = w.finish();
+    const out = new Uint8Array(body.length + 4);
+    out.set(body);
+    new DataView(out.buffer).setUint32(body.length, crc32(body), true);
+    expect(decodeBatch(out)).toEqual([
+      { frame: 7, startIcount: 1000, length: 300, entries: [{ k: "jit", index: 42 }] },
+      { frame: 8, startIcount: 1300, length: 0, entries: [] },
+    ]);
   });
 
   it("rejects a well-formed checksum over a malformed payload", () => {
@@ -183,9 +220,9 @@ describe("batch codec", () => {
     w.uvar(0);
     w.uvar(1);
     w.uvar(3);
+    w.u8(1); // frame header: length 0, has entries
     w.u8(1); // one entry
     w.u8(99); // unknown type
-    w.u8(0);
     const body = w.finish();
     const out = new Uint8Array(body.length + 4);
     out.set(body);

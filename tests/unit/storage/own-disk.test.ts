@@ -17,8 +17,8 @@ describe("non-shared disk: a host's own copy", () => {
   it("is a database of its own, named after the host, not fenced by the shared lock record", async () => {
     const db = cluster();
     const shared = await SharedStorage.open(db);
-    await shared.lock.testAndSet("A#1", 0);
-    await shared.lock.testAndSet("B#1", 1); // epoch 2: a write at epoch 1 to the shared disk is fenced
+    await shared.lock.testAndSet(0, "A#1");
+    await shared.lock.testAndSet(1, "B#1"); // epoch 2: a write at epoch 1 to the shared disk is fenced
     const a = await OwnDisk.open(ownDiskDbName(db, "d", "A#1"), "d", 4 * BLOCK_SIZE);
     const b = await OwnDisk.open(ownDiskDbName(db, "d", "B#1"), "d", 4 * BLOCK_SIZE);
     await a.store.write(10, new Uint8Array([1, 2, 3]), 1);

@@ -1,7 +1,7 @@
-/** Entry points for the CLI and the tests. */
-import type { UnsafeFlags } from '../protocol/config';
-import { makeScenario } from './scenario';
-import { World, type RunStats } from './world';
+/** Entry points for the CLI (scripts/sim.ts) and the tests. */
+import type { UnsafeFlags } from "../ft/protocol/config.ts";
+import { makeScenario } from "./scenario.ts";
+import { World, type RunStats } from "./world.ts";
 
 export interface RunResult {
   seed: number;
@@ -11,14 +11,31 @@ export interface RunResult {
   mode: string;
 }
 
-export function runSeed(seed: number, opts: { unsafe?: UnsafeFlags; trace?: boolean } = {}): RunResult {
+/** The world of the seed running now: a promise host code left rejected is its violation. */
+let current: World | null = null;
+let listening = false;
+
+function onUnhandled(e: unknown): void {
+  if (current) current.violation(`unhandled rejection: ${(e as Error)?.stack ?? String(e)}`);
+  else throw e;
+}
+
+export async function runSeed(seed: number, opts: { unsafe?: UnsafeFlags; trace?: boolean } = {}): Promise<RunResult> {
+  if (!listening) {
+    process.on("unhandledRejection", onUnhandled);
+    listening = true;
+  }
   const sc = makeScenario(seed);
   const w = new World(sc, opts.unsafe ?? {}, opts.trace ?? false);
+  current = w;
   try {
-    w.run();
+    await w.run();
   } catch (e) {
     w.violation(`exception: ${(e as Error).stack ?? e}`);
   }
+  // Rejections of this run are reported after a turn of the event loop.
+  await new Promise((r) => setImmediate(r));
+  current = null;
   return { seed, violations: w.violations, stats: w.stats, trace: w.traceLines, mode: `${sc.diskMode}/${sc.readMode}` };
 }
 
@@ -30,13 +47,13 @@ export interface BatchResult {
   totals: { failovers: number; clones: number; lost: number; pauses: number; slowdowns: number; halts: number; stalls: number };
 }
 
-export function runSeeds(from: number, count: number, opts: { unsafe?: UnsafeFlags; stopAtFirst?: boolean } = {}): BatchResult {
+export async function runSeeds(from: number, count: number, opts: { unsafe?: UnsafeFlags; stopAtFirst?: boolean } = {}): Promise<BatchResult> {
   const t0 = performance.now();
   const failing: RunResult[] = [];
   const totals = { failovers: 0, clones: 0, lost: 0, pauses: 0, slowdowns: 0, halts: 0, stalls: 0 };
   let n = 0;
   for (let s = from; s < from + count; s++) {
-    const r = runSeed(s, { unsafe: opts.unsafe ?? {} });
+    const r = await runSeed(s, { unsafe: opts.unsafe ?? {} });
     n++;
     totals.failovers += r.stats.failovers;
     totals.clones += r.stats.clones;

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runSeed, runSeeds } from '../../../src/ft/sim/run';
-import { makeScenario } from '../../../src/ft/sim/scenario';
-import { ToyVm, type VmEffects } from '../../../src/ft/sim/toy-vm';
-import { decodeEntry, encodeEntry } from '../../../src/ft/sim/toy-codec';
-import type { UnsafeFlags } from '../../../src/ft/protocol/config';
+import { runSeed, runSeeds } from '../../../src/sim/run.ts';
+import { makeScenario } from '../../../src/sim/scenario.ts';
+import { ToyVm, type VmEffects } from '../../../src/sim/toy-vm.ts';
+import type { UnsafeFlags } from '../../../src/ft/protocol/config.ts';
 
 describe('toy VM', () => {
   const fx = (nd: () => number, log: string[]): VmEffects => ({
@@ -33,21 +32,11 @@ describe('toy VM', () => {
     copy.runFrame([], fx(() => 1, []));
     expect(copy.digest()).toBe(vm.digest());
   });
-  it('log entry codec round-trips', () => {
-    for (const e of [
-      { k: 'input' as const, seq: 300, bytes: new Uint8Array([1, 2, 3]) },
-      { k: 'io' as const, ioId: 5, data: new Uint8Array([9, 9, 9, 9]) },
-      { k: 'io' as const, ioId: 70000 },
-      { k: 'nd' as const, value: 0xffffffff },
-    ]) {
-      expect(decodeEntry(encodeEntry(e))).toEqual(e);
-    }
-  });
 });
 
 describe('simulator', () => {
-  it('runs 300 seeds with zero violations while exercising every mechanism', () => {
-    const r = runSeeds(1, 300);
+  it('runs 300 seeds with zero violations while exercising every mechanism', async () => {
+    const r = await runSeeds(1, 300);
     for (const f of r.failing) console.error(`seed ${f.seed}: ${f.violations.join('\n')}`);
     expect(r.failing.map((f) => f.seed)).toEqual([]);
     expect(r.seeds).toBe(300);
@@ -61,9 +50,9 @@ describe('simulator', () => {
     expect(modes.size).toBe(4);
   });
 
-  it('is exactly reproducible from the seed', () => {
-    const a = runSeed(42, { trace: true });
-    const b = runSeed(42, { trace: true });
+  it('is exactly reproducible from the seed', async () => {
+    const a = await runSeed(42, { trace: true });
+    const b = await runSeed(42, { trace: true });
     expect(a.trace).toEqual(b.trace);
     expect(a.stats).toEqual(b.stats);
     expect(a.trace!.length).toBeGreaterThan(5);
@@ -72,17 +61,24 @@ describe('simulator', () => {
   // The checker has teeth: switching one safeguard off must produce violations, and of the
   // kind that safeguard exists to prevent.
   const teeth: [string, UnsafeFlags, RegExp][] = [
-    ['no-output-rule', { noOutputRule: true }, /not a prefix|contradict|told inputs|never acknowledged|saw its write/],
+    // The end-to-end Output Rule check (src/sim/checks.ts) sees it first; the client's view below.
+    ['no-output-rule', { noOutputRule: true }, /Output Rule|not a prefix|contradict|told inputs|never acknowledged|saw its write/],
     ['no-test-and-set', { noTestAndSet: true }, /two live primaries/],
     ['no-fencing', { noFencing: true }, /stale-epoch write landed|saw its write/],
   ];
   for (const [name, unsafe, kind] of teeth) {
-    it(`finds violations with --unsafe ${name}`, () => {
-      const r = runSeeds(1, 1500, { unsafe, stopAtFirst: true });
+    it(`finds violations with --unsafe ${name}`, async () => {
+      const r = await runSeeds(1, 1500, { unsafe, stopAtFirst: true });
       expect(r.failing.length).toBe(1);
       expect(r.failing[0]!.violations.join('\n')).toMatch(kind);
       // ...and the same seed is clean with the safeguard on.
-      expect(runSeed(r.failing[0]!.seed).violations).toEqual([]);
+      expect((await runSeed(r.failing[0]!.seed)).violations).toEqual([]);
     });
   }
+
+  it('without the Output Rule the client also sees the damage (not only the end-to-end check)', async () => {
+    const r = await runSeeds(1, 100, { unsafe: { noOutputRule: true } });
+    const seen = r.failing.filter((f) => /not a prefix|contradict|told inputs|never acknowledged|saw its write/.test(f.violations.join('\n')));
+    expect(seen.length).toBeGreaterThan(0);
+  });
 });

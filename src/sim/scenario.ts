@@ -5,8 +5,8 @@
  * goodbyes true and false, and stalls (a host inside a long frame hears and says nothing).
  * All faults stop at `healAt`, after which the liveness invariant is measured.
  */
-import type { DiskMode, ReadMode } from '../protocol/config';
-import { Rng } from './rng';
+import type { DiskMode, ReadMode } from '../ft/protocol/config.ts';
+import { Rng } from './rng.ts';
 
 export const HOSTS = ['A', 'B', 'C'] as const;
 export type HostName = (typeof HOSTS)[number];

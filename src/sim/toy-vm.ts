@@ -10,7 +10,7 @@
  * completion it saw), and counters of anomalies it observed (input out of order, a read
  * returning data that contradicts its completed writes).
  */
-import type { Position } from '../protocol/types';
+import type { Position } from '../ft/protocol/types.ts';
 
 export const NBLOCKS = 6;
 export const GUEST_MS_PER_FRAME = 2;
@@ -49,7 +49,7 @@ export function blockValue(data: Uint8Array | undefined): number {
   return (data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24)) >>> 0;
 }
 
-function blockData(v: number): Uint8Array {
+export function blockData(v: number): Uint8Array {
   return new Uint8Array([v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255]);
 }
 

@@ -1,0 +1,99 @@
+// One frame: a call of v86's `main_loop` (about 1 ms of virtual time, or until the guest halts),
+// and the position it leaves behind: the next frame's number and its 64-bit instruction count
+// (v86's counter is 32 bits and wraps every few seconds). The machine is touched only here and
+// at frame boundaries; the recorder and the replayer decide what happens around each frame.
+
+import type { CheckpointEntry, OutputEntry } from "../ft/log/entries.ts";
+import type { Checkpoints } from "./checkpoints.ts";
+import type { ConsoleOutput } from "./console-output.ts";
+import type { Machine } from "./machine.ts";
+import type { EngineStats } from "./stats.ts";
+import { VirtualClock, type ClockOptions } from "./virtual-clock.ts";
+
+export interface FrameResult {
+  frame: number;
+  startIcount: number;
+  length: number;
+  halted: boolean;
+}
+
+/** What a frame's end shows: its console output and the checkpoint, when one is due. */
+export interface FrameEndEntries {
+  output: OutputEntry | null;
+  checkpoint: CheckpointEntry | null;
+}
+
+export interface FrameParts {
+  console: ConsoleOutput;
+  checkpoints: Checkpoints;
+  stats: EngineStats;
+}
+
+export class FrameRunner {
+  /** Replaced by a fresh one at every clone. */
+  machine!: Machine;
+  /** Next frame to run, and the instruction count at its start. */
+  frame = 0;
+  boundaryIcount = 0;
+  private running = false;
+  private counterAtStart = 0;
+  private startIcount = 0;
+
+  /** Virtual time is a function of the position: the runner owns the clock that derives it. */
+  readonly clock: VirtualClock;
+
+  constructor(
+    private readonly p: FrameParts,
+    clock: ClockOptions,
+  ) {
+    this.clock = new VirtualClock(clock, this);
+  }
+
+  /** Instruction count now (live inside a frame). */
+  get icount(): number {
+    return this.running ? this.startIcount + ((this.machine.counter() - this.counterAtStart) >>> 0) : this.boundaryIcount;
+  }
+
+  get inFrame(): boolean {
+    return this.running;
+  }
+
+  /** Instructions executed so far in the running frame. */
+  get offsetInFrame(): number {
+    return this.icount - this.startIcount;
+  }
+
+  execute(): FrameResult {
+    const m = this.machine;
+    const frame = this.frame;
+    const start = this.boundaryIcount;
+    this.startIcount = start;
+    this.counterAtStart = m.counter();
+    this.p.console.startFrame();
+    this.running = true;
+    let t: number;
+    try {
+      t = m.mainLoop(this.clock.time);
+    } finally {
+      this.boundaryIcount = start + ((m.counter() - this.counterAtStart) >>> 0);
+      this.running = false;
+    }
+    const halted = m.inHlt();
+    this.clock.frameEnded(halted, t);
+    const length = this.boundaryIcount - start;
+    this.p.stats.frames++;
+    this.p.stats.instructions += length;
+    return { frame, startIcount: start, length, halted };
+  }
+
+  /** After execute(), before advance(): the frame's output and checkpoint entries. */
+  frameEnd(): FrameEndEntries {
+    const output = this.p.console.endFrame(this.frame, this.boundaryIcount);
+    const checkpoint = this.p.checkpoints.afterFrame(this.machine, this.frame, this.boundaryIcount, this.clock.lastFrameEndMs);
+    return { output, checkpoint };
+  }
+
+  advance(): void {
+    this.frame++;
+  }
+}

@@ -1,0 +1,51 @@
+// How an engine is created (LockstepEngine.create).
+
+import type { BlockDevice } from "./block-device.ts";
+import type { CheckpointInfo } from "./checkpoints.ts";
+import type { ExternalIo } from "./disk-requests.ts";
+import type { GuestImages } from "./machine.ts";
+import type { SessionInfo } from "./session.ts";
+
+export type EngineMode = "record" | "replay";
+
+export interface EngineOptions {
+  mode: EngineMode;
+  /** v86.wasm, compiled once by the host (WebAssembly.compile) and shared by all machines. */
+  wasm: WebAssembly.Module;
+  images: GuestImages;
+  session: SessionInfo;
+  /** The data disk (record mode). Replay never touches a disk: read data comes from the log. */
+  disk?: BlockDevice;
+  /** Start from this snapshot (encoded) instead of booting. */
+  snapshot?: Uint8Array;
+  /** Real monotonic ms (record mode pacing). Defaults to the unshimmed performance.now. */
+  realNow?: () => number;
+  /** Record: resync the virtual clock when it lags real time by more than this (ms). */
+  maxLagMs?: number;
+  /** Record: sleep when the virtual clock leads real time by more than this (ms). */
+  maxLeadMs?: number;
+  /**
+   * FT hosts: the host performs disk I/O itself (the Output Rule holds writes, storage is fenced),
+   * so the engine only reports requests and completions, in both modes, and record-mode
+   * completions come back through complete(). Replaces `disk`.
+   */
+  external?: ExternalIo;
+  /** Called with every checkpoint this engine computes (the same as observe({ checkpoint })). */
+  onCheckpoint?: (c: CheckpointInfo) => void;
+}
+
+export function checkOptions(opts: EngineOptions): void {
+  if (opts.mode === "record" && !opts.disk && !opts.external && opts.images.diskSize > 0) {
+    throw new Error("record mode needs a disk (BlockDevice) when images.diskSize > 0");
+  }
+  if (opts.disk && opts.disk.sizeBytes !== opts.images.diskSize) {
+    throw new Error(`disk is ${opts.disk.sizeBytes} bytes, images.diskSize says ${opts.images.diskSize}`);
+  }
+}
+
+/** A snapshot restores only into an engine whose session shapes the guest the same way. */
+export function checkSnapshotSession(s: SessionInfo, mine: SessionInfo): void {
+  for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit", "diskCacheBytes", "diskReads"] as const) {
+    if (s[k] !== mine[k]) throw new Error(`snapshot session ${k}=${String(s[k])} differs from engine session ${String(mine[k])}`);
+  }
+}

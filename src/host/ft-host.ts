@@ -1,0 +1,152 @@
+import { makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
+import { DataChannelTransport, MessagePortTransport } from "../channel/logging-channel.ts";
+import { IdbBulkStore, OwnDisk, ownDiskDbName, SharedStorage } from "../storage/index.ts";
+import { realNow } from "../engine/clock.ts";
+import { guestIdentity } from "../engine/manifest.ts";
+import { makeSession } from "../engine/session.ts";
+import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "./ft-api.ts";
+import { loadGuestImages, machineImages } from "./images.ts";
+import { HostRuntime } from "./runtime.ts";
+
+/**
+ * A host as a worker runs it: one of the paper's physical servers. It loads the guest, opens the
+ * shared storage and runs the HostRuntime; the page only relays channels, the client and controls.
+ * The worker entry (src/workers/ft-host.worker.ts) exposes it with comlink.
+ */
+export class FtHost implements FtHostApi {
+  private runtime: HostRuntime | null = null;
+  private storage: SharedStorage | null = null;
+  private ownDisk: OwnDisk | null = null;
+  private bulk: IdbBulkStore | undefined;
+  private earlyChannel: Parameters<FtHostApi["attachLoggingChannel"]> | null = null;
+
+  /** `loadWasm`: v86.wasm compiled (the worker knows its URL). */
+  constructor(private readonly loadWasm: () => Promise<WebAssembly.Module>) {}
+
+  async start(config: FtHostConfig, events: FtHostEvents): Promise<void> {
+    const snapshotVia = config.snapshotVia ?? (config.transport === "tabs" ? "storage" : "channel");
+    const [{ manifest, files }, wasm, storage, bulk] = await Promise.all([
+      loadGuestImages(config.imagesUrl, (p) => events.progress(p)),
+      this.loadWasm(),
+      SharedStorage.open(config.dbName),
+      snapshotVia === "storage" ? IdbBulkStore.open(config.dbName) : undefined,
+    ]);
+    this.storage = storage;
+    this.bulk = bulk;
+    const images = machineImages({ manifest, files });
+    const base = manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
+    // Non-shared disk (paper 4.1): this host's own copy, a database named after the host.
+    if (config.diskMode === "non-shared") {
+      this.ownDisk = await OwnDisk.open(ownDiskDbName(config.dbName, config.diskId, config.hostId), config.diskId, manifest.disk.size_bytes, base);
+    }
+    const disk = this.ownDisk?.store ?? storage.disk(config.diskId, manifest.disk.size_bytes, base);
+    const ft = makeConfig(
+      { diskMode: config.diskMode, readMode: config.readMode, ...(config.noOutputRule ? { unsafe: { noOutputRule: true } } : {}) },
+      config.transport === "tabs" ? TAB_DEFAULTS : WORKER_DEFAULTS,
+    );
+    const init: AgentInit =
+      config.role === "primary"
+        ? { role: "primary", epoch: config.epoch, backup: config.peer ?? null }
+        : config.role === "backup"
+          ? { role: "backup", epoch: config.epoch, primary: config.peer! }
+          : { role: "standby" };
+    const session =
+      config.role === "standby"
+        ? null
+        : makeSession(config.sessionEpochMs, {
+            diskReads: config.readMode === "backup-reads" ? "backup" : "log",
+            ...(config.diskCache === false ? { diskCacheBytes: 0 } : {}),
+          });
+    this.runtime = new HostRuntime({
+      hostId: config.hostId,
+      init,
+      ft,
+      wasm,
+      images,
+      session,
+      storage,
+      disk,
+      diskName: this.ownDisk?.name ?? config.diskId,
+      ...(bulk ? { bulk } : {}),
+      realNow,
+      guest: guestIdentity(manifest),
+      events: {
+        toClient: (m) => events.toClient(m),
+        status: (s) => events.status(s),
+        event: (e) => events.event(e),
+      },
+    });
+    if (this.earlyChannel) this.attachLoggingChannel(...this.earlyChannel);
+    await this.runtime.start();
+  }
+
+  attachLoggingChannel(peer: string, channel: RTCDataChannel | MessagePort): void {
+    if (!this.runtime) {
+      // The page hands the channel over at once (a data channel cannot wait); we may still be loading.
+      this.earlyChannel = [peer, channel];
+      return;
+    }
+    const transport = channel instanceof MessagePort ? new MessagePortTransport(channel) : new DataChannelTransport(channel);
+    this.runtime.attachChannel(peer, transport);
+  }
+
+  client(msg: ClientMsg): void {
+    this.runtime?.client(msg);
+  }
+
+  recording(): Uint8Array {
+    if (!this.runtime) throw new Error("host not started");
+    return this.runtime.recording();
+  }
+
+  control(c: HostControl): void {
+    const r = this.runtime;
+    switch (c.t) {
+      case "cut-channel":
+        r?.cutChannel();
+        break;
+      case "storage":
+        this.storage?.availability.set(c.available);
+        break;
+      case "freeze": {
+        // A hung machine: nothing in this worker runs, not even heartbeats.
+        const end = realNow() + c.ms;
+        while (realNow() < end) {
+          /* spin */
+        }
+        break;
+      }
+      case "start-clone":
+        r?.startClone(c.target);
+        break;
+      case "remus":
+        r?.setRemus(c.epochMs);
+        break;
+      case "zombie-write":
+        void r?.zombieWrite();
+        break;
+      case "peer-left":
+        r?.peerLeft(c.host);
+        break;
+      case "power-off":
+        r?.stop();
+        break;
+      case "vm-pause":
+        r?.setVmPaused(c.paused);
+        break;
+      case "vm-step":
+        r?.stepVm();
+        break;
+      case "vm-pace":
+        r?.setPace(c.pace);
+        break;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.runtime?.stop();
+    this.storage?.close();
+    this.ownDisk?.close();
+    this.bulk?.close();
+  }
+}

@@ -1,0 +1,134 @@
+import type { ChannelMsg, FtAgent } from "../ft/protocol/index.ts";
+import type { HostContext } from "./host-context.ts";
+import type { PeerLink } from "./peer-link.ts";
+import { RemusMeter } from "./remus-meter.ts";
+import type { ReplayFeed } from "./replay-feed.ts";
+import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus, type ReadCounters } from "./status.ts";
+
+/**
+ * Status and metrics: what the host reports to the page several times a second (HostStatus),
+ * the counters behind it, and the Remus meter. Nothing here feeds back into the protocol.
+ */
+export class HostStatusReporter {
+  /** Teaching figure: cumulative counts, reported with the status (never per frame). */
+  readonly flow: FlowCounters = { sent: emptyFlowKinds(), received: emptyFlowKinds(), released: 0, diskWrites: 0, diskWritesRejected: 0, lastWrite: null };
+  readonly reads: ReadCounters = { count: 0, bytes: 0, inLog: 0, inLogBytes: 0, byBackup: 0, cached: 0 };
+  /** Disk reads this host did itself as a backup (backup-reads mode), checked by hash. */
+  backupReadCount = 0;
+  private remus: RemusMeter | null = null;
+  private logBytesWindow: { at: number; bytes: number }[] = [];
+  private lastEndpointBytes = 0;
+  private diskBlocks = 0;
+  private diskCountedAt = -Infinity;
+
+  constructor(
+    private readonly ctx: HostContext,
+    private readonly link: PeerLink,
+    private readonly replay: ReplayFeed,
+    /** The teaching controls' state, for a VM this host runs live. */
+    private readonly vm: () => { paused: boolean; pace: number | "max" },
+  ) {}
+
+  sent(msg: ChannelMsg): void {
+    countMsg(this.flow.sent, msg);
+  }
+
+  received(msg: ChannelMsg): void {
+    countMsg(this.flow.received, msg);
+  }
+
+  /**
+   * Teaching measurement "lockstep vs shipping state": start (epochMs) or stop (null) counting what
+   * a Remus-style checkpointing primary would ship (remus-meter.ts). Off by default: it keeps a
+   * copy of guest RAM and compares all of it every epoch.
+   */
+  setRemus(epochMs: number | null): void {
+    const engine = this.ctx.engine;
+    const on = epochMs !== null && engine?.mode === "record";
+    this.remus = on ? new RemusMeter(epochMs, engine.cpuStateBytes, () => this.ctx.scheduler.now(), this.link.bytesOut) : null;
+    this.ctx.event({ kind: "remus", epochMs: on ? epochMs : null });
+  }
+
+  /** Remus meter on: a bounded piece of its RAM compare (we are at a frame boundary). */
+  remusEpoch(): void {
+    const engine = this.ctx.engine;
+    if (this.remus && engine) this.remus.step(engine.guestRam(), this.ctx.timing.remusBudgetMs);
+  }
+
+  report(): void {
+    const ctx = this.ctx;
+    const now = ctx.scheduler.now();
+    const agent = ctx.agent;
+    // The log flows primary → backup: count what the primary sends and what the backup receives.
+    const total = !this.link.connected ? 0 : agent?.role === "primary" ? this.link.bytesOut : this.link.bytesIn;
+    this.logBytesWindow.push({ at: now, bytes: total - this.lastEndpointBytes });
+    this.lastEndpointBytes = total;
+    while (this.logBytesWindow.length > 0 && now - this.logBytesWindow[0]!.at > 1000) this.logBytesWindow.shift();
+    const rate = this.logBytesWindow.reduce((a, w) => a + w.bytes, 0);
+    if (!agent) return;
+    const st = agent.status();
+    const engine = ctx.engine;
+    const p = engine?.position() ?? { frame: 0, icount: 0 };
+    const primary = agent.primary;
+    const guest = engine?.nowMs() ?? 0;
+    const record = engine?.mode === "record";
+    ctx.ports.events.status({
+      hostId: ctx.ports.hostId,
+      role: st.role,
+      state: ctx.stopped && st.state !== "halted" ? "stopped" : st.state,
+      frame: p.frame,
+      icount: String(p.icount),
+      lagMs: st.role === "backup" ? Math.max(0, this.replay.lastPrimaryGuestTime - guest) : 0,
+      logBytesPerSec: rate,
+      // Alone, nothing is owed to anyone: what the dead backup never acknowledged no longer counts.
+      unackedBytes: primary && primary.state !== "alone" ? primary.unackedLogBytes : 0,
+      heldOutputs: primary?.heldOutputs ?? 0,
+      epoch: st.epoch ?? 0,
+      verifiedFrame: st.role === "backup" ? this.replay.verifiedFrame : 0,
+      speed: primary?.speed ?? 1,
+      flow: { ...this.flow, sent: { ...this.flow.sent }, received: { ...this.flow.received } },
+      console: consoleOf(agent),
+      disk: { mode: ctx.ports.ft.diskMode, name: ctx.ports.diskName, blocks: this.diskBlocks },
+      ...(st.role === "primary" ? { logBytesSent: this.link.bytesOut, reads: { ...this.reads } } : {}),
+      vm: record ? this.vm() : undefined,
+      ...(this.remus && record ? { remus: this.remus.report(this.link.bytesOut) } : {}),
+    });
+    if (now - this.diskCountedAt >= ctx.timing.diskCountMs) {
+      this.diskCountedAt = now;
+      void ctx.ports.disk.blockCount().then(
+        (n) => (this.diskBlocks = n),
+        () => undefined,
+      );
+    }
+  }
+}
+
+function consoleOf(agent: FtAgent): HostStatus["console"] {
+  const c = agent.primary?.console ?? agent.backup?.console;
+  return c ? { produced: c.produced, nextInputSeq: c.nextInputSeq } : undefined;
+}
+
+/** Counts one channel message (and the log records it carries) for the teaching figure. */
+function countMsg(k: FlowKinds, msg: ChannelMsg): void {
+  switch (msg.t) {
+    case "log":
+      k.log++;
+      for (const r of msg.records) {
+        if (r.kind === "entry") {
+          k.entry++;
+          k.entryBytes += r.bytes.byteLength;
+        } else if (r.kind === "frame-end") k.frameEnd++;
+        else k.control++;
+      }
+      break;
+    case "ack":
+      k.ack++;
+      break;
+    case "heartbeat":
+      k.heartbeat++;
+      break;
+    case "clone-start":
+      k.clone++;
+      break;
+  }
+}

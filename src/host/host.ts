@@ -1,0 +1,270 @@
+import type { LoggingChannel } from "../channel/logging-channel.ts";
+import type { ClientMsg, FtAgent, FtEvent } from "../ft/protocol/index.ts";
+import { StaleEpochError } from "../storage/index.ts";
+import { AgentDriver } from "./agent-driver.ts";
+import { CloneTransfer } from "./clone-transfer.ts";
+import type { EngineHooks, HostEngine, HostRecorder, Pace } from "./engine-port.ts";
+import type { HostEvent } from "./events.ts";
+import { FrameEffects } from "./frame-effects.ts";
+import { FrameLoop } from "./frame-loop.ts";
+import type { HostContext } from "./host-context.ts";
+import { HostStatusReporter } from "./host-status.ts";
+import { LogBatcher } from "./log-batcher.ts";
+import { PeerLink } from "./peer-link.ts";
+import { REAL_TIMING, type HostPorts, type HostTiming } from "./ports.ts";
+import { ReplayFeed } from "./replay-feed.ts";
+import type { HostScheduler, Timer } from "./scheduler.ts";
+import { StorageOps } from "./storage-ops.ts";
+
+/**
+ * One host: a deterministic engine driven by the FT agent (src/ft/protocol). Everything the
+ * paper calls the hypervisor's job happens in its parts: the agent driver feeds the protocol and
+ * performs its actions (agent-driver.ts), the frame loop runs the VM (frame-loop.ts), the log
+ * batcher orders a primary's log and events (log-batcher.ts), the replay feed does the backup's
+ * side (replay-feed.ts), FT VMotion moves the VM (clone-transfer.ts), the peer link carries the
+ * logging channel (peer-link.ts), and the status reporter measures (host-status.ts).
+ *
+ * Made from ports (ports.ts): v86 in a worker or Node (runtime.ts), or the simulator's toys.
+ */
+export class Host implements HostContext {
+  readonly timing: HostTiming;
+  readonly scheduler: HostScheduler;
+  engine: HostEngine | null = null;
+  recorder: HostRecorder | null = null;
+  stopped = false;
+
+  private readonly driver: AgentDriver;
+  private readonly link: PeerLink;
+  private readonly storageOps: StorageOps;
+  private readonly effects: FrameEffects;
+  private readonly batcher: LogBatcher;
+  private readonly replay: ReplayFeed;
+  private readonly clone: CloneTransfer;
+  private readonly loop: FrameLoop;
+  private readonly status: HostStatusReporter;
+  private readonly hooks: EngineHooks;
+  private timers: Timer[] = [];
+  /** Engine calls that came while a clone was being restored (see withEngine). */
+  private engineInbox: ((engine: HostEngine) => void)[] = [];
+
+  constructor(readonly ports: HostPorts) {
+    this.timing = { ...REAL_TIMING, ...ports.timing };
+    this.scheduler = ports.scheduler;
+    this.link = new PeerLink(this, (msg) => this.status.received(msg));
+    this.storageOps = new StorageOps(ports.storage, ports.disk, (result) => {
+      if (result.op === "write" && !result.ok && result.reason === "stale-epoch") this.status.flow.diskWritesRejected++;
+      this.feed({ type: "storageResult", result });
+    });
+    this.effects = new FrameEffects((id, offset, length) => this.storageOps.noteRange(id, offset, length));
+    this.replay = new ReplayFeed(this, this.effects);
+    this.status = new HostStatusReporter(this, this.link, this.replay, () => this.loop.vmState);
+    this.batcher = new LogBatcher(this, this.effects, this.status.reads);
+    this.clone = new CloneTransfer(this, this.batcher, this.replay, this.storageOps, {
+      restoreEngine: async (snapshot) => (this.engine = await ports.engines.restore(snapshot, this.hooks)),
+      engineReady: (engine) => {
+        for (const f of this.engineInbox.splice(0)) f(engine);
+      },
+      newRecording: (snapshot) => (this.recorder = ports.engines.recorder(snapshot)),
+    });
+    this.loop = new FrameLoop(this, {
+      live: () => this.agent?.status().live ?? false,
+      recordFrame: (e) => {
+        this.batcher.recordFrame(e);
+        // Remus meter on: a bounded piece of its RAM compare at this frame boundary.
+        this.status.remusEpoch();
+      },
+      batchDue: () => this.batcher.due,
+      flush: (e) => this.batcher.flush(e),
+      remusEpoch: () => this.status.remusEpoch(),
+      cloneDue: (e) => this.clone.due(e),
+      takeClone: (e) => this.clone.take(e),
+      replaySlice: (e) => this.replay.slice(e),
+    });
+    this.driver = new AgentDriver(this, {
+      link: this.link,
+      storage: this.storageOps,
+      batcher: this.batcher,
+      replay: this.replay,
+      clone: this.clone,
+      loop: this.loop,
+      status: this.status,
+      goLive: (from, epoch) => this.goLive(from, epoch),
+      halt: (reason) => this.halt(reason),
+    });
+    this.hooks = {
+      issued: this.effects.onIssued,
+      completed: this.effects.onCompleted,
+      checkpoint: (c) => {
+        this.replay.lastCheckpointFrame = c.frame;
+        this.recorder?.addCheckpoint(c);
+      },
+    };
+  }
+
+  get agent(): FtAgent | null {
+    return this.driver.agent;
+  }
+
+  /** Disk reads this host did itself as a backup (backup-reads mode), checked by hash. */
+  get backupReadCount(): number {
+    return this.status.backupReadCount;
+  }
+
+  /** Boots (primary/backup) or waits for a clone (standby), then runs until halted or stopped. */
+  async start(): Promise<void> {
+    const init = this.ports.init;
+    if (init.role !== "standby") {
+      this.engine = await this.ports.engines.boot(init.role === "primary" ? "record" : "replay", this.hooks);
+      this.recorder = this.ports.engines.recorder(null);
+      const hasPeer = init.role === "backup" || init.backup !== null;
+      if (hasPeer) await this.link.rendezvous(init.epoch);
+    } else {
+      await this.link.refreshStandbyEpoch();
+    }
+    if (this.stopped) return;
+    this.driver.start(this.scheduler.now());
+    this.timers.push(
+      this.scheduler.every(this.timing.tickMs, () => {
+        this.link.standbyHeartbeat();
+        this.feed({ type: "tick" });
+      }),
+      this.scheduler.every(this.timing.statusMs, () => this.reportStatus()),
+    );
+    this.reportStatus();
+    this.loop.start();
+  }
+
+  attachChannel(peer: string, channel: LoggingChannel): void {
+    this.link.attach(peer, channel);
+  }
+
+  client(msg: ClientMsg): void {
+    this.feed({ type: "clientMessage", msg });
+  }
+
+  /** The cluster service asks a lone primary to restore redundancy on `target` (paper 3.1). */
+  startClone(target: string): void {
+    this.feed({ type: "startClone", target });
+  }
+
+  /** The cluster service saw `host` leave on purpose (a goodbye): a hint for the failure detector. */
+  peerLeft(host: string): void {
+    this.feed({ type: "peerLeft", host });
+  }
+
+  cutChannel(): void {
+    this.link.cut();
+  }
+
+  /**
+   * Teaching control: a host that is no longer live tries to write the disk anyway, at the
+   * last epoch it held, as a zombie primary with a write in flight would. Fencing must refuse
+   * it. It rewrites the disk's last sector with its own contents, so even a fencing bug could
+   * not corrupt the guest's data.
+   */
+  async zombieWrite(): Promise<void> {
+    const epoch = this.agent?.status().epoch ?? 0;
+    const disk = this.ports.disk;
+    const offset = disk.sizeBytes - 512;
+    const ownCopy = this.ports.ft.diskMode === "non-shared";
+    try {
+      const same = await disk.read(offset, 512);
+      await disk.write(offset, same, epoch);
+      // Paper 4.1: a host's own copy is internal state, never fenced; only halting protects the VM.
+      this.event({ kind: "zombie-write", epoch, accepted: true, ownCopy });
+    } catch (e) {
+      if (e instanceof StaleEpochError) this.event({ kind: "fenced", epoch, reason: e.message });
+      // Non-shared: the live primary's cluster service deleted this halted host's copy as garbage.
+      else this.event({ kind: "zombie-write", epoch, accepted: false, ownCopy, error: (e as Error).message });
+    }
+  }
+
+  setVmPaused(paused: boolean): void {
+    this.loop.setVmPaused(paused);
+  }
+
+  stepVm(): void {
+    this.loop.stepVm();
+  }
+
+  setPace(pace: Pace): void {
+    this.loop.setPace(pace);
+  }
+
+  setRemus(epochMs: number | null): void {
+    this.status.setRemus(epochMs);
+  }
+
+  /**
+   * The session recording as a file: where this VM started and every frame it has run since
+   * (recorded, or replayed from the primary that preceded it). Only a live primary's covers up to
+   * now; a backup's ends where the log it received ends.
+   */
+  recording(): Uint8Array {
+    if (!this.recorder) throw new Error("no recording: this host has not started a VM");
+    return this.recorder.encode(this.scheduler.wallNow());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.engineInbox = [];
+    for (const t of this.timers) t.cancel();
+    this.loop.stop();
+    this.engine?.destroy();
+    this.engine = null;
+    this.link.close();
+  }
+
+  // ---- HostContext
+
+  feed(ev: FtEvent): void {
+    this.driver.feed(ev);
+  }
+
+  withEngine(f: (engine: HostEngine) => void): void {
+    if (this.engine) f(this.engine);
+    else if (this.replay.restoring) this.engineInbox.push(f);
+  }
+
+  event(e: HostEvent): void {
+    this.ports.events.event(e);
+  }
+
+  wake(): void {
+    this.loop.wake();
+  }
+
+  reportStatus(): void {
+    this.status.report();
+  }
+
+  /**
+   * The thread ran the VM since `start` without looking at the event loop: the peer's messages
+   * wait behind it, and the peer hears nothing from us. The protocol forgives the first and
+   * tells the peer about the second (stall-meter.ts). Fed before anything queued meanwhile.
+   */
+  stalledSince(start: number): void {
+    const ms = this.scheduler.now() - start;
+    if (ms >= this.timing.stallMs) this.feed({ type: "stalled", ms });
+  }
+
+  fail(e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.event({ kind: "divergence", message });
+    this.stop();
+  }
+
+  private goLive(from: "primary" | "backup", epoch: number): void {
+    // A backup whose clone is still being restored goes live once it exists (the protocol saw
+    // nothing to replay: the primary failed right after the clone).
+    if (from === "backup") this.withEngine((e) => e.promote());
+    this.event({ kind: "go-live", epoch, from });
+    this.wake();
+  }
+
+  private halt(reason: string): void {
+    this.event({ kind: "halt", reason });
+    this.reportStatus();
+    this.stop();
+  }
+}

@@ -1,0 +1,41 @@
+import { blockValue } from "./toy-vm.ts";
+import { LIVENESS_BOUND_MS, type World } from "./world.ts";
+
+/**
+ * The invariants checked at the end of a run, on the surviving live primary (if a VM survived:
+ * a double failure may lose it, and then only safety is checked):
+ * 2. the Output Requirement on the console stream: what the client holds is a prefix of the
+ *    surviving VM's history, and every input the client was told arrived was consumed, once;
+ * 3. disk consistency: every write whose completion the surviving guest saw is on its disk;
+ * 4. liveness: service resumed within the bound after the faults healed, and keeps serving.
+ */
+export function finalChecks(w: World, vmSurvives: boolean): void {
+  const c = w.client;
+  w.stats.clientBytes = c.length;
+  w.stats.inputsAcked = c.inputAcked;
+  if (!vmSurvives) return;
+  const s = w.livePrimary();
+  const vm = s?.engine?.vm;
+  if (!s || !vm) return w.violation("no surviving live primary at the end of the run");
+  const got = new TextDecoder().decode(c.stream());
+  if (!vm.console.startsWith(got)) {
+    let i = 0;
+    while (i < got.length && got[i] === vm.console[i]) i++;
+    w.violation(
+      `client console is not a prefix of the surviving history (${s.id}): differs at offset ${i}: client ${JSON.stringify(got.slice(i, i + 24))} vs VM ${JSON.stringify(vm.console.slice(i, i + 24))}`,
+    );
+  }
+  if (vm.inputViolations > 0) w.violation(`surviving VM consumed client input out of order or twice (${vm.inputViolations})`);
+  if (vm.nextInputSeq < c.inputAcked) w.violation(`client was told inputs 0..${c.inputAcked - 1} arrived, surviving VM consumed only 0..${vm.nextInputSeq - 1}`);
+  if (vm.readMismatches > 0) w.violation(`surviving VM read data contradicting its own completed writes (${vm.readMismatches})`);
+  if (vm.strayCompletions > 0) w.violation(`surviving VM got completions for I/O it never issued (${vm.strayCompletions})`);
+  for (const [block, value] of vm.view) {
+    if (vm.busy(block)) continue;
+    const data = w.sc.diskMode === "shared" ? w.storage.store.blocks.get(block) : s.ownDisk.get(block);
+    if (blockValue(data) !== value) w.violation(`block ${block}: surviving guest saw its write of ${value} complete, disk holds ${blockValue(data)}`);
+  }
+  if (c.length <= w.clientLenAtBound) {
+    w.violation(`client console made no progress after healing + ${LIVENESS_BOUND_MS}ms (stuck at ${c.length}, last progress @${w.clientProgressAt.toFixed(1)}ms)`);
+  }
+  if (c.unackedInputs > 0) w.violation(`${c.unackedInputs} client inputs never acknowledged`);
+}

@@ -1,0 +1,383 @@
+/**
+ * The simulated world of one run: machines running the real host (src/host) on a toy engine, a
+ * lossy, reordering, partitionable network, shared storage holding the lock record and the
+ * disk, a client terminal, and a cluster service that restarts failed machines as standbys and
+ * asks a lone primary to clone onto one. It injects the scenario's faults and checks the
+ * invariants (online where possible, the rest at the end of the run: final-checks.ts).
+ */
+import { makeConfig, type FtConfig, type UnsafeFlags } from "../ft/protocol/config.ts";
+import { ConsoleClient } from "../ft/protocol/console-stream.ts";
+import type { AgentInit, ClientMsg, FtAction, FtEvent, ToClientMsg } from "../ft/protocol/index.ts";
+import type { HostEvent } from "../host/events.ts";
+import { FeedOrderCheck, OutputRuleCheck, SplitBrainCheck, StateCheck } from "./checks.ts";
+import { EventQueue } from "./event-queue.ts";
+import { finalChecks } from "./final-checks.ts";
+import { Rng } from "./rng.ts";
+import type { Scenario } from "./scenario.ts";
+import { simHost } from "./sim-hosts.ts";
+import { SimNetwork } from "./sim-network.ts";
+import { SimNode } from "./sim-node.ts";
+import { SimStorage } from "./sim-storage.ts";
+import type { ToyEngine } from "./toy-engine.ts";
+
+export interface RunStats {
+  frames: number;
+  replayedFrames: number;
+  messages: number;
+  failovers: number;
+  clones: number;
+  pauses: number;
+  slowdowns: number;
+  halts: number;
+  stalls: number;
+  lost: boolean;
+  clientBytes: number;
+  inputsAcked: number;
+}
+
+const SIM_FT: Partial<FtConfig> = {
+  heartbeatIntervalMs: 4,
+  failureTimeoutMs: 24,
+  // The toy VM restores a snapshot at once: one timeout of grace, on the simulator's time scale.
+  cloneGraceMs: 24,
+  bootGraceMs: 24,
+  graceFrames: 10,
+  stallWindowMs: 40,
+  retransmitMs: 6,
+  storageRetryMs: 4,
+  maxUnackedLogBytes: 3000,
+  resumeUnackedLogBytes: 1500,
+  lagBoundMs: 16,
+  minSpeed: 0.2,
+  speedStep: 0.1,
+  lagAdjustIntervalMs: 4,
+  consoleResendMs: 6,
+  maxRecordsPerMessage: 128,
+};
+
+/** After healing, a surviving VM must be live and serving the client within this bound. */
+export const LIVENESS_BOUND_MS = 150;
+/** Storage operations and messages in flight when the faults heal have landed this long after. */
+const SETTLE_MS = 8;
+
+export class World {
+  readonly q: EventQueue;
+  readonly rng: Rng;
+  readonly cfg: FtConfig;
+  /** Every incarnation by id, and the current one of each machine by name. */
+  readonly nodes = new Map<string, SimNode>();
+  readonly byName = new Map<string, SimNode>();
+  readonly storage: SimStorage;
+  readonly net: SimNetwork;
+  readonly client = new ConsoleClient(4);
+  readonly violations: string[] = [];
+  readonly traceLines: string[] | null;
+  readonly stats: RunStats = {
+    frames: 0,
+    replayedFrames: 0,
+    messages: 0,
+    failovers: 0,
+    clones: 0,
+    pauses: 0,
+    slowdowns: 0,
+    halts: 0,
+    stalls: 0,
+    lost: false,
+    clientBytes: 0,
+    inputsAcked: 0,
+  };
+  clientProgressAt = 0;
+  clientLenAtBound = -1;
+  private finalizing = false;
+  private readonly split: SplitBrainCheck;
+  private readonly states: StateCheck;
+  private readonly outputRule: OutputRuleCheck;
+  private readonly feedOrder: FeedOrderCheck;
+  private incarnation = new Map<string, number>();
+
+  constructor(
+    readonly sc: Scenario,
+    unsafe: UnsafeFlags = {},
+    trace = false,
+  ) {
+    this.q = new EventQueue((e) => this.violation(`exception: ${(e as Error).stack ?? e}`));
+    this.rng = new Rng(sc.seed ^ 0x5eed);
+    const netRng = this.rng.fork();
+    const storageRng = this.rng.fork();
+    this.cfg = makeConfig({
+      ...SIM_FT,
+      maxUnackedLogBytes: sc.maxUnackedLogBytes,
+      resumeUnackedLogBytes: sc.maxUnackedLogBytes >> 1,
+      diskMode: sc.diskMode,
+      readMode: sc.readMode,
+      unsafe,
+    });
+    this.traceLines = trace ? [] : null;
+    const violation = (s: string) => this.violation(s);
+    this.split = new SplitBrainCheck(violation);
+    this.states = new StateCheck(violation);
+    this.outputRule = new OutputRuleCheck(violation, { shared: sc.diskMode === "shared", backupReads: sc.readMode === "backup-reads" });
+    this.feedOrder = new FeedOrderCheck(violation);
+    this.storage = new SimStorage(
+      sc,
+      storageRng,
+      this.cfg.unsafe,
+      {
+        landed: (node, block, _data, epoch, stale) => {
+          if (stale) this.violation(`stale-epoch write landed: ${node.id} epoch ${epoch} < ${this.storage.store.lock.epoch}, block ${block}`);
+          this.split.effect(epoch, node.id, () => `disk write block ${block}`);
+        },
+        trace: (line) => this.traceLines && this.trace(line()),
+      },
+      () => this.q.markAsync(),
+    );
+    this.net = new SimNetwork(sc, netRng, this.q);
+  }
+
+  trace(s: string): void {
+    if (this.traceLines) this.traceLines.push(`${this.q.now.toFixed(2).padStart(8)}ms  ${s}`);
+  }
+
+  /** Online checks report at most 20; the end-of-run checks always get theirs in. */
+  violation(s: string): void {
+    if (this.violations.length < 20 || this.finalizing) this.violations.push(`@${this.q.now.toFixed(2)}ms ${s}`);
+    this.trace(`VIOLATION: ${s}`);
+  }
+
+  // ---- hosts ---------------------------------------------------------------------------
+
+  /** The cluster service starts a host: a new incarnation of machine `name`, running the real host. */
+  private newHost(name: string, init: AgentInit): SimNode {
+    const n = (this.incarnation.get(name) ?? 0) + 1;
+    this.incarnation.set(name, n);
+    const node = new SimNode(this.q, name, `${name}#${n}`);
+    node.host = simHost(this, node, init);
+    this.nodes.set(node.id, node);
+    this.byName.set(name, node);
+    this.trace(`${node.id} starts as ${init.role}`);
+    this.q.after(0, () => node.thread.run(() => void node.host.start().catch((e: unknown) => this.violation(`${node.id} start failed: ${String(e)}`))));
+    return node;
+  }
+
+  /** A logging channel between two hosts (the product's cluster service sets up a data channel). */
+  private link(a: SimNode, b: SimNode): void {
+    const [ca, cb] = this.net.link(a, b);
+    a.thread.run(() => a.host.attachChannel(b.id, ca));
+    b.thread.run(() => b.host.attachChannel(a.id, cb));
+  }
+
+  crashHost(node: SimNode): void {
+    if (!node.alive) return;
+    node.thread.alive = false;
+    this.trace(`${node.id} crashed (${node.host.agent?.role ?? "starting"}/${node.host.agent?.status().state ?? "-"})`);
+    this.q.after(0, () => node.host.stop());
+    if (this.sc.goodbyes) this.q.after(0.5, () => this.announceLeft(node.id));
+  }
+
+  /** The cluster service tells every host that `id` left; only its peer, if any, listens. */
+  private announceLeft(id: string): void {
+    this.trace(`cluster: ${id} left`);
+    for (const other of this.nodes.values()) if (other.id !== id && other.alive) other.thread.run(() => other.host.peerLeft(id));
+  }
+
+  /** Every event a host feeds its agent. */
+  fed(node: SimNode, ev: FtEvent): void {
+    if (node.alive) this.feedOrder.fed(node, ev);
+  }
+
+  /** Every protocol action of every host, just before the host performs it. */
+  performing(node: SimNode, a: FtAction): void {
+    if (!node.alive) return;
+    if (node.crashAfterActions === 0) {
+      this.trace(`${node.id} CRASH in the middle of a step (before ${a.type})`);
+      this.crashHost(node);
+      return;
+    }
+    if (node.crashAfterActions > 0) node.crashAfterActions--;
+    this.outputRule.performing(node, a);
+    if (a.type === "setSpeed" && a.factor < 1) this.stats.slowdowns++;
+    if (!this.traceLines) return;
+    if (a.type === "goLive") this.trace(`${node.id} GO LIVE epoch ${a.epoch} (was ${a.from}) at frame ${node.engine?.vm.frame ?? "-"}`);
+    else if (a.type === "halt") this.trace(`${node.id} HALT: ${a.reason}`);
+    else if (a.type === "reissueDiskIo") this.trace(`${node.id} reissue ${a.io.kind} io${a.io.ioId} block ${a.io.block} (epoch ${a.epoch})`);
+    else if (a.type === "snapshotForClone") this.trace(`${node.id} snapshot for clone ${a.cloneId}`);
+    else if (a.type === "restoreSnapshot") this.trace(`${node.id} restores clone ${a.clone.cloneId} from ${a.clone.primary} at frame ${a.clone.position.frame}`);
+    else if (a.type === "stateChanged") this.trace(`${node.id} ${a.role}/${a.state} epoch ${a.epoch}`);
+  }
+
+  hostEvent(node: SimNode, e: HostEvent): void {
+    if (!node.alive) return;
+    switch (e.kind) {
+      case "go-live":
+        if (e.from === "backup") this.stats.failovers++;
+        return;
+      case "flow-control":
+        this.stats.pauses++;
+        return;
+      case "halt":
+        node.halted = true;
+        this.stats.halts++;
+        // The cluster service notices a halted VM and recycles the machine as a standby.
+        this.q.after(30, () => {
+          if (this.byName.get(node.name) !== node || !node.alive) return;
+          node.thread.alive = false;
+          this.q.after(0, () => node.host.stop());
+          this.newHost(node.name, { role: "standby" });
+        });
+        return;
+      case "divergence":
+      case "channel-error":
+        this.violation(`${node.id} ${e.kind}: ${e.message}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  frameRun(node: SimNode, engine: ToyEngine, digest: number): void {
+    if (!node.alive) return;
+    if (engine.mode === "record") {
+      this.stats.frames++;
+      this.states.recorded(node.id, engine.vm.frame, digest);
+    } else {
+      this.stats.replayedFrames++;
+      const primary = node.host.agent?.backup?.primary;
+      if (primary) this.states.replayed(node.id, primary, engine.vm.frame, digest);
+    }
+  }
+
+  // ---- client --------------------------------------------------------------------------
+
+  toClient(node: SimNode, msg: ToClientMsg): void {
+    if (!node.alive) return;
+    this.split.effect(msg.epoch, node.id, () => (msg.t === "console" ? `console@${msg.offset}+${msg.bytes.length}` : `input-ack ${msg.nextSeq}`));
+    this.net.send(node, "client", () => this.clientReceive(msg));
+  }
+
+  private clientReceive(msg: ToClientMsg): void {
+    const before = this.client.length;
+    const conflictsBefore = this.client.conflicts;
+    this.client.onMessage(msg);
+    if (this.client.conflicts > conflictsBefore) {
+      this.violation(`client received bytes at offset ${msg.t === "console" ? msg.offset : "?"} from ${msg.from} that contradict what it already holds`);
+    }
+    if (this.client.length > before) this.clientProgressAt = this.q.now;
+  }
+
+  private clientSend(msg: ClientMsg): void {
+    for (const node of this.byName.values()) if (node.alive) this.net.send("client", node, () => node.host.client(msg));
+  }
+
+  private clientLoop(): void {
+    for (const m of this.client.tick(this.q.now)) this.clientSend(m);
+    this.q.after(4, () => this.clientLoop());
+  }
+
+  // ---- cluster service -------------------------------------------------------------------
+
+  private clusterLoop(): void {
+    const standby = [...this.byName.values()].find((n) => n.alive && !n.halted && n.host.agent?.role === "standby");
+    for (const n of this.byName.values()) {
+      const p = n.host.agent?.primary;
+      if (standby && n.alive && p && p.state === "alone" && !p.cloning) {
+        this.trace(`cluster: ${n.id} is alone, cloning to ${standby.id}`);
+        this.stats.clones++;
+        this.link(n, standby);
+        n.thread.run(() => n.host.startClone(standby.id));
+        break;
+      }
+    }
+    this.q.after(10, () => this.clusterLoop());
+  }
+
+  /** A long frame: the host's next frame takes `ms` more (a standby's thread just hangs). */
+  private stall(node: SimNode, ms: number): void {
+    if (!node.alive || node.halted) return;
+    this.trace(`${node.id} stalls for ${ms.toFixed(1)} ms`);
+    this.stats.stalls++;
+    const engine = node.engine;
+    if (engine) engine.stallNext = Math.max(engine.stallNext, ms);
+    else node.thread.burn(ms);
+  }
+
+  // ---- run -----------------------------------------------------------------------------------
+
+  async run(): Promise<void> {
+    const sc = this.sc;
+    const a = this.newHost("A", { role: "primary", epoch: 1, backup: "B#1" });
+    const b = this.newHost("B", { role: "backup", epoch: 1, primary: "A#1" });
+    this.newHost("C", { role: "standby" });
+    this.link(a, b);
+    this.q.after(0, () => this.clientLoop());
+    this.q.after(5, () => this.clusterLoop());
+    let typed = 0;
+    for (const t of sc.typing) this.q.at(t, () => this.clientSend(this.client.type(new TextEncoder().encode(`k${typed++}`))));
+    for (const p of sc.partitions) this.q.at(p.from, () => this.trace(`net: partition ${p.a} ${p.oneWay ? "->" : "<->"} ${p.b} until ${p.to.toFixed(1)}`));
+    for (const g of sc.falseGoodbyes) {
+      this.q.at(g.at, () => {
+        const n = this.byName.get(g.host);
+        if (n?.alive) this.announceLeft(n.id);
+      });
+    }
+    for (const st of sc.stalls) this.q.at(st.at, () => this.stall(this.byName.get(st.host)!, st.ms));
+    for (const o of sc.storage.outages) this.q.at(o.from, () => this.trace(`storage: unavailable until ${o.to.toFixed(1)}`));
+    for (const c of sc.crashes) this.q.at(c.at, () => this.crash(c));
+    await this.q.run(sc.healAt);
+    this.trace("--- all faults healed ---");
+    // What was in flight at healAt lands first (a dead host's test-and-set may still win).
+    await this.q.run(sc.healAt + SETTLE_MS);
+    const vmSurvives = this.vmHolders().length > 0;
+    this.stats.lost = !vmSurvives;
+    await this.q.run(sc.healAt + LIVENESS_BOUND_MS);
+    this.clientLenAtBound = this.client.length;
+    if (vmSurvives && !this.livePrimary()) this.violation(`no live primary ${LIVENESS_BOUND_MS}ms after healing although a VM survived`);
+    await this.q.run(sc.endAt);
+    this.stats.messages = this.net.messages;
+    this.finalizing = true;
+    finalChecks(this, vmSurvives);
+  }
+
+  private crash(c: Scenario["crashes"][number]): void {
+    const node = this.byName.get(c.host);
+    if (!node || !node.alive) return;
+    if (c.afterActions > 0) {
+      node.crashAfterActions = c.afterActions;
+      this.trace(`${node.id} will crash after ${c.afterActions} more actions`);
+      // An idle host may perform no actions for a long time; faults must stop at healAt.
+      this.q.at(Math.min(c.at + 10, this.sc.healAt - 0.01), () => {
+        if (node.alive && node.crashAfterActions >= 0) this.crashHost(node);
+      });
+    } else {
+      this.crashHost(node);
+    }
+    this.q.after(c.restartAfter, () => {
+      const cur = this.byName.get(c.host);
+      if (cur === node && !node.alive) this.newHost(c.host, { role: "standby" });
+      else if (cur === node) this.q.after(5, () => !node.alive && this.newHost(c.host, { role: "standby" }));
+    });
+  }
+
+  /**
+   * Hosts holding a copy of the VM that can still become (or is) the live primary. A copy
+   * whose epoch is behind the lock record can never win again: whoever moved the epoch may
+   * have released output it does not have. If that winner died too, the VM is lost (a
+   * double failure, outside what FT promises), and the run only checks safety.
+   */
+  private vmHolders(): SimNode[] {
+    return [...this.byName.values()].filter((n) => {
+      const s = n.host.agent?.status();
+      if (!n.alive || n.halted || !s) return false;
+      return s.role !== "standby" && s.state !== "halted" && s.epoch === this.storage.store.lock.epoch;
+    });
+  }
+
+  livePrimary(): SimNode | null {
+    let best: SimNode | null = null;
+    for (const n of this.byName.values()) {
+      const p = n.host.agent?.primary;
+      if (!n.alive || n.halted || !p || (p.state !== "alone" && p.state !== "recording")) continue;
+      if (!best || p.epoch > best.host.agent!.primary!.epoch) best = n;
+    }
+    return best;
+  }
+}
