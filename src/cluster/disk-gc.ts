@@ -1,10 +1,10 @@
-import { deleteOwnDisk, listOwnDisks, ownDiskDbName } from "../storage/index.ts";
 import type { HostStatus } from "../host/status.ts";
+import type { DiskCopies } from "./ports.ts";
 
 /**
  * Non-shared disk (paper 4.1): after a failure the failed host's own copy is out of sync ("the
  * disks can get out of sync after a failure") and nobody will ever run on it again, so the
- * cluster service deletes it. Only the page of the live primary calls collect, and only for a
+ * cluster service deletes it. Only the member of the live primary collects, and only for a
  * host that can never be live again: dead (its worker is gone), halted (terminal), or a primary
  * or backup of an older epoch than the live one (its test-and-set expects that epoch, so it can
  * only lose and halt). A backup of the live epoch or a standby that merely went quiet is never
@@ -16,27 +16,39 @@ export function isGarbage(host: { status: HostStatus | null; dead: boolean }, li
   return host.dead || s?.state === "halted" || (staleRole && s.epoch < liveEpoch);
 }
 
-export class OwnDiskCollector {
+export interface DiskCandidate {
+  hostId: string;
+  status: HostStatus | null;
+  dead: boolean;
+}
+
+/** Deletes each garbage copy once and says so in the feed. */
+export class DiskGarbage {
   private readonly collected = new Set<string>();
 
   constructor(
-    private readonly dbName: string,
+    private readonly disks: DiskCopies,
     private readonly note: (text: string) => void,
   ) {}
 
-  /** Deletes `hostId`'s copy of disk `diskId` (once). The deletion completes when its owner closes it. */
-  collect(diskId: string, hostId: string): void {
-    const name = ownDiskDbName(this.dbName, diskId, hostId);
-    if (this.collected.has(name)) return;
-    this.collected.add(name);
-    deleteOwnDisk(name).then(
-      () => this.note(`non-shared disk: ${hostId}'s own copy deleted (out of sync since the failure, never used again)`),
-      (e: unknown) => this.note(`non-shared disk: deleting ${hostId}'s copy failed: ${String(e)}`),
-    );
+  /** The live primary runs in `liveEpoch`: deletes the copies of `candidates` that are garbage; returns their hosts. */
+  collect(diskId: string, candidates: readonly DiskCandidate[], liveEpoch: number): string[] {
+    const garbage = candidates.filter((c) => isGarbage(c, liveEpoch));
+    for (const { hostId } of garbage) {
+      const key = `${diskId}/${hostId}`;
+      if (this.collected.has(key)) continue;
+      this.collected.add(key);
+      // The deletion completes when the copy's owner closes it (a dead worker's, at once).
+      this.disks.delete(diskId, hostId).then(
+        () => this.note(`non-shared disk: ${hostId}'s own copy deleted (out of sync since the failure, never used again)`),
+        (e: unknown) => this.note(`non-shared disk: deleting ${hostId}'s copy failed: ${String(e)}`),
+      );
+    }
+    return garbage.map((c) => c.hostId);
   }
 
   /** A fresh VM: copies left by earlier VMs of this origin (closed pages, crashed tabs) go. */
-  async clearAll(): Promise<void> {
-    for (const name of await listOwnDisks(this.dbName).catch(() => [])) await deleteOwnDisk(name).catch(() => undefined);
+  clearAll(): Promise<void> {
+    return this.disks.clearAll().catch(() => undefined);
   }
 }

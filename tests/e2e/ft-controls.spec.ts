@@ -80,3 +80,54 @@ test("auto-restore: after a failover a new backup is cloned without a click", as
   await expect(hostState(page, "B#1")).toHaveText("recording");
   await run(page, "kv get auto", "1");
 });
+
+test("kill the backup, then at once restore redundancy: the request waits for the primary to notice, and is carried out", async ({ page }) => {
+  await page.goto("/");
+  await waitForLockstep(page);
+  await run(page, "kv set k 1", "OK");
+  const restore = page.getByRole("button", { name: "Restore redundancy" });
+  // Both clicks before the primary can notice: a killed worker's channel closes at once, so
+  // the primary may notice within milliseconds. Between the clicks only the page re-renders.
+  await page.evaluate(async () => {
+    const button = (name: string) => [...document.querySelectorAll("button")].find((b) => b.textContent?.trim() === name)!;
+    button("Kill backup").click();
+    await new Promise((r) => setTimeout(r, 0));
+    button("Restore redundancy").click();
+  });
+  await expect(feed(page)).toContainText("restore redundancy requested: it starts when A#1 notices it runs alone");
+  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
+  await expect(hostState(page, "A#1")).toHaveText("recording");
+  await expect(feed(page)).not.toContainText("nothing to restore");
+  await run(page, "kv get k", "1");
+  // Fault tolerant again: a second request is refused visibly, with the reason.
+  await expect(restore).toBeDisabled();
+  await expect(restore).toHaveAttribute("title", /backup C#1 replays/);
+});
+
+test("cut the logging channel: the halted host is neither backup nor primary; restore and kill act on the live primary", async ({ page }) => {
+  await page.goto("/");
+  await waitForLockstep(page);
+  await run(page, "kv set c 1", "OK");
+  await page.getByRole("button", { name: "Cut logging channel" }).click();
+  const states = async () => [await hostState(page, "A#1").innerText(), await hostState(page, "B#1").innerText()].sort();
+  await expect.poll(states, { timeout: 20_000 }).toEqual(["alone", "halted"]);
+  // Either host may win the test-and-set: whichever lost is halted, the other is the live primary.
+  const live = (await hostState(page, "A#1").innerText()) === "alone" ? "A#1" : "B#1";
+  const halted = live === "A#1" ? "B#1" : "A#1";
+  console.log(`cut: ${live} went live, ${halted} halted`);
+
+  const restore = page.getByRole("button", { name: "Restore redundancy" });
+  await expect(restore).toBeEnabled({ timeout: 5_000 });
+  await restore.click();
+  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
+  await expect(hostState(page, live)).toHaveText("recording");
+  await run(page, "kv set d 2", "OK");
+
+  // Kill primary pulls the live primary's plug, never the halted former one's.
+  await page.getByRole("button", { name: "Kill primary" }).click();
+  await expect(hostRole(page, "C#1")).toHaveText("primary", { timeout: 20_000 });
+  await expect(hostState(page, halted)).toHaveText("halted");
+  await run(page, "kv get c", "1");
+  await run(page, "kv get d", "2");
+  expect(await page.getByTestId("client-stream").innerText()).toContain("conflicts 0");
+});

@@ -1,9 +1,11 @@
 import * as Comlink from "comlink";
 import type { ClientMsg } from "../../ft/protocol/index.ts";
 import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "../../host/ft-api.ts";
+import type { HostHandle, HostMachines } from "../../cluster/ports.ts";
+import { connectHostsOverWebRtc } from "../../channel/webrtc-pair.ts";
 
 /** The page's handle on one FT host worker. `kill()` is pulling the server's plug. */
-export class FtHostClient {
+export class FtHostClient implements HostHandle {
   private readonly worker: Worker;
   private readonly api: Comlink.Remote<FtHostApi>;
   dead = false;
@@ -39,3 +41,17 @@ export class FtHostClient {
     this.worker.terminate();
   }
 }
+
+/** The cluster service's servers in the browser: a Web Worker per host, WebRTC between two of this page. */
+export const workerMachines: HostMachines = {
+  spawn(config, events) {
+    const handle = new FtHostClient(config.hostId);
+    return { handle, started: handle.start(config, events) };
+  },
+  link(a, b) {
+    return connectHostsOverWebRtc(
+      (ch) => a.attachLoggingChannel(b.id, ch),
+      (ch) => b.attachLoggingChannel(a.id, ch),
+    );
+  },
+};

@@ -1,5 +1,6 @@
 import "webrtc-adapter";
-import type { BroadcastBus, BusMsg } from "./broadcast-bus.ts";
+import type { BroadcastBus } from "./broadcast-bus.ts";
+import type { BusMsg } from "../messages.ts";
 
 /**
  * The logging channel between hosts in two tabs: a WebRTC data channel whose offer, answer

@@ -1,0 +1,89 @@
+import type { HostControl } from "../host/ft-api.ts";
+import type { PageNoteKind } from "../host/events.ts";
+import type { HostStatus } from "../host/status.ts";
+import type { LocalHost, LocalHosts } from "./local-hosts.ts";
+
+/**
+ * The failure and teaching controls on this member's hosts. Controls aimed at a role act on the
+ * live host in that role (never a halted former primary); the others name their host.
+ */
+export class Controls {
+  storageAvailable = true;
+  /** Remus meter epoch (ms) while it is on, else null. */
+  remusEpochMs: number | null = null;
+  private readonly remusAsked = new Set<string>();
+
+  constructor(
+    private readonly hosts: LocalHosts,
+    private readonly note: (hostId: string, kind: PageNoteKind, text: string) => void,
+    private readonly changed: () => void,
+  ) {}
+
+  kill(id: string): void {
+    if (!this.hosts.kill(id)) return;
+    this.note(id, "kill", "worker terminated: this host has failed (fail-stop)");
+    this.changed();
+  }
+
+  cutChannel(): void {
+    for (const h of this.running()) h.handle.control({ t: "cut-channel" });
+    this.note("page", "cut", "logging channel cut: both hosts keep running (split-brain attempt)");
+  }
+
+  setStorageAvailable(available: boolean): void {
+    this.storageAvailable = available;
+    for (const h of this.running()) h.handle.control({ t: "storage", available });
+    this.note("page", "storage", available ? "shared storage reachable again" : "shared storage unreachable");
+    this.changed();
+  }
+
+  /** Pause, step or pace the live primary's VM; the backup follows through the log, no host stops. */
+  vm(c: Extract<HostControl, { t: "vm-pause" | "vm-step" | "vm-pace" }>): void {
+    this.hosts.livePrimary()?.handle.control(c);
+  }
+
+  /** The live primary's session recording; rejects when no primary is live. */
+  recording(): Promise<Uint8Array> {
+    const p = this.hosts.livePrimary();
+    return p ? p.handle.recording() : Promise.reject(new Error("no live primary to record from"));
+  }
+
+  /** Every halted host that is still running tries to write at its old epoch. */
+  zombieWrite(): void {
+    for (const h of this.running()) if (h.status?.state === "halted") h.handle.control({ t: "zombie-write" });
+  }
+
+  /** Stall this member's host (a hung machine): no heartbeats, no log, nothing. */
+  freeze(ms: number): void {
+    const h = this.hosts.main;
+    if (!h) return;
+    this.note("page", "freeze", `host worker frozen for ${ms} ms`);
+    h.handle.control({ t: "freeze", ms });
+  }
+
+  /**
+   * The Remus meter (lockstep vs shipping state): the primary counts, every `epochMs`, the RAM
+   * pages a Remus-style checkpoint would ship (src/host/remus-meter.ts). null turns it off.
+   */
+  setRemus(epochMs: number | null): void {
+    this.remusEpochMs = epochMs;
+    this.remusAsked.clear();
+    for (const h of this.running()) {
+      if (!h.status || (h.status.role !== "primary" && epochMs !== null)) continue;
+      this.remusAsked.add(h.id);
+      h.handle.control({ t: "remus", epochMs });
+    }
+    this.changed();
+  }
+
+  /** The Remus meter follows the primary role (a promoted backup starts measuring too). */
+  onStatus(h: LocalHost, s: HostStatus): void {
+    if (this.remusEpochMs === null || s.role !== "primary" || s.remus || this.remusAsked.has(h.id)) return;
+    this.remusAsked.add(h.id);
+    h.handle.control({ t: "remus", epochMs: this.remusEpochMs });
+  }
+
+  private running(): LocalHost[] {
+    return this.hosts.all().filter((h) => !h.dead);
+  }
+}

@@ -1,0 +1,307 @@
+import type { ClientMsg } from "../ft/protocol/index.ts";
+import type { HostStatus } from "../host/status.ts";
+import type { PageNoteKind } from "../host/events.ts";
+import type { Cancel, ClusterPorts, ClusterStorage } from "./ports.ts";
+import type { MemberBeat, RemoteControl, VmIdentity } from "./messages.ts";
+import { EventLog } from "./event-log.ts";
+import { Membership } from "./membership.ts";
+import { LocalHosts, type HostSettings, type LocalHost, type Placement } from "./local-hosts.ts";
+import { Redundancy } from "./redundancy.ts";
+import { ClientMirror } from "./client-mirror.ts";
+import { Controls } from "./controls.ts";
+import { LockWatch } from "./lock-watch.ts";
+import { DiskGarbage, type DiskCandidate } from "./disk-gc.ts";
+import { newVm } from "./new-vm.ts";
+import { appendSample, sampleOf, SAMPLE_MS, type MetricSample } from "./metrics.ts";
+
+const BEAT_MS = 250;
+const CLIENT_TICK_MS = 100;
+/** A new member listens this long for a running VM before it may start one. */
+const DISCOVERY_MS = 800;
+
+export interface ClusterOptions extends HostSettings {
+  placement: Placement;
+  diskMode: VmIdentity["diskMode"];
+  /** A new VM boots a primary and a backup together (page); false: the primary alone. */
+  pair: boolean;
+  /** Start the VM in this member if no member runs one (after a short discovery). */
+  autoStart: boolean;
+  autoRestore: boolean;
+  /** A member may add a host of its own as the next backup (always in a page; a tab's switch). */
+  localStandby: boolean;
+  /** Sample the metrics plots (the one-page teaching UI). */
+  metrics: boolean;
+}
+
+/** What changed, so a reactive shell copies only that. */
+export type ClusterPart = "hosts" | "members" | "events" | "lock" | "client" | "clone" | "controls" | "samples" | "vm";
+
+/**
+ * The cluster service of the paper (§3.1), one member's part of it: the hosts this member runs,
+ * membership of the others, the next backup and redundancy restoration, the new-VM sequence,
+ * disk-copy collection, the outside world's client mirrored in every member, and the feed. Who
+ * is live is never decided here: only the lock record's test-and-set does that, in the hosts.
+ */
+export class ClusterService {
+  readonly self: string;
+  readonly joinedAt: number;
+  readonly log: EventLog;
+  readonly membership: Membership;
+  readonly hosts: LocalHosts;
+  readonly mirror: ClientMirror;
+  readonly redundancy: Redundancy;
+  readonly controls: Controls;
+  readonly lock: LockWatch;
+  vm: VmIdentity | null = null;
+  samples: MetricSample[] = [];
+  private readonly garbage: DiskGarbage;
+  private storage: ClusterStorage | null = null;
+  private timers: Cancel[] = [];
+  /** Bumped by restart(): an older start still in flight stops there. */
+  private generation = 0;
+  private disposed = false;
+  private listeners: ((part: ClusterPart) => void)[] = [];
+
+  constructor(
+    readonly options: ClusterOptions,
+    private readonly ports: ClusterPorts,
+  ) {
+    const { clock, transport } = ports;
+    this.self = transport.self;
+    this.joinedAt = clock.wallNow();
+    this.log = new EventLog(clock, transport);
+    this.log.onEvent(() => this.changed("events"));
+    this.membership = new Membership(this.self, this.joinedAt, clock.now());
+    this.hosts = new LocalHosts(options.placement, this.self, ports.machines, () => this.options, {
+      status: (h, s) => this.onHostStatus(h, s),
+      event: (h, e) => {
+        this.redundancy.hostEvent(e);
+        this.log.host(h.id, e);
+      },
+      toClient: (msg) => this.mirror.released(msg),
+      progress: () => this.changed("hosts"),
+      note: (hostId, kind, text) => this.note(hostId, kind, text),
+    });
+    this.mirror = new ClientMirror(clock, transport, () => this.membership.members, (m) => this.toHosts(m), () => this.changed("client"));
+    this.redundancy = new Redundancy({
+      clock,
+      transport,
+      hosts: this.hosts,
+      membership: this.membership,
+      vm: () => this.vm,
+      autoRestore: () => this.options.autoRestore,
+      spawnLocal: () => this.options.localStandby,
+      note: (kind, text) => this.note("page", kind, text),
+      changed: () => this.changed("clone"),
+    });
+    this.controls = new Controls(this.hosts, (id, kind, text) => this.note(id, kind, text), () => this.changed("controls"));
+    this.lock = new LockWatch(clock, () => this.changed("lock"));
+    this.garbage = new DiskGarbage(ports.disks, (text) => this.note("page", "disk-gc", text));
+    transport.on("beat", (b) => this.onBeat(b));
+    transport.on("bye", (m) => this.onBye(m.tab));
+    transport.on("control", (m) => m.to === this.self && this.remote(this.self, m.control, m.ms));
+  }
+
+  onChange(fn: (part: ClusterPart) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** The one page: open storage and boot a new VM here. */
+  async start(): Promise<void> {
+    if (!(await this.open())) return;
+    await this.startVm();
+    await Promise.all(this.hosts.all().map((h) => h.started));
+  }
+
+  /** A tab: join the cluster, listen for a running VM, then become a standby host or start the VM. */
+  async join(): Promise<void> {
+    if (!(await this.open())) return;
+    this.ports.transport.post({ t: "sync-req", tab: this.self, from: 0 });
+    await new Promise<void>((r) => this.ports.clock.after(DISCOVERY_MS, r)); // a span of listening, not a synchronisation
+    if (this.vm) return this.joinAsStandby();
+    if (!this.options.autoStart) return;
+    // Two members opened at once must not both start a VM: decide under the mutual lock, and
+    // announce the VM (beat) before releasing it, so the next member to hold it sees it.
+    await this.ports.transport.exclusive("lockstep-tabs-start", async () => {
+      if (!this.vm && !this.hosts.main) await this.startVm();
+    });
+    if (this.vm && !this.hosts.main) this.joinAsStandby();
+  }
+
+  /** A fresh VM in this member: new disk, lock record at epoch 1 owned by its primary. */
+  async startVm(): Promise<void> {
+    const storage = this.storage;
+    if (!storage || this.hosts.main) return;
+    const generation = this.generation;
+    const primaryId = this.hosts.nextId();
+    const backupId = this.options.pair ? this.hosts.nextId() : null;
+    const vm = await newVm(storage, this.options.diskMode, primaryId, () => this.garbage.clearAll(), this.ports.clock.wallNow());
+    if (generation !== this.generation || this.hosts.main) return;
+    this.vm = { diskId: vm.diskId, diskMode: vm.diskMode };
+    const boot = { epoch: vm.epoch, sessionEpochMs: vm.sessionEpochMs };
+    const primary = this.hosts.spawn(primaryId, "primary", vm, backupId ? { ...boot, peer: backupId } : boot);
+    if (backupId) this.hosts.link(primary, this.hosts.spawn(backupId, "backup", vm, { ...boot, peer: primaryId }));
+    this.changed("vm");
+    this.changed("hosts");
+    this.beat();
+  }
+
+  /** An empty host that waits for an FT VMotion (paper §3.1: a standby server). */
+  joinAsStandby(): void {
+    if (this.hosts.main || !this.vm) return;
+    this.hosts.spawn(this.hosts.nextId(), "standby", this.vm);
+    this.changed("hosts");
+    this.beat();
+  }
+
+  /**
+   * The one page: powers every host off and boots a fresh VM with changed options (a tour that
+   * compares two modes runs them one after the other). The client starts a new console stream.
+   */
+  async restart(changes: Partial<Pick<ClusterOptions, "readMode" | "diskMode" | "diskCache">>, what: string): Promise<void> {
+    this.generation++;
+    this.stop();
+    Object.assign(this.options, changes);
+    this.vm = null;
+    this.samples = [];
+    this.mirror.reset();
+    this.mirror.show(new TextEncoder().encode(`\r\n\x1b[2m--- new pair: ${what} ---\x1b[0m\r\n`));
+    this.note("page", "restart", `cluster restarted: ${what}`);
+    this.changed("hosts");
+    this.changed("samples");
+    await this.start();
+  }
+
+  /** Controls addressed to a host of any member (this one, or another over the transport). */
+  remote(tab: string, control: RemoteControl, ms?: number): void {
+    if (tab !== this.self) return this.ports.transport.post({ t: "control", to: tab, control, ms });
+    if (control === "freeze") this.controls.freeze(ms ?? 6000);
+    else this.controls.zombieWrite();
+  }
+
+  note(hostId: string, kind: PageNoteKind, text: string): void {
+    this.log.note(hostId, kind, text);
+  }
+
+  /** This member leaves on purpose (its tab closes): the others need not wait for a timeout. */
+  goodbye(): void {
+    this.ports.transport.post({ t: "bye", tab: this.self });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.goodbye();
+    this.stop();
+    this.ports.transport.close();
+  }
+
+  private async open(): Promise<boolean> {
+    const generation = this.generation;
+    const storage = await this.ports.openStorage(this.options.dbName);
+    if (generation !== this.generation || this.disposed) {
+      storage.close();
+      return false;
+    }
+    this.storage = storage;
+    const { clock } = this.ports;
+    this.timers.push(clock.every(BEAT_MS, () => this.beat()));
+    this.timers.push(clock.every(CLIENT_TICK_MS, () => this.mirror.tick()));
+    if (this.options.metrics) this.timers.push(clock.every(SAMPLE_MS, () => this.sample()));
+    this.lock.start(storage);
+    this.beat();
+    return true;
+  }
+
+  private stop(): void {
+    for (const cancel of this.timers.splice(0)) cancel();
+    this.lock.stop();
+    this.redundancy.reset();
+    this.hosts.closeAll();
+    this.storage?.close();
+    this.storage = null;
+  }
+
+  /** Membership with heartbeats: say who we are, drop the silent, then look at redundancy. */
+  private beat(): void {
+    if (this.disposed) return;
+    const main = this.hosts.main;
+    const now = this.ports.clock.now();
+    const me = this.membership.me;
+    me.hostId = main?.id ?? null;
+    me.status = main?.status ?? null;
+    me.lastSeen = now;
+    this.ports.transport.post({ t: "beat", tab: this.self, joinedAt: this.joinedAt, vm: this.vm, hostId: me.hostId, status: me.status, clientLength: this.mirror.client.length });
+    this.mirror.beat();
+    for (const m of this.membership.silent(now)) this.removeMember(m.tab);
+    this.redundancy.check();
+  }
+
+  private onBeat(b: MemberBeat): void {
+    if (b.vm && !this.vm) {
+      this.vm = b.vm;
+      this.changed("vm");
+    }
+    const m = this.membership.onBeat(b, this.ports.clock.now());
+    this.redundancy.observe(m.hostId, m.status);
+    this.changed("members");
+  }
+
+  /**
+   * A closing member says goodbye. Its host is going with it, so ours need not wait out the
+   * failure timeout to suspect it; a member that crashes or hangs says nothing, and there the
+   * heartbeats decide. Who goes live is still the lock record's test-and-set.
+   */
+  private onBye(tab: string): void {
+    const host = this.membership.others().find((m) => m.tab === tab)?.hostId;
+    const main = this.hosts.main;
+    if (host && main) {
+      this.note("page", "cluster", `tab ${tab} closed: ${host} is gone (a hint to the failure detector)`);
+      main.handle.control({ t: "peer-left", host });
+    }
+    this.removeMember(tab);
+  }
+
+  private removeMember(tab: string): void {
+    if (this.membership.remove(tab)) this.note("page", "membership", `tab ${tab} left the cluster`);
+    this.mirror.forget(tab);
+    this.redundancy.memberLeft(tab);
+    this.changed("members");
+  }
+
+  private onHostStatus(h: LocalHost, s: HostStatus): void {
+    const me = this.membership.me;
+    const announced = h === this.hosts.main && (me.status?.role !== s.role || me.status?.state !== s.state);
+    this.redundancy.observe(h.id, s);
+    this.controls.onStatus(h, s);
+    if (this.vm?.diskMode === "non-shared" && s.role === "primary" && (s.state === "alone" || s.state === "recording")) this.collectDisks(h, s.epoch);
+    this.changed("hosts");
+    // A change of role or state is told at once (a beat); the beat also looks at redundancy.
+    if (announced) this.beat();
+    else this.redundancy.check();
+  }
+
+  /** Our host is the live primary: delete the own disk copies of hosts that can never be live again. */
+  private collectDisks(primary: LocalHost, liveEpoch: number): void {
+    const candidates: DiskCandidate[] = [
+      ...this.hosts.all().filter((h) => h !== primary).map((h) => ({ hostId: h.id, status: h.status, dead: h.dead })),
+      ...this.membership.others().flatMap((m) => (m.hostId ? [{ hostId: m.hostId, status: m.status, dead: false }] : [])),
+      ...this.membership.departed.map((d) => ({ ...d, dead: false })),
+    ];
+    const collected = this.garbage.collect(this.vm!.diskId, candidates, liveEpoch);
+    this.membership.departed = this.membership.departed.filter((d) => !collected.includes(d.hostId));
+  }
+
+  private toHosts(m: ClientMsg): void {
+    for (const h of this.hosts.all()) if (!h.dead) h.handle.client(m);
+  }
+
+  private sample(): void {
+    this.samples = appendSample(this.samples, sampleOf(this.hosts.all(), this.ports.clock.now()));
+    this.changed("samples");
+  }
+
+  private changed(part: ClusterPart): void {
+    for (const l of this.listeners) l(part);
+  }
+}

@@ -1,0 +1,169 @@
+import { describe, expect, it } from "vitest";
+import { MEMBER_TIMEOUT_MS } from "../../../src/cluster/membership.ts";
+import { World, type Member } from "./harness.ts";
+
+/** Opens a tab: it listens for a running VM, then starts one or joins as a standby. */
+async function open(w: World, self: string, options: Parameters<World["member"]>[1] = { placement: "tab" }): Promise<Member> {
+  const m = w.member(self, options);
+  const joined = m.svc.join();
+  await w.clock.advance(800);
+  await joined;
+  return m;
+}
+
+/** Tab A runs the VM alone; tab B joined as a standby and became the backup by FT VMotion. */
+async function pairOfTabs(): Promise<{ w: World; a: Member; b: Member }> {
+  const w = new World();
+  const a = await open(w, "A");
+  a.machines.host("A#1").report("primary", "alone");
+  const b = await open(w, "B");
+  b.machines.host("B#1").report("standby", "waiting", 0);
+  await w.clock.advance(250);
+  expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
+  a.machines.host("A#1").report("primary", "recording");
+  b.machines.host("B#1").report("backup", "replaying");
+  await w.clock.advance(250);
+  return { w, a, b };
+}
+
+/** Tab A runs the VM (not yet alone); the tabs `names` joined in this order and wait as standbys. */
+async function withStandbys(...names: string[]): Promise<{ w: World; a: Member }> {
+  const w = new World();
+  const a = await open(w, "A");
+  for (const n of names) {
+    const m = await open(w, n);
+    m.machines.host(`${n}#1`).report("standby", "waiting", 0);
+  }
+  await w.clock.advance(250);
+  return { w, a };
+}
+
+describe("tabs: membership and the choice of the next backup", () => {
+  it("the first tab starts the VM alone; the next joins as a standby and is cloned into over a link it answered", async () => {
+    const { a, b } = await pairOfTabs();
+    expect(a.machines.host("A#1").config).toMatchObject({ role: "primary", epoch: 1, transport: "tabs" });
+    expect(b.machines.host("B#1").config).toMatchObject({ role: "standby", diskId: a.machines.host("A#1").config.diskId });
+    // Each side's host holds its end of the logging channel to the other.
+    expect(a.machines.host("A#1").channels.map((c) => c.peer)).toEqual(["B#1"]);
+    expect(b.machines.host("B#1").channels.map((c) => c.peer)).toEqual(["A#1"]);
+    expect(World.feed(a)).toContain("redundancy restored: B#1 replays as the new backup");
+    expect(a.svc.membership.members.map((m) => m.tab)).toEqual(["A", "B"]);
+  });
+
+  it("the oldest standby tab is chosen first", async () => {
+    const { w, a } = await withStandbys("C", "B");
+    a.machines.host("A#1").report("primary", "alone");
+    await w.clock.advance(250);
+    expect(World.feed(a)).toContain("restoring redundancy: FT VMotion to C#1 (tab C)");
+  });
+
+  it("a silent tab leaves after the timeout; a clone into it is abandoned and the next standby is tried", async () => {
+    const { w, a } = await withStandbys("B", "C");
+    w.hub.cut("B"); // B's tab hangs before it answers the offer
+    a.machines.host("A#1").report("primary", "alone");
+    await w.clock.advance(MEMBER_TIMEOUT_MS + 500);
+    expect(World.feed(a)).toContain("tab B left the cluster");
+    expect(World.feed(a)).toContain("FT VMotion abandoned: the standby tab left");
+    expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "C#1" }]);
+  });
+
+  it("a standby that got a snapshot but was declared failed is not chosen again, whatever its last beat says", async () => {
+    const { w, a } = await withStandbys("B", "C");
+    const primary = a.machines.host("A#1");
+    primary.report("primary", "alone");
+    await w.clock.advance(250);
+    expect(primary.sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
+    primary.report("primary", "recording");
+    primary.report("primary", "alone", 2);
+    expect(World.feed(a)).toContain("FT VMotion abandoned: the new backup was declared failed; retrying");
+    await w.clock.advance(250);
+    expect(primary.sent("start-clone").map((c) => c.target)).toEqual(["B#1", "C#1"]);
+  });
+
+  it("goodbye: the surviving host is told its peer left (a hint to its failure detector)", async () => {
+    const { w, a, b } = await pairOfTabs();
+    b.svc.dispose();
+    await w.clock.advance(10);
+    expect(a.machines.host("A#1").sent("peer-left")).toEqual([{ t: "peer-left", host: "B#1" }]);
+    expect(World.feed(a)).toContain("tab B closed: B#1 is gone (a hint to the failure detector)");
+    expect(a.svc.membership.members.map((m) => m.tab)).toEqual(["A"]);
+    expect(b.machines.host("B#1").killed).toBe(true);
+  });
+});
+
+describe("tabs: a standby worker of the tab's own", () => {
+  it("with no standby tab the primary clones into a second worker, which becomes the tab's host when it goes live", async () => {
+    const w = new World();
+    const a = await open(w, "A", { placement: "tab", localStandby: true });
+    a.machines.host("A#1").report("primary", "alone");
+    await w.clock.advance(10);
+    expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "A#W1" }]);
+    a.machines.host("A#1").report("primary", "recording");
+    a.machines.host("A#W1").report("backup", "replaying");
+    expect(a.svc.hosts.main?.id).toBe("A#1");
+    a.machines.host("A#W1").report("primary", "alone", 2);
+    expect(a.svc.hosts.main?.id).toBe("A#W1");
+    expect(a.machines.host("A#1").killed).toBe(true);
+    expect(World.feed(a)).toContain("A#W1 (this tab's second worker) is live: it becomes the tab's host");
+  });
+});
+
+describe("tabs: the client mirror", () => {
+  it("input typed in one tab reaches every tab's hosts with the same sequence number; released output reaches every client", async () => {
+    const { w, a, b } = await pairOfTabs();
+    b.svc.mirror.type("kv get x\n");
+    await w.clock.advance(10);
+    const inputs = (m: Member, id: string) => m.machines.host(id).heard.filter((x) => x.t === "client-input");
+    expect(inputs(a, "A#1")).toEqual([{ t: "client-input", seq: 0, bytes: new TextEncoder().encode("kv get x\n") }]);
+    expect(inputs(b, "B#1")).toEqual(inputs(a, "A#1"));
+    a.machines.host("A#1").release({ t: "console", epoch: 1, from: "A#1", offset: 0, bytes: new TextEncoder().encode("x=1\n") });
+    a.machines.host("A#1").release({ t: "input-ack", epoch: 1, from: "A#1", nextSeq: 1 });
+    await w.clock.advance(10);
+    for (const m of [a, b]) {
+      expect(new TextDecoder().decode(m.svc.mirror.client.stream())).toBe("x=1\n");
+      expect(m.svc.mirror.client.inputAcked).toBe(1);
+    }
+  });
+
+  it("a tab that joins late syncs the stream and the unacknowledged input from the others", async () => {
+    const { w, a } = await pairOfTabs();
+    a.svc.mirror.type("one\n");
+    a.svc.mirror.type("two\n");
+    a.machines.host("A#1").release({ t: "console", epoch: 1, from: "A#1", offset: 0, bytes: new TextEncoder().encode("hello\n") });
+    a.machines.host("A#1").release({ t: "input-ack", epoch: 1, from: "A#1", nextSeq: 1 });
+    const c = await open(w, "C");
+    expect(new TextDecoder().decode(c.svc.mirror.client.stream())).toBe("hello\n");
+    expect(c.svc.mirror.client.sentInputs).toBe(2);
+    expect(c.svc.mirror.client.inputAcked).toBe(1);
+    // Its own host hears the unacknowledged input, so it can retransmit it if it outlives the others.
+    await w.clock.advance(300);
+    const heard = c.machines.host("C#1").heard.flatMap((x) => (x.t === "client-input" ? [`${x.seq}:${new TextDecoder().decode(x.bytes)}`] : []));
+    expect(new Set(heard)).toEqual(new Set(["1:two\n"]));
+  });
+
+  it("the consoles' acknowledgement the hosts hear is the minimum over the tabs", async () => {
+    const { w, a, b } = await pairOfTabs();
+    const lastAck = () => a.machines.host("A#1").heard.filter((x) => x.t === "client-ack").at(-1);
+    a.machines.host("A#1").release({ t: "console", epoch: 1, from: "A#1", offset: 0, bytes: new Uint8Array(10) });
+    await w.clock.advance(300);
+    w.hub.cut("B"); // B's client holds 10 bytes and says so no more
+    a.machines.host("A#1").release({ t: "console", epoch: 1, from: "A#1", offset: 10, bytes: new Uint8Array(5) });
+    await w.clock.advance(300);
+    expect(b.svc.mirror.client.length).toBe(10);
+    expect(lastAck()).toEqual({ t: "client-ack", consoleOffset: 10 });
+    // A silent tab's acknowledgement expires with its membership: hosts may forget what A holds.
+    await w.clock.advance(MEMBER_TIMEOUT_MS);
+    expect(lastAck()).toEqual({ t: "client-ack", consoleOffset: 15 });
+  });
+});
+
+describe("tabs: the event log", () => {
+  it("a host's event reaches the other tabs' feeds, at the same wall-clock time", async () => {
+    const { w, a, b } = await pairOfTabs();
+    a.machines.host("A#1").event({ kind: "vm-resumed" });
+    await w.clock.advance(1);
+    const at = (m: Member) => m.svc.log.events.find((e) => e.kind === "vm-resumed")!.at;
+    expect(at(b)).toBe(at(a));
+    expect(b.svc.log.events.find((e) => e.kind === "vm-resumed")).toMatchObject({ hostId: "A#1", text: "VM resumed" });
+  });
+});
