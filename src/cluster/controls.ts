@@ -25,6 +25,11 @@ export class Controls {
     this.changed();
   }
 
+  /** Teaching control: host `id` fail-stops right after its VM prints `line` (see HostControl). */
+  failAfterOutput(id: string, line: string): void {
+    this.hosts.get(id)?.handle.control({ t: "fail-after-output", line });
+  }
+
   cutChannel(): void {
     for (const h of this.running()) h.handle.control({ t: "cut-channel" });
     this.note("page", "cut", "logging channel cut: both hosts keep running (split-brain attempt)");

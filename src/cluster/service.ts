@@ -77,6 +77,8 @@ export class ClusterService {
       event: (h, e) => {
         this.redundancy.hostEvent(e);
         this.log.host(h.id, e);
+        // A host that failed on purpose has gone silent already: take its worker away as a kill does.
+        if (e.kind === "fail-stop") this.controls.kill(h.id);
       },
       toClient: (msg) => this.mirror.released(msg),
       progress: () => this.changed("hosts"),

@@ -26,6 +26,8 @@ export type HostEvent =
   | { kind: "remus"; epochMs: number | null }
   | { kind: "go-live"; epoch: number; from: "primary" | "backup" }
   | { kind: "halt"; reason: string }
+  /** The host stopped dead on purpose (a teaching control): nothing more leaves it. */
+  | { kind: "fail-stop"; reason: string }
   | { kind: "divergence"; message: string };
 
 /** Notes of the page itself (the cluster service, the teaching UI, the embed API): a sentence each. */
@@ -88,6 +90,8 @@ export function describeHostEvent(e: HostEvent): string {
       return `went live in epoch ${e.epoch} (${e.from === "backup" ? "backup promoted" : "primary running alone"})`;
     case "halt":
       return `halted: ${e.reason}`;
+    case "fail-stop":
+      return `failed (fail-stop): ${e.reason}`;
     case "divergence":
       return `host stopped: ${e.message}`;
   }

@@ -64,6 +64,11 @@ export type HostControl =
   /** Cluster service (paper 3.1): clone this live primary into `target` over the current channel. */
   | { t: "start-clone"; target: string }
   | { t: "power-off" }
+  /**
+   * Teaching control (the Output Rule tour): fail-stop right after the VM has produced a console
+   * line equal to `line`, in the same step, so no timer or poll races the failure detectors.
+   */
+  | { t: "fail-after-output"; line: string }
   /** Cluster service: `host` left on purpose (its tab closed); a hint for the failure detector. */
   | { t: "peer-left"; host: string }
   /**

@@ -128,6 +128,9 @@ export class FtHost implements FtHostApi {
       case "peer-left":
         r?.peerLeft(c.host);
         break;
+      case "fail-after-output":
+        r?.failAfterOutput(c.line);
+        break;
       case "power-off":
         r?.stop();
         break;

@@ -10,6 +10,7 @@ import { FrameLoop } from "./frame-loop.ts";
 import type { HostContext } from "./host-context.ts";
 import { HostStatusReporter } from "./host-status.ts";
 import { LogBatcher } from "./log-batcher.ts";
+import { LineWatch } from "./line-watch.ts";
 import { PeerLink } from "./peer-link.ts";
 import { REAL_TIMING, type HostPorts, type HostTiming } from "./ports.ts";
 import { ReplayFeed } from "./replay-feed.ts";
@@ -44,6 +45,7 @@ export class Host implements HostContext {
   private readonly status: HostStatusReporter;
   private readonly hooks: EngineHooks;
   private timers: Timer[] = [];
+  private failAfter: LineWatch | null = null;
   /** Engine calls that came while a clone was being restored (see withEngine). */
   private engineInbox: ((engine: HostEngine) => void)[] = [];
 
@@ -179,6 +181,20 @@ export class Host implements HostContext {
     }
   }
 
+  /**
+   * Teaching control: fail-stop right after the VM produces the console line `line` and the
+   * protocol has handled it (held it, or released it without the Output Rule). Stopping here,
+   * inside the step that produced it, leaves the failure detectors nothing to race.
+   */
+  failAfterOutput(line: string): void {
+    this.failAfter = new LineWatch(line, () => {
+      this.failAfter = null;
+      this.event({ kind: "fail-stop", reason: `right after its VM printed "${line}"` });
+      this.reportStatus();
+      this.stop();
+    });
+  }
+
   setVmPaused(paused: boolean): void {
     this.loop.setVmPaused(paused);
   }
@@ -219,6 +235,7 @@ export class Host implements HostContext {
 
   feed(ev: FtEvent): void {
     this.driver.feed(ev);
+    if (this.failAfter && ev.type === "outputProduced" && ev.kind === "console") this.failAfter.produced(ev.bytes);
   }
 
   withEngine(f: (engine: HostEngine) => void): void {

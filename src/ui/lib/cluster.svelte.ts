@@ -80,6 +80,10 @@ export class Cluster extends ClusterShell {
     return this.hosts.find((h) => isLive(h) && h.status!.role === "backup");
   }
 
+  failAfterOutput(id: string, line: string): void {
+    this.svc.controls.failAfterOutput(id, line);
+  }
+
   kill(id: string): void {
     this.svc.controls.kill(id);
   }
