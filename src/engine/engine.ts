@@ -30,8 +30,6 @@ import type { Pace } from "./virtual-clock.ts";
 
 export type { CheckpointInfo, CloneResult, DiskRequest, DivergenceReport, EngineMode, EngineObserver, EngineOptions, EngineStats, ExternalIo, FrameResult, OutputChunk, Pace };
 export { DivergenceError };
-/** @deprecated The engine calls it DiskRequest (disk-requests.ts says why); kept until src/host switches. */
-export type PendingIo = DiskRequest;
 
 export class LockstepEngine {
   /** Replay until a backup is promoted (go-live), record from then on. */

@@ -1,5 +1,5 @@
 import type { FrameLog } from "../ft/log/entries.ts";
-import type { CheckpointInfo, EngineMode, FrameResult, OutputChunk, Pace, PendingIo } from "../engine/engine.ts";
+import type { CheckpointInfo, EngineMode, FrameResult, OutputChunk, Pace, DiskRequest } from "../engine/engine.ts";
 
 /**
  * What a host needs from a deterministic engine: LockstepEngine (v86, src/engine) satisfies it
@@ -40,7 +40,7 @@ export interface HostEngine {
   /** The completion of disk request `id` (with read data), applied at the next frame boundary. */
   complete(id: number, data?: Uint8Array): void;
   /** Disk requests issued and not yet seen complete. */
-  pendingIo(): PendingIo[];
+  pendingIo(): DiskRequest[];
   /** Builds what the next clone needs ahead of time (keeps it out of the guest's pause). */
   prewarm(): Promise<void>;
   /** FT VMotion at the current frame boundary: snapshot, then continue from a fresh instance. */
@@ -71,7 +71,7 @@ export interface CloneSnapshot {
 /** What the engine tells its host while it runs (both modes). */
 export interface EngineHooks {
   /** The guest issued a disk request: the host performs it (the Output Rule may hold a write). */
-  issued(req: PendingIo): void;
+  issued(req: DiskRequest): void;
   /** The guest saw request `id` complete. */
   completed(id: number): void;
   /** A divergence checkpoint the engine computed (logged, or checked against the log). */
@@ -102,4 +102,4 @@ export interface HostRecorder {
   encode(wallNowMs: number): Uint8Array;
 }
 
-export type { CheckpointInfo, EngineMode, FrameResult, OutputChunk, Pace, PendingIo };
+export type { CheckpointInfo, EngineMode, FrameResult, OutputChunk, Pace, DiskRequest };

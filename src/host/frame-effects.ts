@@ -1,5 +1,5 @@
 import type { FtEvent } from "../ft/protocol/index.ts";
-import type { HostEngine, PendingIo } from "./engine-port.ts";
+import type { HostEngine, DiskRequest } from "./engine-port.ts";
 import { pos } from "./host-context.ts";
 
 /**
@@ -9,11 +9,11 @@ import { pos } from "./host-context.ts";
  * after it, in one order on both sides: outputs, requests, completions.
  */
 export class FrameEffects {
-  private issued: PendingIo[] = [];
+  private issued: DiskRequest[] = [];
   private done: number[] = [];
 
   /** The engine's disk hooks (EngineHooks.issued / completed). */
-  readonly onIssued = (req: PendingIo): void => void this.issued.push(req);
+  readonly onIssued = (req: DiskRequest): void => void this.issued.push(req);
   readonly onCompleted = (id: number): void => void this.done.push(id);
 
   /** `noteRange`: the protocol names a disk location by one number; storage needs the byte range. */

@@ -2,7 +2,7 @@ import { crc32 } from "../ft/log/crc32.ts";
 import { decodeBatch } from "../ft/log/codec.ts";
 import type { FrameLog, LogEntry } from "../ft/log/entries.ts";
 import { blockHash } from "../ft/protocol/index.ts";
-import type { CloneSnapshot, EngineHooks, FrameResult, HostEngine, OutputChunk, PendingIo } from "../host/engine-port.ts";
+import type { CloneSnapshot, EngineHooks, FrameResult, HostEngine, OutputChunk, DiskRequest } from "../host/engine-port.ts";
 import { blockData, GUEST_MS_PER_FRAME, ToyVm, type StartEvent, type VmEffects } from "./toy-vm.ts";
 
 /** What the toy engine needs from the simulated world. */
@@ -115,7 +115,7 @@ export class ToyEngine implements HostEngine {
     this.backupReads.set(id, data);
   }
 
-  pendingIo(): PendingIo[] {
+  pendingIo(): DiskRequest[] {
     return [...this.vm.pending].map(([id, op]) => ({
       id,
       kind: op.kind,
