@@ -40,6 +40,17 @@ export class Timeline {
    */
   pinnedSpan = $state<number | null>(null);
   view = $state.raw<ReplayView | null>(null);
+
+  /** Recorded checkpoints the replay has reached, and the first that differs from its replay. */
+  get checkpoints(): { reached: number; total: number; bad: ReplaySummary["recordedCheckpoints"][number] | undefined } | null {
+    const s = this.summary;
+    const v = this.view;
+    if (!s || !v) return null;
+    const replayed = new Map(v.replayedCheckpoints.map((c) => [c.frame, c]));
+    const reached = s.recordedCheckpoints.filter((c) => c.frame < v.furthest);
+    const bad = reached.find((c) => JSON.stringify(replayed.get(c.frame)) !== JSON.stringify(c));
+    return { reached: reached.length, total: s.recordedCheckpoints.length, bad };
+  }
   /** Where you are looking (frame boundary); follows the slider at once, the view follows the replay. */
   cursor = $state(0);
   source = $state("");
