@@ -14,11 +14,14 @@ export function hostRole(page: Page, id: string) {
   return page.getByRole("article", { name: `${id} host` }).locator(".badge.role");
 }
 
+/** Poll the page often: Playwright's default backs off to once a second, which adds up over a suite. */
+const OFTEN = [50, 100, 200];
+
 /** Waits until primary A#1 records and backup B#1 replays, and the guest shell is up. */
 export async function waitForLockstep(page: Page): Promise<void> {
   await expect(hostState(page, "A#1")).toHaveText("recording", { timeout: 120_000 });
   await expect(hostState(page, "B#1")).toHaveText("replaying");
-  await expect.poll(() => clientText(page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  await expect.poll(() => clientText(page), { timeout: 120_000, intervals: OFTEN }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 }
 
 /** The guest shell waits for a command (its prompt, and the cursor query ash sends after it). */
@@ -31,7 +34,7 @@ const PROMPT = /lockstep# (\x1b\[6n)?$/;
  * it at the next prompt), and the previous command's late answer must not count as this one's.
  */
 export async function run(page: Page, command: string, expected: string, timeout = 30_000): Promise<void> {
-  await expect.poll(() => clientText(page), { timeout, message: "the guest shell's prompt" }).toMatch(PROMPT);
+  await expect.poll(() => clientText(page), { timeout, intervals: OFTEN, message: "the guest shell's prompt" }).toMatch(PROMPT);
   const before = (await clientText(page)).length;
   await page.getByRole("application", { name: "Client console" }).click();
   await page.keyboard.type(command + "\n");
@@ -42,7 +45,7 @@ export async function run(page: Page, command: string, expected: string, timeout
         const echo = lines.findIndex((l) => l.endsWith(command));
         return echo >= 0 && lines.slice(echo + 1).includes(expected);
       },
-      { timeout, message: `"${expected}" after the echo of "${command}"` },
+      { timeout, intervals: OFTEN, message: `"${expected}" after the echo of "${command}"` },
     )
     .toBe(true);
 }

@@ -146,6 +146,6 @@ export class Cluster extends ClusterShell {
       this.storageAvailable = svc.controls.storageAvailable;
       this.remusEpochMs = svc.controls.remusEpochMs;
     }
-    if (part === "hosts" || part === "clone" || part === "members") this.restoreRefusal = svc.redundancy.refusal();
+    if (part === "hosts" || part === "clone" || part === "members" || part === "controls") this.restoreRefusal = svc.redundancy.refusal();
   }
 }
