@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./tests/chromium.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "./tests/chromium.ts";
 
 // LOCKSTEP_PORT lets several checkouts (git worktrees) run their suites side by side.
 const PORT = Number(process.env.LOCKSTEP_PORT ?? 4173);
@@ -18,6 +18,7 @@ export default defineConfig({
     browserName: "chromium",
     launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
     trace: "retain-on-failure",
+    ...TEST_CONTEXT,
   },
   webServer: {
     command: `npx vite build && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,

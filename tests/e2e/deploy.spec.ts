@@ -2,7 +2,7 @@ import { chromium, type Frame, type Page } from "@playwright/test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { serveStatic, type StaticServer } from "../static-server.ts";
 import { hostState } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
@@ -74,7 +74,7 @@ const AS_SHIPPED = "--disable-features=AvoidUnnecessaryBeforeUnloadCheckSync,Des
 
 test("embedded in a course page of another site (cross-site iframe), the pair boots and answers postMessage", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "lockstep-profile-"));
-  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, AS_SHIPPED], viewport: { width: 1280, height: 800 } });
+  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, AS_SHIPPED], viewport: { width: 1280, height: 800 }, ...TEST_CONTEXT });
   try {
     await embedded(context.pages()[0] ?? (await context.newPage()));
   } finally {

@@ -2,7 +2,7 @@ import { test as base, chromium, type BrowserContext, type Page } from "@playwri
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 
 /**
  * A persistent (on-disk) profile: Playwright's default contexts keep IndexedDB in memory, but
@@ -17,6 +17,7 @@ export const test = base.extend<{ context: BrowserContext; page: Page }>({
       args: CHROMIUM_ARGS,
       baseURL,
       viewport: { width: 1280, height: 800 },
+      ...TEST_CONTEXT,
     });
     await use(context);
     await context.close();

@@ -3,7 +3,7 @@ import { chromium, type Frame, type Page } from "@playwright/test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { expect, test } from "./persistent.ts";
 import { clientText, runTour, waitForLockstep } from "./ft.ts";
 
@@ -141,6 +141,7 @@ async function courseBrowser(use: (page: Page) => Promise<void>): Promise<void> 
     executablePath: CHROMIUM_PATH,
     args: [...CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"],
     viewport: { width: 1280, height: 800 },
+    ...TEST_CONTEXT,
   });
   try {
     await use(context.pages()[0] ?? (await context.newPage()));

@@ -3,7 +3,7 @@ import { chromium, expect, test, type BrowserContext, type Page } from "@playwri
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { decodeBatch, encodeBatch } from "../../src/ft/log/codec.ts";
 import { decodeRecording, encodeRecording } from "../../src/engine/recording.ts";
 import { hostRole, hostState, run, waitForLockstep } from "./ft.ts";
@@ -25,6 +25,7 @@ test.beforeAll(async ({ baseURL }) => {
     baseURL,
     viewport: { width: 1280, height: 800 },
     acceptDownloads: true,
+    ...TEST_CONTEXT,
   });
   page = context.pages()[0] ?? (await context.newPage());
   // A loaded 2-core machine sometimes stalls a booting host past the failure timeout: a correct but
