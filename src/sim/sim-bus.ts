@@ -45,9 +45,9 @@ export class SimBus {
 
   /** @internal Also the world's forged messages (a false goodbye): sent as if by `from`. */
   send(from: BusMember, msg: BusMsg): void {
-    for (const t of this.transports.values()) {
-      if (t.member !== from && t.member.alive) this.net.post(from.name, t.member.name, () => t.deliver(msg));
-    }
+    const to: SimTransport[] = [];
+    for (const t of this.transports.values()) if (t.member !== from && t.member.alive && this.net.reaches(from.name, t.member.name)) to.push(t);
+    if (to.length > 0) this.net.post(from.name, () => to.forEach((t) => t.deliver(msg)));
   }
 
   /** @internal Like Web Locks: a crashed holder never releases (only the first tab starts a VM). */
@@ -64,12 +64,12 @@ export class SimBus {
     const close = () => mine.close();
     hand(mine as unknown as LoggingChannelEnd);
     const target = this.transports.get(peer);
-    if (target) {
+    if (target && this.net.reaches(from.name, target.member.name)) {
       const answer = (h: (end: LoggingChannelEnd) => void): RemoteLink => {
         h(theirs as unknown as LoggingChannelEnd);
         return { id, close };
       };
-      this.net.post(from.name, target.member.name, () => target.offered({ link: id, from: from.id, answer }));
+      this.net.post(from.name, () => target.offered({ link: id, from: from.id, answer }));
     }
     return { id, close };
   }

@@ -16,11 +16,18 @@ export const CLUSTER_TIME_SCALE = 24 / 3000;
 const WALL_EPOCH = 1_700_000_000_000;
 
 /**
- * The timers of every tab's cluster service, due at whole product ms: those due at the same
- * instant (tabs opened together beat, poll and tick in step) fire in one simulator event, in the
- * order they were set. A timer set at a fractional instant is due at the nearest whole ms.
+ * The timers of every tab's cluster service. Like a browser's, they fire a little late: at the
+ * next multiple of GRID_MS product ms. So the tabs' beats, polls and ticks fall in step, and
+ * those due at one instant fire in one simulator event, in the order they were set.
  */
 export class PageTimers {
+  static readonly GRID_MS = 50;
+
+  /** When a timer set at product time `nowMs` for `ms` fires. */
+  static due(nowMs: number, ms: number): number {
+    return Math.ceil((nowMs + ms) / PageTimers.GRID_MS - 1e-9) * PageTimers.GRID_MS;
+  }
+
   private readonly due = new Map<number, (() => void)[]>();
 
   constructor(private readonly q: EventQueue) {}
@@ -127,10 +134,10 @@ export class SimMember implements BusMember, StorageClient {
     const timers = this.w.pageTimers;
     const timer = (ms: number, fn: () => void, repeat: boolean): Cancel => {
       let on = true;
-      let due = Math.round(q.now / CLUSTER_TIME_SCALE + ms);
+      let due = PageTimers.due(q.now / CLUSTER_TIME_SCALE, ms);
       const fire = (): void => {
         if (!on || !this.alive) return;
-        if (repeat) timers.at((due += ms), fire);
+        if (repeat) timers.at((due = PageTimers.due(due, ms)), fire);
         else {
           on = false;
           q.markAsync();

@@ -15,7 +15,7 @@ const nameOf = (e: Endpoint): string => (e === "client" ? "client" : e.name);
  */
 export class SimNetwork {
   messages = 0;
-  /** Per pair of machines, when the last in-order message arrives (see `post`). */
+  /** Per machine, when its page's last post arrives (see `post`). */
   private readonly lastPost = new Map<string, number>();
 
   constructor(
@@ -41,20 +41,24 @@ export class SimNetwork {
   }
 
   /**
-   * A cluster-service message from one machine's page to another's (src/cluster's transport: a
+   * A cluster-service message from one machine's page to others (src/cluster's transport: a
    * BroadcastChannel between tabs). It keeps the port's promise, in order per sender, and is
-   * never lost or duplicated at random; it is delayed, and cut by partitions (a member behind
-   * one is a hung or unreachable tab). A page is not the host's thread: it is never busy.
+   * never lost or duplicated at random; it is delayed (one delay for all its addressees: a page
+   * is never busy), and cut by partitions (see `reaches`: a tab behind one is hung or unreachable).
    */
-  post(from: string, to: string, deliver: () => void): void {
+  post(from: string, deliver: () => void): void {
     const now = this.q.now;
     this.messages++;
     const healed = now >= this.sc.healAt;
-    if (!healed && this.cut(from, to, now)) return;
-    const key = `${from}>${to}`;
-    const at = Math.max(now + this.sc.net.base + this.postRng.next() * (healed ? 0.5 : this.sc.net.jitter), this.lastPost.get(key) ?? 0);
-    this.lastPost.set(key, at);
+    const at = Math.max(now + this.sc.net.base + this.postRng.next() * (healed ? 0.5 : this.sc.net.jitter), this.lastPost.get(from) ?? 0);
+    this.lastPost.set(from, at);
     this.q.at(at, deliver);
+  }
+
+  /** Whether a page's post sent now reaches machine `to` (faults heal at healAt). */
+  reaches(from: string, to: string): boolean {
+    const now = this.q.now;
+    return now >= this.sc.healAt || !this.cut(from, to, now);
   }
 
   /** A logging channel between two hosts (what WebRTC gives the product), one end each. */

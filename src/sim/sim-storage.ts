@@ -1,5 +1,5 @@
 import type { ClusterStorage } from "../cluster/ports.ts";
-import { FRESH_LOCK, LockStoreCore } from "../ft/protocol/lock-store.ts";
+import { FRESH_LOCK, LockStoreCore, type LockRecord } from "../ft/protocol/lock-store.ts";
 import type { HostDisk, HostStorage } from "../host/ports.ts";
 import { StaleEpochError, StorageUnavailableError, type DiskBlock } from "../storage/index.ts";
 import type { EventQueue } from "./event-queue.ts";
@@ -39,6 +39,8 @@ export const TOY_BLOCK_BYTES = 4;
  * and its reply takes another: a write can land long after its issuer died or was deposed.
  */
 export class SimStorage {
+  /** One error for every operation an outage fails (an Error's stack trace is costly, and nobody reads it). */
+  private readonly unreachable = new StorageUnavailableError("storage unreachable");
   /** Fresh: the cluster service's new-VM sequence gives the first primary epoch 1. */
   readonly store = new LockStoreCore(FRESH_LOCK, TOY_BLOCK_BYTES);
 
@@ -93,7 +95,7 @@ export class SimStorage {
     const store = this.store;
     return {
       lock: {
-        peek: () => (this.down(this.q.now) ? Promise.reject(new StorageUnavailableError("storage unreachable")) : Promise.resolve({ ...store.lock })),
+        peek: () => (this.down(this.q.now) ? Promise.reject(this.unreachable) : this.peeked()),
         reset: () =>
           this.op<void>(page, true, () => {
             store.lock = { ...FRESH_LOCK };
@@ -103,12 +105,20 @@ export class SimStorage {
         testAndSet: (expectEpoch, owner) =>
           this.op(page, true, () => {
             const r = this.testAndSet(expectEpoch, owner);
-            return r.ok || r.reason === "conflict" ? r : new StorageUnavailableError("storage unreachable");
+            return r.ok || r.reason === "conflict" ? r : this.unreachable;
           }),
       },
       close: () => undefined,
     };
   }
+
+  /** The record as a peek answers it: one settled promise per version of it (every tab polls it, every 2 ms). */
+  private peeked(): Promise<LockRecord> {
+    if (this.peek?.of !== this.store.lock) this.peek = { of: this.store.lock, answer: Promise.resolve({ ...this.store.lock }) };
+    return this.peek.answer;
+  }
+
+  private peek: { of: LockRecord; answer: Promise<LockRecord> } | null = null;
 
   /**
    * Deletes an own disk copy (non-shared disk). As with IndexedDB, whose owner closes its
@@ -176,7 +186,7 @@ export class SimStorage {
       const q = this.q;
       const sent = node.now();
       q.at(sent + this.delay(node, sent), () => {
-        const res = shared && this.down(q.now) ? new StorageUnavailableError("storage unreachable") : apply();
+        const res = shared && this.down(q.now) ? this.unreachable : apply();
         q.after(this.delay(node, q.now) / 2, () =>
           node.receive(() => {
             q.markAsync();
