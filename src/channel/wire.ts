@@ -206,14 +206,16 @@ function readIo(r: ByteReader): PendingIo {
   return io;
 }
 
+// One scratch buffer: the writer copies the bytes, the reader copies them in (no allocation per value).
 const f64buf = new DataView(new ArrayBuffer(8));
+const f64bytes = new Uint8Array(f64buf.buffer);
 function f64(w: ByteWriter, v: number): void {
   f64buf.setFloat64(0, v, true);
-  w.bytes(new Uint8Array(f64buf.buffer.slice(0)));
+  w.bytes(f64bytes);
 }
 function readF64(r: ByteReader): number {
-  const b = r.bytes(8, "f64");
-  return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
+  f64bytes.set(r.bytes(8, "f64"));
+  return f64buf.getFloat64(0, true);
 }
 function str(w: ByteWriter, s: string): void {
   w.blob(new TextEncoder().encode(s));

@@ -57,6 +57,12 @@ export class ClusterService {
   private readonly garbage: DiskGarbage;
   private storage: ClusterStorage | null = null;
   private timers: Cancel[] = [];
+  /**
+   * Discovery ended with no VM known and this member may not start one: the first beat that
+   * announces a VM makes it a standby (a tab opened with `?autostart=off` before the VM started,
+   * or that heard nobody for a while, would otherwise show "joining as a standby host…" forever).
+   */
+  private awaitingVm = false;
   /** Bumped by restart(): an older start still in flight stops there. */
   private generation = 0;
   private disposed = false;
@@ -125,7 +131,10 @@ export class ClusterService {
     this.ports.transport.post({ t: "sync-req", tab: this.self, from: 0 });
     await new Promise<void>((r) => this.ports.clock.after(DISCOVERY_MS, r)); // a span of listening, not a synchronisation
     if (this.vm) return this.joinAsStandby();
-    if (!this.options.autoStart) return;
+    if (!this.options.autoStart) {
+      this.awaitingVm = true;
+      return;
+    }
     // Two members opened at once must not both start a VM: decide under the mutual lock, and
     // announce the VM (beat) before releasing it, so the next member to hold it sees it.
     await this.ports.transport.exclusive("lockstep-tabs-start", async () => {
@@ -247,6 +256,10 @@ export class ClusterService {
     if (b.vm && !this.vm) {
       this.vm = b.vm;
       this.changed("vm");
+      if (this.awaitingVm) {
+        this.awaitingVm = false;
+        this.joinAsStandby();
+      }
     }
     const m = this.membership.onBeat(b, this.ports.clock.now());
     this.redundancy.observe(m.hostId, m.status);

@@ -77,7 +77,9 @@ export class CloneTransfer {
   /** The agent's `restoreSnapshot` (a standby becomes the new backup). */
   restore(bytes: Uint8Array): void {
     this.replay.restoring = true;
-    const restoring = this.restoreFrom(bytes).catch((e: unknown) => this.ctx.fail(e));
+    const restoring = this.restoreFrom(bytes).catch((e: unknown) =>
+      e instanceof DiskCopyFailed ? this.ctx.failStop(e.message) : this.ctx.fail(e),
+    );
     // Own-disk writes of the adopted pending I/O (the next actions) must land after the import.
     if (this.ctx.ports.ft.diskMode === "non-shared") this.storageOps.holdUntil(restoring);
   }
@@ -118,11 +120,28 @@ export class CloneTransfer {
     const s = this.ctx.scheduler;
     const t0 = s.now();
     const disk = this.ctx.ports.disk;
-    await disk.importBlocks(blocks, this.ctx.agent?.status().epoch ?? 0);
-    const mine = diskImageHash(await disk.exportBlocks());
+    let mine: number;
+    try {
+      await disk.importBlocks(blocks, this.ctx.agent?.status().epoch ?? 0);
+      mine = diskImageHash(await disk.exportBlocks());
+    } catch (e) {
+      throw new DiskCopyFailed(e);
+    }
     if (mine !== hash) throw new Error(`divergence: disk copy hash ${hex(mine)} after FT VMotion, the primary's is ${hex(hash)}`);
     this.ctx.event({ kind: "clone-disk-imported", blocks: blocks.length, hash: mine, ms: s.now() - t0 });
   }
 }
 
 const hex = (h: number) => h.toString(16).padStart(8, "0");
+
+/**
+ * The own disk copy failed while the new backup synchronised it: not a divergence of the replay
+ * but a failure of this host. One way: the cluster service deleted the copy because the live
+ * primary's epoch moved past this host's, so it can never go live (src/cluster/disk-gc.ts), and
+ * a deleted copy's database closes under its owner.
+ */
+class DiskCopyFailed extends Error {
+  constructor(cause: unknown) {
+    super(`own disk copy could not be synchronised: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}

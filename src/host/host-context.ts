@@ -33,6 +33,8 @@ export interface HostContext {
   stalledSince(start: number): void;
   /** A fatal error (a divergence): report it and stop. */
   fail(e: unknown): void;
+  /** This host cannot go on, through no fault of the replay (fail-stop): report it and stop. */
+  failStop(reason: string): void;
 }
 
 /** A position of the protocol from an engine's frame number and instruction count. */

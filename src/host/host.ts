@@ -189,9 +189,7 @@ export class Host implements HostContext {
   failAfterOutput(line: string): void {
     this.failAfter = new LineWatch(line, () => {
       this.failAfter = null;
-      this.event({ kind: "fail-stop", reason: `right after its VM printed "${line}"` });
-      this.reportStatus();
-      this.stop();
+      this.failStop(`right after its VM printed "${line}"`);
     });
   }
 
@@ -268,6 +266,12 @@ export class Host implements HostContext {
   fail(e: unknown): void {
     const message = e instanceof Error ? e.message : String(e);
     this.event({ kind: "divergence", message });
+    this.stop();
+  }
+
+  failStop(reason: string): void {
+    this.event({ kind: "fail-stop", reason });
+    this.reportStatus();
     this.stop();
   }
 

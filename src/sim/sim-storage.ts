@@ -1,6 +1,8 @@
-import { LockStoreCore } from "../ft/protocol/lock-store.ts";
+import type { ClusterStorage } from "../cluster/ports.ts";
+import { FRESH_LOCK, LockStoreCore, type LockRecord } from "../ft/protocol/lock-store.ts";
 import type { HostDisk, HostStorage } from "../host/ports.ts";
 import { StaleEpochError, StorageUnavailableError, type DiskBlock } from "../storage/index.ts";
+import type { EventQueue } from "./event-queue.ts";
 import type { Rng } from "./rng.ts";
 import type { Scenario } from "./scenario.ts";
 import type { SimNode } from "./sim-node.ts";
@@ -10,6 +12,20 @@ import { blockValue } from "./toy-vm.ts";
 export interface StorageWatch {
   landed(node: SimNode, block: number, data: Uint8Array, epoch: number, stale: boolean): void;
   trace(line: () => string): void;
+}
+
+/**
+ * Who issues a storage operation: a host (its thread: busy threads send late, replies queue)
+ * or a machine's page (the cluster service: never busy). A dead issuer gets no reply.
+ */
+export interface StorageClient {
+  /** The machine: slow disks are per machine. */
+  readonly name: string;
+  readonly alive: boolean;
+  /** When an operation issued now leaves. */
+  now(): number;
+  /** A reply arrives. */
+  receive(fn: () => void): void;
 }
 
 /** Block size of the toy disk: a block holds one 32-bit value. */
@@ -23,14 +39,17 @@ export const TOY_BLOCK_BYTES = 4;
  * and its reply takes another: a write can land long after its issuer died or was deposed.
  */
 export class SimStorage {
-  readonly store = new LockStoreCore({ owner: "A#1", epoch: 1 }, TOY_BLOCK_BYTES);
+  /** One error for every operation an outage fails (an Error's stack trace is costly, and nobody reads it). */
+  private readonly unreachable = new StorageUnavailableError("storage unreachable");
+  /** Fresh: the cluster service's new-VM sequence gives the first primary epoch 1. */
+  readonly store = new LockStoreCore(FRESH_LOCK, TOY_BLOCK_BYTES);
 
   constructor(
     private readonly sc: Scenario,
     private readonly rng: Rng,
     private readonly unsafe: { noFencing?: boolean; noTestAndSet?: boolean },
     private readonly watch: StorageWatch,
-    private readonly markAsync: () => void,
+    private readonly q: EventQueue,
   ) {}
 
   /** The storage ports of one host incarnation. */
@@ -40,12 +59,7 @@ export class SimStorage {
       lock: {
         readLock: () => this.op(node, true, () => ({ ...store.lock })),
         // The "no test-and-set" switch sets the record whatever it holds (the split-brain hazard).
-        testAndSet: (expectEpoch, owner) =>
-          this.op(node, true, () => {
-            const r = store.testAndSet(expectEpoch, owner, !!this.unsafe.noTestAndSet);
-            this.watch.trace(() => `store: test-and-set by ${owner} expect ${expectEpoch}: ${r.ok ? "WON" : "lost"} -> epoch ${store.lock.epoch}`);
-            return r;
-          }),
+        testAndSet: (expectEpoch, owner) => this.op(node, true, () => this.testAndSet(expectEpoch, owner)),
       },
     };
     if (this.sc.diskMode === "non-shared") return { storage, disk: this.ownDisk(node) };
@@ -72,23 +86,78 @@ export class SimStorage {
     return { storage, disk };
   }
 
-  /** Paper 4.1: this incarnation's own copy, internal state of its VM. */
+  /**
+   * The lock record as the cluster service of a machine's page reaches it (src/cluster's
+   * ClusterStorage): the new-VM sequence resets it and test-and-sets it like any host, with the
+   * same latency and outages. A peek is for display only, so it is answered at once.
+   */
+  clusterStorage(page: StorageClient): ClusterStorage {
+    const store = this.store;
+    return {
+      lock: {
+        peek: () => (this.down(this.q.now) ? Promise.reject(this.unreachable) : this.peeked()),
+        reset: () =>
+          this.op<void>(page, true, () => {
+            store.lock = { ...FRESH_LOCK };
+            this.watch.trace(() => `store: lock record reset by ${page.name}'s cluster service`);
+            return undefined;
+          }),
+        testAndSet: (expectEpoch, owner) =>
+          this.op(page, true, () => {
+            const r = this.testAndSet(expectEpoch, owner);
+            return r.ok || r.reason === "conflict" ? r : this.unreachable;
+          }),
+      },
+      close: () => undefined,
+    };
+  }
+
+  /** The record as a peek answers it: one settled promise per version of it (every tab polls it, every 2 ms). */
+  private peeked(): Promise<LockRecord> {
+    if (this.peek?.of !== this.store.lock) this.peek = { of: this.store.lock, answer: Promise.resolve({ ...this.store.lock }) };
+    return this.peek.answer;
+  }
+
+  private peek: { of: LockRecord; answer: Promise<LockRecord> } | null = null;
+
+  /**
+   * Deletes an own disk copy (non-shared disk). As with IndexedDB, whose owner closes its
+   * connection when asked to let a deletion through: once it lands the copy is empty, and every
+   * operation its owner still tries fails.
+   */
+  deleteCopy(page: StorageClient, owner: SimNode | undefined): Promise<void> {
+    return this.op<void>(page, false, () => {
+      if (!owner) return undefined;
+      owner.ownDisk.clear();
+      owner.ownDiskDeleted = true;
+      this.watch.trace(() => `store: ${owner.id}'s own disk copy deleted`);
+      return undefined;
+    });
+  }
+
+  // The "no test-and-set" switch sets the record whatever it holds (the split-brain hazard).
+  private testAndSet(expectEpoch: number, owner: string) {
+    const r = this.store.testAndSet(expectEpoch, owner, !!this.unsafe.noTestAndSet);
+    this.watch.trace(() => `store: test-and-set by ${owner} expect ${expectEpoch}: ${r.ok ? "WON" : "lost"} -> epoch ${this.store.lock.epoch}`);
+    return r;
+  }
+
+  /** Paper 4.1: this host's own copy, internal state of its VM (until the cluster service deletes it). */
   private ownDisk(node: SimNode): HostDisk {
+    const copy = <T>(apply: () => T): Promise<T> => this.op(node, false, () => (node.ownDiskDeleted ? new Error(`${node.id}'s own disk copy was deleted`) : apply()));
     return {
       sizeBytes: 64 * TOY_BLOCK_BYTES,
-      read: (offset) => this.op(node, false, () => (node.ownDisk.get(offset) ?? new Uint8Array(TOY_BLOCK_BYTES)).slice()),
+      read: (offset) => copy(() => (node.ownDisk.get(offset) ?? new Uint8Array(TOY_BLOCK_BYTES)).slice()),
       write: (offset, data) =>
-        this.op<void>(node, false, () => {
+        copy(() => {
           node.ownDisk.set(offset, data.slice());
-          return undefined;
         }),
-      exportBlocks: () => this.op(node, false, () => blocksOf(node.ownDisk)),
+      exportBlocks: () => copy(() => blocksOf(node.ownDisk)),
       importBlocks: (blocks) =>
-        this.op<void>(node, false, () => {
+        copy(() => {
           node.ownDisk = new Map(blocks.map((b) => [b.index, b.data.slice()]));
-          return undefined;
         }),
-      blockCount: () => this.op(node, false, () => node.ownDisk.size),
+      blockCount: () => copy(() => node.ownDisk.size),
     };
   }
 
@@ -98,7 +167,7 @@ export class SimStorage {
   }
 
   /** Storage latency from `now`. Faults stop at healAt: an operation slowed before then lands soon after. */
-  private delay(node: SimNode, now: number): number {
+  private delay(node: StorageClient, now: number): number {
     const healed = now >= this.sc.healAt;
     let d = this.sc.storage.latency + this.rng.next() * (healed ? 0.2 : this.sc.storage.jitter);
     const slow = this.sc.slowDisk[node.name] ?? 0;
@@ -111,16 +180,16 @@ export class SimStorage {
    * has outages. `apply` runs at the store and returns the result, or the Error to reject with.
    * A dead issuer's operation still lands; its reply goes nowhere.
    */
-  private op<T>(node: SimNode, shared: boolean, apply: () => T | Error): Promise<T> {
+  private op<T>(node: StorageClient, shared: boolean, apply: () => T | Error): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (!node.alive) return;
-      const q = node.q;
-      const sent = node.thread.now();
+      const q = this.q;
+      const sent = node.now();
       q.at(sent + this.delay(node, sent), () => {
-        const res = shared && this.down(q.now) ? new StorageUnavailableError("storage unreachable") : apply();
+        const res = shared && this.down(q.now) ? this.unreachable : apply();
         q.after(this.delay(node, q.now) / 2, () =>
-          node.thread.run(() => {
-            this.markAsync();
+          node.receive(() => {
+            q.markAsync();
             if (res instanceof Error) reject(res);
             else resolve(res);
           }),

@@ -61,26 +61,15 @@ export class SimThread {
   /** The host's injected time and timers (src/host/scheduler.ts), on this thread. */
   scheduler(): HostScheduler {
     const q = this.q;
-    const cancellable = (schedule: (live: () => boolean) => void): Timer => {
-      let cancelled = false;
-      schedule(() => !cancelled);
-      return { cancel: () => (cancelled = true) };
-    };
+    // Timer objects and plain methods, not closures made per call: the host sets a timer every
+    // slice, and tsx's keep-names transform turns each named arrow into a property definition.
     return {
       now: () => this.now(),
       wallNow: () => WALL_EPOCH + this.now(),
-      after: (ms, fn) => cancellable((live) => this.at(ms, () => live() && fn())),
-      every: (ms, fn) =>
-        cancellable((live) => {
-          const fire = (): void => {
-            if (!live()) return;
-            fn();
-            this.at(ms, fire);
-          };
-          this.at(ms, fire);
-        }),
+      after: (ms, fn) => new SimTimer(this, ms, fn, false),
+      every: (ms, fn) => new SimTimer(this, ms, fn, true),
       // Posted at the end of the work in progress: behind whatever arrived during it.
-      yield: (fn) => cancellable((live) => this.at(0, () => live() && fn())),
+      yield: (fn) => new SimTimer(this, 0, fn, false),
       sleep: (ms) =>
         new Promise<void>((resolve) =>
           this.at(ms, () => {
@@ -89,5 +78,30 @@ export class SimThread {
           }),
         ),
     };
+  }
+}
+
+/** A timer of the host's scheduler: fires on its thread after `ms` (and every `ms` if repeating) until cancelled. */
+class SimTimer implements Timer {
+  private cancelled = false;
+
+  constructor(
+    private readonly thread: SimThread,
+    private readonly ms: number,
+    private readonly fn: () => void,
+    private readonly repeat: boolean,
+  ) {
+    thread.at(ms, () => this.fire());
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  private fire(): void {
+    if (this.cancelled) return;
+    this.fn();
+    // After the work it did: a repeating timer's next turn counts from where the thread is now.
+    if (this.repeat) this.thread.at(this.ms, () => this.fire());
   }
 }

@@ -2,6 +2,7 @@ import { crc32 } from "../ft/log/crc32.ts";
 import { decodeBatch } from "../ft/log/codec.ts";
 import type { FrameLog, LogEntry } from "../ft/log/entries.ts";
 import { blockHash } from "../ft/protocol/index.ts";
+import type { Position } from "../ft/protocol/types.ts";
 import type { CloneSnapshot, EngineHooks, FrameResult, HostEngine, OutputChunk, DiskRequest } from "../host/engine-port.ts";
 import { blockData, GUEST_MS_PER_FRAME, ToyVm, type StartEvent, type VmEffects } from "./toy-vm.ts";
 
@@ -220,11 +221,12 @@ export class ToyEngine implements HostEngine {
     }
     const start = this.vm.icount;
     const out: number[] = [];
-    this.vm.runFrame(starts, this.effects(out, (at) => {
-      const value = this.env.draw();
+    const env = this.env;
+    this.vm.runFrame(starts, new FrameEffects(this, out, start, (at) => {
+      const value = env.draw();
       entries.push({ k: "rdrand", at, value });
       return value;
-    }, start));
+    }));
     return this.endFrame(start, out, entries, null);
   }
 
@@ -256,33 +258,20 @@ export class ToyEngine implements HostEngine {
     }
     let next = 0;
     const out: number[] = [];
-    this.vm.runFrame(starts, this.effects(out, (at) => {
+    this.vm.runFrame(starts, new FrameEffects(this, out, start, (at) => {
       const e = rdrand[next++];
       if (!e || e.at !== at) throw divergence(f.frame, "RDRAND position", e ? `+${e.at}` : "none", `+${at}`);
       return e.value;
-    }, start));
+    }));
     if (next !== rdrand.length) throw divergence(f.frame, "RDRAND reads in frame", String(rdrand.length), String(next));
     if (this.vm.icount - start !== f.length) throw divergence(f.frame, "instructions executed in frame", String(f.length), String(this.vm.icount - start));
     return this.endFrame(start, out, [], f);
   }
 
-  /** The guest's effects during a frame: console bytes collected, disk requests reported. */
-  private effects(out: number[], nd: (at: number) => number, start: number): VmEffects {
-    const frame = this.vm.frame;
-    return {
-      inputApplied: (_p, seq) => void this.inputFrame.set(seq, frame),
-      ioCompleted: () => undefined,
-      nd: (p) => nd(Number(p.icount) - start),
-      console: (_p, bytes) => void out.push(...bytes),
-      diskWrite: (_p, ioId, block, data) => {
-        this.ioFrame.set(ioId, frame);
-        this.hooks.issued({ id: ioId, kind: "write", offset: block, length: data.length, data });
-      },
-      diskRead: (_p, ioId, block) => {
-        this.ioFrame.set(ioId, frame);
-        this.hooks.issued({ id: ioId, kind: "read", offset: block, length: BLOCK_BYTES });
-      },
-    };
+  /** A disk request the guest issued in `frame`: remembered for the checker, reported to the host. */
+  issued(frame: number, id: number, kind: "read" | "write", block: number, data?: Uint8Array): void {
+    this.ioFrame.set(id, frame);
+    this.hooks.issued(kind === "write" ? { id, kind, offset: block, length: data!.length, data: data! } : { id, kind, offset: block, length: BLOCK_BYTES });
   }
 
   /** Output and checkpoint after a frame: logged (record) or checked against the log (replay). */
@@ -299,9 +288,10 @@ export class ToyEngine implements HostEngine {
     }
     mine.push({ k: "checkpoint", cpu: this.vm.digest(), slice: 0, ram: this.vm.pending.size });
     if (logged) {
-      const theirs = logged.entries.filter((e) => e.k === "output" || e.k === "checkpoint").map(endKey).join(" ");
-      const ours = mine.map(endKey).join(" ");
-      if (theirs !== ours) throw divergence(frame, "output and checkpoint of the frame", theirs, ours);
+      const theirs = logged.entries.filter((e) => e.k === "output" || e.k === "checkpoint");
+      if (theirs.length !== mine.length || theirs.some((e, i) => !sameEnd(e, mine[i]!))) {
+        throw divergence(frame, "output and checkpoint of the frame", theirs.map(endKey).join(" "), mine.map(endKey).join(" "));
+      }
     } else {
       entries.push(...mine);
       this.produced.push({ frame, startIcount: start, length, entries });
@@ -310,6 +300,53 @@ export class ToyEngine implements HostEngine {
     this.hooks.checkpoint({ frame, icount: this.vm.icount, cpu: ck.cpu, slice: 0, ram: ck.ram });
     return { frame, startIcount: start, length, halted: false };
   }
+}
+
+/**
+ * The guest's effects during one frame: console bytes collected, inputs and disk requests noted.
+ * A class rather than an object of arrow functions: one is made per frame, and the simulator runs
+ * under tsx, whose keep-names transform would name each arrow (a property definition) per frame.
+ */
+class FrameEffects implements VmEffects {
+  private readonly frame: number;
+
+  constructor(
+    private readonly engine: ToyEngine,
+    private readonly out: number[],
+    private readonly start: number,
+    private readonly draw: (at: number) => number,
+  ) {
+    this.frame = engine.vm.frame;
+  }
+
+  inputApplied(_p: unknown, seq: number): void {
+    this.engine.inputFrame.set(seq, this.frame);
+  }
+
+  ioCompleted(): void {}
+
+  nd(p: Position): number {
+    return this.draw(Number(p.icount) - this.start);
+  }
+
+  console(_p: unknown, bytes: Uint8Array): void {
+    for (const b of bytes) this.out.push(b);
+  }
+
+  diskWrite(_p: unknown, ioId: number, block: number, data: Uint8Array): void {
+    this.engine.issued(this.frame, ioId, "write", block, data);
+  }
+
+  diskRead(_p: unknown, ioId: number, block: number): void {
+    this.engine.issued(this.frame, ioId, "read", block);
+  }
+}
+
+/** The same output or checkpoint (what endKey prints, without the strings: one check per replayed frame). */
+function sameEnd(a: LogEntry, b: LogEntry): boolean {
+  if (a.k === "output") return b.k === "output" && a.end === b.end && a.crc === b.crc;
+  if (a.k === "checkpoint") return b.k === "checkpoint" && a.cpu === b.cpu && a.ram === b.ram;
+  return a.k === b.k;
 }
 
 function endKey(e: LogEntry): string {

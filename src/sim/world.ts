@@ -1,22 +1,24 @@
 /**
- * The simulated world of one run: machines running the real host (src/host) on a toy engine, a
- * lossy, reordering, partitionable network, shared storage holding the lock record and the
- * disk, a client terminal, and a cluster service that restarts failed machines as standbys and
- * asks a lone primary to clone onto one. It injects the scenario's faults and checks the
- * invariants (online where possible, the rest at the end of the run: final-checks.ts).
+ * The simulated world of one run: three machines, each with a tab running the real cluster
+ * service (src/cluster, sim-cluster.ts) whose host runs the real host driver (src/host) on a toy
+ * engine; a lossy, reordering, partitionable network; shared storage holding the lock record
+ * and the disk; a client terminal (the outside world). It injects the scenario's faults, plays
+ * the operator (a crashed machine comes back with a new tab, a tab whose host halted is
+ * reloaded) and checks the invariants (online where possible, the rest at the end: final-checks.ts).
  */
 import { makeConfig, type FtConfig, type UnsafeFlags } from "../ft/protocol/config.ts";
 import { ConsoleClient } from "../ft/protocol/console-stream.ts";
-import type { AgentInit, ClientMsg, FtAction, FtEvent, ToClientMsg } from "../ft/protocol/index.ts";
+import type { ClientMsg, FtAction, FtEvent, ToClientMsg } from "../ft/protocol/index.ts";
 import type { HostEvent } from "../host/events.ts";
 import { FeedOrderCheck, OutputRuleCheck, SplitBrainCheck, StateCheck } from "./checks.ts";
 import { EventQueue } from "./event-queue.ts";
 import { finalChecks } from "./final-checks.ts";
 import { Rng } from "./rng.ts";
 import type { Scenario } from "./scenario.ts";
-import { simHost } from "./sim-hosts.ts";
+import { SimBus } from "./sim-bus.ts";
+import { PageTimers, SimMember } from "./sim-cluster.ts";
 import { SimNetwork } from "./sim-network.ts";
-import { SimNode } from "./sim-node.ts";
+import type { SimNode } from "./sim-node.ts";
 import { SimStorage } from "./sim-storage.ts";
 import type { ToyEngine } from "./toy-engine.ts";
 
@@ -64,11 +66,15 @@ export class World {
   readonly q: EventQueue;
   readonly rng: Rng;
   readonly cfg: FtConfig;
-  /** Every incarnation by id, and the current one of each machine by name. */
+  /** Every host by id, and the current one of each machine by name. */
   readonly nodes = new Map<string, SimNode>();
   readonly byName = new Map<string, SimNode>();
+  /** The current tab (cluster member) of each machine. */
+  readonly members = new Map<string, SimMember>();
   readonly storage: SimStorage;
   readonly net: SimNetwork;
+  readonly bus: SimBus;
+  readonly pageTimers: PageTimers;
   readonly client = new ConsoleClient(4);
   readonly violations: string[] = [];
   readonly traceLines: string[] | null;
@@ -93,7 +99,8 @@ export class World {
   private readonly states: StateCheck;
   private readonly outputRule: OutputRuleCheck;
   private readonly feedOrder: FeedOrderCheck;
-  private incarnation = new Map<string, number>();
+  /** Tabs opened so far per machine: the next one's id. */
+  private tabs = new Map<string, number>();
 
   constructor(
     readonly sc: Scenario,
@@ -104,6 +111,7 @@ export class World {
     this.rng = new Rng(sc.seed ^ 0x5eed);
     const netRng = this.rng.fork();
     const storageRng = this.rng.fork();
+    const busRng = this.rng.fork();
     this.cfg = makeConfig({
       ...SIM_FT,
       maxUnackedLogBytes: sc.maxUnackedLogBytes,
@@ -129,9 +137,11 @@ export class World {
         },
         trace: (line) => this.traceLines && this.trace(line()),
       },
-      () => this.q.markAsync(),
+      this.q,
     );
-    this.net = new SimNetwork(sc, netRng, this.q);
+    this.net = new SimNetwork(sc, netRng, this.q, busRng);
+    this.bus = new SimBus(this.net);
+    this.pageTimers = new PageTimers(this.q);
   }
 
   trace(s: string): void {
@@ -144,40 +154,45 @@ export class World {
     this.trace(`VIOLATION: ${s}`);
   }
 
-  // ---- hosts ---------------------------------------------------------------------------
+  // ---- machines, tabs and hosts ---------------------------------------------------------
 
-  /** The cluster service starts a host: a new incarnation of machine `name`, running the real host. */
-  private newHost(name: string, init: AgentInit): SimNode {
-    const n = (this.incarnation.get(name) ?? 0) + 1;
-    this.incarnation.set(name, n);
-    const node = new SimNode(this.q, name, `${name}#${n}`);
-    node.host = simHost(this, node, init);
+  /** The operator opens a tab on machine `name`: a new member of the cluster. */
+  private openTab(name: string, autoStart: boolean): void {
+    const n = (this.tabs.get(name) ?? 0) + 1;
+    this.tabs.set(name, n);
+    const member = new SimMember(this, name, `${name}${n}`, autoStart);
+    this.members.set(name, member);
+    member.open();
+  }
+
+  /** A tab's cluster service started a host (spawnSimHost): it is the machine's host now. */
+  addHost(node: SimNode, role: string): void {
     this.nodes.set(node.id, node);
-    this.byName.set(name, node);
-    this.trace(`${node.id} starts as ${init.role}`);
-    this.q.after(0, () => node.thread.run(() => void node.host.start().catch((e: unknown) => this.violation(`${node.id} start failed: ${String(e)}`))));
-    return node;
+    this.byName.set(node.name, node);
+    this.trace(`${node.id} starts as ${role}`);
   }
 
-  /** A logging channel between two hosts (the product's cluster service sets up a data channel). */
-  private link(a: SimNode, b: SimNode): void {
-    const [ca, cb] = this.net.link(a, b);
-    a.thread.run(() => a.host.attachChannel(b.id, ca));
-    b.thread.run(() => b.host.attachChannel(a.id, cb));
-  }
-
-  crashHost(node: SimNode): void {
+  /** A tab's cluster service pulled a host's plug (a tab closing, a failed host taken out). */
+  killHost(node: SimNode, why: string): void {
     if (!node.alive) return;
     node.thread.alive = false;
-    this.trace(`${node.id} crashed (${node.host.agent?.role ?? "starting"}/${node.host.agent?.status().state ?? "-"})`);
+    this.trace(`${node.id} killed: ${why}`);
     this.q.after(0, () => node.host.stop());
-    if (this.sc.goodbyes) this.q.after(0.5, () => this.announceLeft(node.id));
   }
 
-  /** The cluster service tells every host that `id` left; only its peer, if any, listens. */
-  private announceLeft(id: string): void {
-    this.trace(`cluster: ${id} left`);
-    for (const other of this.nodes.values()) if (other.id !== id && other.alive) other.thread.run(() => other.host.peerLeft(id));
+  /** Machine `name` crashes: its host and its tab stop at once (a tab may get its goodbye out). */
+  crashMachine(name: string): void {
+    const node = this.byName.get(name);
+    if (node?.alive) {
+      node.thread.alive = false;
+      this.trace(`${node.id} crashed (${node.host.agent?.role ?? "starting"}/${node.host.agent?.status().state ?? "-"})`);
+      this.q.after(0, () => node.host.stop());
+    }
+    const m = this.members.get(name);
+    if (m?.alive) {
+      this.trace(`${m.id} crashed${this.sc.goodbyes ? ", saying goodbye" : ""}`);
+      m.crash(this.sc.goodbyes);
+    }
   }
 
   /** Every event a host feeds its agent. */
@@ -190,7 +205,7 @@ export class World {
     if (!node.alive) return;
     if (node.crashAfterActions === 0) {
       this.trace(`${node.id} CRASH in the middle of a step (before ${a.type})`);
-      this.crashHost(node);
+      this.crashMachine(node.name);
       return;
     }
     if (node.crashAfterActions > 0) node.crashAfterActions--;
@@ -215,14 +230,17 @@ export class World {
         this.stats.pauses++;
         return;
       case "halt":
+      case "fail-stop":
         node.halted = true;
-        this.stats.halts++;
-        // The cluster service notices a halted VM and recycles the machine as a standby.
+        if (e.kind === "halt") this.stats.halts++;
+        if (e.kind === "fail-stop") this.trace(`${node.id} FAIL-STOP: ${e.reason}`);
+        // Terminal (the tab shows its host halted, or failed): the operator reloads the tab,
+        // and the machine comes back as a standby.
         this.q.after(30, () => {
-          if (this.byName.get(node.name) !== node || !node.alive) return;
-          node.thread.alive = false;
-          this.q.after(0, () => node.host.stop());
-          this.newHost(node.name, { role: "standby" });
+          const tab = this.members.get(node.name);
+          if (this.byName.get(node.name) !== node || !tab?.alive) return;
+          tab.close();
+          this.openTab(node.name, false);
         });
         return;
       case "divergence":
@@ -273,26 +291,9 @@ export class World {
     this.q.after(4, () => this.clientLoop());
   }
 
-  // ---- cluster service -------------------------------------------------------------------
-
-  private clusterLoop(): void {
-    const standby = [...this.byName.values()].find((n) => n.alive && !n.halted && n.host.agent?.role === "standby");
-    for (const n of this.byName.values()) {
-      const p = n.host.agent?.primary;
-      if (standby && n.alive && p && p.state === "alone" && !p.cloning) {
-        this.trace(`cluster: ${n.id} is alone, cloning to ${standby.id}`);
-        this.stats.clones++;
-        this.link(n, standby);
-        n.thread.run(() => n.host.startClone(standby.id));
-        break;
-      }
-    }
-    this.q.after(10, () => this.clusterLoop());
-  }
-
   /** A long frame: the host's next frame takes `ms` more (a standby's thread just hangs). */
-  private stall(node: SimNode, ms: number): void {
-    if (!node.alive || node.halted) return;
+  private stall(node: SimNode | undefined, ms: number): void {
+    if (!node?.alive || node.halted) return;
     this.trace(`${node.id} stalls for ${ms.toFixed(1)} ms`);
     this.stats.stalls++;
     const engine = node.engine;
@@ -304,22 +305,25 @@ export class World {
 
   async run(): Promise<void> {
     const sc = this.sc;
-    const a = this.newHost("A", { role: "primary", epoch: 1, backup: "B#1" });
-    const b = this.newHost("B", { role: "backup", epoch: 1, primary: "A#1" });
-    this.newHost("C", { role: "standby" });
-    this.link(a, b);
+    // Three tabs open together; the first may start the VM (the others are `?autostart=off`),
+    // the others join as standbys and the cluster service makes one the backup by FT VMotion.
+    this.openTab("A", true);
+    this.openTab("B", false);
+    this.openTab("C", false);
     this.q.after(0, () => this.clientLoop());
-    this.q.after(5, () => this.clusterLoop());
     let typed = 0;
     for (const t of sc.typing) this.q.at(t, () => this.clientSend(this.client.type(new TextEncoder().encode(`k${typed++}`))));
     for (const p of sc.partitions) this.q.at(p.from, () => this.trace(`net: partition ${p.a} ${p.oneWay ? "->" : "<->"} ${p.b} until ${p.to.toFixed(1)}`));
+    // A wrong goodbye: the other tabs hear a goodbye from a tab that runs on.
     for (const g of sc.falseGoodbyes) {
       this.q.at(g.at, () => {
-        const n = this.byName.get(g.host);
-        if (n?.alive) this.announceLeft(n.id);
+        const m = this.members.get(g.host);
+        if (!m?.alive) return;
+        this.trace(`cluster: a false goodbye of ${m.id}`);
+        this.bus.send(m, { t: "bye", tab: m.id });
       });
     }
-    for (const st of sc.stalls) this.q.at(st.at, () => this.stall(this.byName.get(st.host)!, st.ms));
+    for (const st of sc.stalls) this.q.at(st.at, () => this.stall(this.byName.get(st.host), st.ms));
     for (const o of sc.storage.outages) this.q.at(o.from, () => this.trace(`storage: unavailable until ${o.to.toFixed(1)}`));
     for (const c of sc.crashes) this.q.at(c.at, () => this.crash(c));
     await this.q.run(sc.healAt);
@@ -338,23 +342,24 @@ export class World {
   }
 
   private crash(c: Scenario["crashes"][number]): void {
+    const tab = this.members.get(c.host);
+    if (!tab?.alive) return;
     const node = this.byName.get(c.host);
-    if (!node || !node.alive) return;
-    if (c.afterActions > 0) {
+    if (c.afterActions > 0 && node?.alive) {
       node.crashAfterActions = c.afterActions;
       this.trace(`${node.id} will crash after ${c.afterActions} more actions`);
       // An idle host may perform no actions for a long time; faults must stop at healAt.
       this.q.at(Math.min(c.at + 10, this.sc.healAt - 0.01), () => {
-        if (node.alive && node.crashAfterActions >= 0) this.crashHost(node);
+        if (node.alive && node.crashAfterActions >= 0) this.crashMachine(c.host);
       });
     } else {
-      this.crashHost(node);
+      this.crashMachine(c.host);
     }
-    this.q.after(c.restartAfter, () => {
-      const cur = this.byName.get(c.host);
-      if (cur === node && !node.alive) this.newHost(c.host, { role: "standby" });
-      else if (cur === node) this.q.after(5, () => !node.alive && this.newHost(c.host, { role: "standby" }));
-    });
+    // The machine comes back: a new tab joins the cluster as a standby.
+    const restart = (): void => {
+      if (this.members.get(c.host) === tab && !tab.alive) this.openTab(c.host, false);
+    };
+    this.q.after(c.restartAfter, () => (tab.alive ? this.q.after(5, restart) : restart()));
   }
 
   /**

@@ -80,6 +80,21 @@ describe("tabs: membership and the choice of the next backup", () => {
     expect(primary.sent("start-clone").map((c) => c.target)).toEqual(["B#1", "C#1"]);
   });
 
+  it("a tab that may not start a VM and heard of none while it listened becomes a standby when a beat announces one", async () => {
+    // Found by the simulator (every seed: tabs opened together with the first, `?autostart=off`):
+    // such a tab used to show "joining as a standby host…" and never spawn its host.
+    const w = new World();
+    const b = await open(w, "B", { placement: "tab", autoStart: false });
+    expect(b.machines.hosts).toEqual([]);
+    const a = await open(w, "A");
+    a.machines.host("A#1").report("primary", "alone");
+    await w.clock.advance(250);
+    expect(b.machines.host("B#1").config).toMatchObject({ role: "standby", diskId: a.machines.host("A#1").config.diskId });
+    b.machines.host("B#1").report("standby", "waiting", 0);
+    await w.clock.advance(250);
+    expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
+  });
+
   it("goodbye: the surviving host is told its peer left (a hint to its failure detector)", async () => {
     const { w, a, b } = await pairOfTabs();
     b.svc.dispose();
