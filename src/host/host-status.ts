@@ -91,6 +91,7 @@ export class HostStatusReporter {
       disk: { mode: ctx.ports.ft.diskMode, name: ctx.ports.diskName, blocks: this.diskBlocks },
       ...(st.role === "primary" ? { logBytesSent: this.link.bytesOut, reads: { ...this.reads } } : {}),
       vm: record ? this.vm() : undefined,
+      ...(ctx.frozen ? { frozen: true } : {}),
       ...(this.remus && record ? { remus: this.remus.report(this.link.bytesOut) } : {}),
     });
     if (now - this.diskCountedAt >= ctx.timing.diskCountMs) {

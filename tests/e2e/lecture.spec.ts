@@ -1,4 +1,5 @@
 import type { Page } from "@playwright/test";
+import type { OnePageHook } from "../../src/ui/test-hook.ts";
 import { expect, test } from "./persistent.ts";
 import { hostState } from "./ft.ts";
 
@@ -51,7 +52,7 @@ test("lecture controls: previous and next caption, the step list, caption pace i
   await page.getByRole("button", { name: "Pause tour" }).click();
   await expect(progress).toHaveAttribute("data-status", "paused");
   await expect(progress).toContainText("step 2/4");
-  await expect(progress).toContainText("the VMs run on"); // freezing the world is not wired yet: said, not hidden
+  await expect(progress).toContainText("world frozen");
   const second = await caption.innerText();
 
   // Back one caption: the first one again while the tour waits at step 2; Next comes back.
@@ -91,4 +92,47 @@ test("lecture controls: previous and next caption, the step list, caption pace i
   // After the run any caption can be shown again.
   await steps.first().click();
   await expect(caption).toContainText("Two hosts boot the same Linux VM");
+});
+
+test("one pause freezes the whole world: paused 5 s at the Output Rule tour's key moment, nothing fails over, the tour ends green", async ({ page }) => {
+  await page.goto("/?scenario=output-rule&autoplay=1&pace=0.2");
+  // Pause the instant the logging channel is cut (a lecturer pressing Space at the key caption):
+  // from here both failure detectors would fire within 2 s if time ran on.
+  await page.waitForFunction(
+    () => {
+      const r = (window.lockstep as OnePageHook).runner;
+      if (!((r.step === 1 && r.frozen) || r.step >= 2)) return false;
+      r.pause();
+      return true;
+    },
+    undefined,
+    { timeout: 240_000, polling: 20 },
+  );
+  const progress = page.getByTestId("scenario-progress");
+  await expect(progress).toHaveAttribute("data-status", "paused");
+  await expect(progress).toContainText("world frozen");
+  await expect(page.getByRole("article", { name: "B#1 host" }).locator(".badge.frozen")).toBeVisible();
+  const pausedAt = await page.evaluate(() => performance.now());
+  const step = await page.evaluate(() => (window.lockstep as OnePageHook).runner.step);
+
+  // The pause itself is what is tested: 5 s, more than twice the hosts' failure timeout (2 s).
+  await page.waitForTimeout(5000);
+  const during = await page.evaluate(
+    (since) =>
+      (window.lockstep as OnePageHook).cluster.events
+        .filter((e) => e.at >= since && (e.kind === "go-live" || e.kind === "halt" || e.kind === "state"))
+        .map((e) => `${e.hostId}: ${e.text}`),
+    pausedAt,
+  );
+  expect(during, "protocol state changes while the world was frozen").toEqual([]);
+  await expect(hostState(page, "B#1")).toHaveText("replaying");
+  expect(await page.evaluate(() => (window.lockstep as OnePageHook).runner.step)).toBe(step);
+
+  await page.getByRole("button", { name: "Resume tour" }).click();
+  await expect(progress).toHaveAttribute("data-status", /done|failed/, { timeout: 120_000 });
+  expect(await page.getByTestId("scenario-error").allInnerTexts(), "the tour's error").toEqual([]);
+  const result = page.getByTestId("scenario-result");
+  await expect(result).toHaveAttribute("data-verdict", "consistent");
+  await expect(result).toHaveAttribute("data-ok", "true");
+  await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("world running again after");
 });

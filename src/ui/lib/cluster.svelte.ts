@@ -48,6 +48,8 @@ export class Cluster extends ClusterShell {
   remusEpochMs = $state<number | null>(null);
   /** Why Restore redundancy is refused now (the button is disabled and says so), or null. */
   restoreRefusal = $state<string | null>(null);
+  /** The lecture's pause: both VMs, every host's timers and the service's stand still. */
+  frozen = $state(false);
   /** The options the running hosts were started with (a restart may change them). */
   config = $state<ClusterOptions>(null!);
 
@@ -78,6 +80,11 @@ export class Cluster extends ClusterShell {
 
   liveBackup(): HostView | undefined {
     return this.hosts.find((h) => isLive(h) && h.status!.role === "backup");
+  }
+
+  /** Freezes (true) or thaws the whole world: the tour runner's pause and slow motion. */
+  freezeWorld(on: boolean): void {
+    this.svc.freezeWorld(on);
   }
 
   failAfterOutput(id: string, line: string): void {
@@ -145,6 +152,7 @@ export class Cluster extends ClusterShell {
     else if (part === "controls") {
       this.storageAvailable = svc.controls.storageAvailable;
       this.remusEpochMs = svc.controls.remusEpochMs;
+      this.frozen = svc.frozen;
     }
     if (part === "hosts" || part === "clone" || part === "members") this.restoreRefusal = svc.redundancy.refusal();
   }
