@@ -174,6 +174,9 @@ export class ClusterService {
     this.vm = null;
     this.samples = [];
     this.mirror.reset();
+    // New hosts reach the storage (a fresh worker's is reachable): the switch says so again.
+    this.controls.storageAvailable = true;
+    this.changed("controls");
     this.mirror.show(new TextEncoder().encode(`\r\n\x1b[2m--- new pair: ${what} ---\x1b[0m\r\n`));
     this.note("page", "restart", `cluster restarted: ${what}`);
     this.changed("hosts");

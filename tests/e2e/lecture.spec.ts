@@ -94,7 +94,7 @@ test("lecture controls: previous and next caption, the step list, caption pace i
   await expect(caption).toContainText("Two hosts boot the same Linux VM");
 });
 
-test("one pause freezes the whole world: paused 5 s at the Output Rule tour's key moment, nothing fails over, the tour ends green", async ({ page }) => {
+test("a lecture in one page: a 5 s pause at the Output Rule tour's key moment freezes the world (no failover, green); the split-brain tour then runs back to back on a new pair (green)", async ({ page }) => {
   await page.goto("/?scenario=output-rule&autoplay=1&pace=0.2");
   // Pause the instant the logging channel is cut (a lecturer pressing Space at the key caption):
   // from here both failure detectors would fire within 2 s if time ran on.
@@ -129,10 +129,23 @@ test("one pause freezes the whole world: paused 5 s at the Output Rule tour's ke
   expect(await page.evaluate(() => (window.lockstep as OnePageHook).runner.step)).toBe(step);
 
   await page.getByRole("button", { name: "Resume tour" }).click();
-  await expect(progress).toHaveAttribute("data-status", /done|failed/, { timeout: 120_000 });
+  await expectGreen(page, "consistent");
+  await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("world running again after");
+
+  // Back to back: the Output Rule tour ended with its primary dead. The next tour starts from
+  // the panel, no reload, and boots a new pair by itself.
+  await page.getByRole("combobox", { name: "Scenario" }).selectOption("split-brain");
+  await page.getByRole("button", { name: "Restart tour" }).click();
+  await expect(progress).toHaveAttribute("data-status", "running");
+  await expectGreen(page, "split-brain-prevented");
+  await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("booting a new pair");
+});
+
+/** The tour on screen ends, without an error, with this verdict, as expected. */
+async function expectGreen(page: Page, verdict: string): Promise<void> {
+  await expect(page.getByTestId("scenario-progress")).toHaveAttribute("data-status", /done|failed/, { timeout: 240_000 });
   expect(await page.getByTestId("scenario-error").allInnerTexts(), "the tour's error").toEqual([]);
   const result = page.getByTestId("scenario-result");
-  await expect(result).toHaveAttribute("data-verdict", "consistent");
+  await expect(result).toHaveAttribute("data-verdict", verdict);
   await expect(result).toHaveAttribute("data-ok", "true");
-  await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("world running again after");
-});
+}

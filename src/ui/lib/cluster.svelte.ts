@@ -53,17 +53,38 @@ export class Cluster extends ClusterShell {
   /** The options the running hosts were started with (a restart may change them). */
   config = $state<ClusterOptions>(null!);
 
+  /** The options the page was opened with (New pair goes back to them). */
+  readonly initial: ClusterOptions;
+
   constructor(opts: ClusterOptions) {
     const { ft, ...hostOpts } = opts;
     const options = { ...hostOpts, placement: "page", transport: "workers", pair: ft, autoStart: false, autoRestore: false, localStandby: true, metrics: true } as const;
     super(new ClusterService({ ...options }, browserPorts(new InMemoryHub().join("page"), opts.dbName)));
     this.config = { ...opts };
+    this.initial = { ...opts };
     this.restoreRefusal = this.svc.redundancy.refusal();
   }
 
   /** A fresh VM: new disk, lock record at epoch 1 owned by the primary, backup replaying from boot. */
   start(): Promise<void> {
     return this.svc.start();
+  }
+
+  /**
+   * New pair: every host powered off, a fresh primary and backup booted with the options the
+   * page was opened with (new disk, lock record at epoch 1). The lecturer's button, and a tour's
+   * first step when an earlier tour left the pair changed (tours back to back, no reload).
+   */
+  newPair(): Promise<void> {
+    const { readMode, diskMode, diskCache } = this.initial;
+    return this.restart({ readMode, diskMode, diskCache: diskCache !== false });
+  }
+
+  /** The pair runs with other options than the page was opened with (a tour restarted it so). */
+  get optionsChanged(): boolean {
+    const c = this.config;
+    const i = this.initial;
+    return c.readMode !== i.readMode || c.diskMode !== i.diskMode || (c.diskCache !== false) !== (i.diskCache !== false);
   }
 
   /** Powers every host off and boots a fresh pair with changed options; measurements are kept. */
