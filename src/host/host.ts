@@ -192,8 +192,10 @@ export class Host implements HostContext {
   failAfterOutput(line: string): void {
     this.failAfter = new LineWatch(line, () => {
       this.failAfter = null;
-      this.event({ kind: "fail-stop", reason: `right after its VM printed "${line}"` });
+      // The last status first: the page takes a failed host's worker away on the event, and the
+      // Figure shows the outputs this status still holds as lost with the host.
       this.reportStatus();
+      this.event({ kind: "fail-stop", reason: `right after its VM printed "${line}"` });
       this.stop();
     });
   }

@@ -96,6 +96,7 @@ test("lecture controls: previous and next caption, the step list, caption pace i
 
 test("a lecture in one page: a 5 s pause at the Output Rule tour's key moment freezes the world (no failover, green); the split-brain tour then runs back to back on a new pair (green)", async ({ page }) => {
   await page.goto("/?scenario=output-rule&autoplay=1&pace=0.2");
+  await watchFigure(page);
   // Pause the instant the logging channel is cut (a lecturer pressing Space at the key caption):
   // from here both failure detectors would fire within 2 s if time ran on.
   await page.waitForFunction(
@@ -112,6 +113,10 @@ test("a lecture in one page: a 5 s pause at the Output Rule tour's key moment fr
   await expect(progress).toHaveAttribute("data-status", "paused");
   await expect(progress).toContainText("world frozen");
   await expect(page.getByRole("article", { name: "B#1 host" }).locator(".badge.frozen")).toBeVisible();
+  // The Figure shows what the caption says: the channel drawn cut, not "in sync".
+  await expect(page.locator(".figure-1 [data-channel]")).toHaveAttribute("data-channel", "cut");
+  await expect(page.getByTestId("figure-frozen")).toBeVisible();
+  await expect(page.getByTestId("in-sync")).toContainText("logging channel cut");
   const pausedAt = await page.evaluate(() => performance.now());
   const step = await page.evaluate(() => (window.lockstep as OnePageHook).runner.step);
 
@@ -131,6 +136,9 @@ test("a lecture in one page: a 5 s pause at the Output Rule tour's key moment fr
   await page.getByRole("button", { name: "Resume tour" }).click();
   await expectGreen(page, "consistent");
   await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("world running again after");
+  // The primary failed holding the answer: the Figure drew those outputs lost with it.
+  expect(await figureSeen(page)).toMatchObject({ cutSeen: true, tokensOnCutChannel: 0 });
+  expect((await figureSeen(page)).lostMax).toBeGreaterThan(0);
 
   // Back to back: the Output Rule tour ended with its primary dead. The next tour starts from
   // the panel, no reload, and boots a new pair by itself.
@@ -139,7 +147,35 @@ test("a lecture in one page: a 5 s pause at the Output Rule tour's key moment fr
   await expect(progress).toHaveAttribute("data-status", "running");
   await expectGreen(page, "split-brain-prevented");
   await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("booting a new pair");
+  // The zombie write is drawn at the disk, refused; no token crossed the cut channel.
+  await expect(page.getByTestId("zombie-write")).toHaveAttribute("data-fenced", "true");
+  expect((await figureSeen(page)).tokensOnCutChannel).toBe(0);
 });
+
+/**
+ * Records what the live Figure draws as it changes: whether the channel was ever drawn cut, any
+ * token put on a channel lane while it was, and the most held outputs drawn lost.
+ */
+async function watchFigure(page: Page): Promise<void> {
+  await page.locator(".figure-1 svg").waitFor();
+  await page.evaluate(() => {
+    const seen = { cutSeen: false, tokensOnCutChannel: 0, lostMax: 0 };
+    (window as unknown as { figureSeen: typeof seen }).figureSeen = seen;
+    const svg = document.querySelector(".figure-1 svg")!;
+    new MutationObserver((records) => {
+      const cut = svg.querySelector<SVGElement>("[data-channel]")?.dataset.channel === "cut";
+      seen.cutSeen ||= cut;
+      seen.lostMax = Math.max(seen.lostMax, Number(svg.querySelector<SVGElement>('[data-testid="held-outputs"]')?.dataset.lost ?? 0));
+      for (const r of records)
+        for (const n of r.addedNodes) {
+          const lane = n instanceof SVGElement ? n.dataset.lane : undefined;
+          if (cut && lane && ["log", "hbOut", "ack", "hbIn"].includes(lane)) seen.tokensOnCutChannel++;
+        }
+    }).observe(svg, { subtree: true, childList: true, attributes: true });
+  });
+}
+
+const figureSeen = (page: Page) => page.evaluate(() => (window as unknown as { figureSeen: { cutSeen: boolean; tokensOnCutChannel: number; lostMax: number } }).figureSeen);
 
 /** The tour on screen ends, without an error, with this verdict, as expected. */
 async function expectGreen(page: Page, verdict: string): Promise<void> {
