@@ -210,6 +210,20 @@ export class ClusterService {
     this.changed("controls");
   }
 
+  /**
+   * Auto-restore (paper §3.1): on, a primary that runs alone is cloned into a new backup. Acts at
+   * once when one runs alone now, and says in the feed what it did or will do.
+   */
+  setAutoRestore(on: boolean): void {
+    if (on === this.options.autoRestore) return;
+    this.options.autoRestore = on;
+    const p = this.hosts.livePrimary();
+    const alone = p?.status?.state === "alone";
+    this.note("page", "cluster", !on ? "auto-restore off" : alone ? `auto-restore on: ${p!.id} runs alone, restoring redundancy now` : "auto-restore on: a primary that runs alone will be cloned into a new backup");
+    this.redundancy.check();
+    this.changed("controls");
+  }
+
   /** Controls addressed to a host of any member (this one, or another over the transport). */
   remote(tab: string, control: RemoteControl, ms?: number): void {
     if (tab !== this.self) return this.ports.transport.post({ t: "control", to: tab, control, ms });

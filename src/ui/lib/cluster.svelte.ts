@@ -48,6 +48,8 @@ export class Cluster extends ClusterShell {
   remusEpochMs = $state<number | null>(null);
   /** Why Restore redundancy is refused now (the button is disabled and says so), or null. */
   restoreRefusal = $state<string | null>(null);
+  /** FT VMotion in progress, in words (starting, snapshotting, receiving N%), or null. */
+  cloneProgress = $state<string | null>(null);
   /** The lecture's pause: both VMs, every host's timers and the service's stand still. */
   frozen = $state(false);
   /** The options the running hosts were started with (a restart may change them). */
@@ -176,5 +178,6 @@ export class Cluster extends ClusterShell {
       this.frozen = svc.frozen;
     }
     if (part === "hosts" || part === "clone" || part === "members") this.restoreRefusal = svc.redundancy.refusal();
+    if (part === "clone") this.cloneProgress = svc.redundancy.progress;
   }
 }
