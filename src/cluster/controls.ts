@@ -58,6 +58,12 @@ export class Controls {
     for (const h of this.running()) if (h.status?.state === "halted") h.handle.control({ t: "zombie-write" });
   }
 
+  /** The lecture's pause: every host of this member stands still, and those spawned meanwhile (ClusterService.freezeWorld). */
+  freezeWorld(on: boolean): void {
+    this.hosts.frozen = on;
+    for (const h of this.running()) h.handle.control({ t: "freeze-world", on });
+  }
+
   /** Stall this member's host (a hung machine): no heartbeats, no log, nothing. */
   freeze(ms: number): void {
     const h = this.hosts.main;

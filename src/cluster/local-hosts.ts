@@ -64,6 +64,8 @@ export class LocalHosts {
   private extras = 0;
   /** The member's own host: the one its beats announce (tab placement: the tab's host). */
   main: LocalHost | null = null;
+  /** The lecture's pause is on: a host spawned now starts frozen too. */
+  frozen = false;
   /** The latest image download progress of any host of this member. */
   lastProgress: LoadProgress | null = null;
 
@@ -131,6 +133,7 @@ export class LocalHosts {
       toClient: (msg) => known() && this.sink.toClient(msg),
     });
     host = { id, status: null, progress: null, dead: false, handle, started };
+    if (this.frozen) handle.control({ t: "freeze-world", on: true });
     started.catch((e: unknown) => this.sink.note(id, "error", `host failed to start: ${String(e)}`));
     this.list.push(host);
     if (!this.main) this.main = host;

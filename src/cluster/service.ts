@@ -13,6 +13,7 @@ import { LockWatch } from "./lock-watch.ts";
 import { DiskGarbage, type DiskCandidate } from "./disk-gc.ts";
 import { newVm } from "./new-vm.ts";
 import { appendSample, sampleOf, SAMPLE_MS, type MetricSample } from "./metrics.ts";
+import { freezableClock, type FreezableClock } from "./freezable-clock.ts";
 
 const BEAT_MS = 250;
 const CLIENT_TICK_MS = 100;
@@ -55,6 +56,10 @@ export class ClusterService {
   vm: VmIdentity | null = null;
   samples: MetricSample[] = [];
   private readonly garbage: DiskGarbage;
+  /** The service's timers and protocol time, which the lecture's pause stops (freezeWorld). */
+  private readonly clock: FreezableClock;
+  /** frozenMs at the end of the last freeze (the note says how long each one lasted). */
+  private frozenBefore = 0;
   private storage: ClusterStorage | null = null;
   private timers: Cancel[] = [];
   /**
@@ -72,10 +77,12 @@ export class ClusterService {
     readonly options: ClusterOptions,
     private readonly ports: ClusterPorts,
   ) {
-    const { clock, transport } = ports;
+    const { transport } = ports;
+    const clock = (this.clock = freezableClock(ports.clock));
     this.self = transport.self;
     this.joinedAt = clock.wallNow();
-    this.log = new EventLog(clock, transport);
+    // The feed and the plots keep the page's own clock: their times are when things were seen.
+    this.log = new EventLog(ports.clock, transport);
     this.log.onEvent(() => this.changed("events"));
     this.membership = new Membership(this.self, this.joinedAt, clock.now());
     this.hosts = new LocalHosts(options.placement, this.self, ports.machines, () => this.options, {
@@ -129,7 +136,7 @@ export class ClusterService {
   async join(): Promise<void> {
     if (!(await this.open())) return;
     this.ports.transport.post({ t: "sync-req", tab: this.self, from: 0 });
-    await new Promise<void>((r) => this.ports.clock.after(DISCOVERY_MS, r)); // a span of listening, not a synchronisation
+    await new Promise<void>((r) => this.clock.after(DISCOVERY_MS, r)); // a span of listening, not a synchronisation
     if (this.vm) return this.joinAsStandby();
     if (!this.options.autoStart) {
       this.awaitingVm = true;
@@ -180,11 +187,54 @@ export class ClusterService {
     this.vm = null;
     this.samples = [];
     this.mirror.reset();
+    // New hosts reach the storage (a fresh worker's is reachable): the switch says so again.
+    this.controls.storageAvailable = true;
+    this.changed("controls");
     this.mirror.show(new TextEncoder().encode(`\r\n\x1b[2m--- new pair: ${what} ---\x1b[0m\r\n`));
     this.note("page", "restart", `cluster restarted: ${what}`);
     this.changed("hosts");
     this.changed("samples");
     await this.start();
+  }
+
+  get frozen(): boolean {
+    return this.clock.frozen;
+  }
+
+  /**
+   * The lecture's pause (one page): the whole world stands still, not only the tour. Every host
+   * of this member freezes (its VM, timers and failure detector stop; whatever reaches it waits)
+   * and so do this service's timers; neither counts the frozen span afterwards, so nothing fails
+   * over because of a pause. On the thaw the hosts start first, then the service's timers.
+   */
+  freezeWorld(on: boolean): void {
+    if (on === this.clock.frozen) return;
+    if (on) {
+      this.clock.freeze();
+      this.controls.freezeWorld(true);
+      this.note("page", "world", "world frozen: both VMs, the hosts' timers and failure detectors stand still");
+    } else {
+      const before = this.clock.frozenMs;
+      this.controls.freezeWorld(false);
+      this.clock.thaw();
+      this.note("page", "world", `world running again after ${((before - this.frozenBefore) / 1000).toFixed(1)} s frozen (not counted by any timer)`);
+      this.frozenBefore = before;
+    }
+    this.changed("controls");
+  }
+
+  /**
+   * Auto-restore (paper §3.1): on, a primary that runs alone is cloned into a new backup. Acts at
+   * once when one runs alone now, and says in the feed what it did or will do.
+   */
+  setAutoRestore(on: boolean): void {
+    if (on === this.options.autoRestore) return;
+    this.options.autoRestore = on;
+    const p = this.hosts.livePrimary();
+    const alone = p?.status?.state === "alone";
+    this.note("page", "cluster", !on ? "auto-restore off" : alone ? `auto-restore on: ${p!.id} runs alone, restoring redundancy now` : "auto-restore on: a primary that runs alone will be cloned into a new backup");
+    this.redundancy.check();
+    this.changed("controls");
   }
 
   /** Controls addressed to a host of any member (this one, or another over the transport). */
@@ -219,7 +269,7 @@ export class ClusterService {
       return false;
     }
     this.storage = storage;
-    const { clock } = this.ports;
+    const { clock } = this;
     this.timers.push(clock.every(BEAT_MS, () => this.beat()));
     this.timers.push(clock.every(CLIENT_TICK_MS, () => this.mirror.tick()));
     if (this.options.metrics) this.timers.push(clock.every(SAMPLE_MS, () => this.sample()));
@@ -241,7 +291,7 @@ export class ClusterService {
   private beat(): void {
     if (this.disposed) return;
     const main = this.hosts.main;
-    const now = this.ports.clock.now();
+    const now = this.clock.now();
     const me = this.membership.me;
     me.hostId = main?.id ?? null;
     me.status = main?.status ?? null;
@@ -261,7 +311,7 @@ export class ClusterService {
         this.joinAsStandby();
       }
     }
-    const m = this.membership.onBeat(b, this.ports.clock.now());
+    const m = this.membership.onBeat(b, this.clock.now());
     this.redundancy.observe(m.hostId, m.status);
     this.changed("members");
   }

@@ -159,6 +159,10 @@ export class ChannelEndpoint {
     return this.channel.bufferedAmount;
   }
 
+  get isCut(): boolean {
+    return (this.channel as { cut?: boolean }).cut === true;
+  }
+
   /** The "cut the logging channel" control: both ends stay up, nothing gets through. */
   cut(): void {
     (this.channel as { cut?: boolean }).cut = true;

@@ -41,6 +41,7 @@ export type PageNoteKind =
   | "cluster"
   | "membership"
   | "freeze"
+  | "world"
   | "disk-gc"
   | "embed";
 export type PageNote = { kind: PageNoteKind; message: string };

@@ -178,7 +178,8 @@ export class FrameLoop {
         w.flush(engine);
         this.ctx.stalledSince(start);
         w.takeClone(engine).then(
-          () => this.guard(() => this.decide()),
+          // A world frozen during the clone runs on only at the thaw (a yield waits for it).
+          () => (this.ctx.frozen ? this.next() : this.guard(() => this.decide())),
           (e: unknown) => this.ctx.fail(e),
         );
         return;

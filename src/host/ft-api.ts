@@ -59,6 +59,12 @@ export interface FtHostConfig {
 export type HostControl =
   | { t: "cut-channel" }
   | { t: "storage"; available: boolean }
+  /**
+   * The lecture's pause: the host's time stands still (VM, timers, failure detector; whatever
+   * arrives waits) until `on: false`, and the frozen span never counts (Host.freezeWorld). The
+   * cluster freezes every host and itself together; unlike "freeze" this is no failure.
+   */
+  | { t: "freeze-world"; on: boolean }
   /** Stall the host's event loop, as a hung machine would (issue: frozen primary). */
   | { t: "freeze"; ms: number }
   /** Cluster service (paper 3.1): clone this live primary into `target` over the current channel. */

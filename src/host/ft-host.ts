@@ -19,6 +19,8 @@ export class FtHost implements FtHostApi {
   private ownDisk: OwnDisk | null = null;
   private bulk: IdbBulkStore | undefined;
   private earlyChannel: Parameters<FtHostApi["attachLoggingChannel"]> | null = null;
+  /** The world was frozen before the runtime existed (a host spawned during the lecture's pause). */
+  private worldFrozen = false;
 
   /** `loadWasm`: v86.wasm compiled (the worker knows its URL). */
   constructor(private readonly loadWasm: () => Promise<WebAssembly.Module>) {}
@@ -76,6 +78,7 @@ export class FtHost implements FtHostApi {
         event: (e) => events.event(e),
       },
     });
+    if (this.worldFrozen) this.runtime.freezeWorld(true);
     if (this.earlyChannel) this.attachLoggingChannel(...this.earlyChannel);
     await this.runtime.start();
   }
@@ -107,6 +110,10 @@ export class FtHost implements FtHostApi {
         break;
       case "storage":
         this.storage?.availability.set(c.available);
+        break;
+      case "freeze-world":
+        this.worldFrozen = c.on;
+        r?.freezeWorld(c.on);
         break;
       case "freeze": {
         // A hung machine: nothing in this worker runs, not even heartbeats.

@@ -18,6 +18,8 @@ export interface HostContext {
   readonly agent: FtAgent | null;
   readonly recorder: HostRecorder | null;
   readonly stopped: boolean;
+  /** The lecture's pause: the host's time stands still (Host.freezeWorld). */
+  readonly frozen: boolean;
   /**
    * Calls `f` on the engine at its next frame boundary: now, or, while a clone is still being
    * restored, once the restored engine exists (in the order the calls came).

@@ -17,7 +17,8 @@ export class HostStatusReporter {
   backupReadCount = 0;
   private remus: RemusMeter | null = null;
   private logBytesWindow: { at: number; bytes: number }[] = [];
-  private lastEndpointBytes = 0;
+  /** The counter the log rate was last taken from (the link's totals, by direction) and its value. */
+  private lastLogCount: { dir: "out" | "in"; bytes: number } | null = null;
   private diskBlocks = 0;
   private diskCountedAt = -Infinity;
 
@@ -60,9 +61,13 @@ export class HostStatusReporter {
     const now = ctx.scheduler.now();
     const agent = ctx.agent;
     // The log flows primary → backup: count what the primary sends and what the backup receives.
-    const total = !this.link.connected ? 0 : agent?.role === "primary" ? this.link.bytesOut : this.link.bytesIn;
-    this.logBytesWindow.push({ at: now, bytes: total - this.lastEndpointBytes });
-    this.lastEndpointBytes = total;
+    // Both totals only grow (peer-link.ts: they span every channel this host had). A promoted
+    // backup switches from one to the other: that report starts the new count, it adds nothing.
+    const dir = agent?.role === "primary" ? "out" : "in";
+    const total = dir === "out" ? this.link.bytesOut : this.link.bytesIn;
+    const prev = this.lastLogCount;
+    this.logBytesWindow.push({ at: now, bytes: prev && prev.dir === dir ? total - prev.bytes : 0 });
+    this.lastLogCount = { dir, bytes: total };
     while (this.logBytesWindow.length > 0 && now - this.logBytesWindow[0]!.at > 1000) this.logBytesWindow.shift();
     const rate = this.logBytesWindow.reduce((a, w) => a + w.bytes, 0);
     if (!agent) return;
@@ -91,6 +96,8 @@ export class HostStatusReporter {
       disk: { mode: ctx.ports.ft.diskMode, name: ctx.ports.diskName, blocks: this.diskBlocks },
       ...(st.role === "primary" ? { logBytesSent: this.link.bytesOut, reads: { ...this.reads } } : {}),
       vm: record ? this.vm() : undefined,
+      channel: !this.link.connected ? "none" : this.link.isCut ? "cut" : "up",
+      ...(ctx.frozen ? { frozen: true } : {}),
       ...(this.remus && record ? { remus: this.remus.report(this.link.bytesOut) } : {}),
     });
     if (now - this.diskCountedAt >= ctx.timing.diskCountMs) {

@@ -14,7 +14,7 @@ import { LineWatch } from "./line-watch.ts";
 import { PeerLink } from "./peer-link.ts";
 import { REAL_TIMING, type HostPorts, type HostTiming } from "./ports.ts";
 import { ReplayFeed } from "./replay-feed.ts";
-import type { HostScheduler, Timer } from "./scheduler.ts";
+import { freezable, type FreezableScheduler, type Timer } from "./scheduler.ts";
 import { StorageOps } from "./storage-ops.ts";
 
 /**
@@ -29,7 +29,8 @@ import { StorageOps } from "./storage-ops.ts";
  */
 export class Host implements HostContext {
   readonly timing: HostTiming;
-  readonly scheduler: HostScheduler;
+  /** The injected time, which the lecture's pause can stop (freezeWorld). */
+  readonly scheduler: FreezableScheduler;
   engine: HostEngine | null = null;
   recorder: HostRecorder | null = null;
   stopped = false;
@@ -48,10 +49,12 @@ export class Host implements HostContext {
   private failAfter: LineWatch | null = null;
   /** Engine calls that came while a clone was being restored (see withEngine). */
   private engineInbox: ((engine: HostEngine) => void)[] = [];
+  /** Events that arrived while the world was frozen: fed, in order, at the thaw. */
+  private frozenInbox: FtEvent[] = [];
 
   constructor(readonly ports: HostPorts) {
     this.timing = { ...REAL_TIMING, ...ports.timing };
-    this.scheduler = ports.scheduler;
+    this.scheduler = freezable(ports.scheduler);
     this.link = new PeerLink(this, (msg) => this.status.received(msg));
     this.storageOps = new StorageOps(ports.storage, ports.disk, (result) => {
       if (result.op === "write" && !result.ok && result.reason === "stale-epoch") this.status.flow.diskWritesRejected++;
@@ -193,6 +196,32 @@ export class Host implements HostContext {
     });
   }
 
+  get frozen(): boolean {
+    return this.scheduler.frozen;
+  }
+
+  /**
+   * The lecture's pause (true) and its end (false): the whole host stands still, not only its VM.
+   * Its time stops (injected time does not count the frozen span, so no failure detector fires
+   * because of it), no timer fires, the VM does not run, and whatever arrives meanwhile (log,
+   * acks, heartbeats, client input, storage replies) waits and is fed in order at the thaw.
+   * Every host of the cluster and the cluster service freeze together (src/cluster/controls.ts).
+   */
+  freezeWorld(on: boolean): void {
+    if (on === this.scheduler.frozen) return;
+    if (on) {
+      this.scheduler.freeze();
+      this.reportStatus();
+      return;
+    }
+    this.scheduler.thaw();
+    // The guest must not see the pause: a recording VM's clock continues from where it stood.
+    if (this.engine?.mode === "record") this.engine.rebaseClock();
+    for (const ev of this.frozenInbox.splice(0)) this.feed(ev);
+    this.wake();
+    this.reportStatus();
+  }
+
   setVmPaused(paused: boolean): void {
     this.loop.setVmPaused(paused);
   }
@@ -222,6 +251,7 @@ export class Host implements HostContext {
   stop(): void {
     this.stopped = true;
     this.engineInbox = [];
+    this.frozenInbox = [];
     for (const t of this.timers) t.cancel();
     this.loop.stop();
     this.engine?.destroy();
@@ -232,6 +262,10 @@ export class Host implements HostContext {
   // ---- HostContext
 
   feed(ev: FtEvent): void {
+    if (this.scheduler.frozen) {
+      this.frozenInbox.push(ev);
+      return;
+    }
     this.driver.feed(ev);
     if (this.failAfter && ev.type === "outputProduced" && ev.kind === "console") this.failAfter.produced(ev.bytes);
   }
@@ -270,8 +304,10 @@ export class Host implements HostContext {
   }
 
   failStop(reason: string): void {
-    this.event({ kind: "fail-stop", reason });
+    // The last status first: the page takes a failed host's worker away on the event, and the
+    // Figure shows the outputs this status still holds as lost with the host.
     this.reportStatus();
+    this.event({ kind: "fail-stop", reason });
     this.stop();
   }
 

@@ -22,19 +22,33 @@ export class PeerLink {
     private readonly onReceived: (msg: ChannelMsg) => void,
   ) {}
 
+  /** Bytes of the logging channels this host had before the current one (each counts from 0). */
+  private earlierOut = 0;
+  private earlierIn = 0;
+
+  /** Bytes this host has put on any logging channel since it started: never goes down. */
   get bytesOut(): number {
-    return this.endpoint?.bytesOut ?? 0;
+    return this.earlierOut + (this.endpoint?.bytesOut ?? 0);
   }
 
+  /** Bytes this host has received on any logging channel since it started: never goes down. */
   get bytesIn(): number {
-    return this.endpoint?.bytesIn ?? 0;
+    return this.earlierIn + (this.endpoint?.bytesIn ?? 0);
   }
 
   get connected(): boolean {
     return this.endpoint !== null;
   }
 
+  /** The channel was cut (the teaching control): it stays open and carries nothing. */
+  get isCut(): boolean {
+    return this.endpoint?.isCut ?? false;
+  }
+
   attach(peer: string, channel: LoggingChannel): void {
+    // A new channel (FT VMotion to a new backup) starts its counters at 0: keep the totals going.
+    this.earlierOut += this.endpoint?.bytesOut ?? 0;
+    this.earlierIn += this.endpoint?.bytesIn ?? 0;
     this.endpoint?.close();
     // The primary ignores heartbeats of another epoch, and failovers since this standby started
     // have moved the epoch on: the primary offering this channel is live in the current one.

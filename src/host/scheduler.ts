@@ -1,3 +1,5 @@
+import { FreezableTime } from "./freezable-time.ts";
+
 /**
  * Time and timers of a host, injected: the worker and Node use the real clock and the event
  * loop; the simulator (src/sim) drives the same host code from its discrete event queue. Host
@@ -71,3 +73,39 @@ export function realScheduler(now: () => number, wallNow: () => number = () => D
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }
+
+/** A host's scheduler that can stand still (the lecture's pause: see freezable-time.ts). */
+export interface FreezableScheduler extends HostScheduler {
+  readonly frozen: boolean;
+  /** From now on `now()` stands still and no timer, yield or sleep ends. */
+  freeze(): void;
+  /** Time runs again, without the frozen span; what waited continues with the time it had left. */
+  thaw(): void;
+}
+
+export function freezable(base: HostScheduler): FreezableScheduler {
+  const time = new FreezableTime({
+    now: () => base.now(),
+    after: (ms, fn) => cancelOf(base.after(ms, fn)),
+    every: (ms, fn) => cancelOf(base.every(ms, fn)),
+    soon: (fn) => cancelOf(base.yield(fn)),
+  });
+  return {
+    get frozen() {
+      return time.frozen;
+    },
+    freeze: () => time.freeze(),
+    thaw: () => time.thaw(),
+    now: () => time.now(),
+    // Wall-clock stamps (recording times, storage keys) stay true to the calendar.
+    wallNow: () => base.wallNow(),
+    after: (ms, fn) => ({ cancel: time.after(ms, fn) }),
+    every: (ms, fn) => ({ cancel: time.every(ms, fn) }),
+    yield: (fn) => ({ cancel: time.soon(fn) }),
+    // The base's own sleep, unchanged (the simulator settles its promise its own way); one that
+    // starts frozen begins at the thaw. Only a pair's rendezvous sleeps, before the protocol runs.
+    sleep: (ms) => (time.frozen ? time.whenThawed().then(() => base.sleep(ms)) : base.sleep(ms)),
+  };
+}
+
+const cancelOf = (t: Timer) => () => t.cancel();

@@ -40,6 +40,10 @@ export interface HostStatus {
   logBytesSent?: number;
   /** Primary only: the guest's disk reads since start, by how their data reached the backup (paper 4.2). */
   reads?: ReadCounters;
+  /** This host's logging channel: none, up, or cut (the teaching control: open, carrying nothing). */
+  channel?: "none" | "up" | "cut";
+  /** The lecture's pause: this host stands still (VM, timers, failure detector) until the thaw. */
+  frozen?: boolean;
   /** A VM this host runs live (recording): the teaching controls' state. */
   vm?: { paused: boolean; pace: number | "max" };
   /** Primary with the Remus meter on: what shipping dirty pages would cost (remus-meter.ts). */

@@ -52,7 +52,7 @@ test("restore redundancy by FT VMotion, then fail over a second time with nothin
   expect((await clientText(page)).split("kv set third 3\r\n").length - 1).toBe(1);
 });
 
-test("storage unreachable during go-live: nobody goes live until it returns", async ({ page }) => {
+test("storage unreachable during go-live: nobody goes live until it returns; then every control says what it does or waits for", async ({ page }) => {
   await page.goto("/");
   await waitForLockstep(page);
   await run(page, "kv set s 1", "OK");
@@ -61,12 +61,47 @@ test("storage unreachable during go-live: nobody goes live until it returns", as
   await expect(hostState(page, "B#1")).toHaveText("going-live", { timeout: 20_000 });
   // Waiting is the rule: the backup keeps retrying the test-and-set and must not go live.
   await expect(feed(page)).toContainText("storage", { timeout: 10_000 });
+  // ... and it says what it waits for, on its card and in the client, where a command now waits.
+  await expect(page.getByRole("article", { name: "B#1 host" }).getByTestId("lock-wait")).toHaveText(/waiting for the lock record/);
+  await page.getByRole("application", { name: "Client console" }).click();
+  await page.keyboard.type("kv set w 2\n");
+  await expect(page.getByTestId("client-wait")).toContainText("B#1 is going live, waiting for the lock record");
   await page.waitForTimeout(2_000); // a span of time with storage down, not a synchronisation
   await expect(hostState(page, "B#1")).toHaveText("going-live");
   await expect(page.getByTestId("lock-epoch")).toHaveText("1");
   await page.getByRole("checkbox", { name: "Storage reachable" }).check();
   await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 20_000 });
+  await expect(page.getByTestId("client-wait")).toBeHidden();
   await run(page, "kv get s", "1");
+  await run(page, "kv get w", "2"); // the command typed while it waited ran, once
+
+  // Auto-restore ticked while the primary runs alone acts at once.
+  await page.getByRole("checkbox", { name: "Auto-restore" }).check();
+  await expect(feed(page)).toContainText("auto-restore on: B#1 runs alone, restoring redundancy now");
+  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
+
+  // Typing into a paused VM says why nothing happens.
+  await page.locator("h1").click();
+  await page.keyboard.press("p");
+  await expect(page.getByRole("article", { name: "B#1 host" }).locator(".badge.vm-paused")).toBeVisible();
+  await expect(page.getByTestId("client-wait")).toContainText("The VM is paused");
+  await page.keyboard.press("p");
+  await expect(page.getByTestId("client-wait")).toBeHidden();
+
+  // No VM left: every control says why it cannot act, and a new pair is offered.
+  // Both in one task: the backup may notice the primary's death within milliseconds.
+  await page.evaluate(() => {
+    const button = (name: string) => [...document.querySelectorAll("button")].find((b) => b.textContent?.trim() === name)!;
+    button("Kill primary").click();
+    button("Kill backup").click();
+  });
+  const alert = page.getByRole("alert").filter({ hasText: "No VM is running" });
+  await expect(alert).toBeVisible();
+  await expect(page.getByRole("button", { name: "Kill primary" })).toHaveAttribute("title", /Start a New pair/);
+  await expect(page.getByTestId("client-wait")).toContainText("No VM is running");
+  await alert.getByRole("button", { name: "Start a new pair" }).click();
+  await expect(alert).toBeHidden();
+  await expect(hostState(page, "E#1")).toHaveText("replaying", { timeout: 120_000 });
 });
 
 test("auto-restore: after a failover a new backup is cloned without a click", async ({ page }) => {

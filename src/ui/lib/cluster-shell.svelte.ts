@@ -26,7 +26,8 @@ export class ClusterShell {
   }
 
   set autoRestore(on: boolean) {
-    this.svc.options.autoRestore = this.#autoRestore = on;
+    this.#autoRestore = on;
+    this.svc.setAutoRestore(on);
   }
 
   get client(): ConsoleClient {

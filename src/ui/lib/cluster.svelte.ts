@@ -48,20 +48,45 @@ export class Cluster extends ClusterShell {
   remusEpochMs = $state<number | null>(null);
   /** Why Restore redundancy is refused now (the button is disabled and says so), or null. */
   restoreRefusal = $state<string | null>(null);
+  /** FT VMotion in progress, in words (starting, snapshotting, receiving N%), or null. */
+  cloneProgress = $state<string | null>(null);
+  /** The lecture's pause: both VMs, every host's timers and the service's stand still. */
+  frozen = $state(false);
   /** The options the running hosts were started with (a restart may change them). */
   config = $state<ClusterOptions>(null!);
+
+  /** The options the page was opened with (New pair goes back to them). */
+  readonly initial: ClusterOptions;
 
   constructor(opts: ClusterOptions) {
     const { ft, ...hostOpts } = opts;
     const options = { ...hostOpts, placement: "page", transport: "workers", pair: ft, autoStart: false, autoRestore: false, localStandby: true, metrics: true } as const;
     super(new ClusterService({ ...options }, browserPorts(new InMemoryHub().join("page"), opts.dbName)));
     this.config = { ...opts };
+    this.initial = { ...opts };
     this.restoreRefusal = this.svc.redundancy.refusal();
   }
 
   /** A fresh VM: new disk, lock record at epoch 1 owned by the primary, backup replaying from boot. */
   start(): Promise<void> {
     return this.svc.start();
+  }
+
+  /**
+   * New pair: every host powered off, a fresh primary and backup booted with the options the
+   * page was opened with (new disk, lock record at epoch 1). The lecturer's button, and a tour's
+   * first step when an earlier tour left the pair changed (tours back to back, no reload).
+   */
+  newPair(): Promise<void> {
+    const { readMode, diskMode, diskCache } = this.initial;
+    return this.restart({ readMode, diskMode, diskCache: diskCache !== false });
+  }
+
+  /** The pair runs with other options than the page was opened with (a tour restarted it so). */
+  get optionsChanged(): boolean {
+    const c = this.config;
+    const i = this.initial;
+    return c.readMode !== i.readMode || c.diskMode !== i.diskMode || (c.diskCache !== false) !== (i.diskCache !== false);
   }
 
   /** Powers every host off and boots a fresh pair with changed options; measurements are kept. */
@@ -78,6 +103,11 @@ export class Cluster extends ClusterShell {
 
   liveBackup(): HostView | undefined {
     return this.hosts.find((h) => isLive(h) && h.status!.role === "backup");
+  }
+
+  /** Freezes (true) or thaws the whole world: the tour runner's pause and slow motion. */
+  freezeWorld(on: boolean): void {
+    this.svc.freezeWorld(on);
   }
 
   failAfterOutput(id: string, line: string): void {
@@ -145,7 +175,9 @@ export class Cluster extends ClusterShell {
     else if (part === "controls") {
       this.storageAvailable = svc.controls.storageAvailable;
       this.remusEpochMs = svc.controls.remusEpochMs;
+      this.frozen = svc.frozen;
     }
     if (part === "hosts" || part === "clone" || part === "members" || part === "controls") this.restoreRefusal = svc.redundancy.refusal();
+    if (part === "clone") this.cloneProgress = svc.redundancy.progress;
   }
 }

@@ -78,9 +78,10 @@ export function remusTour(boot: Step): Scenario {
     summary: "Count what a Remus-style checkpoint would ship (dirty RAM pages every 100 ms) beside the log the primary really sends.",
     steps: [
       {
-        // The boot step without its note: this tour boots a fresh pair itself when one is lost.
+        // The boot step (a new pair if an earlier tour changed it), and a fresh pair again if one is lost while booting.
         caption: boot.caption,
         ref: boot.ref,
+        ...(boot.run ? { run: boot.run } : {}),
         timeoutMs: boot.timeoutMs,
         until: (c) => {
           if (boot.until!(c)) return true;

@@ -8,8 +8,8 @@ export interface RunnerOptions {
   /** Multiplies caption reading times (URL ?pace=). */
   pace?: number;
   /**
-   * Freezes or thaws the whole world (both VMs, failure detectors, the cluster's timers). Not
-   * wired yet in the one-page demo: until it is, pausing stops only the tour.
+   * Freezes or thaws the whole world (both VMs, failure detectors, the cluster's timers): the
+   * one-page demo wires Cluster.freezeWorld. Without it pausing stops only the tour.
    */
   freezeWorld?: (on: boolean) => void | Promise<void>;
 }

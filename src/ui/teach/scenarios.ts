@@ -1,19 +1,16 @@
 import { WORKER_DEFAULTS } from "../../ft/protocol/config.ts";
 import type { Ctx, Scenario, Step } from "./tour.ts";
 import { diskReadsTour } from "./disk-reads-tour.ts";
-import { pairLost } from "./fresh-pair.ts";
+import { freshPairForTour } from "./fresh-pair.ts";
 import { remusTour } from "./remus-tour.ts";
 
 const boot: Step = {
   caption:
     "Two hosts boot the same Linux VM. The primary runs it and records every non-deterministic input in a log; the backup replays that log and follows instruction by instruction.",
   ref: "replay",
+  // Tours back to back: one that ended with a failure (or any change) leaves no fresh pair.
+  run: freshPairForTour,
   until: (c) => c.inLockstep(),
-  // Tours back to back: one that ended with a failure leaves a pair that cannot reach lockstep.
-  note: (c) =>
-    pairLost(c) && !c.inLockstep()
-      ? "This pair has lost a host (an earlier tour or a failure control): it cannot reach lockstep again. Starting a new pair from here is not wired yet: reload the page."
-      : "",
   timeoutMs: 240_000,
 };
 

@@ -4,10 +4,9 @@ import type { HostStatus, ProtocolEvent } from "../../host/status.ts";
  * What the metrics plots draw, derived from the hosts' own cumulative counters so that no
  * figure is negative or stale:
  * - log bandwidth is the change of the live primary's `logBytesSent` between two samples of the
- *   same host, over the last second. The host's own `logBytesPerSec` is not used: it goes
- *   negative when its counter source changes (a promoted backup switches from bytes received to
- *   bytes sent; a new logging channel after FT VMotion starts from 0) — src/host/runtime.ts,
- *   reportStatus. Here a counter that went down restarted: its value is what was sent since.
+ *   same host, over the last second (the page's sampling, not the host's report times). The
+ *   host's counters span every logging channel it had (src/host/peer-link.ts), so they only grow;
+ *   should one ever go down it restarted, and its value is what was sent since.
  * - the FT VMotion snapshot crosses the same wire: the first `bytes` sent after the primary's
  *   `clone-snapshot` event are the snapshot's, counted apart, not as log.
  * - lag is plotted only while a backup replays: a halted, stopped or dead host's last lag is

@@ -226,19 +226,27 @@ export class TourCore {
       let ran = 0;
       let last = this.world.now();
       let met = !step.until;
+      /** Run time when the event happened: a critical caption is read from then on (slow motion). */
+      let metAt = met ? 0 : Infinity;
       for (;;) {
         if (!alive()) return;
         const t = this.world.now();
         if (st.status !== "paused") ran += t - last;
         last = t;
         try {
-          if (!met && step.until!(ctx)) met = true;
+          if (!met && step.until!(ctx)) {
+            met = true;
+            metAt = ran;
+          }
           if (step.note) st.note = step.note(ctx);
         } catch (e) {
           return this.fail(`step ${i + 1}: ${(e as Error).message}`);
         }
         const hold = step.critical && !this.freezes ? 0 : holdFor(step, st.pace);
-        const held = this.skip || (this.fastForwardTo !== null && this.fastForwardTo > i) || ran >= hold;
+        // A critical caption describes its event: its whole reading time comes after it, even
+        // when the event took longer than that to happen.
+        const read = step.critical ? ran - metAt : ran;
+        const held = this.skip || (this.fastForwardTo !== null && this.fastForwardTo > i) || read >= hold;
         if (met && held && st.status !== "paused") break;
         if (met && !held && step.critical && !this.slowMotion) {
           // Slow motion: the event has happened; the world waits while its caption is read.

@@ -153,3 +153,35 @@ describe("non-shared disk: collection of copies that can never be live again", (
     expect(World.feed(page)).toContain("non-shared disk: A#1's own copy deleted (out of sync since the failure, never used again)");
   });
 });
+
+describe("the lecture's pause: freezeWorld", () => {
+  it("freezes every running host and the service's own timers, a host spawned meanwhile too; thaws them all", async () => {
+    const { w, page } = await inLockstep();
+    await w.clock.advance(300);
+    const samples = page.svc.samples.length;
+    page.svc.controls.kill("B#1");
+    page.svc.freezeWorld(true);
+    expect(page.svc.frozen).toBe(true);
+    expect(page.machines.host("A#1").sent("freeze-world")).toEqual([{ t: "freeze-world", on: true }]);
+    expect(page.machines.host("B#1").sent("freeze-world")).toEqual([]); // dead: nothing to freeze
+    // Restore redundancy while frozen: the new standby starts frozen too.
+    page.machines.host("A#1").report("primary", "alone", 2);
+    page.svc.redundancy.request();
+    expect(page.machines.host("C#1").sent("freeze-world")).toEqual([{ t: "freeze-world", on: true }]);
+    // No beat, no metrics sample while frozen.
+    await w.clock.advance(10_000);
+    expect(page.svc.samples.length).toBe(samples);
+
+    page.svc.freezeWorld(false);
+    expect(page.machines.host("A#1").sent("freeze-world")).toEqual([
+      { t: "freeze-world", on: true },
+      { t: "freeze-world", on: false },
+    ]);
+    await w.clock.advance(1000);
+    expect(page.svc.samples.length).toBeGreaterThan(samples);
+    expect(World.feed(page).filter((l) => l.startsWith("world"))).toEqual([
+      "world frozen: both VMs, the hosts' timers and failure detectors stand still",
+      "world running again after 10.0 s frozen (not counted by any timer)",
+    ]);
+  });
+});

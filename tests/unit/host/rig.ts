@@ -6,6 +6,7 @@ import { decodeChannelMsg } from "../../../src/channel/wire.ts";
 import { makeConfig, WORKER_DEFAULTS, type AgentInit, type ChannelMsg, type FtAction, type FtConfig, type FtEvent, type ToClientMsg } from "../../../src/ft/protocol/index.ts";
 import { LockStoreCore } from "../../../src/ft/protocol/lock-store.ts";
 import type { HostEvent } from "../../../src/host/events.ts";
+import type { HostStatus } from "../../../src/host/status.ts";
 import { Host } from "../../../src/host/host.ts";
 import type { HostDisk, HostStorage } from "../../../src/host/ports.ts";
 import { EventQueue } from "../../../src/sim/event-queue.ts";
@@ -43,6 +44,8 @@ export interface RigHost {
   toClient: ToClientMsg[];
   /** Channel messages this host put on the wire. */
   sent: ChannelMsg[];
+  /** Every status the host reported. */
+  statuses: HostStatus[];
 }
 
 export class Rig {
@@ -56,7 +59,7 @@ export class Rig {
   /** `diskMs`: each way to this host's disk (own copy or shared); the lock record is 0.5 ms away. */
   add(id: string, init: AgentInit, opts: { diskMs?: number } = {}): RigHost {
     const node = new SimNode(this.q, id.split("#")[0]!, id);
-    const h: RigHost = { node, host: null!, fed: [], performed: [], events: [], toClient: [], sent: [], landed: [] };
+    const h: RigHost = { node, host: null!, fed: [], performed: [], events: [], toClient: [], sent: [], landed: [], statuses: [] };
     const settled = <T>(v: T): Promise<T> => {
       this.q.markAsync();
       return Promise.resolve(v);
@@ -80,7 +83,7 @@ export class Rig {
       },
       ...this.storage(node, opts.diskMs ?? 0.5, h.landed),
       diskName: id,
-      events: { toClient: (m) => h.toClient.push(m), status: () => undefined, event: (e) => h.events.push(e) },
+      events: { toClient: (m) => h.toClient.push(m), status: (st) => h.statuses.push(st), event: (e) => h.events.push(e) },
       scheduler: node.thread.scheduler(),
       timing: SIM_TIMING,
       observe: { fed: (ev) => h.fed.push({ at: node.thread.now(), ev }), performing: (a) => h.performed.push(a) },

@@ -178,6 +178,18 @@ describe("lecture controls", () => {
 });
 
 describe("freezing the world", () => {
+  it("a critical event that comes after the caption's reading time still gets its slow motion", async () => {
+    const calls: boolean[] = [];
+    const w = fakeWorld((on) => calls.push(on));
+    const core = new TourCore(initialTourState(1), w.world);
+    core.start(tour([{ caption: words(4), critical: true, until: () => w.now() >= 5000 }, { caption: "end" }]));
+    await w.advance(5100);
+    expect(core.state).toMatchObject({ step: 0, frozen: true });
+    await w.advance(2000); // 1 s + 4 words = 2 s of reading after the event
+    expect(core.state).toMatchObject({ step: 1, frozen: false });
+    expect(calls).toEqual([true, false]);
+  });
+
   it("without a freeze switch, a critical step moves on as soon as its event happened", async () => {
     const w = fakeWorld(null);
     const core = new TourCore(initialTourState(1), w.world);
@@ -195,7 +207,10 @@ describe("freezing the world", () => {
     await w.advance(500);
     expect(core.state).toMatchObject({ step: 0, frozen: true });
     expect(calls).toEqual([true]);
-    await w.advance(5600);
+    // Its whole reading time (6 s) comes after the event (at 300 ms).
+    await w.advance(5700);
+    expect(core.state).toMatchObject({ step: 0, frozen: true });
+    await w.advance(200);
     expect(core.state).toMatchObject({ step: 1, frozen: false });
     expect(calls).toEqual([true, false]);
     core.pause();
