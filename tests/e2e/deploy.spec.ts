@@ -51,7 +51,7 @@ async function waitForPair(where: Page | Frame): Promise<void> {
   await expect.poll(() => clientText(where), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 }
 
-test("served under a nested sub-path by a plain static server, the pair boots and the kv store works", async ({ page }) => {
+test("served under a nested sub-path by a plain static server, the pair boots and the kv store works, then again with the network cut", async ({ page }) => {
   await page.goto(server.origin + MOUNT);
   await waitForPair(page);
   await expect(hostState(page, "A#1")).toHaveText("recording");
@@ -61,6 +61,31 @@ test("served under a nested sub-path by a plain static server, the pair boots an
   // favicon the browser itself asks for).
   const outside = server.requests.filter((r) => r.path !== "/favicon.ico" && (!r.path.startsWith(MOUNT) || r.status !== 200));
   expect(outside, JSON.stringify(outside)).toEqual([]);
+
+  // Works offline once loaded: this visit saved the app and the guest (service worker).
+  await expect(page.getByTestId("offline-copy")).toHaveAttribute("data-state", "saved", { timeout: 60_000 });
+  // The download progress is for the first visit only: record whether the next load ever shows it.
+  await page.addInitScript(() => {
+    const w = window as unknown as { sawProgress: boolean };
+    w.sawProgress = false;
+    new MutationObserver(() => (w.sawProgress ||= document.querySelector(".progress progress") !== null)).observe(document, { childList: true, subtree: true });
+  });
+  server.setOffline(true);
+  const cut = server.requests.length;
+  try {
+    await page.reload();
+    await expect(page.getByTestId("offline-copy")).toHaveAttribute("data-state", "in-use");
+    await waitForPair(page);
+    // (A page load starts a fresh VM with a blank disk: the earlier key is not expected here.)
+    await run(page, page, "kv set offline yes", "OK");
+    await run(page, page, "kv get offline", "yes");
+  } finally {
+    server.setOffline(false);
+  }
+  // Nothing needed the network: the only request is the browser's own check for a new service worker.
+  const online = server.requests.slice(cut).filter((r) => r.path !== `${MOUNT}sw.js`);
+  expect(online, JSON.stringify(online)).toEqual([]);
+  expect(await page.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress)).toBe(false);
 });
 
 /**
