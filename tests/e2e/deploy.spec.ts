@@ -1,5 +1,5 @@
 import { chromium, type Frame, type Page } from "@playwright/test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium.ts";
@@ -129,3 +129,62 @@ async function embedded(page: Page): Promise<void> {
   );
   expect(pong).toBe("lockstep:pong");
 }
+
+/**
+ * What a new build changes for the service worker, applied to a copy of dist/: index.html (here
+ * a marker naming the build) and, with it, its precache revision in sw.js.
+ */
+function deploy(site: string, build: string): void {
+  const index = path.join(site, "index.html");
+  writeFileSync(index, readFileSync(index, "utf8").replace(/(<meta name="lockstep-build"[^>]*>)?<\/head>/, `<meta name="lockstep-build" content="${build}"></head>`));
+  const sw = path.join(site, "sw.js");
+  const before = readFileSync(sw, "utf8");
+  const after = before.replace(/\{url:"index.html",revision:"[^"]+"\}/, `{url:"index.html",revision:"build-${build}"}`);
+  expect(after, "sw.js lists index.html with a revision").not.toBe(before);
+  writeFileSync(sw, after);
+}
+
+test("a new deployment is used from the next visit, never switched under another open Lockstep page", async ({ context, page }) => {
+  const site = mkdtempSync(path.join(tmpdir(), "lockstep-site-"));
+  cpSync(DIST, site, { recursive: true });
+  const host = await serveStatic(site, MOUNT);
+  try {
+    // guest=none stops at the launch error: no VM boots, the service worker is the same.
+    const url = `${host.origin}${MOUNT}?guest=none`;
+    // Which build the page runs (null while it is reloading itself into a new one).
+    const build = (p: Page) => p.evaluate(() => document.querySelector('meta[name="lockstep-build"]')?.getAttribute("content") ?? "1").catch(() => null);
+    const copy = (p: Page) => p.getByTestId("offline-copy");
+    await page.goto(url);
+    await expect(copy(page)).toHaveAttribute("data-state", "saved", { timeout: 60_000 });
+
+    deploy(site, "2");
+    await page.reload();
+    // This visit still runs what it loaded from the offline copy; the new version downloads.
+    await expect(page.getByTestId("new-version")).toBeVisible({ timeout: 30_000 });
+    expect(await build(page)).toBe("1");
+    // The next visit (a reload counts) takes it over: no other Lockstep page is open.
+    await page.reload();
+    await expect.poll(() => build(page), { timeout: 30_000 }).toBe("2");
+    await expect(copy(page)).toHaveAttribute("data-state", "in-use");
+
+    // With a second Lockstep page open, neither a reload nor the button switches versions.
+    deploy(site, "3");
+    const other = await context.newPage();
+    await other.goto(url);
+    await expect(page.getByTestId("new-version")).toBeHidden();
+    await page.reload();
+    await expect(page.getByTestId("new-version")).toBeVisible({ timeout: 30_000 });
+    await page.reload();
+    await expect(page.getByTestId("new-version")).toBeVisible({ timeout: 30_000 });
+    expect(await build(page)).toBe("2");
+    expect(await build(other)).toBe("2");
+    await page.getByRole("button", { name: "Use it now" }).click();
+    await expect(page.getByTestId("new-version")).toContainText("close the other Lockstep tabs first");
+    await other.close();
+    await page.getByRole("button", { name: "Use it now" }).click();
+    await expect.poll(() => build(page), { timeout: 30_000 }).toBe("3");
+  } finally {
+    await host.close();
+    rmSync(site, { recursive: true, force: true });
+  }
+});
