@@ -51,7 +51,7 @@ async function waitForPair(where: Page | Frame): Promise<void> {
   await expect.poll(() => clientText(where), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 }
 
-test("served under a nested sub-path by a plain static server, the pair boots and the kv store works, then again with the network cut", async ({ page }) => {
+test("served under a nested sub-path by a plain static server, the pair boots and the kv store works, then again with the network cut", async ({ context, page }) => {
   await page.goto(server.origin + MOUNT);
   await waitForPair(page);
   await expect(hostState(page, "A#1")).toHaveText("recording");
@@ -70,7 +70,11 @@ test("served under a nested sub-path by a plain static server, the pair boots an
     w.sawProgress = false;
     new MutationObserver(() => (w.sawProgress ||= document.querySelector(".progress progress") !== null)).observe(document, { childList: true, subtree: true });
   });
+  // The network is cut twice over: the site resets every connection, and the browser reports
+  // itself offline (as with the Wi-Fi down: then the page's hosts talk over a MessageChannel,
+  // since WebRTC finds no interface to connect on).
   server.setOffline(true);
+  await context.setOffline(true);
   const cut = server.requests.length;
   try {
     await page.reload();
@@ -79,8 +83,10 @@ test("served under a nested sub-path by a plain static server, the pair boots an
     // (A page load starts a fresh VM with a blank disk: the earlier key is not expected here.)
     await run(page, page, "kv set offline yes", "OK");
     await run(page, page, "kv get offline", "yes");
+    await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("the logging channel between this page's hosts is a MessageChannel");
   } finally {
     server.setOffline(false);
+    await context.setOffline(false);
   }
   // Nothing needed the network: the only request is the browser's own check for a new service worker.
   const online = server.requests.slice(cut).filter((r) => r.path !== `${MOUNT}sw.js`);
@@ -97,7 +103,7 @@ test("served under a nested sub-path by a plain static server, the pair boots an
  */
 const AS_SHIPPED = "--disable-features=AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,MediaRouter,PaintHolding";
 
-test("embedded in a course page of another site (cross-site iframe), the pair boots and answers postMessage", async () => {
+test("embedded in a course page of another site (cross-site iframe), the pair boots and answers postMessage, then again with the network cut", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "lockstep-profile-"));
   const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, AS_SHIPPED], viewport: { width: 1280, height: 800 } });
   try {
@@ -128,6 +134,23 @@ async function embedded(page: Page): Promise<void> {
     server.origin,
   );
   expect(pong).toBe("lockstep:pong");
+
+  // The frame saved its offline copy too (a service worker of the frame's partition): the frame
+  // loads again with the network to the app's site cut, inside the same course page.
+  await expect(frame.getByTestId("offline-copy")).toHaveAttribute("data-state", "saved", { timeout: 60_000 });
+  server.setOffline(true);
+  const cut = server.requests.length;
+  try {
+    await page.evaluate((s) => ((document.getElementById("lockstep") as HTMLIFrameElement).src = `${s}&again=1`), src);
+    await expect.poll(() => page.frame({ url: /again=1/ })?.getByTestId("offline-copy").getAttribute("data-state"), { timeout: 30_000 }).toBe("in-use");
+    const reloaded = page.frame({ url: /again=1/ })!;
+    await waitForPair(reloaded);
+    await run(page, reloaded, "kv set offline yes", "OK");
+  } finally {
+    server.setOffline(false);
+  }
+  const online = server.requests.slice(cut).filter((r) => r.path !== `${MOUNT}sw.js`);
+  expect(online, JSON.stringify(online)).toEqual([]);
 }
 
 /**
