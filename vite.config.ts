@@ -6,7 +6,9 @@ import { VitePWA } from "vite-plugin-pwa";
 /**
  * The guest images' precache revisions are their sha256 from the images manifest (the same
  * digests the hosts verify), so a rebuilt image is a new revision and an unchanged one is never
- * downloaded again by a new deployment's service worker.
+ * downloaded again by a new deployment's service worker. The same digest is the fetch's
+ * subresource integrity: a file that does not match (a host or CDN half-way through a
+ * deployment) fails the service worker's install instead of being kept as the offline copy.
  */
 const imageFiles: Record<string, { sha256: string }> = JSON.parse(readFileSync(new URL("public/images/manifest.json", import.meta.url), "utf8")).files;
 
@@ -35,7 +37,7 @@ export default defineConfig({
             manifest: entries.map((e) => {
               const name = e.url.startsWith("images/") ? e.url.slice("images/".length) : null;
               const sha = name ? imageFiles[name]?.sha256 : undefined;
-              return sha ? { ...e, revision: sha } : e;
+              return sha ? { ...e, revision: sha, integrity: `sha256-${Buffer.from(sha, "hex").toString("base64")}` } : e;
             }),
             warnings: [],
           }),
