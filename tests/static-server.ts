@@ -26,6 +26,12 @@ export interface StaticServer {
   port: number;
   /** Every request path, in order, with its status (a test checks nothing escaped the sub-path). */
   requests: { path: string; status: number }[];
+  /**
+   * Cuts the network (a classroom's Wi-Fi fails): every request, service workers' included, has
+   * its connection reset and is logged with status 0. Unlike the browser's offline emulation,
+   * this cannot miss a request the browser makes on some path it does not emulate.
+   */
+  setOffline(offline: boolean): void;
   close(): Promise<void>;
 }
 
@@ -36,8 +42,14 @@ export interface StaticServer {
 export async function serveStatic(dir: string, mount: string, extra: Record<string, string> = {}): Promise<StaticServer> {
   const root = path.resolve(dir);
   const requests: StaticServer["requests"] = [];
+  let offline = false;
   const server: Server = createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    if (offline) {
+      requests.push({ path: urlPath, status: 0 });
+      req.socket.destroy();
+      return;
+    }
     const reply = (status: number, headers: Record<string, string | number> = {}) => {
       requests.push({ path: urlPath, status });
       res.writeHead(status, headers);
@@ -74,6 +86,7 @@ export async function serveStatic(dir: string, mount: string, extra: Record<stri
     origin: `http://127.0.0.1:${port}`,
     port,
     requests,
+    setOffline: (on) => void (offline = on),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

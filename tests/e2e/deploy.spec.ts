@@ -1,5 +1,5 @@
 import { chromium, type Frame, type Page } from "@playwright/test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
@@ -51,7 +51,7 @@ async function waitForPair(where: Page | Frame): Promise<void> {
   await expect.poll(() => clientText(where), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 }
 
-test("served under a nested sub-path by a plain static server, the pair boots and the kv store works", async ({ page }) => {
+test("served under a nested sub-path by a plain static server, the pair boots and the kv store works, then again with the network cut", async ({ context, page }) => {
   await page.goto(server.origin + MOUNT);
   await waitForPair(page);
   await expect(hostState(page, "A#1")).toHaveText("recording");
@@ -61,6 +61,37 @@ test("served under a nested sub-path by a plain static server, the pair boots an
   // favicon the browser itself asks for).
   const outside = server.requests.filter((r) => r.path !== "/favicon.ico" && (!r.path.startsWith(MOUNT) || r.status !== 200));
   expect(outside, JSON.stringify(outside)).toEqual([]);
+
+  // Works offline once loaded: this visit saved the app and the guest (service worker).
+  await expect(page.getByTestId("offline-copy")).toHaveAttribute("data-state", "saved", { timeout: 60_000 });
+  // The download progress is for the first visit only: record whether the next load ever shows it.
+  await page.addInitScript(() => {
+    const w = window as unknown as { sawProgress: boolean };
+    w.sawProgress = false;
+    new MutationObserver(() => (w.sawProgress ||= document.querySelector(".progress progress") !== null)).observe(document, { childList: true, subtree: true });
+  });
+  // The network is cut twice over: the site resets every connection, and the browser reports
+  // itself offline (as with the Wi-Fi down: then the page's hosts talk over a MessageChannel,
+  // since WebRTC finds no interface to connect on).
+  server.setOffline(true);
+  await context.setOffline(true);
+  const cut = server.requests.length;
+  try {
+    await page.reload();
+    await expect(page.getByTestId("offline-copy")).toHaveAttribute("data-state", "in-use");
+    await waitForPair(page);
+    // (A page load starts a fresh VM with a blank disk: the earlier key is not expected here.)
+    await run(page, page, "kv set offline yes", "OK");
+    await run(page, page, "kv get offline", "yes");
+    await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("the logging channel between this page's hosts is a MessageChannel");
+  } finally {
+    server.setOffline(false);
+    await context.setOffline(false);
+  }
+  // Nothing needed the network: the only request is the browser's own check for a new service worker.
+  const online = server.requests.slice(cut).filter((r) => r.path !== `${MOUNT}sw.js`);
+  expect(online, JSON.stringify(online)).toEqual([]);
+  expect(await page.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress)).toBe(false);
 });
 
 /**
@@ -72,7 +103,7 @@ test("served under a nested sub-path by a plain static server, the pair boots an
  */
 const AS_SHIPPED = "--disable-features=AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,MediaRouter,PaintHolding";
 
-test("embedded in a course page of another site (cross-site iframe), the pair boots and answers postMessage", async () => {
+test("embedded in a course page of another site (cross-site iframe), the pair boots and answers postMessage, then again with the network cut", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "lockstep-profile-"));
   const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, AS_SHIPPED], viewport: { width: 1280, height: 800 }, ...TEST_CONTEXT });
   try {
@@ -103,4 +134,80 @@ async function embedded(page: Page): Promise<void> {
     server.origin,
   );
   expect(pong).toBe("lockstep:pong");
+
+  // The frame saved its offline copy too (a service worker of the frame's partition): the frame
+  // loads again with the network to the app's site cut, inside the same course page.
+  await expect(frame.getByTestId("offline-copy")).toHaveAttribute("data-state", "saved", { timeout: 60_000 });
+  server.setOffline(true);
+  const cut = server.requests.length;
+  try {
+    await page.evaluate((s) => ((document.getElementById("lockstep") as HTMLIFrameElement).src = `${s}&again=1`), src);
+    await expect.poll(() => page.frame({ url: /again=1/ })?.getByTestId("offline-copy").getAttribute("data-state"), { timeout: 30_000 }).toBe("in-use");
+    const reloaded = page.frame({ url: /again=1/ })!;
+    await waitForPair(reloaded);
+    await run(page, reloaded, "kv set offline yes", "OK");
+  } finally {
+    server.setOffline(false);
+  }
+  const online = server.requests.slice(cut).filter((r) => r.path !== `${MOUNT}sw.js`);
+  expect(online, JSON.stringify(online)).toEqual([]);
 }
+
+/**
+ * What a new build changes for the service worker, applied to a copy of dist/: index.html (here
+ * a marker naming the build) and, with it, its precache revision in sw.js.
+ */
+function deploy(site: string, build: string): void {
+  const index = path.join(site, "index.html");
+  writeFileSync(index, readFileSync(index, "utf8").replace(/(<meta name="lockstep-build"[^>]*>)?<\/head>/, `<meta name="lockstep-build" content="${build}"></head>`));
+  const sw = path.join(site, "sw.js");
+  const before = readFileSync(sw, "utf8");
+  const after = before.replace(/\{url:"index.html",revision:"[^"]+"\}/, `{url:"index.html",revision:"build-${build}"}`);
+  expect(after, "sw.js lists index.html with a revision").not.toBe(before);
+  writeFileSync(sw, after);
+}
+
+test("a new deployment is used from the next visit, never switched under another open Lockstep page", async ({ context, page }) => {
+  const site = mkdtempSync(path.join(tmpdir(), "lockstep-site-"));
+  cpSync(DIST, site, { recursive: true });
+  const host = await serveStatic(site, MOUNT);
+  try {
+    // guest=none stops at the launch error: no VM boots, the service worker is the same.
+    const url = `${host.origin}${MOUNT}?guest=none`;
+    // Which build the page runs (null while it is reloading itself into a new one).
+    const build = (p: Page) => p.evaluate(() => document.querySelector('meta[name="lockstep-build"]')?.getAttribute("content") ?? "1").catch(() => null);
+    const copy = (p: Page) => p.getByTestId("offline-copy");
+    await page.goto(url);
+    await expect(copy(page)).toHaveAttribute("data-state", "saved", { timeout: 60_000 });
+
+    deploy(site, "2");
+    await page.reload();
+    // This visit still runs what it loaded from the offline copy; the new version downloads.
+    await expect(page.getByTestId("new-version")).toBeVisible({ timeout: 30_000 });
+    expect(await build(page)).toBe("1");
+    // The next visit (a reload counts) takes it over: no other Lockstep page is open.
+    await page.reload();
+    await expect.poll(() => build(page), { timeout: 30_000 }).toBe("2");
+    await expect(copy(page)).toHaveAttribute("data-state", "in-use");
+
+    // With a second Lockstep page open, neither a reload nor the button switches versions.
+    deploy(site, "3");
+    const other = await context.newPage();
+    await other.goto(url);
+    await expect(page.getByTestId("new-version")).toBeHidden();
+    await page.reload();
+    await expect(page.getByTestId("new-version")).toBeVisible({ timeout: 30_000 });
+    await page.reload();
+    await expect(page.getByTestId("new-version")).toBeVisible({ timeout: 30_000 });
+    expect(await build(page)).toBe("2");
+    expect(await build(other)).toBe("2");
+    await page.getByRole("button", { name: "Use it now" }).click();
+    await expect(page.getByTestId("new-version")).toContainText("close the other Lockstep tabs first");
+    await other.close();
+    await page.getByRole("button", { name: "Use it now" }).click();
+    await expect.poll(() => build(page), { timeout: 30_000 }).toBe("3");
+  } finally {
+    await host.close();
+    rmSync(site, { recursive: true, force: true });
+  }
+});
