@@ -14,8 +14,8 @@ const allowed: Record<string, string[]> = {
   net: ["ft"],
   host: ["ft", "engine", "storage", "channel", "net"],
   cluster: ["ft", "host", "storage", "channel", "net"],
-  // The simulator drives the real host (and later the cluster service) on a toy engine.
-  sim: ["ft", "engine", "storage", "channel", "net", "host"],
+  // The simulator drives the real host and the real cluster service on a toy engine.
+  sim: ["ft", "engine", "storage", "channel", "net", "host", "cluster"],
   workers: ["ft", "engine", "storage", "channel", "net", "host", "cluster"],
   ui: ["ft", "engine", "storage", "channel", "net", "host", "cluster"],
 };
