@@ -229,14 +229,14 @@ export function scenarios(opts: TourOptions): Scenario[] {
           },
           // Cut only once the backup has replayed every input the client sent. The primary is
           // armed to fail-stop in the very step its VM prints the answer: the failure cannot come
-          // too late (after the failure detectors fire on the cut) or too early.
+          // too late (after the failure detectors fire on the cut) or too early. The caption is
+          // read in a frozen world (slow motion), so the detectors' clocks stand still meanwhile.
           until: (c) => {
             const b = c.host(c.vars.b as string)?.status;
             const client = c.cluster.client;
             if (!b?.console || b.console.nextInputSeq !== client.sentInputs || client.unackedInputs !== 0) return false;
             c.cluster.failAfterOutput(c.vars.p as string, PAID);
             c.cluster.cutChannel();
-            c.typeLine(`echo ${PAID}`);
             return true;
           },
           critical: true,
@@ -247,6 +247,7 @@ export function scenarios(opts: TourOptions): Scenario[] {
             ? `The client sends \`echo ${PAID}\`. Without the Output Rule the primary answers at once, though the backup never got the command…`
             : `The client sends \`echo ${PAID}\`. The primary runs it but holds the outputs: no ack can come back…`,
           ref: "output-rule",
+          run: (c) => c.typeLine(`echo ${PAID}`),
           until: (c) => {
             const p = c.host(c.vars.p as string);
             if (p?.status?.state === "alone" && !p.dead) {
