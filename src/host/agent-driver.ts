@@ -82,7 +82,6 @@ export class AgentDriver {
         // Backup-reads mode: the backup checks what it reads itself against this hash (paper 4.2).
         if (a.data && this.ctx.ports.ft.readMode === "backup-reads") {
           batcher.readHash(a.ioId, blockHash(a.data));
-          this.ctx.recorder?.addReadData(a.ioId, a.data);
         }
         if (a.data) {
           status.reads.count++;
@@ -93,7 +92,6 @@ export class AgentDriver {
         break;
       case "provideReadData":
         status.backupReadCount++;
-        this.ctx.recorder?.addReadData(a.ioId, a.data);
         this.ctx.withEngine((e) => e.provideRead(a.ioId, a.data));
         break;
       case "injectInput":

@@ -1,5 +1,5 @@
 import type { FrameLog } from "../ft/log/entries.ts";
-import type { CheckpointInfo, EngineMode, FrameResult, OutputChunk, Pace, DiskRequest } from "../engine/engine.ts";
+import type { CheckpointInfo, EngineMode, EngineObserver, FrameResult, OutputChunk, Pace, DiskRequest } from "../engine/engine.ts";
 
 /**
  * What a host needs from a deterministic engine: LockstepEngine (v86, src/engine) satisfies it
@@ -17,6 +17,9 @@ export interface HostEngine {
   readonly cloneAhead: boolean;
   /** Bytes of CPU state (what a Remus-style checkpoint ships besides dirty pages). */
   readonly cpuStateBytes: number;
+
+  /** Subscribes to what the engine produces (frames, checkpoints, read data); returns the unsubscribe. */
+  observe(o: EngineObserver): () => void;
 
   /** Where the next frame starts. */
   position(): { frame: number; icount: number };
@@ -93,13 +96,14 @@ export interface LogPosition {
   icount: number;
 }
 
-/** The timeline's session recording as the host feeds it (src/engine/recording.ts). */
-export interface HostRecorder {
-  addBatch(bytes: Uint8Array, first: LogPosition, next: LogPosition): void;
-  addCheckpoint(c: CheckpointInfo): void;
-  addReadData(ioId: number, data: Uint8Array): void;
+/**
+ * The timeline's session recording (src/engine/recording.ts). It listens to the engine
+ * (`engine.observe(recorder)`): every frame the VM ran or accepted for replay, every checkpoint,
+ * and the read data a backup-reads log does not carry. Nothing in the host feeds it.
+ */
+export interface HostRecorder extends EngineObserver {
   /** The recording file as of now. */
   encode(wallNowMs: number): Uint8Array;
 }
 
-export type { CheckpointInfo, EngineMode, FrameResult, OutputChunk, Pace, DiskRequest };
+export type { CheckpointInfo, EngineMode, EngineObserver, FrameResult, OutputChunk, Pace, DiskRequest };

@@ -65,7 +65,7 @@ export class Host implements HostContext {
     this.status = new HostStatusReporter(this, this.link, this.replay, () => this.loop.vmState);
     this.batcher = new LogBatcher(this, this.effects, this.status.reads);
     this.clone = new CloneTransfer(this, this.batcher, this.replay, this.storageOps, {
-      restoreEngine: async (snapshot) => (this.engine = await ports.engines.restore(snapshot, this.hooks)),
+      restoreEngine: async (snapshot) => this.listen((this.engine = await ports.engines.restore(snapshot, this.hooks))),
       engineReady: (engine) => {
         for (const f of this.engineInbox.splice(0)) f(engine);
       },
@@ -101,7 +101,6 @@ export class Host implements HostContext {
       completed: this.effects.onCompleted,
       checkpoint: (c) => {
         this.replay.lastCheckpointFrame = c.frame;
-        this.recorder?.addCheckpoint(c);
       },
     };
   }
@@ -121,6 +120,7 @@ export class Host implements HostContext {
     if (init.role !== "standby") {
       this.engine = await this.ports.engines.boot(init.role === "primary" ? "record" : "replay", this.hooks);
       this.recorder = this.ports.engines.recorder(null);
+      this.listen(this.engine);
       const hasPeer = init.role === "backup" || init.backup !== null;
       if (hasPeer) await this.link.rendezvous(init.epoch);
     } else {
@@ -246,6 +246,12 @@ export class Host implements HostContext {
   recording(): Uint8Array {
     if (!this.recorder) throw new Error("no recording: this host has not started a VM");
     return this.recorder.encode(this.scheduler.wallNow());
+  }
+
+  /** The session recording listens to the engine from its first frame (a boot, or a restored clone). */
+  private listen(engine: HostEngine): HostEngine {
+    if (this.recorder) engine.observe(this.recorder);
+    return engine;
   }
 
   stop(): void {

@@ -89,7 +89,6 @@ export class LogBatcher {
     const first = frames[0]!;
     const last = frames[frames.length - 1]!;
     const next = { frame: last.frame + 1, icount: last.startIcount + last.length };
-    this.ctx.recorder?.addBatch(bytes, { frame: first.frame, icount: first.startIcount }, next);
     const entries: ProducedEntry[] = [{ position: pos(first.frame, first.startIcount), bytes: encodeEnvelope(items) }];
     // Completions that wait for disk work the backup does itself: one entry each naming the I/O
     // (the protocol holds the frame until that work is done). Reads the backup performs itself

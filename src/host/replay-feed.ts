@@ -39,7 +39,6 @@ export class ReplayFeed {
         for (const item of decodeEnvelope(r.bytes)) {
           if (item.k === "batch") {
             const frames = decodeBatch(item.bytes);
-            this.record(item.bytes, frames);
             if (engine && !this.restoring) engine.pushFrames(frames);
             else this.waiting.push(item.bytes);
           } else {
@@ -85,12 +84,5 @@ export class ReplayFeed {
       }
     }
     this.ctx.stalledSince(start);
-  }
-
-  /** A batch it will replay joins this VM's recording (it is this VM's history too). */
-  private record(bytes: Uint8Array, frames: FrameLog[]): void {
-    const first = frames[0]!;
-    const last = frames[frames.length - 1]!;
-    this.ctx.recorder?.addBatch(bytes, { frame: first.frame, icount: first.startIcount }, { frame: last.frame + 1, icount: last.startIcount + last.length });
   }
 }

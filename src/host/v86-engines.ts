@@ -50,9 +50,9 @@ export function v86Engines(deps: V86EngineDeps): EngineFactory {
         snapshot,
       );
       return {
-        addBatch: (bytes, first, next) => rec.addBatch(bytes, first, next),
-        addCheckpoint: (c) => rec.addCheckpoint(c),
-        addReadData: (id, data) => rec.addReadData(id, data),
+        frames: (frames) => rec.frames(frames),
+        checkpoint: (c) => rec.checkpoint(c),
+        readData: (id, data) => rec.readData(id, data),
         encode: (now) => encodeRecording(rec.recording(now)),
       };
     },

@@ -4,6 +4,7 @@ import type { FrameLog, LogEntry } from "../ft/log/entries.ts";
 import { blockHash } from "../ft/protocol/index.ts";
 import type { Position } from "../ft/protocol/types.ts";
 import type { CloneSnapshot, EngineHooks, FrameResult, HostEngine, OutputChunk, DiskRequest } from "../host/engine-port.ts";
+import { Observers, type EngineObserver } from "../engine/observer.ts";
 import { blockData, GUEST_MS_PER_FRAME, ToyVm, type StartEvent, type VmEffects } from "./toy-vm.ts";
 
 /** What the toy engine needs from the simulated world. */
@@ -36,6 +37,7 @@ const INPUT_TOKEN = /k(\d+)/g;
  * frame), replays them and reports a divergence as the real engine does, by throwing.
  */
 export class ToyEngine implements HostEngine {
+  private readonly observers = new Observers();
   mode: "record" | "replay";
   readonly halted = false;
   readonly cloneAhead = false;
@@ -114,6 +116,7 @@ export class ToyEngine implements HostEngine {
 
   provideRead(id: number, data: Uint8Array): void {
     this.backupReads.set(id, data);
+    this.observers.readData(id, data);
   }
 
   pendingIo(): DiskRequest[] {
@@ -145,6 +148,11 @@ export class ToyEngine implements HostEngine {
     return this.env.settled({ snapshot, frame: this.vm.frame, icount: this.vm.icount, pauseMs: 0 });
   }
 
+  /** Listeners, as on LockstepEngine (src/engine/observer.ts): the simulator keeps no recording, tests may. */
+  observe(o: EngineObserver): () => void {
+    return this.observers.add(o);
+  }
+
   pushFrames(frames: readonly FrameLog[]): void {
     if (this.mode !== "replay") throw new Error("pushFrames: not a replayer");
     const last = this.incoming[this.incoming.length - 1];
@@ -156,6 +164,7 @@ export class ToyEngine implements HostEngine {
       icount += f.length;
     }
     this.incoming.push(...frames);
+    this.observers.frames(frames);
   }
 
   pushBatch(bytes: Uint8Array): void {
@@ -294,10 +303,14 @@ export class ToyEngine implements HostEngine {
       }
     } else {
       entries.push(...mine);
-      this.produced.push({ frame, startIcount: start, length, entries });
+      const log = { frame, startIcount: start, length, entries };
+      this.produced.push(log);
+      this.observers.frames([log]);
     }
     const ck = mine[mine.length - 1] as Extract<LogEntry, { k: "checkpoint" }>;
-    this.hooks.checkpoint({ frame, icount: this.vm.icount, cpu: ck.cpu, slice: 0, ram: ck.ram });
+    const checkpoint = { frame, icount: this.vm.icount, cpu: ck.cpu, slice: 0, ram: ck.ram };
+    this.hooks.checkpoint(checkpoint);
+    this.observers.checkpoint(checkpoint);
     return { frame, startIcount: start, length, halted: false };
   }
 }

@@ -73,6 +73,21 @@ describe("host driver: event order and batching (primary)", () => {
     expect(state(b)).toBe("backup/replaying");
   });
 
+  it("the session recording listens to the engine: the primary's holds every frame it logged, the backup's every frame it received, in order", async () => {
+    const { rig, a, b } = await pair();
+    await rig.run(60);
+    const logged = a.fed.flatMap(({ ev }) => (ev.type === "logEntriesProduced" ? framesOf(ev).map((f) => f.frame) : []));
+    expect(logged.length).toBeGreaterThan(20);
+    const consecutive = (fs: number[]) => fs.every((f, i) => i === 0 || f === fs[i - 1]! + 1);
+    // The recorder hears a frame when it runs, the wire gets it with its batch: the recording may be ahead.
+    expect(a.recorded.frames.slice(0, logged.length)).toEqual(logged);
+    expect(consecutive(a.recorded.frames)).toBe(true);
+    expect(b.recorded.frames.length).toBeGreaterThan(20);
+    expect(b.recorded.frames).toEqual(a.recorded.frames.slice(0, b.recorded.frames.length));
+    expect(a.recorded.checkpoints.length).toBeGreaterThan(0);
+    expect(b.recorded.checkpoints).toEqual(a.recorded.checkpoints.slice(0, b.recorded.checkpoints.length));
+  });
+
   it("batches frames, at most batchMaxFrames, closing a batch at once after a frame with an output", async () => {
     const { a } = await pair();
     const batches = a.fed.flatMap(({ ev }) => (ev.type === "logEntriesProduced" ? [framesOf(ev)] : []));

@@ -46,6 +46,8 @@ export interface RigHost {
   sent: ChannelMsg[];
   /** Every status the host reported. */
   statuses: HostStatus[];
+  /** What its session recorder heard from the engine (frame numbers, checkpoint frames). */
+  recorded: { frames: number[]; checkpoints: number[] };
 }
 
 export class Rig {
@@ -59,7 +61,7 @@ export class Rig {
   /** `diskMs`: each way to this host's disk (own copy or shared); the lock record is 0.5 ms away. */
   add(id: string, init: AgentInit, opts: { diskMs?: number } = {}): RigHost {
     const node = new SimNode(this.q, id.split("#")[0]!, id);
-    const h: RigHost = { node, host: null!, fed: [], performed: [], events: [], toClient: [], sent: [], landed: [], statuses: [] };
+    const h: RigHost = { node, host: null!, fed: [], performed: [], events: [], toClient: [], sent: [], landed: [], statuses: [], recorded: { frames: [], checkpoints: [] } };
     const settled = <T>(v: T): Promise<T> => {
       this.q.markAsync();
       return Promise.resolve(v);
@@ -79,7 +81,11 @@ export class Rig {
       engines: {
         boot: (mode, hooks) => settled(new ToyEngine(mode, env, hooks)),
         restore: (snapshot, hooks) => settled(new ToyEngine("replay", env, hooks, { snapshot })),
-        recorder: () => null,
+        recorder: () => ({
+          frames: (fs) => void h.recorded.frames.push(...fs.map((f) => f.frame)),
+          checkpoint: (c) => void h.recorded.checkpoints.push(c.frame),
+          encode: () => new Uint8Array(0),
+        }),
       },
       ...this.storage(node, opts.diskMs ?? 0.5, h.landed),
       diskName: id,
