@@ -144,6 +144,11 @@ export class Redundancy {
     // it) or never took one. Once the snapshot is sent the primary records, so a retry here
     // never cuts a transfer in progress.
     else if (c.startedAt !== null && alone && now - c.startedAt > CLONE_RETRY_MS) this.abandon("no snapshot came; retrying");
+    // Another member's standby is up and waiting, so its logging channel comes up in seconds,
+    // or never: the offer or its answer was lost, or the standby ignored it (it did not know our
+    // member yet). Offer again rather than wait for the give-up. (A new host of our own may take
+    // longer: it first loads its images.)
+    else if (c.member !== null && c.startedAt === null && now - c.since > CLONE_RETRY_MS) this.abandon("the logging channel did not come up; retrying");
   }
 
   private cloneToMember(p: LocalHost, place: Extract<BackupPlace, { kind: "member" }>): void {

@@ -59,6 +59,12 @@ const SIM_FT: Partial<FtConfig> = {
 
 /** After healing, a surviving VM must be live and serving the client within this bound. */
 export const LIVENESS_BOUND_MS = 150;
+/**
+ * A primary alone while a standby waits has a new backup within this long, after the faults
+ * healed: the cluster service's retry of a clone that makes no progress (CLONE_RETRY_MS, 20 s
+ * in the product, 160 ms here) plus a clone.
+ */
+export const REDUNDANCY_BOUND_MS = 200;
 /** Storage operations and messages in flight when the faults heal have landed this long after. */
 const SETTLE_MS = 8;
 
@@ -209,6 +215,7 @@ export class World {
       return;
     }
     if (node.crashAfterActions > 0) node.crashAfterActions--;
+    if (a.type === "stateChanged") node.stateSince = this.q.now;
     this.outputRule.performing(node, a);
     if (a.type === "setSpeed" && a.factor < 1) this.stats.slowdowns++;
     if (!this.traceLines) return;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MEMBER_TIMEOUT_MS } from "../../../src/cluster/membership.ts";
+import { CLONE_RETRY_MS } from "../../../src/cluster/redundancy.ts";
 import { World, type Member } from "./harness.ts";
 
 /** Opens a tab: it listens for a running VM, then starts one or joins as a standby. */
@@ -91,6 +92,23 @@ describe("tabs: membership and the choice of the next backup", () => {
     await w.clock.advance(250);
     expect(b.machines.host("B#1").config).toMatchObject({ role: "standby", diskId: a.machines.host("A#1").config.diskId });
     b.machines.host("B#1").report("standby", "waiting", 0);
+    await w.clock.advance(250);
+    expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
+  });
+
+  it("an offer the standby tab never answers is made again after CLONE_RETRY_MS, not only given up after CLONE_GIVE_UP_MS", async () => {
+    // Found by the simulator (seed 247): a partition dropped the offer; the primary ran alone
+    // for the rest of the run although the standby waited.
+    const { w, a } = await withStandbys("B");
+    const hub = w.hub as unknown as { offer: (...args: unknown[]) => unknown };
+    const offer = hub.offer.bind(w.hub);
+    let lost = 1;
+    hub.offer = (from, peer, hand) => (lost-- > 0 ? { id: "lost", close: () => {} } : offer(from, peer, hand));
+    a.machines.host("A#1").report("primary", "alone");
+    await w.clock.advance(CLONE_RETRY_MS - 250);
+    expect(World.feed(a).filter((t) => t.startsWith("FT VMotion abandoned"))).toEqual([]);
+    await w.clock.advance(500);
+    expect(World.feed(a)).toContain("FT VMotion abandoned: the logging channel did not come up; retrying");
     await w.clock.advance(250);
     expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
   });
