@@ -96,8 +96,13 @@ export class SimMember implements BusMember, StorageClient {
       },
     };
     this.svc = new ClusterService({ ...TAB, autoStart, diskMode: w.sc.diskMode, readMode: w.sc.readMode }, ports);
-    // The service's own notes (membership, redundancy, disk collection) in the trace.
-    if (w.traceLines) this.svc.log.onEvent((e) => e.hostId === "page" && this.alive && w.trace(`${id}: ${e.text}`));
+    // The service's own notes (membership, redundancy, disk collection): counted, and traced.
+    this.svc.log.onEvent((e) => {
+      if (e.hostId !== "page" || !this.alive) return;
+      if (e.kind === "membership") w.stats.membersLeft++;
+      else if (e.text.startsWith("FT VMotion abandoned")) w.stats.cloneRetries++;
+      w.trace(`${id}: ${e.text}`);
+    });
   }
 
   /** The tab opens: it listens for a running VM, then starts one (autoStart) or waits as a standby. */

@@ -35,6 +35,11 @@ export interface RunStats {
   lost: boolean;
   clientBytes: number;
   inputsAcked: number;
+  /** The cluster service at work: tabs opened, "peer left" hints given, members dropped, clones abandoned and retried. */
+  tabs: number;
+  hints: number;
+  membersLeft: number;
+  cloneRetries: number;
 }
 
 const SIM_FT: Partial<FtConfig> = {
@@ -97,6 +102,10 @@ export class World {
     lost: false,
     clientBytes: 0,
     inputsAcked: 0,
+    tabs: 0,
+    hints: 0,
+    membersLeft: 0,
+    cloneRetries: 0,
   };
   clientProgressAt = 0;
   clientLenAtBound = -1;
@@ -167,6 +176,7 @@ export class World {
     const n = (this.tabs.get(name) ?? 0) + 1;
     this.tabs.set(name, n);
     const member = new SimMember(this, name, `${name}${n}`, autoStart);
+    this.stats.tabs++;
     this.members.set(name, member);
     member.open();
   }

@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from "node:path";
 
 // The layers of src/ and what each may import (README "Layout"). Arrows point down only:
 // ui → cluster → host → engine → ft; storage and channel serve host and cluster; workers are
-// thin entry points over everything below the UI; the simulator (sim) runs host and core in Node.
+// thin entry points over everything below the UI; the simulator (sim) runs cluster, host and core in Node.
 const src = resolve(__dirname, "../../src");
 const allowed: Record<string, string[]> = {
   ft: [],
@@ -14,8 +14,8 @@ const allowed: Record<string, string[]> = {
   net: ["ft"],
   host: ["ft", "engine", "storage", "channel", "net"],
   cluster: ["ft", "host", "storage", "channel", "net"],
-  // The simulator drives the real host (and later the cluster service) on a toy engine.
-  sim: ["ft", "engine", "storage", "channel", "net", "host"],
+  // The simulator drives the real cluster service and host on a toy engine.
+  sim: ["ft", "engine", "storage", "channel", "net", "host", "cluster"],
   workers: ["ft", "engine", "storage", "channel", "net", "host", "cluster"],
   ui: ["ft", "engine", "storage", "channel", "net", "host", "cluster"],
 };

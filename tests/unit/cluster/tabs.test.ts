@@ -113,6 +113,23 @@ describe("tabs: membership and the choice of the next backup", () => {
     expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
   });
 
+  it("a standby passed over after a clone that failed is chosen again once CLONE_RETRY_MS has passed and it still waits", async () => {
+    // Found by the simulator (seed 3598): the snapshot never reached B#1 (it hung, and the
+    // channel closed when the primary moved on to C); B#1 was a standby again but never chosen,
+    // and after C failed the primary ran alone to the end of the run.
+    const { w, a } = await withStandbys("B");
+    const primary = a.machines.host("A#1");
+    primary.report("primary", "alone");
+    await w.clock.advance(250);
+    primary.report("primary", "recording");
+    primary.report("primary", "alone", 2);
+    expect(World.feed(a)).toContain("FT VMotion abandoned: the new backup was declared failed; retrying");
+    await w.clock.advance(CLONE_RETRY_MS - 500);
+    expect(primary.sent("start-clone").map((c) => c.target)).toEqual(["B#1"]);
+    await w.clock.advance(1000);
+    expect(primary.sent("start-clone").map((c) => c.target)).toEqual(["B#1", "B#1"]);
+  });
+
   it("goodbye: the surviving host is told its peer left (a hint to its failure detector)", async () => {
     const { w, a, b } = await pairOfTabs();
     b.svc.dispose();
