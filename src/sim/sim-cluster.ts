@@ -109,7 +109,18 @@ export class SimMember implements BusMember, StorageClient {
   open(): void {
     this.w.trace(`${this.id} opens${this.svc.options.autoStart ? " (may start the VM)" : ""}`);
     this.w.q.markAsync();
-    this.svc.join().catch((e: unknown) => this.w.trace(`${this.id}: join failed: ${String(e)}`));
+    this.svc.join().catch((e: unknown) => this.startFailed(e));
+  }
+
+  /** Starting the VM failed (storage unreachable): the user presses Start VM again a little later. */
+  private startFailed(e: unknown): void {
+    this.w.trace(`${this.id}: starting the VM failed: ${String(e)}`);
+    this.w.q.after(10, () => {
+      if (!this.alive || this.svc.vm || this.svc.hosts.main) return;
+      this.w.trace(`${this.id}: Start VM pressed again`);
+      this.w.q.markAsync();
+      this.svc.startVm().catch((err: unknown) => this.startFailed(err));
+    });
   }
 
   /** The tab closes on purpose: it says goodbye and its host goes with it. */

@@ -114,6 +114,8 @@ export class World {
   private readonly states: StateCheck;
   private readonly outputRule: OutputRuleCheck;
   private readonly feedOrder: FeedOrderCheck;
+  /** A tab started the VM (its primary exists). */
+  private vmStarted = false;
   /** Tabs opened so far per machine: the next one's id. */
   private tabs = new Map<string, number>();
 
@@ -183,6 +185,7 @@ export class World {
 
   /** A tab's cluster service started a host (spawnSimHost): it is the machine's host now. */
   addHost(node: SimNode, role: string): void {
+    if (role === "primary") this.vmStarted = true;
     this.nodes.set(node.id, node);
     this.byName.set(node.name, node);
     this.trace(`${node.id} starts as ${role}`);
@@ -374,7 +377,9 @@ export class World {
     }
     // The machine comes back: a new tab joins the cluster as a standby.
     const restart = (): void => {
-      if (this.members.get(c.host) === tab && !tab.alive) this.openTab(c.host, false);
+      // It may start the VM only if it was to and none ever started (one VM per run: a tab
+      // that starts another while one runs unheard would be a new VM, not a failover).
+      if (this.members.get(c.host) === tab && !tab.alive) this.openTab(c.host, tab.svc.options.autoStart && !this.vmStarted);
     };
     this.q.after(c.restartAfter, () => (tab.alive ? this.q.after(5, restart) : restart()));
   }
