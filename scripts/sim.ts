@@ -1,6 +1,6 @@
 /**
- * Seeded fault simulator (src/sim): the real host driver (src/host) and the FT protocol
- * (src/ft/protocol) on a toy deterministic engine, under injected faults.
+ * Seeded fault simulator (src/sim): the real cluster service (src/cluster), host driver (src/host)
+ * and FT protocol (src/ft/protocol) on a toy deterministic engine, under injected faults.
  *
  *   npm run sim -- --seeds N [--from S]      run seeds S..S+N-1 (S defaults to 1)
  *   npm run sim -- --seed S [--quiet]        reproduce one seed and print its trace
@@ -14,7 +14,7 @@ import { cli } from './lib/args.ts';
 const UNSAFE = { 'no-output-rule': 'noOutputRule', 'no-test-and-set': 'noTestAndSet', 'no-fencing': 'noFencing' } as const;
 const { options: args } = cli({
   usage: 'npm run sim -- [options]',
-  about: 'Seeded fault simulator (src/sim): the real host driver (src/host) and the FT protocol (src/ft/protocol) on a toy deterministic engine.',
+  about: 'Seeded fault simulator (src/sim): the real cluster service (src/cluster), host driver (src/host) and FT protocol (src/ft/protocol) on a toy deterministic engine.',
   options: {
     seeds: { type: 'int', min: 1, default: 1000, help: 'run this many seeds, from --from on' },
     from: { type: 'int', min: 0, default: 1, help: 'the first seed --seeds runs' },
@@ -46,7 +46,8 @@ const res = await runSeeds(args.from, args.seeds, { unsafe, stopAtFirst: !args['
 const t = res.totals;
 console.log(
   `sim: seeds=${res.seeds} violations=${res.failing.length} runs/s=${res.runsPerSec.toFixed(0)}` +
-    ` (${(res.elapsedMs / 1000).toFixed(1)}s; failovers=${t.failovers} clones=${t.clones} halts=${t.halts} flow-pauses=${t.pauses} slowdowns=${t.slowdowns} stalls=${t.stalls} vm-lost=${t.lost})${unsafeNote}`,
+    ` (${(res.elapsedMs / 1000).toFixed(1)}s; failovers=${t.failovers} clones=${t.clones} halts=${t.halts} flow-pauses=${t.pauses} slowdowns=${t.slowdowns} stalls=${t.stalls} vm-lost=${t.lost};` +
+    ` cluster: tabs=${t.tabs} hints=${t.hints} members-left=${t.membersLeft} clone-retries=${t.cloneRetries})${unsafeNote}`,
 );
 if (res.failing.length > 0) {
   for (const f of res.failing.slice(0, 5)) {

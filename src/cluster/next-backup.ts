@@ -6,8 +6,9 @@ export type BackupPlace = { kind: "member"; member: string; hostId: string } | {
 /**
  * The choice of the next backup (paper §3.1: the cluster service picks the server): the
  * oldest member whose host waits as a standby, else, where this member may add a host (the
- * one page; a tab with a standby worker), a new host here; else none. A `spent` host received a
- * snapshot that did not make it the backup: whatever its last beat says, it waits no more.
+ * one page; a tab with a standby worker), a new host here; else none. A `spent` host has just
+ * received a snapshot that did not make it the backup: whatever its last beat says, it is passed
+ * over (for a while: see Redundancy).
  */
 export function chooseNextBackup(members: readonly Member[], spawnLocal: boolean, spent: ReadonlySet<string> = new Set()): BackupPlace | null {
   const standby = members.find((m) => !m.me && m.hostId && !spent.has(m.hostId) && m.status?.role === "standby" && m.status.state === "waiting");

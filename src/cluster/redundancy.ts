@@ -53,8 +53,12 @@ export class Redundancy {
   private clone: Clone | null = null;
   private intent = false;
   private links: RemoteLink[] = [];
-  /** Hosts a clone was shipped to that did not become the backup (see chooseNextBackup). */
-  private readonly spent = new Set<string>();
+  /**
+   * Hosts a clone was shipped to that did not become the backup, and when (see chooseNextBackup).
+   * Passed over for CLONE_RETRY_MS, not for good: by then their beats tell what they are, and
+   * one that never got the snapshot (it was lost, or the channel closed) is a standby again.
+   */
+  private readonly spent = new Map<string, number>();
 
   constructor(private readonly d: RedundancyDeps) {
     d.transport.on("link-up", (m) => m.to === d.transport.self && this.onLinkUp(m.link));
@@ -122,7 +126,9 @@ export class Redundancy {
   }
 
   private place(): BackupPlace | null {
-    return chooseNextBackup(this.d.membership.members, this.d.spawnLocal(), this.spent);
+    const now = this.d.clock.now();
+    for (const [host, at] of this.spent) if (now - at > CLONE_RETRY_MS) this.spent.delete(host);
+    return chooseNextBackup(this.d.membership.members, this.d.spawnLocal(), new Set(this.spent.keys()));
   }
 
   private liveBackup(): string | null {
@@ -144,6 +150,11 @@ export class Redundancy {
     // it) or never took one. Once the snapshot is sent the primary records, so a retry here
     // never cuts a transfer in progress.
     else if (c.startedAt !== null && alone && now - c.startedAt > CLONE_RETRY_MS) this.abandon("no snapshot came; retrying");
+    // Another member's standby is up and waiting, so its logging channel comes up in seconds,
+    // or never: the offer or its answer was lost, or the standby ignored it (it did not know our
+    // member yet). Offer again rather than wait for the give-up. (A new host of our own may take
+    // longer: it first loads its images.)
+    else if (c.member !== null && c.startedAt === null && now - c.since > CLONE_RETRY_MS) this.abandon("the logging channel did not come up; retrying");
   }
 
   private cloneToMember(p: LocalHost, place: Extract<BackupPlace, { kind: "member" }>): void {
@@ -217,7 +228,7 @@ export class Redundancy {
     if (!c) return;
     this.d.note("cluster", `FT VMotion abandoned: ${why}`);
     this.clone = null;
-    if (c.sent) this.spent.add(c.target);
+    if (c.sent) this.spent.set(c.target, this.d.clock.now());
     this.progress = null;
     // A host of ours that did not become the backup is taken out: it would only wait, or halt.
     if (c.member === null) this.d.hosts.drop(c.target);

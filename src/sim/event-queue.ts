@@ -4,19 +4,18 @@
  *
  * The hosts it drives are real host code, which awaits promises (storage replies, engine
  * creation). Whatever resolves such a promise calls `markAsync()`; after that event the queue
- * lets every pending promise continuation run (a setImmediate turn drains the whole microtask
- * queue) before the next event, at the same simulated time. Runs stay deterministic: the same
+ * lets every pending promise continuation run (it drains the whole microtask queue) before the
+ * next event, at the same simulated time. Runs stay deterministic: the same
  * events resolve the same promises in the same order.
+ *
+ * The heap is kept in parallel arrays (time, order, function) rather than an object per event:
+ * a run schedules thousands of events, and this is the simulator's innermost loop.
  */
-interface Item {
-  at: number;
-  seq: number;
-  fn: () => void;
-}
-
 export class EventQueue {
   now = 0;
-  private heap: Item[] = [];
+  private times: number[] = [];
+  private seqs: number[] = [];
+  private fns: (() => void)[] = [];
   private seq = 0;
   private asyncPending = false;
 
@@ -24,17 +23,22 @@ export class EventQueue {
   constructor(private readonly onError: (e: unknown) => void = (e) => { throw e; }) {}
 
   at(time: number, fn: () => void): void {
-    const item = { at: Math.max(time, this.now), seq: this.seq++, fn };
-    const h = this.heap;
-    h.push(item);
-    let i = h.length - 1;
+    const at = time > this.now ? time : this.now;
+    const seq = this.seq++;
+    const { times, seqs, fns } = this;
+    let i = times.length;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (less(h[p]!, item)) break;
-      h[i] = h[p]!;
+      const pt = times[p]!;
+      if (pt < at || (pt === at && seqs[p]! < seq)) break;
+      times[i] = pt;
+      seqs[i] = seqs[p]!;
+      fns[i] = fns[p]!;
       i = p;
     }
-    h[i] = item;
+    times[i] = at;
+    seqs[i] = seq;
+    fns[i] = fn;
   }
 
   after(delay: number, fn: () => void): void {
@@ -48,27 +52,14 @@ export class EventQueue {
 
   /** Run events up to and including `until`. */
   async run(until: number): Promise<void> {
-    const h = this.heap;
-    while (h.length > 0 && h[0]!.at <= until) {
-      const top = h[0]!;
-      const last = h.pop()!;
-      if (h.length > 0) {
-        let i = 0;
-        const n = h.length;
-        for (;;) {
-          const l = 2 * i + 1;
-          if (l >= n) break;
-          const r = l + 1;
-          const c = r < n && less(h[r]!, h[l]!) ? r : l;
-          if (less(last, h[c]!)) break;
-          h[i] = h[c]!;
-          i = c;
-        }
-        h[i] = last;
-      }
-      this.now = top.at;
+    const { times, seqs, fns } = this;
+    while (times.length > 0 && times[0]! <= until) {
+      const at = times[0]!;
+      const fn = fns[0]!;
+      this.pop();
+      this.now = at;
       try {
-        top.fn();
+        fn();
       } catch (e) {
         this.onError(e);
       }
@@ -81,13 +72,39 @@ export class EventQueue {
   }
 
   get size(): number {
-    return this.heap.length;
+    return this.times.length;
+  }
+
+  /** Removes the first event: the last one sifts down from the root. */
+  private pop(): void {
+    const { times, seqs, fns } = this;
+    const lt = times.pop()!;
+    const ls = seqs.pop()!;
+    const lf = fns.pop()!;
+    const n = times.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && (times[r]! < times[l]! || (times[r] === times[l] && seqs[r]! < seqs[l]!)) ? r : l;
+      const ct = times[c]!;
+      if (lt < ct || (lt === ct && ls < seqs[c]!)) break;
+      times[i] = ct;
+      seqs[i] = seqs[c]!;
+      fns[i] = fns[c]!;
+      i = c;
+    }
+    times[i] = lt;
+    seqs[i] = ls;
+    fns[i] = lf;
   }
 }
 
-function less(a: Item, b: Item): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
-/** Resolves once every queued microtask (and every one they queue) has run. */
-const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Resolves once every queued microtask (and every one they queue) has run. Node runs a
+ * `nextTick` callback only once the microtask queue is empty (it alternates the two queues until
+ * both are), so this drains it without a turn of the event loop (a setImmediate costs one).
+ */
+const drainMicrotasks = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));

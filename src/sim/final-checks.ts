@@ -1,5 +1,6 @@
+import type { SimNode } from "./sim-node.ts";
 import { blockValue } from "./toy-vm.ts";
-import { LIVENESS_BOUND_MS, type World } from "./world.ts";
+import { LIVENESS_BOUND_MS, REDUNDANCY_BOUND_MS, type World } from "./world.ts";
 
 /**
  * The invariants checked at the end of a run, on the surviving live primary (if a VM survived:
@@ -7,7 +8,8 @@ import { LIVENESS_BOUND_MS, type World } from "./world.ts";
  * 2. the Output Requirement on the console stream: what the client holds is a prefix of the
  *    surviving VM's history, and every input the client was told arrived was consumed, once;
  * 3. disk consistency: every write whose completion the surviving guest saw is on its disk;
- * 4. liveness: service resumed within the bound after the faults healed, and keeps serving.
+ * 4. liveness: service resumed within the bound after the faults healed, and keeps serving;
+ * 5. redundancy (paper 3.1): a primary alone while a standby waits is cloned into it, in time.
  */
 export function finalChecks(w: World, vmSurvives: boolean): void {
   const c = w.client;
@@ -38,4 +40,13 @@ export function finalChecks(w: World, vmSurvives: boolean): void {
     w.violation(`client console made no progress after healing + ${LIVENESS_BOUND_MS}ms (stuck at ${c.length}, last progress @${w.clientProgressAt.toFixed(1)}ms)`);
   }
   if (c.unackedInputs > 0) w.violation(`${c.unackedInputs} client inputs never acknowledged`);
+  redundancy(w, s);
+}
+
+/** The cluster service restores redundancy: no primary runs alone for long while a standby has waited as long. */
+function redundancy(w: World, s: SimNode): void {
+  const since = w.sc.endAt - REDUNDANCY_BOUND_MS;
+  if (s.host.agent?.primary?.state !== "alone" || s.stateSince > since) return;
+  const standby = [...w.byName.values()].find((n) => n.alive && !n.halted && n.host.agent?.role === "standby" && n.stateSince <= since);
+  if (standby) w.violation(`redundancy not restored: ${s.id} runs alone since @${s.stateSince.toFixed(1)}ms while ${standby.id} waits as a standby since @${standby.stateSince.toFixed(1)}ms`);
 }

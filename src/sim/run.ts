@@ -44,24 +44,22 @@ export interface BatchResult {
   failing: RunResult[];
   runsPerSec: number;
   elapsedMs: number;
-  totals: { failovers: number; clones: number; lost: number; pauses: number; slowdowns: number; halts: number; stalls: number };
+  totals: Record<(typeof TOTALS)[number], number> & { lost: number };
 }
+
+/** The stats a batch sums (each run's count of a mechanism at work). */
+const TOTALS = ["failovers", "clones", "halts", "pauses", "slowdowns", "stalls", "tabs", "hints", "membersLeft", "cloneRetries"] as const;
 
 export async function runSeeds(from: number, count: number, opts: { unsafe?: UnsafeFlags; stopAtFirst?: boolean } = {}): Promise<BatchResult> {
   const t0 = performance.now();
   const failing: RunResult[] = [];
-  const totals = { failovers: 0, clones: 0, lost: 0, pauses: 0, slowdowns: 0, halts: 0, stalls: 0 };
+  const totals = Object.fromEntries([...TOTALS, "lost"].map((k) => [k, 0])) as BatchResult["totals"];
   let n = 0;
   for (let s = from; s < from + count; s++) {
     const r = await runSeed(s, { unsafe: opts.unsafe ?? {} });
     n++;
-    totals.failovers += r.stats.failovers;
-    totals.clones += r.stats.clones;
+    for (const k of TOTALS) totals[k] += r.stats[k];
     totals.lost += r.stats.lost ? 1 : 0;
-    totals.pauses += r.stats.pauses;
-    totals.slowdowns += r.stats.slowdowns;
-    totals.halts += r.stats.halts;
-    totals.stalls += r.stats.stalls;
     if (r.violations.length > 0) {
       failing.push(r);
       if (opts.stopAtFirst) break;

@@ -96,13 +96,31 @@ export class SimMember implements BusMember, StorageClient {
       },
     };
     this.svc = new ClusterService({ ...TAB, autoStart, diskMode: w.sc.diskMode, readMode: w.sc.readMode }, ports);
+    // The service's own notes (membership, redundancy, disk collection): counted, and traced.
+    this.svc.log.onEvent((e) => {
+      if (e.hostId !== "page" || !this.alive) return;
+      if (e.kind === "membership") w.stats.membersLeft++;
+      else if (e.text.startsWith("FT VMotion abandoned")) w.stats.cloneRetries++;
+      w.trace(`${id}: ${e.text}`);
+    });
   }
 
   /** The tab opens: it listens for a running VM, then starts one (autoStart) or waits as a standby. */
   open(): void {
     this.w.trace(`${this.id} opens${this.svc.options.autoStart ? " (may start the VM)" : ""}`);
     this.w.q.markAsync();
-    this.svc.join().catch((e: unknown) => this.w.trace(`${this.id}: join failed: ${String(e)}`));
+    this.svc.join().catch((e: unknown) => this.startFailed(e));
+  }
+
+  /** Starting the VM failed (storage unreachable): the user presses Start VM again a little later. */
+  private startFailed(e: unknown): void {
+    this.w.trace(`${this.id}: starting the VM failed: ${String(e)}`);
+    this.w.q.after(10, () => {
+      if (!this.alive || this.svc.vm || this.svc.hosts.main) return;
+      this.w.trace(`${this.id}: Start VM pressed again`);
+      this.w.q.markAsync();
+      this.svc.startVm().catch((err: unknown) => this.startFailed(err));
+    });
   }
 
   /** The tab closes on purpose: it says goodbye and its host goes with it. */

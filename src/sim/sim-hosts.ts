@@ -108,6 +108,7 @@ class SimHostHandle implements HostHandle {
           w.trace(`cluster: ${node.id} is asked to clone into ${c.target}`);
           return host.startClone(c.target);
         case "peer-left":
+          w.stats.hints++;
           w.trace(`cluster: ${node.id} is told ${c.host} left`);
           return host.peerLeft(c.host);
         case "cut-channel":

@@ -13,6 +13,8 @@ export class SimNode implements StorageClient {
   host!: Host;
   /** Halted by its protocol (lost the test-and-set, fenced): its tab waits to be reloaded. */
   halted = false;
+  /** Since when its agent is in its current role and state (a standby: since it started). */
+  stateSince: number;
   /** Crash just before performing this many more protocol actions (a crash in the middle of a step). */
   crashAfterActions = -1;
   ownDisk = new Map<number, Uint8Array>();
@@ -27,6 +29,7 @@ export class SimNode implements StorageClient {
     readonly id: string,
   ) {
     this.thread = new SimThread(q);
+    this.stateSince = q.now;
   }
 
   get alive(): boolean {

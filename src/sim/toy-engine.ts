@@ -368,10 +368,13 @@ function endKey(e: LogEntry): string {
   return e.k;
 }
 
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
 /** The toy guest's input events for serial bytes: one per `k<seq>` token typed by the client. */
 function inputs(bytes: Uint8Array): StartEvent[] {
-  const text = new TextDecoder().decode(bytes);
-  return [...text.matchAll(INPUT_TOKEN)].map((m) => ({ k: "input" as const, seq: Number(m[1]), bytes: new TextEncoder().encode(m[0]) }));
+  const text = decoder.decode(bytes);
+  return [...text.matchAll(INPUT_TOKEN)].map((m) => ({ k: "input" as const, seq: Number(m[1]), bytes: encoder.encode(m[0]) }));
 }
 
 function divergence(frame: number, what: string, expected: string, actual: string): Error {

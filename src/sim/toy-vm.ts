@@ -53,6 +53,17 @@ export function blockData(v: number): Uint8Array {
   return new Uint8Array([v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255]);
 }
 
+/** The toy guest's output is ASCII: encoded by hand (TextEncoder costs more on strings this short). */
+function ascii(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127) return enc.encode(s);
+    out[i] = c;
+  }
+  return out;
+}
+
 export class ToyVm {
   frame = 0;
   icount = 0;
@@ -140,7 +151,7 @@ export class ToyVm {
   private out(fx: VmEffects, pos: Position, s: string): void {
     this.console += s;
     this.h = mix(this.h, s.length);
-    fx.console(pos, enc.encode(s));
+    fx.console(pos, ascii(s));
   }
 
   snapshot(): Uint8Array {

@@ -21,46 +21,9 @@ import { SimNetwork } from "./sim-network.ts";
 import type { SimNode } from "./sim-node.ts";
 import { SimStorage } from "./sim-storage.ts";
 import type { ToyEngine } from "./toy-engine.ts";
+import { LIVENESS_BOUND_MS, newStats, SETTLE_MS, SIM_FT, type RunStats } from "./sim-config.ts";
 
-export interface RunStats {
-  frames: number;
-  replayedFrames: number;
-  messages: number;
-  failovers: number;
-  clones: number;
-  pauses: number;
-  slowdowns: number;
-  halts: number;
-  stalls: number;
-  lost: boolean;
-  clientBytes: number;
-  inputsAcked: number;
-}
-
-const SIM_FT: Partial<FtConfig> = {
-  heartbeatIntervalMs: 4,
-  failureTimeoutMs: 24,
-  // The toy VM restores a snapshot at once: one timeout of grace, on the simulator's time scale.
-  cloneGraceMs: 24,
-  bootGraceMs: 24,
-  graceFrames: 10,
-  stallWindowMs: 40,
-  retransmitMs: 6,
-  storageRetryMs: 4,
-  maxUnackedLogBytes: 3000,
-  resumeUnackedLogBytes: 1500,
-  lagBoundMs: 16,
-  minSpeed: 0.2,
-  speedStep: 0.1,
-  lagAdjustIntervalMs: 4,
-  consoleResendMs: 6,
-  maxRecordsPerMessage: 128,
-};
-
-/** After healing, a surviving VM must be live and serving the client within this bound. */
-export const LIVENESS_BOUND_MS = 150;
-/** Storage operations and messages in flight when the faults heal have landed this long after. */
-const SETTLE_MS = 8;
+export { LIVENESS_BOUND_MS, REDUNDANCY_BOUND_MS, type RunStats } from "./sim-config.ts";
 
 export class World {
   readonly q: EventQueue;
@@ -78,20 +41,7 @@ export class World {
   readonly client = new ConsoleClient(4);
   readonly violations: string[] = [];
   readonly traceLines: string[] | null;
-  readonly stats: RunStats = {
-    frames: 0,
-    replayedFrames: 0,
-    messages: 0,
-    failovers: 0,
-    clones: 0,
-    pauses: 0,
-    slowdowns: 0,
-    halts: 0,
-    stalls: 0,
-    lost: false,
-    clientBytes: 0,
-    inputsAcked: 0,
-  };
+  readonly stats: RunStats = newStats();
   clientProgressAt = 0;
   clientLenAtBound = -1;
   private finalizing = false;
@@ -99,6 +49,8 @@ export class World {
   private readonly states: StateCheck;
   private readonly outputRule: OutputRuleCheck;
   private readonly feedOrder: FeedOrderCheck;
+  /** A tab started the VM (its primary exists). */
+  private vmStarted = false;
   /** Tabs opened so far per machine: the next one's id. */
   private tabs = new Map<string, number>();
 
@@ -161,12 +113,14 @@ export class World {
     const n = (this.tabs.get(name) ?? 0) + 1;
     this.tabs.set(name, n);
     const member = new SimMember(this, name, `${name}${n}`, autoStart);
+    this.stats.tabs++;
     this.members.set(name, member);
     member.open();
   }
 
   /** A tab's cluster service started a host (spawnSimHost): it is the machine's host now. */
   addHost(node: SimNode, role: string): void {
+    if (role === "primary") this.vmStarted = true;
     this.nodes.set(node.id, node);
     this.byName.set(node.name, node);
     this.trace(`${node.id} starts as ${role}`);
@@ -209,6 +163,7 @@ export class World {
       return;
     }
     if (node.crashAfterActions > 0) node.crashAfterActions--;
+    if (a.type === "stateChanged") node.stateSince = this.q.now;
     this.outputRule.performing(node, a);
     if (a.type === "setSpeed" && a.factor < 1) this.stats.slowdowns++;
     if (!this.traceLines) return;
@@ -357,7 +312,9 @@ export class World {
     }
     // The machine comes back: a new tab joins the cluster as a standby.
     const restart = (): void => {
-      if (this.members.get(c.host) === tab && !tab.alive) this.openTab(c.host, false);
+      // It may start the VM only if it was to and none ever started (one VM per run: a tab
+      // that starts another while one runs unheard would be a new VM, not a failover).
+      if (this.members.get(c.host) === tab && !tab.alive) this.openTab(c.host, tab.svc.options.autoStart && !this.vmStarted);
     };
     this.q.after(c.restartAfter, () => (tab.alive ? this.q.after(5, restart) : restart()));
   }

@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from "node:path";
 
 // The layers of src/ and what each may import (README "Layout"). Arrows point down only:
 // ui → cluster → host → engine → ft; storage and channel serve host and cluster; workers are
-// thin entry points over everything below the UI; the simulator (sim) runs host and core in Node.
+// thin entry points over everything below the UI; the simulator (sim) runs cluster, host and core in Node.
 const src = resolve(__dirname, "../../src");
 const allowed: Record<string, string[]> = {
   ft: [],

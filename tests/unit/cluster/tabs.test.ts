@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MEMBER_TIMEOUT_MS } from "../../../src/cluster/membership.ts";
+import { CLONE_RETRY_MS } from "../../../src/cluster/redundancy.ts";
 import { World, type Member } from "./harness.ts";
 
 /** Opens a tab: it listens for a running VM, then starts one or joins as a standby. */
@@ -93,6 +94,40 @@ describe("tabs: membership and the choice of the next backup", () => {
     b.machines.host("B#1").report("standby", "waiting", 0);
     await w.clock.advance(250);
     expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
+  });
+
+  it("an offer the standby tab never answers is made again after CLONE_RETRY_MS, not only given up after CLONE_GIVE_UP_MS", async () => {
+    // Found by the simulator (seed 247): a partition dropped the offer; the primary ran alone
+    // for the rest of the run although the standby waited.
+    const { w, a } = await withStandbys("B");
+    const hub = w.hub as unknown as { offer: (...args: unknown[]) => unknown };
+    const offer = hub.offer.bind(w.hub);
+    let lost = 1;
+    hub.offer = (from, peer, hand) => (lost-- > 0 ? { id: "lost", close: () => {} } : offer(from, peer, hand));
+    a.machines.host("A#1").report("primary", "alone");
+    await w.clock.advance(CLONE_RETRY_MS - 250);
+    expect(World.feed(a).filter((t) => t.startsWith("FT VMotion abandoned"))).toEqual([]);
+    await w.clock.advance(500);
+    expect(World.feed(a)).toContain("FT VMotion abandoned: the logging channel did not come up; retrying");
+    await w.clock.advance(250);
+    expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
+  });
+
+  it("a standby passed over after a clone that failed is chosen again once CLONE_RETRY_MS has passed and it still waits", async () => {
+    // Found by the simulator (seed 3598): the snapshot never reached B#1 (it hung, and the
+    // channel closed when the primary moved on to C); B#1 was a standby again but never chosen,
+    // and after C failed the primary ran alone to the end of the run.
+    const { w, a } = await withStandbys("B");
+    const primary = a.machines.host("A#1");
+    primary.report("primary", "alone");
+    await w.clock.advance(250);
+    primary.report("primary", "recording");
+    primary.report("primary", "alone", 2);
+    expect(World.feed(a)).toContain("FT VMotion abandoned: the new backup was declared failed; retrying");
+    await w.clock.advance(CLONE_RETRY_MS - 500);
+    expect(primary.sent("start-clone").map((c) => c.target)).toEqual(["B#1"]);
+    await w.clock.advance(1000);
+    expect(primary.sent("start-clone").map((c) => c.target)).toEqual(["B#1", "B#1"]);
   });
 
   it("goodbye: the surviving host is told its peer left (a hint to its failure detector)", async () => {

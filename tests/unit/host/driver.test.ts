@@ -144,6 +144,24 @@ describe("host driver: FT VMotion", () => {
   });
 });
 
+describe("host driver: a disk copy that cannot be synchronised", () => {
+  it("is a fail-stop of the new backup, not a divergence (the cluster service deleted the copy of a host written off)", async () => {
+    const rig = new Rig(makeConfig({ ...RIG_FT, diskMode: "non-shared" }, WORKER_DEFAULTS));
+    const a = rig.add("A#1", { role: "primary", epoch: 1, backup: null });
+    const c = rig.add("C#1", { role: "standby" });
+    rig.start(a, c);
+    await rig.run(200);
+    // What IndexedDB does to the owner of a copy deleted under it: its connection is closed.
+    c.host.ports.disk.exportBlocks = () => Promise.reject(new Error("The database connection is closing."));
+    rig.link(a, c);
+    a.host.startClone("C#1");
+    await until(rig, () => c.events.some((e) => e.kind === "fail-stop"), 100);
+    expect(c.events.find((e) => e.kind === "fail-stop")).toEqual({ kind: "fail-stop", reason: "own disk copy could not be synchronised: The database connection is closing." });
+    expect(c.events.some((e) => e.kind === "divergence")).toBe(false);
+    expect(c.host.stopped).toBe(true);
+  });
+});
+
 describe("host driver: goodbye and failure", () => {
   it("a goodbye (peerLeft) lets the primary go alone well within the failure timeout", async () => {
     const { rig, a, b } = await pair();

@@ -15,7 +15,7 @@ import { SimNode } from "../../../src/sim/sim-node.ts";
 import { ToyEngine } from "../../../src/sim/toy-engine.ts";
 import { StaleEpochError } from "../../../src/storage/index.ts";
 
-/** The protocol on the simulator's time scale (src/sim/world.ts). */
+/** The protocol on the simulator's time scale (src/sim/sim-config.ts). */
 export const RIG_FT: Partial<FtConfig> = {
   heartbeatIntervalMs: 4,
   failureTimeoutMs: 24,
