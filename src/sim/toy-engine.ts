@@ -5,6 +5,7 @@ import { blockHash } from "../ft/protocol/index.ts";
 import type { Position } from "../ft/protocol/types.ts";
 import type { CloneSnapshot, EngineHooks, FrameResult, HostEngine, OutputChunk, DiskRequest } from "../host/engine-port.ts";
 import { Observers, type EngineObserver } from "../engine/observer.ts";
+import { decodeToySnapshot, encodeToySnapshot } from "./toy-snapshot.ts";
 import { blockData, GUEST_MS_PER_FRAME, ToyVm, type StartEvent, type VmEffects } from "./toy-vm.ts";
 
 /** What the toy engine needs from the simulated world. */
@@ -389,25 +390,4 @@ function concat(parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
-}
-
-interface ToySnapshot {
-  vm: Uint8Array;
-  consoleOffset: number;
-  cloneId: number;
-}
-
-function encodeToySnapshot(s: ToySnapshot): Uint8Array {
-  const head = new TextEncoder().encode(JSON.stringify({ consoleOffset: s.consoleOffset, cloneId: s.cloneId }));
-  const out = new Uint8Array(4 + head.length + s.vm.length);
-  new DataView(out.buffer).setUint32(0, head.length);
-  out.set(head, 4);
-  out.set(s.vm, 4 + head.length);
-  return out;
-}
-
-export function decodeToySnapshot(b: Uint8Array): ToySnapshot {
-  const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0);
-  const head = JSON.parse(new TextDecoder().decode(b.subarray(4, 4 + n))) as { consoleOffset: number; cloneId: number };
-  return { ...head, vm: b.slice(4 + n) };
 }
