@@ -16,12 +16,15 @@ export class Controls {
   constructor(
     private readonly hosts: LocalHosts,
     private readonly note: (hostId: string, kind: PageNoteKind, text: string) => void,
-    private readonly changed: () => void,
+    /** Something changed: the controls' own state, or (a kill) the hosts themselves. */
+    private readonly changed: (part?: "hosts") => void,
   ) {}
 
   kill(id: string): void {
     if (!this.hosts.kill(id)) return;
     this.note(id, "kill", "worker terminated: this host has failed (fail-stop)");
+    // A dead host reports nothing any more: the page must not wait for a status to show it.
+    this.changed("hosts");
     this.changed();
   }
 
