@@ -33,6 +33,14 @@ export class Controls {
     this.hosts.get(id)?.handle.control({ t: "fail-after-output", line });
   }
 
+  /** Paper §3.3: power the VM off through its live primary (a control entry in the log, not a failure). */
+  powerOff(): void {
+    const p = this.hosts.livePrimary();
+    if (!p) return;
+    this.note(p.id, "info", "power off: the primary logs it as a control entry and stops");
+    p.handle.control({ t: "power-off" });
+  }
+
   cutChannel(): void {
     for (const h of this.running()) h.handle.control({ t: "cut-channel" });
     this.note("page", "cut", "logging channel cut: both hosts keep running (split-brain attempt)");

@@ -64,6 +64,13 @@ export const MECHANISMS: Mechanism[] = [
     line: "The primary fills a log buffer the backup drains and acknowledges; if the backup falls behind, the primary is paused or slowed down.",
   },
   {
+    id: "control",
+    name: "Control operations in the log",
+    section: "3.3",
+    page: 6,
+    line: "If the primary is explicitly powered off, the backup must stop too and not go live: control operations travel as special entries on the logging channel.",
+  },
+  {
     id: "disk",
     name: "Disk I/O and fencing",
     section: "3.4",

@@ -3,6 +3,7 @@ import type { Ctx, Scenario, Step } from "./tour.ts";
 import { diskReadsTour } from "./disk-reads-tour.ts";
 import { freshPairForTour } from "./fresh-pair.ts";
 import { remusTour } from "./remus-tour.ts";
+import { powerOffTour } from "./power-off-tour.ts";
 
 const boot: Step = {
   caption:
@@ -351,5 +352,6 @@ export function scenarios(opts: TourOptions): Scenario[] {
     },
     diskReadsTour(),
     remusTour(boot),
+    powerOffTour(boot),
   ];
 }
