@@ -78,6 +78,13 @@ export const MECHANISMS: Mechanism[] = [
     line: "Disk writes are outputs too; after a failover pending I/Os are re-issued. Here writes carry the lock epoch so a deposed primary is fenced.",
   },
   {
+    id: "non-shared",
+    name: "Non-shared disks",
+    section: "4.1",
+    page: 7,
+    line: "With separate disks, each VM's disk is internal state: writes need not wait for the Output Rule, but the copies must be synced when fault tolerance starts, and again after a failure.",
+  },
+  {
     id: "disk-reads-log",
     name: "Disk reads as log entries (default)",
     section: "4.2",

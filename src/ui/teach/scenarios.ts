@@ -4,6 +4,7 @@ import { diskReadsTour } from "./disk-reads-tour.ts";
 import { freshPairForTour } from "./fresh-pair.ts";
 import { remusTour } from "./remus-tour.ts";
 import { powerOffTour } from "./power-off-tour.ts";
+import { nonSharedTour } from "./non-shared-tour.ts";
 
 const boot: Step = {
   caption:
@@ -353,5 +354,6 @@ export function scenarios(opts: TourOptions): Scenario[] {
     diskReadsTour(),
     remusTour(boot),
     powerOffTour(boot),
+    nonSharedTour(),
   ];
 }
