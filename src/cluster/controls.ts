@@ -16,18 +16,29 @@ export class Controls {
   constructor(
     private readonly hosts: LocalHosts,
     private readonly note: (hostId: string, kind: PageNoteKind, text: string) => void,
-    private readonly changed: () => void,
+    /** Something changed: the controls' own state, or (a kill) the hosts themselves. */
+    private readonly changed: (part?: "hosts") => void,
   ) {}
 
   kill(id: string): void {
     if (!this.hosts.kill(id)) return;
     this.note(id, "kill", "worker terminated: this host has failed (fail-stop)");
+    // A dead host reports nothing any more: the page must not wait for a status to show it.
+    this.changed("hosts");
     this.changed();
   }
 
   /** Teaching control: host `id` fail-stops right after its VM prints `line` (see HostControl). */
   failAfterOutput(id: string, line: string): void {
     this.hosts.get(id)?.handle.control({ t: "fail-after-output", line });
+  }
+
+  /** Paper §3.3: power the VM off through its live primary (a control entry in the log, not a failure). */
+  powerOff(): void {
+    const p = this.hosts.livePrimary();
+    if (!p) return;
+    this.note(p.id, "info", "power off: the primary logs it as a control entry and stops");
+    p.handle.control({ t: "power-off" });
   }
 
   cutChannel(): void {

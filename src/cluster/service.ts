@@ -109,11 +109,7 @@ export class ClusterService {
       note: (kind, text) => this.note("page", kind, text),
       changed: () => this.changed("clone"),
     });
-    // A control may kill a host: the hosts' views change with it (a dead backup allows a restore at once).
-    this.controls = new Controls(this.hosts, (id, kind, text) => this.note(id, kind, text), () => {
-      this.changed("hosts");
-      this.changed("controls");
-    });
+    this.controls = new Controls(this.hosts, (id, kind, text) => this.note(id, kind, text), (part) => this.changed(part ?? "controls"));
     this.lock = new LockWatch(clock, () => this.changed("lock"));
     this.garbage = new DiskGarbage(ports.disks, (text) => this.note("page", "disk-gc", text));
     transport.on("beat", (b) => this.onBeat(b));

@@ -69,6 +69,7 @@ export type HostControl =
   | { t: "freeze"; ms: number }
   /** Cluster service (paper 3.1): clone this live primary into `target` over the current channel. */
   | { t: "start-clone"; target: string }
+  /** Paper §3.3: power the VM off; a primary logs it as a control entry, so its backup stops too. */
   | { t: "power-off" }
   /**
    * Teaching control (the Output Rule tour): fail-stop right after the VM has produced a console

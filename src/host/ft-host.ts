@@ -139,7 +139,7 @@ export class FtHost implements FtHostApi {
         r?.failAfterOutput(c.line);
         break;
       case "power-off":
-        r?.stop();
+        r?.powerOff();
         break;
       case "vm-pause":
         r?.setVmPaused(c.paused);

@@ -157,6 +157,14 @@ export class Host implements HostContext {
     this.feed({ type: "peerLeft", host });
   }
 
+  /**
+   * Paper §3.3: the VM is powered off on purpose. A primary logs it as a control entry and halts;
+   * its backup replays up to that entry and halts too instead of going live.
+   */
+  powerOff(): void {
+    this.feed({ type: "powerOff" });
+  }
+
   cutChannel(): void {
     this.link.cut();
   }

@@ -73,6 +73,13 @@ test("tour: FT VMotion restores a verified backup", async ({ page }) => {
   await expect(bandwidth).toContainText("FT VMotion snapshot (not log)");
 });
 
+test("tour: non-shared disks (§4.1): a new pair with own copies, FT VMotion ships the primary's copy, imported equal", async ({ page }) => {
+  const result = await runTour(page, "non-shared");
+  await expect(result).toHaveAttribute("data-verdict", "disk-synced");
+  await expect(result).toHaveAttribute("data-ok", "true");
+  await expect(page.getByTestId("host-disk").first()).toHaveAttribute("data-disk-mode", "non-shared");
+});
+
 test("shortcuts: ? lists them, Space pauses the tour, T switches the theme, 1 starts tour 1", async ({ page }) => {
   await page.goto("/");
   await waitForLockstep(page);

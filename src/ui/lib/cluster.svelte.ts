@@ -118,6 +118,11 @@ export class Cluster extends ClusterShell {
     this.svc.controls.kill(id);
   }
 
+  /** Paper §3.3: power the VM off (the backup stops too, it does not go live). */
+  powerOff(): void {
+    this.svc.controls.powerOff();
+  }
+
   cutChannel(): void {
     this.svc.controls.cutChannel();
   }

@@ -64,11 +64,25 @@ export const MECHANISMS: Mechanism[] = [
     line: "The primary fills a log buffer the backup drains and acknowledges; if the backup falls behind, the primary is paused or slowed down.",
   },
   {
+    id: "control",
+    name: "Control operations in the log",
+    section: "3.3",
+    page: 6,
+    line: "If the primary is explicitly powered off, the backup must stop too and not go live: control operations travel as special entries on the logging channel.",
+  },
+  {
     id: "disk",
     name: "Disk I/O and fencing",
     section: "3.4",
     page: 6,
     line: "Disk writes are outputs too; after a failover pending I/Os are re-issued. Here writes carry the lock epoch so a deposed primary is fenced.",
+  },
+  {
+    id: "non-shared",
+    name: "Non-shared disks",
+    section: "4.1",
+    page: 7,
+    line: "With separate disks, each VM's disk is internal state: writes need not wait for the Output Rule, but the copies must be synced when fault tolerance starts, and again after a failure.",
   },
   {
     id: "disk-reads-log",

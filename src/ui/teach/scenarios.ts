@@ -3,6 +3,8 @@ import type { Ctx, Scenario, Step } from "./tour.ts";
 import { diskReadsTour } from "./disk-reads-tour.ts";
 import { freshPairForTour } from "./fresh-pair.ts";
 import { remusTour } from "./remus-tour.ts";
+import { powerOffTour } from "./power-off-tour.ts";
+import { nonSharedTour } from "./non-shared-tour.ts";
 
 const boot: Step = {
   caption:
@@ -352,5 +354,7 @@ export function scenarios(opts: TourOptions): Scenario[] {
     },
     diskReadsTour(),
     remusTour(boot),
+    powerOffTour(boot),
+    nonSharedTour(),
   ];
 }
