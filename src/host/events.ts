@@ -1,4 +1,5 @@
 import type { AgentState, Role } from "../ft/protocol/index.ts";
+import type { StorageRefusal } from "../storage/index.ts";
 
 /**
  * What a host tells the page happened, with its facts as fields. Code reads the fields; the
@@ -28,7 +29,11 @@ export type HostEvent =
   | { kind: "halt"; reason: string }
   /** The host stopped dead on purpose (a teaching control): nothing more leaves it. */
   | { kind: "fail-stop"; reason: string }
-  | { kind: "divergence"; message: string };
+  | { kind: "divergence"; message: string }
+  /** The browser refused this host's storage operations (quota, IndexedDB closed or denied): they wait and retry. */
+  | ({ kind: "storage-refused" } & StorageRefusal)
+  /** A storage operation succeeded again after a refusal. */
+  | { kind: "storage-recovered" };
 
 /** Notes of the page itself (the cluster service, the teaching UI, the embed API): a sentence each. */
 export type PageNoteKind =
@@ -95,6 +100,10 @@ export function describeHostEvent(e: HostEvent): string {
       return `failed (fail-stop): ${e.reason}`;
     case "divergence":
       return `host stopped: ${e.message}`;
+    case "storage-refused":
+      return `the browser refused the storage (${e.error}): disk and lock-record operations wait and retry`;
+    case "storage-recovered":
+      return "storage accepted again: waiting disk and lock-record operations go through";
   }
 }
 

@@ -1,6 +1,6 @@
 import { makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
 import { DataChannelTransport, MessagePortTransport } from "../channel/logging-channel.ts";
-import { IdbBulkStore, OwnDisk, ownDiskDbName, SharedStorage } from "../storage/index.ts";
+import { IdbBulkStore, OwnDisk, ownDiskDbName, SharedStorage, StorageRefusedError, storageRefusal } from "../storage/index.ts";
 import { realNow } from "../engine/clock.ts";
 import { guestIdentity } from "../engine/manifest.ts";
 import { makeSession } from "../engine/session.ts";
@@ -27,11 +27,14 @@ export class FtHost implements FtHostApi {
 
   async start(config: FtHostConfig, events: FtHostEvents): Promise<void> {
     const snapshotVia = config.snapshotVia ?? (config.transport === "tabs" ? "storage" : "channel");
+    const refused = (e: unknown): never => {
+      throw new StorageRefusedError(storageRefusal(e) ?? { cause: "refused", error: String(e) });
+    };
     const [{ manifest, files }, wasm, storage, bulk] = await Promise.all([
       loadGuestImages(config.imagesUrl, (p) => events.progress(p)),
       this.loadWasm(),
-      SharedStorage.open(config.dbName),
-      snapshotVia === "storage" ? IdbBulkStore.open(config.dbName) : undefined,
+      SharedStorage.open(config.dbName).catch(refused),
+      snapshotVia === "storage" ? IdbBulkStore.open(config.dbName).catch(refused) : undefined,
     ]);
     this.storage = storage;
     this.bulk = bulk;
@@ -39,7 +42,7 @@ export class FtHost implements FtHostApi {
     const base = manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
     // Non-shared disk (paper 4.1): this host's own copy, a database named after the host.
     if (config.diskMode === "non-shared") {
-      this.ownDisk = await OwnDisk.open(ownDiskDbName(config.dbName, config.diskId, config.hostId), config.diskId, manifest.disk.size_bytes, base);
+      this.ownDisk = await OwnDisk.open(ownDiskDbName(config.dbName, config.diskId, config.hostId), config.diskId, manifest.disk.size_bytes, base).catch(refused);
     }
     const disk = this.ownDisk?.store ?? storage.disk(config.diskId, manifest.disk.size_bytes, base);
     const ft = makeConfig(

@@ -3,6 +3,7 @@ import type { HostContext } from "./host-context.ts";
 import type { PeerLink } from "./peer-link.ts";
 import { RemusMeter } from "./remus-meter.ts";
 import type { ReplayFeed } from "./replay-feed.ts";
+import type { StorageRefusal } from "../storage/index.ts";
 import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus, type ReadCounters } from "./status.ts";
 
 /**
@@ -15,6 +16,8 @@ export class HostStatusReporter {
   readonly reads: ReadCounters = { count: 0, bytes: 0, inLog: 0, inLogBytes: 0, byBackup: 0, cached: 0 };
   /** Disk reads this host did itself as a backup (backup-reads mode), checked by hash. */
   backupReadCount = 0;
+  /** The browser refuses this host's storage operations now (StorageOps says when it starts and ends). */
+  storageRefused: StorageRefusal | null = null;
   private remus: RemusMeter | null = null;
   private logBytesWindow: { at: number; bytes: number }[] = [];
   /** The counter the log rate was last taken from (the link's totals, by direction) and its value. */
@@ -99,6 +102,7 @@ export class HostStatusReporter {
       channel: !this.link.connected ? "none" : this.link.isCut ? "cut" : "up",
       ...(ctx.frozen ? { frozen: true } : {}),
       ...(this.remus && record ? { remus: this.remus.report(this.link.bytesOut) } : {}),
+      ...(this.storageRefused ? { storageRefused: this.storageRefused } : {}),
     });
     if (now - this.diskCountedAt >= ctx.timing.diskCountMs) {
       this.diskCountedAt = now;

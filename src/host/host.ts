@@ -56,10 +56,18 @@ export class Host implements HostContext {
     this.timing = { ...REAL_TIMING, ...ports.timing };
     this.scheduler = freezable(ports.scheduler);
     this.link = new PeerLink(this, (msg) => this.status.received(msg));
-    this.storageOps = new StorageOps(ports.storage, ports.disk, (result) => {
-      if (result.op === "write" && !result.ok && result.reason === "stale-epoch") this.status.flow.diskWritesRejected++;
-      this.feed({ type: "storageResult", result });
-    });
+    this.storageOps = new StorageOps(
+      ports.storage,
+      ports.disk,
+      (result) => {
+        if (result.op === "write" && !result.ok && result.reason === "stale-epoch") this.status.flow.diskWritesRejected++;
+        this.feed({ type: "storageResult", result });
+      },
+      (refusal) => {
+        this.status.storageRefused = refusal;
+        this.event(refusal ? { kind: "storage-refused", ...refusal } : { kind: "storage-recovered" });
+      },
+    );
     this.effects = new FrameEffects((id, offset, length) => this.storageOps.noteRange(id, offset, length));
     this.replay = new ReplayFeed(this, this.effects);
     this.status = new HostStatusReporter(this, this.link, this.replay, () => this.loop.vmState);

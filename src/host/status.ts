@@ -1,4 +1,5 @@
 import type { AgentState, Role } from "../ft/protocol/index.ts";
+import type { StorageRefusal } from "../storage/index.ts";
 import type { RemusReport } from "./remus-meter.ts";
 
 /**
@@ -48,6 +49,8 @@ export interface HostStatus {
   vm?: { paused: boolean; pace: number | "max" };
   /** Primary with the Remus meter on: what shipping dirty pages would cost (remus-meter.ts). */
   remus?: RemusReport;
+  /** While the browser refuses this host's storage operations (they wait and retry). */
+  storageRefused?: StorageRefusal;
 }
 
 export interface ReadCounters {

@@ -13,3 +13,29 @@ export class StaleEpochError extends Error {
     super(`write fenced: writer epoch ${writerEpoch}, current epoch ${currentEpoch}`);
   }
 }
+
+/**
+ * The browser refused the storage itself (as opposed to the simulated outage above, or fencing):
+ * IndexedDB disabled or denied (private windows, blocked third-party storage, some privacy
+ * settings), the origin's quota exhausted, the database closed under us (site data cleared).
+ */
+export interface StorageRefusal {
+  cause: "quota" | "refused";
+  /** The error as the browser named it, e.g. "QuotaExceededError: …". */
+  error: string;
+}
+
+export function storageRefusal(e: unknown): StorageRefusal | null {
+  if (e instanceof StorageUnavailableError || e instanceof StaleEpochError) return null;
+  const name = e instanceof Error || e instanceof DOMException ? e.name : "Error";
+  const message = e instanceof Error || e instanceof DOMException ? e.message : String(e);
+  return { cause: name === "QuotaExceededError" ? "quota" : "refused", error: message ? `${name}: ${message}` : name };
+}
+
+/** Opening the storage failed at start: what the browser said, as a refusal the page can explain. */
+export class StorageRefusedError extends Error {
+  override name = "StorageRefusedError";
+  constructor(readonly refusal: StorageRefusal) {
+    super(`the browser refused IndexedDB (${refusal.error})`);
+  }
+}

@@ -6,7 +6,7 @@ import { openLockstepDb, type LockstepDb } from "./schema.ts";
 
 export { BLOCK_SIZE } from "./schema.ts";
 export type { LockRecord, TasResult } from "../ft/protocol/index.ts";
-export { StaleEpochError, StorageUnavailableError } from "./errors.ts";
+export { StaleEpochError, StorageUnavailableError, StorageRefusedError, storageRefusal, type StorageRefusal } from "./errors.ts";
 export { IdbBlockStore, type DiskBlock } from "./block-store.ts";
 export { OwnDisk, ownDiskDbName, deleteOwnDisk, listOwnDisks, diskImageHash } from "./own-disk.ts";
 export { IdbBulkStore } from "./bulk-store.ts";

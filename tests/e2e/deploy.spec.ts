@@ -83,7 +83,7 @@ test("served under a nested sub-path by a plain static server, the pair boots an
     // (A page load starts a fresh VM with a blank disk: the earlier key is not expected here.)
     await run(page, page, "kv set offline yes", "OK");
     await run(page, page, "kv get offline", "yes");
-    await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("the logging channel between this page's hosts is a MessageChannel");
+    await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("The logging channel between this page's hosts is a MessageChannel");
   } finally {
     server.setOffline(false);
     await context.setOffline(false);

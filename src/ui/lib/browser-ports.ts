@@ -1,9 +1,32 @@
 import type { ClusterPorts, ClusterTransport } from "../../cluster/ports.ts";
 import { browserClock } from "../../cluster/adapters/browser-clock.ts";
 import { idbDiskCopies, openIdbStorage } from "../../cluster/adapters/idb.ts";
+import { StorageRefusedError, storageRefusal, type StorageRefusal } from "../../storage/index.ts";
 import { workerMachines } from "./ft-host-client.ts";
 
 /** The cluster service's ports in a browser page: its clock, host workers, IndexedDB. */
 export function browserPorts(transport: ClusterTransport, dbName: string): ClusterPorts {
-  return { clock: browserClock, machines: workerMachines, transport, openStorage: openIdbStorage, disks: idbDiskCopies(dbName) };
+  return { clock: browserClock, machines: workerMachines, transport, openStorage, disks: idbDiskCopies(dbName) };
+}
+
+/** Opening IndexedDB is where a browser that refuses it says so: keep what it said. */
+async function openStorage(dbName: string) {
+  try {
+    return await openIdbStorage(dbName);
+  } catch (e) {
+    throw new StorageRefusedError(storageRefusal(e) ?? { cause: "refused", error: String(e) });
+  }
+}
+
+/**
+ * The refusal behind a start that failed, if storage was why: from the page's own open, or from
+ * a host worker's (its error crosses comlink as name and message only).
+ */
+export function refusalOf(e: unknown): StorageRefusal | null {
+  if (e instanceof StorageRefusedError) return e.refusal;
+  if (e instanceof Error && e.name === "StorageRefusedError") {
+    const error = /\((.*)\)$/.exec(e.message)?.[1] ?? e.message;
+    return { cause: error.startsWith("QuotaExceededError") ? "quota" : "refused", error };
+  }
+  return null;
 }

@@ -3,6 +3,7 @@ import type { ClientMsg } from "../../ft/protocol/index.ts";
 import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "../../host/ft-api.ts";
 import type { HostHandle, HostMachines } from "../../cluster/ports.ts";
 import { connectHostsOverWebRtc } from "../../channel/webrtc-pair.ts";
+import { missingFeatures } from "./support.ts";
 
 /** The page's handle on one FT host worker. `kill()` is pulling the server's plug. */
 export class FtHostClient implements HostHandle {
@@ -42,13 +43,20 @@ export class FtHostClient implements HostHandle {
   }
 }
 
+let transferable: boolean | null = null;
+
 /**
- * WebRTC gathers no candidate on loopback, so with no network interface at all (a laptop whose
- * Wi-Fi is down: measured in Chromium 156 in a network namespace with only `lo`, the data
- * channel never opened) two workers of one page cannot connect over it. The browser says so
- * with navigator.onLine (false exactly when no interface other than loopback has an address).
+ * Whether the one-page pair's logging channel can be a WebRTC data channel. WebRTC gathers no
+ * candidate on loopback, so with no network interface at all (a laptop whose Wi-Fi is down:
+ * measured in Chromium 156 in a network namespace with only `lo`, the data channel never
+ * opened) two workers of one page cannot connect over it; the browser says so with
+ * navigator.onLine (false exactly when no interface other than loopback has an address). And a
+ * browser without WebRTC, or without transferable data channels, has none to hand a worker.
  */
-export const webRtcUsable = (): boolean => navigator.onLine;
+export function webRtcUsable(): boolean {
+  transferable ??= !missingFeatures("tabs").some((f) => f.id === "datachannel-transfer");
+  return navigator.onLine && transferable;
+}
 
 /** The cluster service's servers in the browser: a Web Worker per host, WebRTC between two of this page. */
 export const workerMachines: HostMachines = {
@@ -58,7 +66,7 @@ export const workerMachines: HostMachines = {
   },
   link(a, b) {
     if (!webRtcUsable()) {
-      // Offline: the same-page fallback, a MessageChannel (ordered and reliable as a data channel is).
+      // The same-page fallback, a MessageChannel (ordered and reliable as a data channel is).
       const { port1, port2 } = new MessageChannel();
       a.attachLoggingChannel(b.id, port1);
       b.attachLoggingChannel(a.id, port2);
