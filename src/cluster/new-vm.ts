@@ -22,6 +22,9 @@ export async function newVm(
 ): Promise<NewVm> {
   await storage.lock.reset();
   if (diskMode === "non-shared") await clearDiskCopies();
-  const { record } = await storage.lock.testAndSet(0, primaryId);
+  const tas = await storage.lock.testAndSet(0, primaryId);
+  // Lost: another member reset the record and claimed it in between; its VM is the one.
+  if (!tas.ok) throw new Error(`another member started a VM at the same time (lock record: ${tas.record.owner}, epoch ${tas.record.epoch})`);
+  const { record } = tas;
   return { diskId: `disk-${wallNow}`, diskMode, epoch: record.epoch, sessionEpochMs: wallNow };
 }

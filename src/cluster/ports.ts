@@ -76,6 +76,14 @@ export interface ClusterTransport {
   on<T extends BusMsg["t"]>(t: T, handler: (m: Extract<BusMsg, { t: T }>) => void): void;
   /** Runs `fn` while no other member runs one under the same name. */
   exclusive(name: string, fn: () => Promise<void>): Promise<void>;
+  /**
+   * Holds lock `name` in shared mode until cancelled or this member ends (a closed or crashed tab
+   * lets go: Web Locks). Members of a running VM hold one, so a tab opening knows of the VM even
+   * before any of its beats has reached it.
+   */
+  holdShared(name: string): Cancel;
+  /** Whether a live member holds lock `name`. */
+  isHeld(name: string): Promise<boolean>;
   /** Opens a logging channel to member `peer`: our end goes to `hand` at once. */
   offerLink(peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink;
   onLinkOffer(fn: (offer: LinkOffer) => void): void;

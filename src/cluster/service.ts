@@ -19,6 +19,8 @@ const BEAT_MS = 250;
 const CLIENT_TICK_MS = 100;
 /** A new member listens this long for a running VM before it may start one. */
 const DISCOVERY_MS = 800;
+/** Held (shared) by every member of a running VM while it lives: see `join`. */
+const VM_LOCK = "lockstep-vm";
 
 export interface ClusterOptions extends HostSettings {
   placement: Placement;
@@ -68,6 +70,7 @@ export class ClusterService {
    * or that heard nobody for a while, would otherwise show "joining as a standby host…" forever).
    */
   private awaitingVm = false;
+  private vmLock: (() => void) | null = null;
   /** Bumped by restart(): an older start still in flight stops there. */
   private generation = 0;
   private disposed = false;
@@ -138,16 +141,31 @@ export class ClusterService {
       this.awaitingVm = true;
       return;
     }
-    // Two members opened at once must not both start a VM: decide under the mutual lock, and
-    // announce the VM (beat) before releasing it, so the next member to hold it sees it.
-    await this.ports.transport.exclusive("lockstep-tabs-start", async () => {
-      if (!this.vm && !this.hosts.main) await this.startVm();
-    });
+    await this.startVm();
     if (this.vm && !this.hosts.main) this.joinAsStandby();
   }
 
-  /** A fresh VM in this member: new disk, lock record at epoch 1 owned by its primary. */
+  /**
+   * A fresh VM in this member, unless one runs. Between tabs two members (opened at once, or two
+   * Start VM presses) must not both start one: the decision is taken under the mutual start lock,
+   * and reads the VM lock, which every member of a running VM holds, since the member that started
+   * one may release the start lock before its beat reaches us (found by the simulator: two
+   * primaries at epoch 1). The one page is a member alone: nobody to race.
+   */
   async startVm(): Promise<void> {
+    if (this.options.placement === "page") return this.bootVm();
+    await this.ports.transport.exclusive("lockstep-tabs-start", async () => {
+      if (this.vm || this.hosts.main) return;
+      if (await this.ports.transport.isHeld(VM_LOCK)) {
+        this.awaitingVm = true;
+        return;
+      }
+      await this.bootVm();
+    });
+  }
+
+  /** The new-VM sequence here: new disk, lock record at epoch 1 owned by its primary. */
+  private async bootVm(): Promise<void> {
     const storage = this.storage;
     if (!storage || this.hosts.main) return;
     const generation = this.generation;
@@ -156,6 +174,7 @@ export class ClusterService {
     const vm = await newVm(storage, this.options.diskMode, primaryId, () => this.garbage.clearAll(), this.ports.clock.wallNow());
     if (generation !== this.generation || this.hosts.main) return;
     this.vm = { diskId: vm.diskId, diskMode: vm.diskMode };
+    this.holdVmLock();
     const boot = { epoch: vm.epoch, sessionEpochMs: vm.sessionEpochMs };
     const primary = this.hosts.spawn(primaryId, "primary", vm, backupId ? { ...boot, peer: backupId } : boot);
     if (backupId) this.hosts.link(primary, this.hosts.spawn(backupId, "backup", vm, { ...boot, peer: primaryId }));
@@ -167,6 +186,7 @@ export class ClusterService {
   /** An empty host that waits for an FT VMotion (paper §3.1: a standby server). */
   joinAsStandby(): void {
     if (this.hosts.main || !this.vm) return;
+    this.holdVmLock();
     this.hosts.spawn(this.hosts.nextId(), "standby", this.vm);
     this.changed("hosts");
     this.beat();
@@ -247,6 +267,11 @@ export class ClusterService {
   /** This member leaves on purpose (its tab closes): the others need not wait for a timeout. */
   goodbye(): void {
     this.ports.transport.post({ t: "bye", tab: this.self });
+  }
+
+  /** This member is part of a running VM from now on, for as long as it lives. */
+  private holdVmLock(): void {
+    this.vmLock ??= this.ports.transport.holdShared(VM_LOCK);
   }
 
   dispose(): void {

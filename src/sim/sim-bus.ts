@@ -28,9 +28,24 @@ const MIRROR: ReadonlySet<BusMsg["t"]> = new Set(["client-input", "client-ack", 
 export class SimBus {
   private readonly transports = new Map<string, SimTransport>();
   private readonly locks = new Map<string, Promise<void>>();
+  /** Shared holds: lock name → holders. A crashed member's holds no longer count (Web Locks let go). */
+  private readonly holds = new Map<string, Set<BusMember>>();
   private links = 0;
 
   constructor(private readonly net: SimNetwork) {}
+
+  /** @internal */
+  hold(member: BusMember, name: string): () => void {
+    const set = this.holds.get(name) ?? new Set<BusMember>();
+    this.holds.set(name, set.add(member));
+    return () => void set.delete(member);
+  }
+
+  /** @internal */
+  isHeld(name: string): boolean {
+    for (const m of this.holds.get(name) ?? []) if (m.alive) return true;
+    return false;
+  }
 
   join(member: BusMember): SimTransport {
     const t = new SimTransport(member, this);
@@ -76,6 +91,7 @@ export class SimBus {
 }
 
 export class SimTransport implements ClusterTransport {
+  private readonly releases: (() => void)[] = [];
   private readonly handlers = new Map<BusMsg["t"], Handler[]>();
   private offers: ((o: LinkOffer) => void)[] = [];
 
@@ -100,6 +116,16 @@ export class SimTransport implements ClusterTransport {
     return this.bus.exclusive(name, fn);
   }
 
+  holdShared(name: string): () => void {
+    const release = this.bus.hold(this.member, name);
+    this.releases.push(release);
+    return release;
+  }
+
+  isHeld(name: string): Promise<boolean> {
+    return Promise.resolve(this.bus.isHeld(name));
+  }
+
   offerLink(peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
     return this.bus.offer(this.member, peer, hand);
   }
@@ -109,6 +135,7 @@ export class SimTransport implements ClusterTransport {
   }
 
   close(): void {
+    for (const r of this.releases.splice(0)) r();
     this.bus.leave(this.member.id);
   }
 

@@ -260,11 +260,11 @@ export class World {
 
   async run(): Promise<void> {
     const sc = this.sc;
-    // Three tabs open together; the first may start the VM (the others are `?autostart=off`),
-    // the others join as standbys and the cluster service makes one the backup by FT VMotion.
+    // Three tabs open together, each allowed to start the VM (the product's default): exactly one
+    // may; the others join as standbys and the cluster service makes one the backup by FT VMotion.
     this.openTab("A", true);
-    this.openTab("B", false);
-    this.openTab("C", false);
+    this.openTab("B", true);
+    this.openTab("C", true);
     this.q.after(0, () => this.clientLoop());
     let typed = 0;
     for (const t of sc.typing) this.q.at(t, () => this.clientSend(this.client.type(new TextEncoder().encode(`k${typed++}`))));

@@ -31,6 +31,18 @@ export class BroadcastTransport implements ClusterTransport {
     await navigator.locks.request(name, fn);
   }
 
+  holdShared(name: string): () => void {
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    void navigator.locks.request(name, { mode: "shared" }, () => held);
+    return release;
+  }
+
+  async isHeld(name: string): Promise<boolean> {
+    const { held } = await navigator.locks.query();
+    return (held ?? []).some((l) => l.name === name);
+  }
+
   offerLink(peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
     return this.signalling.offer(peer, hand);
   }

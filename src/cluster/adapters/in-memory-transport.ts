@@ -18,6 +18,8 @@ export class InMemoryHub {
   private readonly cutOff = new Set<string>();
   private queue: (() => void)[] = [];
   private readonly locks = new Map<string, Promise<void>>();
+  /** Shared holds: lock name → the members holding it. */
+  private readonly holds = new Map<string, Set<string>>();
   private links = 0;
 
   constructor(private readonly channelPair: () => [LoggingChannelEnd, LoggingChannelEnd] = messagePorts) {}
@@ -42,6 +44,18 @@ export class InMemoryHub {
   send(from: string, msg: BusMsg): void {
     if (this.cutOff.has(from)) return;
     for (const [id, m] of this.members) if (id !== from) this.later(id, () => m.deliver(msg));
+  }
+
+  /** @internal */
+  hold(self: string, name: string): () => void {
+    const set = this.holds.get(name) ?? new Set<string>();
+    this.holds.set(name, set.add(self));
+    return () => void set.delete(self);
+  }
+
+  /** @internal */
+  isHeld(name: string): boolean {
+    return (this.holds.get(name)?.size ?? 0) > 0;
   }
 
   /** @internal */
@@ -85,6 +99,7 @@ export class InMemoryTransport implements ClusterTransport {
   private readonly handlers = new Map<BusMsg["t"], Handler[]>();
   private offers: ((o: LinkOffer) => void)[] = [];
   private closed = false;
+  private readonly releases: (() => void)[] = [];
 
   constructor(
     readonly self: string,
@@ -103,6 +118,16 @@ export class InMemoryTransport implements ClusterTransport {
     return this.hub.exclusive(name, fn);
   }
 
+  holdShared(name: string): () => void {
+    const release = this.hub.hold(this.self, name);
+    this.releases.push(release);
+    return release;
+  }
+
+  isHeld(name: string): Promise<boolean> {
+    return Promise.resolve(this.hub.isHeld(name));
+  }
+
   offerLink(peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
     return this.hub.offer(this.self, peer, hand);
   }
@@ -113,6 +138,7 @@ export class InMemoryTransport implements ClusterTransport {
 
   close(): void {
     this.closed = true;
+    for (const r of this.releases.splice(0)) r();
     this.hub.leave(this.self);
   }
 

@@ -51,6 +51,20 @@ describe("tabs: membership and the choice of the next backup", () => {
     expect(a.svc.membership.members.map((m) => m.tab)).toEqual(["A", "B"]);
   });
 
+  it("two tabs opened at once start one VM, even when the first one's beat has not reached the second (simulator seed 5)", async () => {
+    const w = new World();
+    const a = w.member("A", { placement: "tab" });
+    const b = w.member("B", { placement: "tab" });
+    // A's beats never reach B: the slowest delivery there is. Only the VM lock tells B.
+    w.hub.cut("A");
+    const joined = Promise.all([a.svc.join(), b.svc.join()]);
+    await w.clock.advance(800);
+    await joined;
+    expect(a.svc.hosts.all().map((h) => h.id)).toEqual(["A#1"]);
+    expect(b.svc.hosts.all()).toEqual([]);
+    expect(b.svc.vm).toBeNull();
+  });
+
   it("the oldest standby tab is chosen first", async () => {
     const { w, a } = await withStandbys("C", "B");
     a.machines.host("A#1").report("primary", "alone");
