@@ -12,25 +12,12 @@ import type { HostDisk, HostStorage } from "../../../src/host/ports.ts";
 import { EventQueue } from "../../../src/sim/event-queue.ts";
 import { SIM_TIMING } from "../../../src/sim/sim-hosts.ts";
 import { SimNode } from "../../../src/sim/sim-node.ts";
+import { SIM_FT } from "../../../src/sim/sim-config.ts";
 import { ToyEngine } from "../../../src/sim/toy-engine.ts";
 import { StaleEpochError } from "../../../src/storage/index.ts";
 
-/** The protocol on the simulator's time scale (src/sim/sim-config.ts). */
-export const RIG_FT: Partial<FtConfig> = {
-  heartbeatIntervalMs: 4,
-  failureTimeoutMs: 24,
-  cloneGraceMs: 24,
-  bootGraceMs: 24,
-  graceFrames: 10,
-  stallWindowMs: 40,
-  retransmitMs: 6,
-  storageRetryMs: 4,
-  maxUnackedLogBytes: 3000,
-  resumeUnackedLogBytes: 1500,
-  lagBoundMs: 16,
-  lagAdjustIntervalMs: 4,
-  consoleResendMs: 6,
-};
+/** The protocol on the simulator's time scale: the simulator's own settings (src/sim/sim-config.ts). */
+export const RIG_FT: Partial<FtConfig> = SIM_FT;
 
 export interface RigHost {
   node: SimNode;
