@@ -3,7 +3,8 @@
 /**
  * The timers of a tab's cluster service (src/ui/lib/worker-clock.ts): a worker's timers are not
  * throttled in a background tab, where the page's own are (Firefox: at most one a second,
- * measured; Chromium: once a minute after five minutes hidden), and their messages wake the page
+ * measured; Chromium, by its documentation: once a minute after five minutes hidden, for a page
+ * without WebRTC in use), and their messages wake the page
  * at once. Messages: {t: "every" | "after", id, ms} starts a timer, {t: "cancel", id} stops it;
  * each firing posts its id.
  */

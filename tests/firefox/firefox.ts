@@ -11,28 +11,35 @@ const DIST = path.resolve(import.meta.dirname, "../../dist");
 
 export interface Firefox {
   browser: Browser;
-  server: StaticServer;
+  /** The app's address on the first site. */
   url: string;
+  /** Serves the app on a site of its own (a new port: a new origin, with its own storage and tabs). */
+  newSite(): Promise<string>;
   close(): Promise<void>;
 }
 
 /**
- * Serves the built dist/ (built by `npm test` before: the Chromium suite's webServer) under a
- * sub-path with the plain static server, and launches headless Firefox on a fresh profile.
+ * Serves the built dist/ (`npm run test:firefox` builds it) under a sub-path with the plain
+ * static server, and launches headless Firefox on a fresh profile.
  */
 export async function launchFirefox(): Promise<Firefox> {
   if (!existsSync(path.join(DIST, "index.html"))) throw new Error(`no build in ${DIST}: run \`npx vite build\` first`);
   if (!existsSync(FIREFOX_PATH)) throw new Error(`${FIREFOX_PATH} is missing: run \`bash scripts/ensure-firefox.sh\``);
-  const server = await serveStatic(DIST, "/lockstep/");
-  const extraPrefsFirefox = process.env.FF_PREFS ? (JSON.parse(process.env.FF_PREFS) as Record<string, unknown>) : undefined;
-  const browser = await puppeteer.launch({ browser: "firefox", executablePath: FIREFOX_PATH, headless: true, ...(extraPrefsFirefox ? { extraPrefsFirefox } : {}) });
+  const servers: StaticServer[] = [];
+  const newSite = async () => {
+    const server = await serveStatic(DIST, "/lockstep/");
+    servers.push(server);
+    return `${server.origin}/lockstep/`;
+  };
+  const url = await newSite();
+  const browser = await puppeteer.launch({ browser: "firefox", executablePath: FIREFOX_PATH, headless: true });
   return {
     browser,
-    server,
-    url: `${server.origin}/lockstep/`,
+    url,
+    newSite,
     close: async () => {
       await browser.close();
-      await server.close();
+      for (const s of servers) await s.close();
     },
   };
 }

@@ -18,9 +18,16 @@ it("boots the pair, kv set, kills the primary: the backup goes live with the key
   const t0 = Date.now();
   const page = await ff.browser.newPage();
   await page.goto(ff.url);
-  await expect.poll(() => badge(page, host("A#1")), { timeout: 120_000, interval: 200 }).toBe("recording");
-  await expect.poll(() => badge(page, host("B#1")), { timeout: 10_000, interval: 200 }).toBe("replaying");
-  await expect.poll(() => clientText(page), { timeout: 120_000, interval: 200 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  try {
+    await expect.poll(() => badge(page, host("A#1")), { timeout: 120_000, interval: 200 }).toBe("recording");
+    await expect.poll(() => badge(page, host("B#1")), { timeout: 30_000, interval: 200 }).toBe("replaying");
+    await expect.poll(() => clientText(page), { timeout: 120_000, interval: 200 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  } catch (e) {
+    const cards = await page.evaluate(() => [...document.querySelectorAll("article")].map((a) => a.textContent?.replace(/\s+/g, " ").slice(0, 200)).join(" || "));
+    const feed = await page.evaluate(() => document.querySelector('[aria-label="Protocol events"]')?.textContent?.slice(0, 1500));
+    console.log(`hosts: ${cards}\nfeed: ${feed}`);
+    throw e;
+  }
   const booted = Date.now() - t0;
   await run(page, "kv set browser firefox", "OK");
 

@@ -1,5 +1,5 @@
 import type { Page } from "puppeteer-core";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import type { TabsHook } from "../../src/ui/test-hook.ts";
 import { badge, clientText, launchFirefox, run, type Firefox } from "./firefox.ts";
 
@@ -11,25 +11,65 @@ import { badge, clientText, launchFirefox, run, type Firefox } from "./firefox.t
  * went unnoticed for the heartbeat timeout, and beats that slowed down in hidden tabs.
  */
 let ff: Firefox;
+/** This test's site: each test has an origin of its own, so no tab of an earlier test (still
+ * closing) is a member of its cluster, and its first tab starts a new VM. */
+let site: string;
 beforeAll(async () => {
   ff = await launchFirefox();
 });
 afterAll(() => ff?.close());
-// Each test starts with no Lockstep tab open, so its first tab starts a new VM.
+beforeEach(async () => {
+  site = await ff.newSite();
+});
 afterEach(async () => {
-  for (const p of await ff.browser.pages()) if (p.url().includes("mode=tabs")) await p.close();
+  for (const p of await ff.browser.pages()) if (p.url().startsWith(site)) await p.close();
 });
 
 const MY = '[data-testid="my-host"]';
 const role = (p: Page) => badge(p, MY, "role");
 const state = (p: Page) => badge(p, MY);
-const feed = (p: Page) => p.evaluate(() => document.querySelector('[aria-label="Protocol events"]')?.textContent ?? "");
 const conflicts = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).cluster.clientConflicts);
 
 async function openTab(): Promise<Page> {
   const p = await ff.browser.newPage();
-  await p.goto(`${ff.url}?mode=tabs`);
+  await p.goto(`${site}?mode=tabs`);
   return p;
+}
+
+/** What a tab shows of itself and its cluster, for a failure's message. */
+async function describe(p: Page): Promise<string> {
+  return p.evaluate(() => {
+    const c = (window.lockstep as TabsHook | undefined)?.cluster;
+    const summary = document.querySelector('[data-testid="tab-summary"]')?.textContent ?? "";
+    const alerts = [...document.querySelectorAll("[role=alert], [role=note]")].map((e) => e.textContent).join(" | ");
+    const members = c?.members.map((m) => `${m.tab}:${m.hostId ?? "-"}:${m.status?.role ?? "-"}/${m.status?.state ?? "-"}`).join(" ") ?? "";
+    const feed = document.querySelector('[aria-label="Protocol events"]')?.textContent?.slice(0, 1500) ?? "";
+    return `${summary} [${alerts}] members ${members}; vmKnown ${c?.vmKnown}; feed: ${feed}`;
+  });
+}
+
+/** The first tab: it starts the VM alone; waits for the guest shell. */
+async function firstTab(): Promise<Page> {
+  const a = await openTab();
+  try {
+    await expect.poll(() => clientText(a), { timeout: 120_000, interval: 200 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  } catch (e) {
+    console.log("first tab:", await describe(a));
+    throw e;
+  }
+  return a;
+}
+
+/** A tab that joins and becomes the backup by FT VMotion. */
+async function backupTab(): Promise<Page> {
+  const b = await openTab();
+  try {
+    await expect.poll(() => state(b), { timeout: 60_000, interval: 200 }).toBe("replaying");
+  } catch (e) {
+    console.log("joining tab:", await describe(b));
+    throw e;
+  }
+  return b;
 }
 
 /** Closes `victim`'s tab and returns how long until `survivor`'s host is the primary. */
@@ -39,17 +79,15 @@ async function closeAndFailover(victim: Page, survivor: Page): Promise<number> {
   try {
     await expect.poll(() => role(survivor), { timeout: 30_000, interval: 50 }).toBe("primary");
   } catch (e) {
-    console.log("survivor's feed:", (await feed(survivor)).slice(0, 2000));
+    console.log("survivor:", await describe(survivor));
     throw e;
   }
   return Date.now() - closedAt;
 }
 
 it("two tabs: the second becomes the backup; close the primary's tab: the backup goes live with every key", async () => {
-  const a = await openTab();
-  await expect.poll(() => clientText(a), { timeout: 120_000, interval: 200 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
-  const b = await openTab();
-  await expect.poll(() => state(b), { timeout: 60_000, interval: 200 }).toBe("replaying");
+  const a = await firstTab();
+  const b = await backupTab();
   expect(await a.evaluate(() => document.visibilityState)).toBe("hidden");
   for (let i = 0; i < 3; i++) await run(b, `kv set k${i} v${i}`, "OK");
 
@@ -63,10 +101,8 @@ it("two tabs: the second becomes the backup; close the primary's tab: the backup
 });
 
 it("three tabs, the newest in front: hidden tabs keep their pace; the hidden backup takes over, the third becomes the backup by itself", async () => {
-  const a = await openTab();
-  await expect.poll(() => clientText(a), { timeout: 120_000, interval: 200 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
-  const b = await openTab();
-  await expect.poll(() => state(b), { timeout: 60_000, interval: 200 }).toBe("replaying");
+  const a = await firstTab();
+  const b = await backupTab();
   const c = await openTab();
   await expect.poll(() => role(c), { timeout: 60_000, interval: 200 }).toBe("standby");
 
