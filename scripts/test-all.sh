@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s ==\n' "$*"; }
 
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-firefox.sh
 step "typecheck"
 npx svelte-check --tsconfig ./tsconfig.json --threshold error --output human
 step "unit tests"
@@ -23,5 +24,7 @@ step "FT system in Node, backup reads the shared disk itself (paper 4.2)"
 npx tsx scripts/ft-check.ts --reads backup
 step "FT system in Node, non-shared disk: each host's own copy, synchronised by FT VMotion (paper 4.1)"
 npx tsx scripts/ft-check.ts --disk non-shared
+step "end-to-end tests in Firefox ESR (WebDriver BiDi): one-page failover, the kill-tab demo"
+npm run -s test:firefox
 step "end-to-end tests (headless Chromium)"
 npx playwright test

@@ -18,9 +18,12 @@ export class BroadcastBus {
 
   constructor(name = BUS_NAME) {
     this.bc = new BroadcastChannel(name);
-    this.bc.onmessage = (e: MessageEvent<BusMsg>) => {
-      for (const h of this.handlers.get(e.data.t) ?? []) h(e.data);
-    };
+    this.bc.onmessage = (e: MessageEvent<BusMsg>) => this.deliver(e.data);
+  }
+
+  /** Hands a message to this tab's handlers only (one the transport learnt otherwise than by the bus). */
+  deliver(msg: BusMsg): void {
+    for (const h of this.handlers.get(msg.t) ?? []) h(msg);
   }
 
   on<T extends BusMsg["t"]>(t: T, handler: (m: Extract<BusMsg, { t: T }>) => void): void {

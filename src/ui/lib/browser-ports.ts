@@ -1,12 +1,15 @@
-import type { ClusterPorts, ClusterTransport } from "../../cluster/ports.ts";
+import type { ClusterClock, ClusterPorts, ClusterTransport } from "../../cluster/ports.ts";
 import { browserClock } from "../../cluster/adapters/browser-clock.ts";
 import { idbDiskCopies, openIdbStorage } from "../../cluster/adapters/idb.ts";
 import { StorageRefusedError, storageRefusal, type StorageRefusal } from "../../storage/index.ts";
 import { workerMachines } from "./ft-host-client.ts";
 
-/** The cluster service's ports in a browser page: its clock, host workers, IndexedDB. */
-export function browserPorts(transport: ClusterTransport, dbName: string): ClusterPorts {
-  return { clock: browserClock, machines: workerMachines, transport, openStorage, disks: idbDiskCopies(dbName) };
+/**
+ * The cluster service's ports in a browser page: its clock, host workers, IndexedDB. A tab in
+ * tab mode keeps time with a worker, so that hidden it still beats at its pace (worker-clock.ts).
+ */
+export function browserPorts(transport: ClusterTransport, dbName: string, clock: ClusterClock = browserClock): ClusterPorts {
+  return { clock, machines: workerMachines, transport, openStorage, disks: idbDiskCopies(dbName) };
 }
 
 /** Opening IndexedDB is where a browser that refuses it says so: keep what it said. */

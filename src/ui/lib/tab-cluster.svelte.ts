@@ -6,6 +6,7 @@ import type { Member } from "../../cluster/membership.ts";
 import { ClusterService, type ClusterPart } from "../../cluster/service.ts";
 import { BroadcastTransport } from "../../cluster/adapters/broadcast-transport.ts";
 import { browserPorts } from "./browser-ports.ts";
+import { workerClock } from "./worker-clock.ts";
 import { ClusterShell } from "./cluster-shell.svelte.ts";
 
 /** A tab of the cluster as this tab knows it (from its beats, or itself). */
@@ -49,7 +50,7 @@ export class TabCluster extends ClusterShell {
   constructor(opts: TabClusterOptions) {
     const tab = tabId();
     const options = { ...opts, placement: "tab", transport: "tabs", pair: false, autoRestore: true, localStandby: false, metrics: false } as const;
-    super(new ClusterService({ ...options }, browserPorts(new BroadcastTransport(tab), opts.dbName)));
+    super(new ClusterService({ ...options }, browserPorts(new BroadcastTransport(tab), opts.dbName, workerClock())));
     this.tab = tab;
     this.joinedAt = this.svc.joinedAt;
     this.sync("members");

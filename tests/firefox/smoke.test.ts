@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { OnePageHook } from "../../src/ui/test-hook.ts";
+import { badge, clientText, launchFirefox, run, type Firefox } from "./firefox.ts";
+
+/**
+ * Firefox smoke (issue 17): the one-page pair boots in lockstep, the kv store answers, and a
+ * kill-primary failover keeps what was acknowledged.
+ */
+let ff: Firefox;
+beforeAll(async () => {
+  ff = await launchFirefox();
+});
+afterAll(() => ff?.close());
+
+const host = (id: string) => `[aria-label="${id} host"]`;
+
+it("boots the pair, kv set, kills the primary: the backup goes live with the key", async () => {
+  const t0 = Date.now();
+  const page = await ff.browser.newPage();
+  await page.goto(ff.url);
+  try {
+    await expect.poll(() => badge(page, host("A#1")), { timeout: 120_000, interval: 200 }).toBe("recording");
+    await expect.poll(() => badge(page, host("B#1")), { timeout: 30_000, interval: 200 }).toBe("replaying");
+    await expect.poll(() => clientText(page), { timeout: 120_000, interval: 200 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  } catch (e) {
+    const cards = await page.evaluate(() => [...document.querySelectorAll("article")].map((a) => a.textContent?.replace(/\s+/g, " ").slice(0, 200)).join(" || "));
+    const feed = await page.evaluate(() => document.querySelector('[aria-label="Protocol events"]')?.textContent?.slice(0, 1500));
+    console.log(`hosts: ${cards}\nfeed: ${feed}`);
+    throw e;
+  }
+  const booted = Date.now() - t0;
+  await run(page, "kv set browser firefox", "OK");
+
+  const killedAt = Date.now();
+  await page.evaluate(() => {
+    const c = (window.lockstep as OnePageHook).cluster;
+    c.kill(c.livePrimary()!.id);
+  });
+  await expect.poll(() => badge(page, host("B#1"), "role"), { timeout: 30_000, interval: 100 }).toBe("primary");
+  await expect.poll(() => badge(page, host("B#1")), { timeout: 10_000, interval: 100 }).toBe("alone");
+  const failoverMs = Date.now() - killedAt;
+  await run(page, "kv get browser", "firefox");
+  expect(await page.evaluate(() => (window.lockstep as OnePageHook).cluster.clientConflicts)).toBe(0);
+  console.log(`firefox one-page: boot-to-shell ${booted} ms (from a fresh profile), failover ${failoverMs} ms`);
+  await page.close();
+});
