@@ -22,6 +22,15 @@ export interface DiskCandidate {
   dead: boolean;
 }
 
+/** Every host but the live primary that has or had a copy: this member's, the other members', the departed. */
+export function diskCandidates(
+  own: readonly DiskCandidate[],
+  others: readonly { hostId: string | null; status: HostStatus | null }[],
+  departed: readonly { hostId: string; status: HostStatus | null }[],
+): DiskCandidate[] {
+  return [...own, ...others.flatMap((m) => (m.hostId ? [{ hostId: m.hostId, status: m.status, dead: false }] : [])), ...departed.map((d) => ({ ...d, dead: false }))];
+}
+
 /** Deletes each garbage copy once and says so in the feed. */
 export class DiskGarbage {
   private readonly collected = new Set<string>();

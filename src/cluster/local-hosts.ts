@@ -16,6 +16,8 @@ export interface HostView {
 }
 
 export interface LocalHost extends HostView {
+  /** The role it was started in (a standby learns its role from the clone). */
+  readonly startedAs: FtHostConfig["role"];
   readonly handle: HostHandle;
   readonly started: Promise<void>;
 }
@@ -62,6 +64,8 @@ export class LocalHosts {
   private links: { ids: [string, string]; link: LocalLink }[] = [];
   private letters = 0;
   private extras = 0;
+  /** Tab placement: a host is never named as an earlier one of this tab (a VM lost, a new one started). */
+  private mains = 0;
   /** The member's own host: the one its beats announce (tab placement: the tab's host). */
   main: LocalHost | null = null;
   /** The lecture's pause is on: a host spawned now starts frozen too. */
@@ -96,7 +100,7 @@ export class LocalHosts {
   /** The next host's name: letters in a page; the tab's id, then its second workers, in a tab. */
   nextId(): string {
     if (this.placement === "page") return `${String.fromCharCode(65 + (this.letters++ % 26))}#1`;
-    return this.main ? `${this.self}#W${++this.extras}` : `${this.self}#1`;
+    return this.main ? `${this.self}#W${++this.extras}` : `${this.self}#${++this.mains}`;
   }
 
   /** Where a host this member adds runs, in words for the feed. */
@@ -132,7 +136,7 @@ export class LocalHosts {
       event: (e) => known() && this.sink.event(host!, e),
       toClient: (msg) => known() && this.sink.toClient(msg),
     });
-    host = { id, status: null, progress: null, dead: false, handle, started };
+    host = { id, startedAs: role, status: null, progress: null, dead: false, handle, started };
     if (this.frozen) handle.control({ t: "freeze-world", on: true });
     started.catch((e: unknown) => this.sink.note(id, "error", `host failed to start: ${String(e)}`));
     this.list.push(host);

@@ -49,7 +49,8 @@ export type BusMsg =
   /** A member leaving on purpose (its tab closes): its host goes with it. */
   | { t: "bye"; tab: string }
   /** Signalling of one logging channel (`link`), addressed to one member (transport-internal). */
-  | { t: "signal"; link: string; from: string; to: string; kind: "offer" | "answer" | "ice"; data: unknown }
+  | { t: "signal"; link: string; from: string; to: string; kind: "offer"; host: string; data: unknown }
+  | { t: "signal"; link: string; from: string; to: string; kind: "answer" | "ice"; data: unknown }
   /** The standby's end of the logging channel is in its host: the primary may clone now. */
   | { t: "link-up"; link: string; from: string; to: string }
   /** Typed input, sent once by the member where the user typed; every member mirrors it. */

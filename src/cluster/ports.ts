@@ -61,6 +61,8 @@ export interface RemoteLink {
 export interface LinkOffer {
   readonly link: string;
   readonly from: string;
+  /** The host it is for: a tab whose host changed since (a VM lost, a new standby) refuses it. */
+  readonly host: string;
   answer(hand: (end: LoggingChannelEnd) => void): RemoteLink;
 }
 
@@ -85,7 +87,7 @@ export interface ClusterTransport {
   /** Whether a live member holds lock `name`. */
   isHeld(name: string): Promise<boolean>;
   /** Opens a logging channel to member `peer`: our end goes to `hand` at once. */
-  offerLink(peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink;
+  offerLink(peer: string, host: string, hand: (end: LoggingChannelEnd) => void): RemoteLink;
   onLinkOffer(fn: (offer: LinkOffer) => void): void;
   close(): void;
 }

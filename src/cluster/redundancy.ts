@@ -161,7 +161,7 @@ export class Redundancy {
     this.d.hosts.dropExtras();
     this.d.note("cluster", `restoring redundancy: FT VMotion to ${place.hostId} (tab ${place.member})`);
     this.closeLinks();
-    const link = this.d.transport.offerLink(place.member, (end) => p.handle.attachLoggingChannel(place.hostId, end));
+    const link = this.d.transport.offerLink(place.member, place.hostId, (end) => p.handle.attachLoggingChannel(place.hostId, end));
     this.links.push(link);
     this.clone = { primary: p.id, target: place.hostId, member: place.member, link: link.id, since: this.d.clock.now(), startedAt: null, sent: false };
     this.d.changed();
@@ -188,7 +188,7 @@ export class Redundancy {
   private onLinkOffer(offer: LinkOffer): void {
     const host = this.d.hosts.main;
     const peerHost = this.d.membership.find(offer.from)?.hostId;
-    if (!host || host.status?.role !== "standby" || !peerHost) return;
+    if (!host || host.id !== offer.host || host.status?.role !== "standby" || !peerHost) return;
     this.closeLinks();
     this.links.push(
       offer.answer((end) => {

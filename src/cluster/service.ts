@@ -5,15 +5,17 @@ import type { Cancel, ClusterPorts, ClusterStorage } from "./ports.ts";
 import type { MemberBeat, RemoteControl, VmIdentity } from "./messages.ts";
 import { EventLog } from "./event-log.ts";
 import { Membership } from "./membership.ts";
-import { LocalHosts, type HostSettings, type LocalHost, type Placement } from "./local-hosts.ts";
+import { LocalHosts, type LocalHost } from "./local-hosts.ts";
 import { Redundancy } from "./redundancy.ts";
 import { ClientMirror } from "./client-mirror.ts";
 import { Controls } from "./controls.ts";
 import { LockWatch } from "./lock-watch.ts";
-import { DiskGarbage, type DiskCandidate } from "./disk-gc.ts";
+import { DiskGarbage, diskCandidates } from "./disk-gc.ts";
 import { newVm } from "./new-vm.ts";
 import { appendSample, sampleOf, SAMPLE_MS, type MetricSample } from "./metrics.ts";
 import { freezableClock, type FreezableClock } from "./freezable-clock.ts";
+import { vmLost } from "./vm-lost.ts";
+import type { ClusterOptions, ClusterPart } from "./options.ts";
 
 const BEAT_MS = 250;
 const CLIENT_TICK_MS = 100;
@@ -22,22 +24,7 @@ const DISCOVERY_MS = 800;
 /** Held (shared) by every member of a running VM while it lives: see `join`. */
 const VM_LOCK = "lockstep-vm";
 
-export interface ClusterOptions extends HostSettings {
-  placement: Placement;
-  diskMode: VmIdentity["diskMode"];
-  /** A new VM boots a primary and a backup together (page); false: the primary alone. */
-  pair: boolean;
-  /** Start the VM in this member if no member runs one (after a short discovery). */
-  autoStart: boolean;
-  autoRestore: boolean;
-  /** A member may add a host of its own as the next backup (always in a page; a tab's switch). */
-  localStandby: boolean;
-  /** Sample the metrics plots (the one-page teaching UI). */
-  metrics: boolean;
-}
-
-/** What changed, so a reactive shell copies only that. */
-export type ClusterPart = "hosts" | "members" | "events" | "lock" | "client" | "clone" | "controls" | "samples" | "vm";
+export type { ClusterOptions, ClusterPart } from "./options.ts";
 
 /**
  * The cluster service of the paper (§3.1), one member's part of it: the hosts this member runs,
@@ -335,6 +322,7 @@ export class ClusterService {
     const m = this.membership.onBeat(b, this.clock.now());
     this.redundancy.observe(m.hostId, m.status);
     this.changed("members");
+    this.forgetLostVm();
   }
 
   /**
@@ -357,6 +345,24 @@ export class ClusterService {
     this.mirror.forget(tab);
     this.redundancy.memberLeft(tab);
     this.changed("members");
+    this.forgetLostVm();
+  }
+
+  /**
+   * Tab mode: the VM's last running host is gone: say so, take out our standby, forget the VM and
+   * its lock, and offer Start VM, never start one unasked (a new VM has a new disk: the class
+   * should see the old one is lost). A member that speaks again makes us its standby (awaitingVm).
+   */
+  private forgetLostVm(): void {
+    if (this.options.placement !== "tab" || !this.vm || !vmLost(this.hosts.all(), this.membership.others())) return;
+    this.note("page", "cluster", "the VM is lost: its primary failed while it ran alone, and no backup had its state (FT survives one failure at a time). Start a new VM.");
+    for (const h of [...this.hosts.all()]) this.hosts.drop(h.id);
+    this.vm = null;
+    this.vmLock?.();
+    this.vmLock = null;
+    this.awaitingVm = true;
+    this.changed("vm");
+    this.changed("hosts");
   }
 
   private onHostStatus(h: LocalHost, s: HostStatus): void {
@@ -366,6 +372,7 @@ export class ClusterService {
     this.controls.onStatus(h, s);
     if (this.vm?.diskMode === "non-shared" && s.role === "primary" && (s.state === "alone" || s.state === "recording")) this.collectDisks(h, s.epoch);
     this.changed("hosts");
+    this.forgetLostVm();
     // A change of role or state is told at once (a beat); the beat also looks at redundancy.
     if (announced) this.beat();
     else this.redundancy.check();
@@ -373,11 +380,8 @@ export class ClusterService {
 
   /** Our host is the live primary: delete the own disk copies of hosts that can never be live again. */
   private collectDisks(primary: LocalHost, liveEpoch: number): void {
-    const candidates: DiskCandidate[] = [
-      ...this.hosts.all().filter((h) => h !== primary).map((h) => ({ hostId: h.id, status: h.status, dead: h.dead })),
-      ...this.membership.others().flatMap((m) => (m.hostId ? [{ hostId: m.hostId, status: m.status, dead: false }] : [])),
-      ...this.membership.departed.map((d) => ({ ...d, dead: false })),
-    ];
+    const own = this.hosts.all().filter((h) => h !== primary).map((h) => ({ hostId: h.id, status: h.status, dead: h.dead }));
+    const candidates = diskCandidates(own, this.membership.others(), this.membership.departed);
     const collected = this.garbage.collect(this.vm!.diskId, candidates, liveEpoch);
     this.membership.departed = this.membership.departed.filter((d) => !collected.includes(d.hostId));
   }

@@ -73,7 +73,7 @@ export class SimBus {
   }
 
   /** @internal */
-  offer(from: BusMember, peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
+  offer(from: BusMember, peer: string, host: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
     const id = `${from.id}>${peer}#${++this.links}`;
     const [mine, theirs] = this.net.pair();
     const close = () => mine.close();
@@ -84,7 +84,7 @@ export class SimBus {
         h(theirs as unknown as LoggingChannelEnd);
         return { id, close };
       };
-      this.net.post(from.name, () => target.offered({ link: id, from: from.id, answer }));
+      this.net.post(from.name, () => target.offered({ link: id, from: from.id, host, answer }));
     }
     return { id, close };
   }
@@ -126,8 +126,8 @@ export class SimTransport implements ClusterTransport {
     return Promise.resolve(this.bus.isHeld(name));
   }
 
-  offerLink(peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
-    return this.bus.offer(this.member, peer, hand);
+  offerLink(peer: string, host: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
+    return this.bus.offer(this.member, peer, host, hand);
   }
 
   onLinkOffer(fn: (offer: LinkOffer) => void): void {

@@ -25,7 +25,7 @@ type Signal = Extract<BusMsg, { t: "signal" }>;
 export class Signalling {
   private readonly links = new Map<string, { pc: RTCPeerConnection; pending: RTCIceCandidateInit[]; remoteSet: boolean }>();
   /** Offers for links this tab did not start: the caller decides whether to answer. */
-  onOffer: ((link: string, from: string, sdp: RTCSessionDescriptionInit) => void) | null = null;
+  onOffer: ((link: string, from: string, host: string, sdp: RTCSessionDescriptionInit) => void) | null = null;
 
   constructor(
     private readonly bus: BroadcastBus,
@@ -37,7 +37,7 @@ export class Signalling {
   }
 
   /** Creator side: the data channel is created and handed to the host before anything else. */
-  offer(peerTab: string, handToHost: (dc: RTCDataChannel) => void): TabLink {
+  offer(peerTab: string, host: string, handToHost: (dc: RTCDataChannel) => void): TabLink {
     const id = `${this.me}>${peerTab}@${Date.now().toString(36)}`;
     const pc = this.newPc(id, peerTab);
     const dc = pc.createDataChannel("logging-channel", { ordered: true });
@@ -45,7 +45,7 @@ export class Signalling {
     void (async () => {
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
-      this.bus.post({ t: "signal", link: id, from: this.me, to: peerTab, kind: "offer", data: pc.localDescription!.toJSON() });
+      this.bus.post({ t: "signal", link: id, from: this.me, to: peerTab, kind: "offer", host, data: pc.localDescription!.toJSON() });
     })();
     return this.handle(id, peerTab, pc);
   }
@@ -94,7 +94,7 @@ export class Signalling {
 
   private async onSignal(m: Signal): Promise<void> {
     if (m.kind === "offer") {
-      this.onOffer?.(m.link, m.from, m.data as RTCSessionDescriptionInit);
+      this.onOffer?.(m.link, m.from, m.host, m.data as RTCSessionDescriptionInit);
       return;
     }
     const l = this.links.get(m.link);

@@ -69,12 +69,12 @@ export class BroadcastTransport implements ClusterTransport {
     return (held ?? []).some((l) => l.name === name);
   }
 
-  offerLink(peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
-    return this.signalling.offer(peer, hand);
+  offerLink(peer: string, host: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
+    return this.signalling.offer(peer, host, hand);
   }
 
   onLinkOffer(fn: (offer: LinkOffer) => void): void {
-    this.signalling.onOffer = (link, from, sdp) => fn({ link, from, answer: (hand) => this.signalling.answer(link, from, sdp, hand) });
+    this.signalling.onOffer = (link, from, host, sdp) => fn({ link, from, host, answer: (hand) => this.signalling.answer(link, from, sdp, hand) });
   }
 
   close(): void {

@@ -35,6 +35,17 @@ export class InMemoryHub {
     this.cutOff.add(self);
   }
 
+  /** A hung member wakes up: it hears and is heard again. */
+  uncut(self: string): void {
+    this.cutOff.delete(self);
+  }
+
+  /** A crashed tab: cut off, and the browser releases the Web Locks it held (a hung one keeps them). */
+  crash(self: string): void {
+    this.cut(self);
+    for (const holders of this.holds.values()) holders.delete(self);
+  }
+
   /** @internal */
   leave(self: string): void {
     this.members.delete(self);
@@ -66,7 +77,7 @@ export class InMemoryHub {
   }
 
   /** @internal */
-  offer(from: string, peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
+  offer(from: string, peer: string, host: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
     const id = `${from}>${peer}#${++this.links}`;
     const [mine, theirs] = this.channelPair();
     hand(mine);
@@ -79,7 +90,7 @@ export class InMemoryHub {
         h(theirs);
         return { id, close };
       };
-      const offer: LinkOffer = { link: id, from, answer };
+      const offer: LinkOffer = { link: id, from, host, answer };
       this.later(peer, () => target.offered(offer));
     }
     return { id, close };
@@ -128,8 +139,8 @@ export class InMemoryTransport implements ClusterTransport {
     return Promise.resolve(this.hub.isHeld(name));
   }
 
-  offerLink(peer: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
-    return this.hub.offer(this.self, peer, hand);
+  offerLink(peer: string, host: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
+    return this.hub.offer(this.self, peer, host, hand);
   }
 
   onLinkOffer(fn: (offer: LinkOffer) => void): void {

@@ -3,7 +3,7 @@ import type { FtHostConfig, FtHostEvents, HostControl } from "../../../src/host/
 import type { HostStatus } from "../../../src/host/status.ts";
 import type { LockRecord } from "../../../src/storage/index.ts";
 import type { Cancel, ClusterClock, ClusterStorage, DiskCopies, HostHandle, HostMachines, LocalLink, LoggingChannelEnd } from "../../../src/cluster/ports.ts";
-import { InMemoryHub } from "../../../src/cluster/adapters/in-memory-transport.ts";
+import { InMemoryHub, type InMemoryTransport } from "../../../src/cluster/adapters/in-memory-transport.ts";
 import { ClusterService, type ClusterOptions } from "../../../src/cluster/service.ts";
 
 /** Lets queued messages and resolved promises run (the in-memory hub delivers in microtasks). */
@@ -187,6 +187,7 @@ export interface Member {
   svc: ClusterService;
   machines: FakeMachines;
   disks: FakeDisks;
+  transport: InMemoryTransport;
 }
 
 /** Members of one simulated cluster: one clock, one hub, one shared storage. */
@@ -199,8 +200,9 @@ export class World {
     const machines = new FakeMachines();
     const disks = new FakeDisks();
     const base = options.placement === "page" ? PAGE : TAB;
-    const svc = new ClusterService({ ...base, ...options }, { clock: this.clock, machines, transport: this.hub.join(self), openStorage: this.storage.open, disks });
-    return { svc, machines, disks };
+    const transport = this.hub.join(self);
+    const svc = new ClusterService({ ...base, ...options }, { clock: this.clock, machines, transport, openStorage: this.storage.open, disks });
+    return { svc, machines, disks, transport };
   }
 
   /** Every feed line of a member, as text. */

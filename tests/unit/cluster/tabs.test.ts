@@ -117,7 +117,7 @@ describe("tabs: membership and the choice of the next backup", () => {
     const hub = w.hub as unknown as { offer: (...args: unknown[]) => unknown };
     const offer = hub.offer.bind(w.hub);
     let lost = 1;
-    hub.offer = (from, peer, hand) => (lost-- > 0 ? { id: "lost", close: () => {} } : offer(from, peer, hand));
+    hub.offer = (...args) => (lost-- > 0 ? { id: "lost", close: () => {} } : offer(...args));
     a.machines.host("A#1").report("primary", "alone");
     await w.clock.advance(CLONE_RETRY_MS - 250);
     expect(World.feed(a).filter((t) => t.startsWith("FT VMotion abandoned"))).toEqual([]);
@@ -152,6 +152,80 @@ describe("tabs: membership and the choice of the next backup", () => {
     expect(World.feed(a)).toContain("tab B closed: B#1 is gone (a hint to the failure detector)");
     expect(a.svc.membership.members.map((m) => m.tab)).toEqual(["A"]);
     expect(b.machines.host("B#1").killed).toBe(true);
+  });
+});
+
+/** Tab A starts the VM, tab B joins as a standby before any clone. */
+async function primaryAndStandby(): Promise<{ w: World; a: Member; b: Member }> {
+  const w = new World();
+  const a = await open(w, "A");
+  const b = await open(w, "B");
+  b.machines.host("B#1").report("standby", "waiting", 0);
+  return { w, a, b };
+}
+
+const lost = (m: Member) => World.feed(m).some((line) => line.startsWith("the VM is lost"));
+
+describe("tabs: a VM that is lost", () => {
+  it("the primary's tab crashes while it runs alone: the standby tab says the VM is lost, takes its host out and may start a new one", async () => {
+    const { w, a, b } = await primaryAndStandby();
+    a.machines.host("A#1").report("primary", "alone");
+    w.hub.crash("A"); // before the clone starts: nobody has the VM's state
+    await w.clock.advance(MEMBER_TIMEOUT_MS + 500);
+    expect(lost(b)).toBe(true);
+    expect(b.machines.host("B#1").killed).toBe(true);
+    expect(b.svc.vm).toBeNull();
+    expect(b.svc.hosts.all()).toEqual([]);
+    // Start VM (the page offers it again): a new VM, its primary at epoch 1 in this tab.
+    await b.svc.startVm();
+    expect(b.machines.host("B#2").config).toMatchObject({ role: "primary", epoch: 1 });
+  });
+
+  it("not while a running host remains: a backup that goes live, or a primary still booting", async () => {
+    const { w, a, b } = await pairOfTabs();
+    w.hub.crash("A");
+    await w.clock.advance(MEMBER_TIMEOUT_MS + 500);
+    expect(lost(b)).toBe(false);
+    expect(b.svc.vm).not.toBeNull();
+    // A tab whose primary has not reported yet may be booting the VM: its standby waits.
+    const w2 = new World();
+    await open(w2, "A");
+    const c = await open(w2, "C");
+    c.machines.host("C#1").report("standby", "waiting", 0);
+    await w2.clock.advance(MEMBER_TIMEOUT_MS);
+    expect(lost(c)).toBe(false);
+    expect(c.machines.host("C#1").killed).toBe(false);
+  });
+
+  it("an offer made for the tab's earlier host is refused; the next one names the new host (simulator seed 1934)", async () => {
+    // C gave the VM up after a false goodbye and became a standby again as C#2, while the
+    // primary's tab still offered the clone to C#1: C#2 must not answer in its name.
+    const { w, a, b } = await primaryAndStandby();
+    const offers: string[] = [];
+    b.transport.onLinkOffer((o) => offers.push(o.host));
+    b.svc.hosts.drop("B#1");
+    b.svc.hosts.spawn(b.svc.hosts.nextId(), "standby", b.svc.vm!);
+    b.machines.host("B#2").report("standby", "waiting", 0);
+    a.machines.host("A#1").report("primary", "alone"); // its last beat from B still names B#1
+    await w.clock.advance(50);
+    expect(offers[0]).toBe("B#1");
+    expect(b.machines.host("B#2").channels).toEqual([]);
+    await w.clock.advance(CLONE_RETRY_MS + 500);
+    expect(offers.at(-1)).toBe("B#2");
+    expect(b.machines.host("B#2").channels.map((c) => c.peer)).toEqual(["A#1"]);
+  });
+
+  it("a hung primary's tab that speaks again: the standby that gave the VM up becomes its standby again", async () => {
+    const { w, a, b } = await primaryAndStandby();
+    a.machines.host("A#1").report("primary", "alone");
+    w.hub.cut("A"); // hung: its Web Locks stay held
+    await w.clock.advance(MEMBER_TIMEOUT_MS + 500);
+    expect(lost(b)).toBe(true);
+    await b.svc.startVm(); // refused: a member of the VM still holds its lock
+    expect(b.svc.hosts.all()).toEqual([]);
+    w.hub.uncut("A");
+    await w.clock.advance(500);
+    expect(b.machines.host("B#2").config).toMatchObject({ role: "standby", diskId: a.machines.host("A#1").config.diskId });
   });
 });
 
