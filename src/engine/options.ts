@@ -45,7 +45,7 @@ export function checkOptions(opts: EngineOptions): void {
 
 /** A snapshot restores only into an engine whose session shapes the guest the same way. */
 export function checkSnapshotSession(s: SessionInfo, mine: SessionInfo): void {
-  for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit", "diskCacheBytes", "diskReads"] as const) {
+  for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit", "diskCacheBytes", "diskReads", "haltClock"] as const) {
     if (s[k] !== mine[k]) throw new Error(`snapshot session ${k}=${String(s[k])} differs from engine session ${String(mine[k])}`);
   }
 }
