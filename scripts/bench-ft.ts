@@ -20,6 +20,7 @@
 //                       boot, the busy workload, failover and clone (and per phase)
 // and then the kill-tab lines of scripts/bench-ft-tabs.ts (failover-ms-tabs, failover-ms-tabs-crash, clone-pause-ms-tabs).
 // `--tabs-only` skips the one-page part; BENCH_TABS sets the runs per snapshot path (default 5, so failover-ms-tabs is a median of 5; 0 skips them).
+import { spawn } from "node:child_process";
 import type { Browser, Page } from "@playwright/test";
 import { cli } from "./lib/args.ts";
 import { buildAndPreview, withBrowser } from "./lib/browser.ts";
@@ -35,6 +36,7 @@ const { options, env } = cli({
   about: "The FT system in headless Chromium: overhead vs FT off, log Mbit/s, lag, failover, clone pause; then the same across tabs.",
   options: {
     "tabs-only": { type: "flag", help: "skip the one-page part: only the kill-tab lines" },
+    hog: { type: "flag", help: "run a CPU hog (a busy loop in another process) for the whole bench" },
     port: { type: "int", min: 1, max: 65535, default: Number(process.env.LOCKSTEP_PORT) || 4175, help: "the preview server's port (default: LOCKSTEP_PORT, else 4175)" },
   },
   env: {
@@ -60,6 +62,9 @@ const type = (p: Page, s: string) => p.evaluate((s) => (window.lockstep as OnePa
 
 
 const stalls = new StallPhases();
+/** Go-live events no kill caused: a host declared a live peer failed (a false failover). */
+let falseFailovers = 0;
+const goLives = async (p: Page) => (await events(p)).filter((e) => e.kind === "go-live").length;
 const bootToShell: number[] = [];
 
 /** Opens the app (FT on or off) and waits for the shell, and with FT for the backup replaying. */
@@ -89,10 +94,15 @@ async function timed(page: Page, cmd: string, marker: string): Promise<number> {
   return Date.now() - t0;
 }
 
+// A busy loop in a process of its own takes one core for the whole run (issue 15: no false failovers under load).
+const hog = options.hog ? spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }) : null;
+process.on("exit", () => hog?.kill());
+if (hog) console.log(`CPU hog: pid ${hog.pid}`);
 await withBrowser(() => buildAndPreview(options.port), async (app) => {
   if (!options["tabs-only"]) await onePage(app);
   await benchTabs(app.url, env.BENCH_TABS);
 });
+hog?.kill();
 
 /** Statuses of the primary, read over ~2 s: channel bytes/s and log-entry bytes/s (FlowCounters). */
 async function idleRates(ft: Page): Promise<{ channel: number; entries: number }> {
@@ -157,6 +167,7 @@ async function onePage(app: App): Promise<void> {
     });
     running = false;
     await sampler;
+    falseFailovers += await goLives(ft);
     busyBps.push(median(busy));
     ratios.push(soloMs / ftMs);
     matchedRatios.push(matchedMs / ftMs);
@@ -176,6 +187,7 @@ async function onePage(app: App): Promise<void> {
     const primary = s.find((h) => h.role === "primary")!.hostId;
     const backup = s.find((h) => h.role === "backup")!.hostId;
     const before = (await text(page)).length;
+    falseFailovers += await goLives(page);
     await stalls.measure("failover", page, async () => {
       const t0 = Date.now();
       await page.evaluate((id) => (window.lockstep as OnePageHook).cluster.kill(id), primary);
@@ -212,4 +224,5 @@ async function onePage(app: App): Promise<void> {
   console.log(`failover-ms: ${median(failovers)}`);
   console.log(`clone-pause-ms: ${median(pauses)}`);
   for (const l of stalls.lines()) console.log(l);
+  console.log(`false-failovers: ${falseFailovers}`);
 }

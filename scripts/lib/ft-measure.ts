@@ -73,19 +73,20 @@ export class StallPhases {
 export function echoLatencies(p: Page, n: number): Promise<number[]> {
   return p.evaluate(async (n) => {
     const h = window.lockstep as LockstepHook;
+    // No named functions in here: tsx (esbuild keepNames) would wrap them in a __name() the page lacks.
     const ch = new MessageChannel();
-    const turn = () =>
-      new Promise<void>((r) => {
-        ch.port1.onmessage = () => r();
-        ch.port2.postMessage(0);
-      });
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
       const before = h.clientText().length;
       const t0 = performance.now();
       h.cluster.type("x");
       const end = t0 + 5000;
-      while (h.clientText().length === before && performance.now() < end) await turn();
+      while (h.clientText().length === before && performance.now() < end) {
+        await new Promise<void>((r) => {
+          ch.port1.onmessage = () => r();
+          ch.port2.postMessage(0);
+        });
+      }
       out.push(performance.now() - t0);
       // Let the guest settle between keystrokes (a typist, not a paste).
       await new Promise((r) => setTimeout(r, 60));

@@ -25,6 +25,11 @@ export interface EngineOptions {
   /** Record: sleep when the virtual clock leads real time by more than this (ms). */
   maxLeadMs?: number;
   /**
+   * Record: a frame running longer than this (real ms) is cut short after its current
+   * instruction chunk (a `cut` entry; machine.ts says how). Default 10; null: never cut.
+   */
+  frameBudgetMs?: number | null;
+  /**
    * FT hosts: the host performs disk I/O itself (the Output Rule holds writes, storage is fenced),
    * so the engine only reports requests and completions, in both modes, and record-mode
    * completions come back through complete(). Replaces `disk`.
