@@ -3,6 +3,8 @@
 // VMotion snapshot can travel between tabs (the logging channel, or IndexedDB):
 //   failover-ms-tabs        close the primary's tab → the backup tab is live and the client
 //                           sees the first new output, median
+//   failover-ms-tabs-crash  the same, but the primary's renderer crashes (CDP Page.crash): no
+//                           goodbye, no pagehide; only what the browser does for a dead process
 //   clone-pause-ms-tabs     guest-visible pause of the automatic FT VMotion into the standby tab
 //   clone-transfer-ms-tabs-{storage,channel}
 //                           snapshot taken → the new backup replays, by transfer path
@@ -45,8 +47,8 @@ export interface TabsResult {
   transfers: number[];
 }
 
-/** One run: A primary, B its backup, C a standby; close A; B goes live; C becomes the backup. */
-export function tabsRun(base: string, snapshotVia: "storage" | "channel", i: number): Promise<{ failover: number; pause: number; transfers: number[] }> {
+/** One run: A primary, B its backup, C a standby; close (or crash) A; B goes live; C becomes the backup. */
+export function tabsRun(base: string, snapshotVia: "storage" | "channel", i: number, kill: "close" | "crash" = "close"): Promise<{ failover: number; pause: number; transfers: number[] }> {
   return withProfile(async (ctx) => {
     const url = `${base}?mode=tabs&snapshot=${snapshotVia}`;
     const a = await tab(ctx, url, true);
@@ -61,8 +63,12 @@ export function tabsRun(base: string, snapshotVia: "storage" | "channel", i: num
     const cHost = (await status(c))!.hostId;
 
     const before = (await text(b)).length;
+    const cdp = kill === "crash" ? await ctx.newCDPSession(a) : null;
     const t0 = Date.now();
-    await a.close();
+    if (cdp) {
+      // Never answers: the renderer is gone. The tab stays open, showing the crash page.
+      void cdp.send("Page.crash").catch(() => undefined);
+    } else await a.close();
     await until(() => status(b), is("primary"), "backup tab live", 30_000);
     await type(b, `echo AFTER-CLOSE-${i}\n`);
     await until(() => text(b), (t) => t.slice(before).includes(`\nAFTER-CLOSE-${i}`), "first new output", 30_000);
@@ -78,6 +84,7 @@ export function tabsRun(base: string, snapshotVia: "storage" | "channel", i: num
 export async function benchTabs(base: string, runs: number): Promise<void> {
   if (runs <= 0) return; // BENCH_TABS=0: the one-page lines only
   const r = { storage: { failovers: [], pauses: [], transfers: [] } as TabsResult, channel: { failovers: [], pauses: [], transfers: [] } as TabsResult };
+  const crashes: number[] = [];
   // Alternating, so drift in machine load hits both paths alike.
   for (let i = 0; i < runs; i++) {
     for (const via of ["storage", "channel"] as const) {
@@ -87,9 +94,13 @@ export async function benchTabs(base: string, runs: number): Promise<void> {
       r[via].transfers.push(...x.transfers);
       console.log(`tabs run ${i + 1} (snapshot via ${via}): failover ${x.failover} ms; clone pause ${x.pause} ms; snapshot→replaying ${x.transfers.join(", ")} ms`);
     }
+    const c = await tabsRun(base, "storage", i, "crash");
+    crashes.push(c.failover);
+    console.log(`tabs run ${i + 1} (primary's tab crashes): failover ${c.failover} ms`);
   }
   // The product's default path (storage) is what the headline lines report.
   console.log(`failover-ms-tabs: ${median(r.storage.failovers)}`);
+  console.log(`failover-ms-tabs-crash: ${median(crashes)}`);
   console.log(`clone-pause-ms-tabs: ${median(r.storage.pauses)}`);
   console.log(`clone-transfer-ms-tabs-storage: ${median(r.storage.transfers)}`);
   console.log(`clone-transfer-ms-tabs-channel: ${median(r.channel.transfers)}`);

@@ -8,6 +8,9 @@
 //   record-overhead-ratio: R   (median over pairs of recorder / plain MIPS on the CPU-bound part)
 //   log-bps-idle: X            (log bytes per second of guest time, idle shell)
 //   log-bps-busy: Y            (log bytes per second of guest time over the whole workload run)
+// Both count encoded log batches only (encodeBatch, 256 frames a batch: frames, entries, batch
+// header and CRC), not what the logging channel adds around them (message framing, heartbeats,
+// acks: bench:ft's log-mbps lines count those). The idle line is followed by what filled it.
 
 import { readFileSync } from "node:fs";
 import { encodeBatch } from "../src/ft/log/codec.ts";
@@ -61,6 +64,18 @@ const flush = () => {
 const onFrame = () => {
   if (++pending >= 256) flush();
 };
+/** While set, every frame recorded is counted here as well (what fills an idle second). */
+let tally: { frames: number; empty: number; kinds: Map<string, number> } | null = null;
+rec.observe({
+  frames(frames) {
+    if (!tally) return;
+    for (const f of frames) {
+      tally.frames++;
+      if (f.length === 0) tally.empty++;
+      for (const e of f.entries) tally.kinds.set(e.k, (tally.kinds.get(e.k) ?? 0) + 1);
+    }
+  },
+});
 let t = realNow();
 await recordUntil(rec, () => (recCon.pull(rec), recCon.text.includes(prompt)), { onFrame, timeoutMs: 300_000 });
 flush();
@@ -203,10 +218,17 @@ clearInterval(sampler);
 flush();
 const b0 = logBytes;
 const g0 = rec.nowMs();
+tally = { frames: 0, empty: 0, kinds: new Map() };
 await recordFor(rec, idleSeconds * 1000, { onFrame });
 flush();
-const idleBps = (logBytes - b0) / ((rec.nowMs() - g0) / 1000);
-console.log(`idle: ${idleSeconds} s real, ${((rec.nowMs() - g0) / 1000).toFixed(1)} s guest, ${logBytes - b0} log bytes`);
+const idleGuestS = (rec.nowMs() - g0) / 1000;
+const idleBps = (logBytes - b0) / idleGuestS;
+const perS = (n: number) => (n / idleGuestS).toFixed(1);
+console.log(
+  `idle: ${idleSeconds} s real, ${idleGuestS.toFixed(1)} s guest, ${logBytes - b0} log bytes: per guest second ${perS(tally.frames)} frames ` +
+    `(${perS(tally.empty)} of 0 instructions), entries ${[...tally.kinds].map(([k, n]) => `${k} ${perS(n)}`).join(", ") || "none"}`,
+);
+tally = null;
 
 console.log(
   `recorder totals: ${rec.stats.frames} frames, ${rec.stats.checkpoints} checkpoints, ${rec.stats.clockEntries} clock entries, ` +
@@ -215,6 +237,7 @@ console.log(
 );
 console.log(`(per CPU second of this process, less sensitive to other load on the machine: ${median(cpuRatios).toFixed(3)})`);
 console.log(`record-overhead-ratio: ${median(ratios).toFixed(3)}`);
+console.log("(log-bps lines: encoded log batches only, per second of guest time; no channel framing, heartbeats or acks)");
 console.log(`log-bps-idle: ${Math.round(idleBps)}`);
 console.log(`log-bps-busy: ${Math.round(median(busyBps))}`);
 rec.destroy();

@@ -114,7 +114,7 @@ const recStats = { ...rec.stats };
 const recordMs = realNow() - t0;
 console.log(
   `record: ${recEnd.frame} frames, ${(recEnd.icount / 1e9).toFixed(2)} G instructions, ${(rec.nowMs() / 1000).toFixed(1)} s guest, ` +
-    `${recStats.checkpoints} checkpoints, log ${(logBytes / 1024).toFixed(0)} KiB in ${batches.length} batches ` +
+    `${recStats.checkpoints} checkpoints, ${recStats.cutFrames} frames cut short (10 ms budget), log ${(logBytes / 1024).toFixed(0)} KiB in ${batches.length} batches ` +
     `(${recStats.diskCacheHits} disk reads, ${(recStats.diskCacheHitBytes / 1024).toFixed(0)} KiB, served from the backup's disk cache), ` +
     `${(recordMs / 1000).toFixed(1)} s real`,
 );

@@ -15,7 +15,12 @@ export interface FrameResult {
   startIcount: number;
   length: number;
   halted: boolean;
+  /** Cut short (a `cut` entry): the recorder's real-time budget ran out, or the log said so. */
+  cut: boolean;
 }
+
+/** Where a frame may end early: a real-time deadline (record), or a logged length (replay of a `cut` frame). */
+export type FrameCut = { deadline: number; realNow: () => number } | { at: number } | null;
 
 /** What a frame's end shows: its console output and the checkpoint, when one is due. */
 export interface FrameEndEntries {
@@ -63,7 +68,7 @@ export class FrameRunner {
     return this.icount - this.startIcount;
   }
 
-  execute(): FrameResult {
+  execute(cut: FrameCut = null): FrameResult {
     const m = this.machine;
     const frame = this.frame;
     const start = this.boundaryIcount;
@@ -71,19 +76,23 @@ export class FrameRunner {
     this.counterAtStart = m.counter();
     this.p.console.startFrame();
     this.running = true;
-    let t: number;
+    let r: { t: number; cut: boolean };
+    // Only after an instruction ran: a frame that starts halted runs v86's timers first.
+    const shouldCut =
+      cut === null ? null : "at" in cut ? () => this.offsetInFrame === cut.at : () => this.offsetInFrame > 0 && cut.realNow() >= cut.deadline;
     try {
-      t = m.mainLoop(this.clock.time);
+      r = m.mainLoop(this.clock.time, shouldCut);
     } finally {
       this.boundaryIcount = start + ((m.counter() - this.counterAtStart) >>> 0);
       this.running = false;
     }
     const halted = m.inHlt();
-    this.clock.frameEnded(halted, t);
+    this.clock.frameEnded(halted, r.t);
     const length = this.boundaryIcount - start;
     this.p.stats.frames++;
     this.p.stats.instructions += length;
-    return { frame, startIcount: start, length, halted };
+    if (r.cut) this.p.stats.cutFrames++;
+    return { frame, startIcount: start, length, halted, cut: r.cut };
   }
 
   /** After execute(), before advance(): the frame's output and checkpoint entries. */

@@ -5,6 +5,7 @@
 //       get_rand_int     -> the engine (RDRAND: recorded or replayed),
 //       codegen_finalize -> synchronous JIT compile; the install (table.set +
 //                           codegen_finalize_finished) is queued for the next frame boundary;
+//     and one more, run_hardware_timers, to cut a frame short (see CUT below);
 //   - never starts v86's scheduler (autostart: false); the engine calls `main_loop` itself;
 //   - gives the IDE controller a disk adapter (disk-adapter.ts) whose requests go to the engine;
 //   - save/restore with fix-ups for what v86's restore loses (machine-state.ts).
@@ -52,6 +53,17 @@ interface PendingInstall {
 }
 
 const WASM_TABLE_OFFSET = 1024;
+
+/**
+ * Thrown out of v86's wasm to end a frame early. v86's main loop runs instruction chunks
+ * (do_many_cycles) and after each one calls the imported run_hardware_timers and then checks
+ * whether 1 ms of (virtual) time has passed: ~1M instructions, which v86's interpreter needs
+ * seconds for on a loaded machine, with the host unable to heartbeat meanwhile. Throwing from
+ * run_hardware_timers leaves the machine between two chunks, every instruction complete; the
+ * timers it skipped run at the next main_loop call. Both sides cut at the same instruction count
+ * (the recorder logs a `cut` entry), so the replay is unchanged.
+ */
+const CUT = Symbol("lockstep frame cut");
 
 type Any = any;
 
@@ -150,6 +162,11 @@ export class Machine {
         e.get_rand_int = () => hooks.current.rdrand();
         e.codegen_finalize = (index: number, start: number, flags: number, ptr: number, len: number) => {
           machine!.compile(index, start, flags, ptr, len);
+        };
+        const timers = e.run_hardware_timers as (acpi: unknown, now: number) => number;
+        e.run_hardware_timers = (acpi: unknown, now: number) => {
+          if (machine?.shouldCut?.()) throw CUT;
+          return timers(acpi, now);
         };
         const instance = new WebAssembly.Instance(wasm, { env: e });
         exportsRef = instance.exports;
@@ -254,9 +271,24 @@ export class Machine {
     return this.u8[IN_HLT] !== 0;
   }
 
-  /** Runs one frame of v86's main loop; returns ms until the next timer when halted, else 0. */
-  mainLoop(clock: TimeSource): number {
-    return withClock(clock, () => this.exports.main_loop() as number);
+  /** Asked after every instruction chunk of a frame: end the frame here (true)? */
+  private shouldCut: (() => boolean) | null = null;
+
+  /**
+   * Runs one frame of v86's main loop; `t`: ms until the next timer when halted, else 0. With
+   * `cut`, the frame ends early after the first instruction chunk at which it returns true
+   * (`cut: true`, `t` 0: the timers v86 would have run now run at the next frame).
+   */
+  mainLoop(clock: TimeSource, cut: (() => boolean) | null = null): { t: number; cut: boolean } {
+    this.shouldCut = cut;
+    try {
+      return { t: withClock(clock, () => this.exports.main_loop() as number), cut: false };
+    } catch (e) {
+      if (e === CUT) return { t: 0, cut: true };
+      throw e;
+    } finally {
+      this.shouldCut = null;
+    }
   }
 
   serialInput(bytes: Uint8Array, clock: TimeSource): void {

@@ -25,6 +25,11 @@ export interface EngineOptions {
   /** Record: sleep when the virtual clock leads real time by more than this (ms). */
   maxLeadMs?: number;
   /**
+   * Record: a frame running longer than this (real ms) is cut short after its current
+   * instruction chunk (a `cut` entry; machine.ts says how). Default 10; null: never cut.
+   */
+  frameBudgetMs?: number | null;
+  /**
    * FT hosts: the host performs disk I/O itself (the Output Rule holds writes, storage is fenced),
    * so the engine only reports requests and completions, in both modes, and record-mode
    * completions come back through complete(). Replaces `disk`.
@@ -45,7 +50,7 @@ export function checkOptions(opts: EngineOptions): void {
 
 /** A snapshot restores only into an engine whose session shapes the guest the same way. */
 export function checkSnapshotSession(s: SessionInfo, mine: SessionInfo): void {
-  for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit", "diskCacheBytes", "diskReads"] as const) {
+  for (const k of ["epochMs", "ipms", "checkpointEvery", "checkpointMs", "ramSliceBytes", "jit", "diskCacheBytes", "diskReads", "haltClock"] as const) {
     if (s[k] !== mine[k]) throw new Error(`snapshot session ${k}=${String(s[k])} differs from engine session ${String(mine[k])}`);
   }
 }

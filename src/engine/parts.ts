@@ -40,7 +40,7 @@ export function composeParts(opts: EngineOptions, mode: () => EngineMode): Engin
   const realNow = opts.realNow ?? defaultRealNow;
   const consoleOut = new ConsoleOutput(stats);
   const checkpoints = new Checkpoints(session, stats, (c) => observers.checkpoint(c));
-  const clockOptions = { ipms: session.ipms, epochMs: session.epochMs, realNow, maxLagMs: opts.maxLagMs ?? 25, maxLeadMs: opts.maxLeadMs ?? 2 };
+  const clockOptions = { ipms: session.ipms, epochMs: session.epochMs, realNow, maxLagMs: opts.maxLagMs ?? 25, maxLeadMs: opts.maxLeadMs ?? 2, exactHaltEnd: session.haltClock === 2 };
   const runner = new FrameRunner({ console: consoleOut, checkpoints, stats }, clockOptions);
   const clock = runner.clock;
   const disk = new DiskRequests(session.diskCacheBytes ?? 0, opts.disk, opts.external, {
@@ -49,7 +49,7 @@ export function composeParts(opts: EngineOptions, mode: () => EngineMode): Engin
     wake,
     callGuest: (fn) => runner.machine.call(clock.time, fn),
   });
-  const recorder = new Recorder({ session, frames: runner, clock, disk, stats, observers, wake });
+  const recorder = new Recorder({ session, frames: runner, clock, disk, stats, observers, wake, realNow, frameBudgetMs: opts.frameBudgetMs === undefined ? 10 : opts.frameBudgetMs });
   const replayer = new Replayer({ frames: runner, clock, disk, stats, observers });
   const hooks: MachineHooks = {
     rdrand: () => {

@@ -20,6 +20,9 @@ export interface RecorderParts {
   stats: EngineStats;
   observers: Observers;
   wake(): void;
+  realNow(): number;
+  /** Real ms a frame may run before it is cut short (null: never). */
+  frameBudgetMs: number | null;
 }
 
 export class Recorder {
@@ -64,8 +67,10 @@ export class Recorder {
     this.installJit(entries);
     this.deliverDiskCompletions(entries);
     this.deliverSerialInput(entries);
-    const res = this.p.frames.execute();
+    const budget = this.p.frameBudgetMs;
+    const res = this.p.frames.execute(budget === null ? null : { deadline: this.p.realNow() + budget, realNow: this.p.realNow });
     const end = this.p.frames.frameEnd();
+    if (res.cut) entries.push({ k: "cut" });
     if (end.output) entries.push(end.output);
     if (end.checkpoint) entries.push(end.checkpoint);
     const log: FrameLog = { frame: res.frame, startIcount: res.startIcount, length: res.length, entries };

@@ -136,8 +136,10 @@ export class Replayer {
     this.applyBoundaryEntries(es, i);
     this.rdrandQueue = es.filter((e): e is RdrandEntry => e.k === "rdrand");
     this.rdrandCursor = 0;
-    const res = this.p.frames.execute();
-    this.checkFrame(f, res);
+    // A frame the recorder cut short ends at the same instruction count here.
+    const cut = es.some((e) => e.k === "cut");
+    const res = this.p.frames.execute(cut ? { at: f.length } : null);
+    this.checkFrame(f, res, cut);
     this.p.frames.advance();
     if (this.divergence) throw new DivergenceError(this.divergence);
     return res;
@@ -199,6 +201,7 @@ export class Replayer {
           break;
         case "rdrand":
         case "output":
+        case "cut":
         case "checkpoint":
           break;
         case "clone":
@@ -243,7 +246,7 @@ export class Replayer {
   }
 
   /** After the frame ran: RDRAND reads used up, instruction count, output and checkpoint. */
-  private checkFrame(f: FrameLog, res: FrameResult): void {
+  private checkFrame(f: FrameLog, res: FrameResult, cut: boolean): void {
     if (!this.divergence && this.rdrandCursor !== this.rdrandQueue.length) {
       this.note("RDRAND reads in frame", String(this.rdrandQueue.length), String(this.rdrandCursor));
     }
@@ -256,6 +259,7 @@ export class Replayer {
         actual: String(res.length),
       };
     }
+    if (!this.divergence && res.cut !== cut) this.note("frame cut short", String(cut), String(res.cut));
     if (!this.divergence) this.checkFrameEnd(this.p.frames.frameEnd(), f);
   }
 

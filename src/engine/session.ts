@@ -22,6 +22,14 @@ export interface SessionInfo {
   diskCacheBytes: number;
   /** Where the backup gets disk read data: from the log (default) or by reading the shared disk itself. */
   diskReads?: "log" | "backup";
+  /**
+   * How a halted frame's end is turned into the next frame's predicted start (virtual-clock.ts).
+   * 2: from the µs anchor exactly. Absent (1, recordings made before it existed): through the
+   * frame end in ms, whose float round trip can land back on the same µs, so a halted guest whose
+   * timer reports 0 ms left re-ran zero-length frames at a frozen time until a logged resync
+   * (thousands of frames, ~2 log bytes each, per occurrence: the idle log regression).
+   */
+  haltClock?: 2;
 }
 
 export const DEFAULT_SESSION: Omit<SessionInfo, "epochMs"> = {
@@ -34,6 +42,7 @@ export const DEFAULT_SESSION: Omit<SessionInfo, "epochMs"> = {
   ramSliceBytes: 4 * 1024 * 1024,
   jit: true,
   diskCacheBytes: 32 * 1024 * 1024,
+  haltClock: 2,
 };
 
 export function makeSession(epochMs: number, overrides: Partial<SessionInfo> = {}): SessionInfo {

@@ -15,6 +15,8 @@ export interface EngineStats {
   /** Disk reads completed from the disk cache (no data in the log), and their bytes. */
   diskCacheHits: number;
   diskCacheHitBytes: number;
+  /** Frames cut short by the recorder's real-time budget (`cut` entries), recorded or replayed. */
+  cutFrames: number;
 }
 
 export function emptyStats(): EngineStats {
@@ -31,5 +33,6 @@ export function emptyStats(): EngineStats {
     clones: 0,
     diskCacheHits: 0,
     diskCacheHitBytes: 0,
+    cutFrames: 0,
   };
 }

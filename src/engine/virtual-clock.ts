@@ -41,6 +41,8 @@ export interface ClockOptions {
   maxLagMs: number;
   /** Sleep when virtual time leads real time by more than this (ms). */
   maxLeadMs: number;
+  /** Predict a halted frame's successor from the µs anchor, not the ms frame end (session.haltClock). */
+  exactHaltEnd?: boolean;
 }
 
 export class VirtualClock {
@@ -81,7 +83,10 @@ export class VirtualClock {
    */
   private predictedAnchorUs(): number | null {
     if (!this.pred.halted) return null;
-    const endUs = this.pred.endMs * 1000;
+    // Called at a boundary: the anchor is still the ended frame's and the counter is at its end.
+    // (anchorUs / 1000 + n / ipms) * 1000 can come out below anchorUs for n = 0, and then
+    // floor() + 1 is anchorUs again: a zero-length halted frame would repeat at a frozen time.
+    const endUs = this.o.exactHaltEnd ? this.anchorUs + ((this.counter.icount - this.anchorIcount) * 1000) / this.ipms : this.pred.endMs * 1000;
     return Math.max(Math.ceil(endUs + Math.max(0, this.pred.t) * 1000), Math.floor(endUs) + 1);
   }
 

@@ -1,6 +1,7 @@
 import type { ChannelMsg, FtAgent } from "../ft/protocol/index.ts";
 import type { HostContext } from "./host-context.ts";
 import type { PeerLink } from "./peer-link.ts";
+import type { LoopProbe } from "./loop-probe.ts";
 import { RemusMeter } from "./remus-meter.ts";
 import type { ReplayFeed } from "./replay-feed.ts";
 import type { StorageRefusal } from "../storage/index.ts";
@@ -31,6 +32,7 @@ export class HostStatusReporter {
     private readonly replay: ReplayFeed,
     /** The teaching controls' state, for a VM this host runs live. */
     private readonly vm: () => { paused: boolean; pace: number | "max" },
+    private readonly probe: LoopProbe,
   ) {}
 
   sent(msg: ChannelMsg): void {
@@ -103,6 +105,7 @@ export class HostStatusReporter {
       ...(ctx.frozen ? { frozen: true } : {}),
       ...(this.remus && record ? { remus: this.remus.report(this.link.bytesOut) } : {}),
       ...(this.storageRefused ? { storageRefused: this.storageRefused } : {}),
+      ...(this.probe.running ? { loop: this.probe.report() } : {}),
     });
     if (now - this.diskCountedAt >= ctx.timing.diskCountMs) {
       this.diskCountedAt = now;

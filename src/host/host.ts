@@ -10,6 +10,7 @@ import { FrameLoop } from "./frame-loop.ts";
 import type { HostContext } from "./host-context.ts";
 import { HostStatusReporter } from "./host-status.ts";
 import { LogBatcher } from "./log-batcher.ts";
+import { LoopProbe } from "./loop-probe.ts";
 import { LineWatch } from "./line-watch.ts";
 import { PeerLink } from "./peer-link.ts";
 import { REAL_TIMING, type HostPorts, type HostTiming } from "./ports.ts";
@@ -45,6 +46,8 @@ export class Host implements HostContext {
   private readonly loop: FrameLoop;
   private readonly status: HostStatusReporter;
   private readonly hooks: EngineHooks;
+  /** The stall meter, on the unfrozen scheduler: the lecture's pause stops time, not the thread. */
+  private readonly probe: LoopProbe;
   private timers: Timer[] = [];
   private failAfter: LineWatch | null = null;
   /** Engine calls that came while a clone was being restored (see withEngine). */
@@ -55,6 +58,7 @@ export class Host implements HostContext {
   constructor(readonly ports: HostPorts) {
     this.timing = { ...REAL_TIMING, ...ports.timing };
     this.scheduler = freezable(ports.scheduler);
+    this.probe = new LoopProbe(ports.scheduler, this.timing.loopProbeMs);
     this.link = new PeerLink(this, (msg) => this.status.received(msg));
     this.storageOps = new StorageOps(
       ports.storage,
@@ -70,7 +74,7 @@ export class Host implements HostContext {
     );
     this.effects = new FrameEffects((id, offset, length) => this.storageOps.noteRange(id, offset, length));
     this.replay = new ReplayFeed(this, this.effects);
-    this.status = new HostStatusReporter(this, this.link, this.replay, () => this.loop.vmState);
+    this.status = new HostStatusReporter(this, this.link, this.replay, () => this.loop.vmState, this.probe);
     this.batcher = new LogBatcher(this, this.effects, this.status.reads);
     this.clone = new CloneTransfer(this, this.batcher, this.replay, this.storageOps, {
       restoreEngine: async (snapshot) => this.listen((this.engine = await ports.engines.restore(snapshot, this.hooks))),
@@ -125,6 +129,8 @@ export class Host implements HostContext {
   /** Boots (primary/backup) or waits for a clone (standby), then runs until halted or stopped. */
   async start(): Promise<void> {
     const init = this.ports.init;
+    // From the start: booting (wasm instantiation, the first interpreter frames) is measured too.
+    this.probe.start();
     if (init.role !== "standby") {
       this.engine = await this.ports.engines.boot(init.role === "primary" ? "record" : "replay", this.hooks);
       this.recorder = this.ports.engines.recorder(null);
@@ -275,6 +281,7 @@ export class Host implements HostContext {
     this.engineInbox = [];
     this.frozenInbox = [];
     for (const t of this.timers) t.cancel();
+    this.probe.stop();
     this.loop.stop();
     this.engine?.destroy();
     this.engine = null;

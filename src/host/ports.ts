@@ -58,6 +58,8 @@ export interface HostTiming {
   rendezvousBeatMs: number;
   /** An idle frame loop looks again after this long even if nothing woke it. */
   idleMs: number;
+  /** Period of the stall meter's probe timer (loop-probe.ts); 0: no probe (the simulator). */
+  loopProbeMs: number;
 }
 
 export const REAL_TIMING: HostTiming = {
@@ -72,6 +74,7 @@ export const REAL_TIMING: HostTiming = {
   rendezvousMs: 15_000,
   rendezvousBeatMs: 50,
   idleMs: 50,
+  loopProbeMs: 10,
 };
 
 /** Everything a host is made of. The worker and Node build it with v86 (runtime.ts); the simulator with its toys. */

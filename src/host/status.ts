@@ -1,5 +1,6 @@
 import type { AgentState, Role } from "../ft/protocol/index.ts";
 import type { StorageRefusal } from "../storage/index.ts";
+import type { LoopGaps } from "./loop-probe.ts";
 import type { RemusReport } from "./remus-meter.ts";
 
 /**
@@ -51,6 +52,8 @@ export interface HostStatus {
   remus?: RemusReport;
   /** While the browser refuses this host's storage operations (they wait and retry). */
   storageRefused?: StorageRefusal;
+  /** The stall meter: how late this host's event loop came to a periodic timer (loop-probe.ts); real hosts only. */
+  loop?: LoopGaps;
 }
 
 export interface ReadCounters {

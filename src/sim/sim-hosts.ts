@@ -24,6 +24,8 @@ export const SIM_TIMING: Partial<HostTiming> = {
   rendezvousMs: 24,
   rendezvousBeatMs: 2,
   idleMs: 4,
+  // The stall meter measures a real thread; simulated time has no stalls to find.
+  loopProbeMs: 0,
 };
 
 /** The page a host reports to: its member's cluster service, unless that tab died. */

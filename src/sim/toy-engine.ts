@@ -312,7 +312,7 @@ export class ToyEngine implements HostEngine {
     const checkpoint = { frame, icount: this.vm.icount, cpu: ck.cpu, slice: 0, ram: ck.ram };
     this.hooks.checkpoint(checkpoint);
     this.observers.checkpoint(checkpoint);
-    return { frame, startIcount: start, length, halted: false };
+    return { frame, startIcount: start, length, halted: false, cut: false };
   }
 }
 

@@ -22,6 +22,7 @@
 //   rdrand     uvar at, u32 value
 //   output     uvar (end - previous output end in this batch, starting at 0), u32 crc
 //   checkpoint u32 cpu, uvar slice, u32 ram
+//   cut        (no fields: the frame was cut short at its end)
 //
 // Frame numbers and icounts are therefore delta encoded. An idle guest runs hundreds of frames a
 // second with no entries (a timer interrupt, then HLT): version 2 spends 1 byte on an empty
@@ -50,6 +51,7 @@ const T_OUTPUT = 8;
 const T_CHECKPOINT = 9;
 const T_DISK_READ_CACHED = 10;
 const T_DISK_READ_BY_BACKUP = 11;
+const T_CUT = 12;
 
 /** Upper bound on entries in one frame; guards against allocation bombs from corrupt input. */
 const MAX_ENTRIES_PER_FRAME = 1 << 20;
@@ -166,6 +168,9 @@ export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
           p.svar(e.end - prevOut);
           prevOut = e.end;
           p.u32(e.crc);
+          break;
+        case "cut":
+          p.u8(T_CUT);
           break;
         case "checkpoint":
           p.u8(T_CHECKPOINT);
@@ -316,6 +321,9 @@ export function decodeBatch(bytes: Uint8Array): FrameLog[] {
           entries.push({ k: "output", end: prevOut, crc: p.u32("output crc") });
           break;
         }
+        case T_CUT:
+          entries.push({ k: "cut" });
+          break;
         case T_CHECKPOINT: {
           const cpu = p.u32("checkpoint cpu hash");
           const slice = p.uvar("checkpoint slice");

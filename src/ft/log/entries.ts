@@ -71,6 +71,15 @@ export interface OutputEntry {
   end: number;
   crc: number;
 }
+/**
+ * The frame was cut short: the recorder's real-time budget for one frame ran out, so it stopped
+ * v86's main loop after an instruction chunk, before the loop's timer check (machine.ts). The
+ * replayer cuts its frame at the same instruction count. Bounds how long a host cannot look at
+ * its event loop (a cold VM's interpreter frames took seconds).
+ */
+export interface CutEntry {
+  k: "cut";
+}
 /** Divergence checkpoint after the frame: hash of CPU state and of RAM slice `slice`. */
 export interface CheckpointEntry {
   k: "checkpoint";
@@ -90,12 +99,13 @@ export type LogEntry =
   | CloneEntry
   | RdrandEntry
   | OutputEntry
+  | CutEntry
   | CheckpointEntry;
 
 export type EntryKind = LogEntry["k"];
 
 export const BOUNDARY_KINDS: ReadonlySet<EntryKind> = new Set(["clone", "clock", "jit", "serial", "disk-read", "disk-read-cached", "disk-read-by-backup", "io-done"]);
-export const END_KINDS: ReadonlySet<EntryKind> = new Set(["output", "checkpoint"]);
+export const END_KINDS: ReadonlySet<EntryKind> = new Set(["output", "cut", "checkpoint"]);
 
 /** Everything the log says about one frame. */
 export interface FrameLog {

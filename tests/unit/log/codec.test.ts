@@ -30,6 +30,7 @@ function sampleFrames(): FrameLog[] {
         { k: "rdrand", at: 12345, value: 0xffffffff },
         { k: "rdrand", at: 12399, value: 0 },
         { k: "output", end: 10_000, crc: 0x12345678 },
+        { k: "cut" },
         { k: "checkpoint", cpu: 0xcafebabe, slice: 7, ram: 0x0badf00d },
       ],
     },

@@ -1,0 +1,90 @@
+import type { HostScheduler, Timer } from "./scheduler.ts";
+
+/** What the probe saw since the host started (cumulative: a reader diffs two reports). */
+export interface LoopGaps {
+  /** Probe turns so far. */
+  turns: number;
+  /** Turns that came at least `tailMs` late: how late each was (ms, rounded), in order (the last `tailCap`). */
+  late: number[];
+  /** Turns that came late but fell off the front of `late` (a long run). */
+  lateDropped: number;
+  /** The latest a turn has come (ms). */
+  maxMs: number;
+  /** The probe's period and the threshold of `late`. */
+  periodMs: number;
+  tailMs: number;
+}
+
+/**
+ * The stall meter (issue 15): how long this host's thread stays away from its event loop. A timer
+ * due every `periodMs` notes how late each turn comes; a turn `d` ms late means nothing on this
+ * thread — no heartbeat, ack or log message — could run for about `d` ms (a long frame, a
+ * snapshot restore, a JIT compile, GC). Only lateness of `tailMs` or more is kept one by one; the
+ * rest counts as on time, so percentiles over all turns stay exact above `tailMs`.
+ *
+ * It uses the host's real scheduler, not the freezable one: the lecture's pause stops the host's
+ * time, not the thread. The simulator does not run it (timing.loopProbeMs 0).
+ */
+export class LoopProbe {
+  private timer: Timer | null = null;
+  private last = 0;
+  private turns = 0;
+  private late: number[] = [];
+  private lateDropped = 0;
+  private maxMs = 0;
+
+  constructor(
+    private readonly scheduler: HostScheduler,
+    private readonly periodMs: number,
+    private readonly tailMs = 5,
+    private readonly tailCap = 2_000,
+  ) {}
+
+  start(): void {
+    if (this.timer || this.periodMs <= 0) return;
+    this.last = this.scheduler.now();
+    this.timer = this.scheduler.every(this.periodMs, () => {
+      const now = this.scheduler.now();
+      this.note(now - this.last - this.periodMs);
+      this.last = now;
+    });
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  /** One turn `lateMs` after it was due. */
+  note(lateMs: number): void {
+    this.turns++;
+    if (lateMs > this.maxMs) this.maxMs = lateMs;
+    if (lateMs < this.tailMs) return;
+    this.late.push(Math.round(lateMs));
+    if (this.late.length > this.tailCap) {
+      this.late.shift();
+      this.lateDropped++;
+    }
+  }
+
+  get running(): boolean {
+    return this.timer !== null;
+  }
+
+  report(): LoopGaps {
+    return { turns: this.turns, late: this.late.slice(), lateDropped: this.lateDropped, maxMs: Math.round(this.maxMs), periodMs: this.periodMs, tailMs: this.tailMs };
+  }
+}
+
+/**
+ * Percentile `p` (0-100) of lateness over `turns` probe turns of which `late` are the ones at or
+ * above the tail threshold: the turns below it count as 0 (on time, for this purpose).
+ */
+export function latePercentile(turns: number, late: readonly number[], p: number): number {
+  if (turns <= 0) return 0;
+  const rank = Math.ceil((p / 100) * turns); // 1-based rank of the percentile turn
+  const onTime = turns - late.length;
+  if (rank <= onTime) return 0;
+  const sorted = [...late].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, rank - onTime - 1)]!;
+}
