@@ -23,6 +23,8 @@ export type HostEvent =
   | { kind: "vm-resumed" }
   | { kind: "vm-pace"; pace: number | "max" }
   | { kind: "flow-control" }
+  /** Teaching control: this host's replay gets `factor` of the CPU (a slow backup). */
+  | { kind: "replay-speed"; factor: number }
   | { kind: "state"; role: Role; state: AgentState; epoch: number }
   | { kind: "remus"; epochMs: number | null }
   | { kind: "go-live"; epoch: number; from: "primary" | "backup" }
@@ -88,6 +90,8 @@ export function describeHostEvent(e: HostEvent): string {
       return `VM speed ${e.pace === "max" ? "max (guest timers do not wait)" : `${e.pace}×`}`;
     case "flow-control":
       return "log buffer full: primary paused until the backup catches up";
+    case "replay-speed":
+      return e.factor < 1 ? `slow backup: its replay gets ${Math.round(e.factor * 100)}% of the CPU` : "backup at full speed again";
     case "state":
       return `${e.role}: ${e.state} (epoch ${e.epoch})`;
     case "remus":

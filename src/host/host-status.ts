@@ -30,7 +30,7 @@ export class HostStatusReporter {
     private readonly link: PeerLink,
     private readonly replay: ReplayFeed,
     /** The teaching controls' state, for a VM this host runs live. */
-    private readonly vm: () => { paused: boolean; pace: number | "max" },
+    private readonly vm: () => { paused: boolean; pace: number | "max"; replaySpeed: number },
   ) {}
 
   sent(msg: ChannelMsg): void {
@@ -80,6 +80,7 @@ export class HostStatusReporter {
     const primary = agent.primary;
     const guest = engine?.nowMs() ?? 0;
     const record = engine?.mode === "record";
+    const { paused, pace, replaySpeed } = this.vm();
     ctx.ports.events.status({
       hostId: ctx.ports.hostId,
       role: st.role,
@@ -98,7 +99,8 @@ export class HostStatusReporter {
       console: consoleOf(agent),
       disk: { mode: ctx.ports.ft.diskMode, name: ctx.ports.diskName, blocks: this.diskBlocks },
       ...(st.role === "primary" ? { logBytesSent: this.link.bytesOut, reads: { ...this.reads } } : {}),
-      vm: record ? this.vm() : undefined,
+      vm: record ? { paused, pace } : undefined,
+      ...(replaySpeed < 1 ? { replaySpeed } : {}),
       channel: !this.link.connected ? "none" : this.link.isCut ? "cut" : "up",
       ...(ctx.frozen ? { frozen: true } : {}),
       ...(this.remus && record ? { remus: this.remus.report(this.link.bytesOut) } : {}),

@@ -5,6 +5,7 @@ import { freshPairForTour } from "./fresh-pair.ts";
 import { remusTour } from "./remus-tour.ts";
 import { powerOffTour } from "./power-off-tour.ts";
 import { nonSharedTour } from "./non-shared-tour.ts";
+import { lagTour } from "./lag-tour.ts";
 
 const boot: Step = {
   caption:
@@ -356,5 +357,6 @@ export function scenarios(opts: TourOptions): Scenario[] {
     remusTour(boot),
     powerOffTour(boot),
     nonSharedTour(),
+    lagTour(boot),
   ];
 }

@@ -60,7 +60,7 @@ export class Timeline {
 
   private worker: Worker | null = null;
   private api: Comlink.Remote<ReplayWorkerApi> | null = null;
-  private pending: number | null = null;
+  private pending: { frame: number; exact: boolean } | null = null;
   private seeking: Promise<void> | null = null;
   private readonly off: () => void;
 
@@ -147,12 +147,16 @@ export class Timeline {
     }
   }
 
-  /** Moves the cursor; seeks are coalesced (the newest target wins) so a dragged slider keeps up. */
-  seekTo(frame: number): Promise<void> {
+  /**
+   * Moves the cursor; seeks are coalesced (the newest target wins) so a dragged slider keeps up.
+   * Going back to a frame the replay passed is recalled at once (position, guest time, console);
+   * `exact` replays there again from the nearest restart point, for the full state hash.
+   */
+  seekTo(frame: number, exact = false): Promise<void> {
     const s = this.summary;
     if (!s) return Promise.resolve();
     this.cursor = Math.max(s.meta.start.frame, Math.min(s.meta.end.frame, Math.round(frame)));
-    this.pending = this.cursor;
+    this.pending = { frame: this.cursor, exact };
     this.seeking ??= this.runSeeks();
     return this.seeking;
   }
@@ -163,7 +167,7 @@ export class Timeline {
         const target = this.pending;
         this.pending = null;
         try {
-          const v = await this.replayApi().seek(target);
+          const v = await this.replayApi().seek(target.frame, target.exact);
           if (this.pending === null) this.view = v;
         } catch (e) {
           this.error = `replay failed: ${message(e)}`;
