@@ -6,6 +6,7 @@ import { remusTour } from "./remus-tour.ts";
 import { powerOffTour } from "./power-off-tour.ts";
 import { nonSharedTour } from "./non-shared-tour.ts";
 import { lagTour } from "./lag-tour.ts";
+import { reissueTour } from "./reissue-tour.ts";
 
 const boot: Step = {
   caption:
@@ -358,5 +359,6 @@ export function scenarios(opts: TourOptions): Scenario[] {
     powerOffTour(boot),
     nonSharedTour(),
     lagTour(boot),
+    reissueTour(boot),
   ];
 }
