@@ -58,6 +58,14 @@ export class Controls {
     this.hosts.livePrimary()?.handle.control(c);
   }
 
+  /**
+   * Teaching control (the §3.2 tour): the live backup's replay gets `factor` of the CPU, a slow
+   * backup host; 1 makes it fast again. Lag control on the primary is what answers it.
+   */
+  slowBackup(factor: number): void {
+    this.hosts.liveBackup()?.handle.control({ t: "replay-speed", factor });
+  }
+
   /** The live primary's session recording; rejects when no primary is live. */
   recording(): Promise<Uint8Array> {
     const p = this.hosts.livePrimary();

@@ -183,7 +183,7 @@ export class ClusterService {
    * The one page: powers every host off and boots a fresh VM with changed options (a tour that
    * compares two modes runs them one after the other). The client starts a new console stream.
    */
-  async restart(changes: Partial<Pick<ClusterOptions, "readMode" | "diskMode" | "diskCache">>, what: string): Promise<void> {
+  async restart(changes: Partial<Pick<ClusterOptions, "readMode" | "diskMode" | "diskCache" | "noOutputRule">>, what: string): Promise<void> {
     this.generation++;
     this.stop();
     Object.assign(this.options, changes);

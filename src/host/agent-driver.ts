@@ -72,6 +72,7 @@ export class AgentDriver {
           flow.diskWrites++;
           flow.lastWrite = { block: a.io.block, epoch: a.epoch };
         }
+        this.ctx.event({ kind: "reissue", ioId: a.io.ioId, op: a.io.kind, offset: a.io.block, bytes: a.io.data?.length ?? 0, epoch: a.epoch, issuedAt: a.io.position.frame });
         storage.perform(a);
         break;
       case "readBlock":

@@ -23,9 +23,13 @@ export type HostEvent =
   | { kind: "vm-resumed" }
   | { kind: "vm-pace"; pace: number | "max" }
   | { kind: "flow-control" }
+  /** Teaching control: this host's replay gets `factor` of the CPU (a slow backup). */
+  | { kind: "replay-speed"; factor: number }
   | { kind: "state"; role: Role; state: AgentState; epoch: number }
   | { kind: "remus"; epochMs: number | null }
   | { kind: "go-live"; epoch: number; from: "primary" | "backup" }
+  /** Paper §3.4: a new primary re-issues a disk I/O its guest issued (at frame `issuedAt`) and still waits for. */
+  | { kind: "reissue"; ioId: number; op: "read" | "write"; offset: number; bytes: number; epoch: number; issuedAt: number }
   | { kind: "halt"; reason: string }
   /** The host stopped dead on purpose (a teaching control): nothing more leaves it. */
   | { kind: "fail-stop"; reason: string }
@@ -88,12 +92,16 @@ export function describeHostEvent(e: HostEvent): string {
       return `VM speed ${e.pace === "max" ? "max (guest timers do not wait)" : `${e.pace}×`}`;
     case "flow-control":
       return "log buffer full: primary paused until the backup catches up";
+    case "replay-speed":
+      return e.factor < 1 ? `slow backup: its replay gets ${Math.round(e.factor * 100)}% of the CPU` : "backup at full speed again";
     case "state":
       return `${e.role}: ${e.state} (epoch ${e.epoch})`;
     case "remus":
       return e.epochMs !== null ? `Remus meter on: a checkpoint epoch every ${e.epochMs} ms (dirty pages counted, not sent)` : "Remus meter off";
     case "go-live":
       return `went live in epoch ${e.epoch} (${e.from === "backup" ? "backup promoted" : "primary running alone"})`;
+    case "reissue":
+      return `re-issued pending disk ${e.op} #${e.ioId}${e.op === "write" ? ` (${e.bytes} B at offset ${e.offset})` : ` at offset ${e.offset}`}, issued by the guest at frame ${e.issuedAt}, now at epoch ${e.epoch}: the new primary cannot know whether it completed`;
     case "halt":
       return `halted: ${e.reason}`;
     case "fail-stop":

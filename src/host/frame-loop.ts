@@ -34,6 +34,11 @@ export class FrameLoop {
   private vmPaused = false;
   private stepsPending = 0;
   private pace: Pace = 1;
+  /**
+   * Teaching control (the §3.2 tour): a slow backup host. Its replay gets this fraction of the
+   * CPU it could use: after each replay slice the loop rests (1 - f) / f of the slice's time.
+   */
+  private replaySpeed = 1;
   private timer: Timer | null = null;
   /** Waiting (idle, or for the guest's next timer): wake() ends the wait early. */
   private waiting = false;
@@ -43,8 +48,8 @@ export class FrameLoop {
     private readonly work: LoopWork,
   ) {}
 
-  get vmState(): { paused: boolean; pace: Pace } {
-    return { paused: this.vmPaused, pace: this.pace };
+  get vmState(): { paused: boolean; pace: Pace; replaySpeed: number } {
+    return { paused: this.vmPaused, pace: this.pace, replaySpeed: this.replaySpeed };
   }
 
   start(): void {
@@ -113,6 +118,15 @@ export class FrameLoop {
     this.ctx.reportStatus();
   }
 
+  /** A slow backup (the §3.2 tour): its replay runs at `factor` (0 < factor ≤ 1) of its speed. */
+  setReplaySpeed(factor: number): void {
+    const f = Math.min(1, Math.max(0.01, factor));
+    if (f === this.replaySpeed) return;
+    this.replaySpeed = f;
+    this.ctx.event({ kind: "replay-speed", factor: f });
+    this.ctx.reportStatus();
+  }
+
   // ---- the loop
 
   private next(): void {
@@ -148,8 +162,13 @@ export class FrameLoop {
       return this.next();
     }
     if (engine?.mode === "replay" && engine.backlog > 0) {
+      const start = this.ctx.scheduler.now();
       this.work.replaySlice(engine);
-      return this.next();
+      const ran = this.ctx.scheduler.now() - start;
+      // A slow backup rests after each slice; not a wait(): arriving log must not cut the rest short.
+      if (this.replaySpeed < 1) this.timer = this.ctx.scheduler.after((ran * (1 - this.replaySpeed)) / this.replaySpeed, this.turn);
+      else this.next();
+      return;
     }
     this.wait(this.ctx.timing.idleMs, () => this.decide());
   }

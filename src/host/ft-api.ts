@@ -86,6 +86,11 @@ export type HostControl =
   | { t: "vm-pause"; paused: boolean }
   | { t: "vm-step" }
   | { t: "vm-pace"; pace: number | "max" }
+  /**
+   * Teaching control (the §3.2 tour): make this backup host slow. Its replay gets `factor` of
+   * the CPU (1 = full speed again); lag control then slows the primary down to match.
+   */
+  | { t: "replay-speed"; factor: number }
   /** Teaching control: a halted host tries a disk write at its old epoch; fencing must refuse it. */
   | { t: "zombie-write" }
   /** Teaching measurement: the Remus meter (checkpoint epoch in ms), or null to stop it. */

@@ -153,6 +153,9 @@ export class FtHost implements FtHostApi {
       case "vm-pace":
         r?.setPace(c.pace);
         break;
+      case "replay-speed":
+        r?.setReplaySpeed(c.factor);
+        break;
     }
   }
 

@@ -31,7 +31,7 @@ export class HostStatusReporter {
     private readonly link: PeerLink,
     private readonly replay: ReplayFeed,
     /** The teaching controls' state, for a VM this host runs live. */
-    private readonly vm: () => { paused: boolean; pace: number | "max" },
+    private readonly vm: () => { paused: boolean; pace: number | "max"; replaySpeed: number },
     private readonly probe: LoopProbe,
   ) {}
 
@@ -82,6 +82,7 @@ export class HostStatusReporter {
     const primary = agent.primary;
     const guest = engine?.nowMs() ?? 0;
     const record = engine?.mode === "record";
+    const { paused, pace, replaySpeed } = this.vm();
     ctx.ports.events.status({
       hostId: ctx.ports.hostId,
       role: st.role,
@@ -100,7 +101,8 @@ export class HostStatusReporter {
       console: consoleOf(agent),
       disk: { mode: ctx.ports.ft.diskMode, name: ctx.ports.diskName, blocks: this.diskBlocks },
       ...(st.role === "primary" ? { logBytesSent: this.link.bytesOut, reads: { ...this.reads } } : {}),
-      vm: record ? this.vm() : undefined,
+      vm: record ? { paused, pace } : undefined,
+      ...(replaySpeed < 1 ? { replaySpeed } : {}),
       channel: !this.link.connected ? "none" : this.link.isCut ? "cut" : "up",
       ...(ctx.frozen ? { frozen: true } : {}),
       ...(this.remus && record ? { remus: this.remus.report(this.link.bytesOut) } : {}),

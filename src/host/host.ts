@@ -256,6 +256,11 @@ export class Host implements HostContext {
     this.loop.setPace(pace);
   }
 
+  /** Teaching control: a slow backup (its replay gets `factor` of the CPU). */
+  setReplaySpeed(factor: number): void {
+    this.loop.setReplaySpeed(factor);
+  }
+
   setRemus(epochMs: number | null): void {
     this.status.setRemus(epochMs);
   }

@@ -43,9 +43,9 @@ export class ReplayService implements ReplayWorkerApi {
     return next.summary(bytes.length);
   }
 
-  seek(frame: number): Promise<ReplayView> {
+  seek(frame: number, exact = false): Promise<ReplayView> {
     if (!this.replayer) return Promise.reject(new Error("no recording loaded"));
-    return this.replayer.seek(frame);
+    return this.replayer.seek(frame, exact);
   }
 }
 

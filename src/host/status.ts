@@ -46,6 +46,8 @@ export interface HostStatus {
   channel?: "none" | "up" | "cut";
   /** The lecture's pause: this host stands still (VM, timers, failure detector) until the thaw. */
   frozen?: boolean;
+  /** A backup made slow by the teaching control (the §3.2 tour): the share of the CPU its replay gets. */
+  replaySpeed?: number;
   /** A VM this host runs live (recording): the teaching controls' state. */
   vm?: { paused: boolean; pace: number | "max" };
   /** Primary with the Remus meter on: what shipping dirty pages would cost (remus-meter.ts). */

@@ -162,6 +162,38 @@ test("a lecture in one page: a 5 s pause at the Output Rule tour's key moment fr
   await expectGreen(page, "powered-off");
 });
 
+test("the Output Rule switch during another tour: a new pair without the rule, no reload, the tour picked stays; the Output Rule tour then runs the counterfactual (green)", async ({ page }) => {
+  await page.goto("/?scenario=normal&autoplay=1&pace=0.2");
+  const progress = page.getByTestId("scenario-progress");
+  await expect(progress).toHaveAttribute("data-status", "running");
+  // A reload would lose this mark.
+  await page.evaluate(() => ((window as unknown as { samePage: boolean }).samePage = true));
+  const rule = page.getByRole("checkbox", { name: "Output Rule" });
+  await rule.uncheck();
+  await expect(page.getByRole("note")).toContainText("without the Output Rule");
+  await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("Output Rule OFF");
+  expect(await page.evaluate(() => (window as unknown as { samePage?: boolean }).samePage)).toBe(true);
+  const url = new URL(page.url());
+  expect(url.searchParams.get("rule")).toBe("off");
+  expect(url.searchParams.get("scenario")).toBe("normal");
+  // The tour that ran lost its pair and stopped; the picker still shows it, not tour 5.
+  await expect(page.getByRole("combobox", { name: "Scenario" })).toHaveValue("normal");
+  expect(await page.evaluate(() => (window.lockstep as OnePageHook).runner.status)).toBe("idle");
+
+  // The Output Rule tour now runs without the rule, on the pair the switch booted.
+  await page.getByRole("combobox", { name: "Scenario" }).selectOption("output-rule");
+  await page.getByRole("button", { name: /Start tour|Restart tour/ }).click();
+  await expect(progress).toHaveAttribute("data-status", "running");
+  await expectGreen(page, "inconsistent");
+  await expect(page.getByRole("region", { name: "Protocol events" })).not.toContainText("booting a new pair");
+
+  // And back on: no reload either, and the note goes.
+  await rule.check();
+  await expect(page.getByRole("note").filter({ hasText: "without the Output Rule" })).toHaveCount(0);
+  expect(new URL(page.url()).searchParams.get("rule")).toBeNull();
+  expect(await page.evaluate(() => (window as unknown as { samePage?: boolean }).samePage)).toBe(true);
+});
+
 /**
  * Records what the live Figure draws as it changes: whether the channel was ever drawn cut, any
  * token put on a channel lane while it was, and the most held outputs drawn lost.

@@ -145,6 +145,34 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   await expect(screen).toContainText("LOCKSTEP READY");
   await expect(screen).not.toContainText("tlvalue42");
   await expect(screen).not.toContainText("kv set tlkey");
+  // The log entry at the mark, inspectable: its kind and position, and the replay stands at that
+  // very instruction (§2.1's "at the same instruction", shown).
+  const serial = page.getByTestId("log-entries").locator('tr[data-kind="serial"]');
+  await expect(serial).toContainText(`frame ${markFrame.toLocaleString("en-US")} · instruction`);
+  await expect(serial).toContainText('"k');
+  await expect(page.getByTestId("same-instruction")).toHaveAttribute("data-same", "true");
+  // Going back to frames the replay passed is recalled from its frame index, not re-run from boot
+  // (1.9–2.5 s before): the mark's seek and one frame further back (","), each in milliseconds.
+  const position = page.getByTestId("replay-position");
+  await expect(position).toContainText(/ · recalled \d+ ms/);
+  await page.locator("h1").click();
+  await page.keyboard.press(",");
+  await expect(position).toContainText(`At frame ${(markFrame - 1).toLocaleString("en-US")} `);
+  const recalledMs = Number(/ · recalled (\d+) ms/.exec(await position.innerText())?.[1]);
+  console.log(`one frame back: recalled in ${recalledMs} ms`);
+  expect(recalledMs).toBeLessThan(100);
+  await expect(screen).not.toContainText("kv set tlkey");
+  // The full state hash there, on demand: replayed again from the start.
+  await position.getByRole("button", { name: "compute it" }).click();
+  await expect(position).toContainText(/state hash [0-9a-f]{16} · seek \d+ ms/, { timeout: 120_000 });
+  await page.keyboard.press(".");
+  await expect(position).toContainText(`At frame ${markFrame.toLocaleString("en-US")} `);
+  // The next input in the log: the next key of the command, a later frame, inspectable the same way.
+  await page.getByRole("button", { name: "Next input ▶" }).click();
+  await expect.poll(async () => Number((/At frame ([\d,]+) /.exec(await position.innerText())?.[1] ?? "0").replace(/,/g, ""))).toBeGreaterThan(markFrame);
+  await expect(page.getByTestId("same-instruction")).toHaveAttribute("data-same", "true");
+  await mark.click();
+  await expect(position).toContainText(`At frame ${markFrame.toLocaleString("en-US")} `);
 
   // Meanwhile the live pair ran on, in lockstep, untouched.
   expect(await frame("A#1")).toBeGreaterThan(liveBefore);

@@ -1,6 +1,8 @@
 // Replays a session recording (src/engine/recording.ts) in its own engine, never a live
-// host's: the timeline's "where you are looking" clock. Seeking forward replays on; seeking
-// backward restarts a fresh engine from the nearest restart point and replays forward.
+// host's: the timeline's "where you are looking" clock. Seeking forward replays on. Seeking
+// backward to a boundary already passed is answered from the frame index (frame-index.ts): the
+// position, guest time and console there, at once. An exact backward seek (the full state hash
+// at the cursor) restarts a fresh engine from the nearest restart point and replays forward.
 //
 // Restart points are the recording's start and every FT VMotion clone point in it, not arbitrary
 // positions: at those points the recording host itself continued from a fresh machine restored
@@ -17,10 +19,9 @@ import { DivergenceError, LockstepEngine, type CheckpointInfo, type DivergenceRe
 import type { GuestImages } from "../machine.ts";
 import type { Recording } from "../recording.ts";
 import { decodeSnapshot } from "../snapshot.ts";
-import type { RecordingMark, ReplaySummary, ReplayView } from "./types.ts";
+import type { ReplaySummary, ReplayView } from "./types.ts";
+import { FrameIndex, type Boundary } from "./frame-index.ts";
 
-/** Serial input frames closer than this join one mark (a typed line arrives key by key). */
-const INPUT_JOIN_FRAMES = 200;
 /** The replay runs in slices of this many ms, each followed by an equal rest (see seekNow). */
 const SLICE_MS = 40;
 
@@ -37,6 +38,7 @@ export class SessionReplayer {
   private furthest: number;
   private seekGen = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly index: FrameIndex;
 
   constructor(
     private readonly wasm: WebAssembly.Module,
@@ -48,46 +50,36 @@ export class SessionReplayer {
     this.restart.set(rec.meta.start.frame, rec.snapshot);
     this.consoleBase = rec.snapshot ? decodeSnapshot(rec.snapshot).meta.consoleOffset : 0;
     this.furthest = rec.meta.start.frame;
+    this.index = new FrameIndex(rec.meta.start.frame);
   }
 
   summary(fileBytes: number): ReplaySummary {
-    const marks: RecordingMark[] = [];
-    let lastInput = -Infinity;
-    const dec = new TextDecoder("latin1");
-    for (const f of this.frames) {
-      for (const e of f.entries) {
-        if (e.k === "serial") {
-          const text = dec.decode(e.bytes);
-          const prev = marks[marks.length - 1];
-          if (prev?.kind === "input" && f.frame - lastInput <= INPUT_JOIN_FRAMES) prev.text += text;
-          else marks.push({ frame: f.frame, kind: "input", text });
-          lastInput = f.frame;
-        } else if (e.k === "clone") {
-          marks.push({ frame: f.frame, kind: "clone", text: `FT VMotion clone ${e.id}` });
-        }
-      }
-    }
     return {
       meta: this.rec.meta,
       fileBytes,
       logBytes: this.rec.batches.reduce((a, b) => a + b.length, 0),
       recordedCheckpoints: this.rec.checkpoints,
-      marks,
     };
   }
 
-  /** Replays to the boundary before `target`; a newer seek supersedes one still running. */
-  seek(target: number): Promise<ReplayView> {
+  /**
+   * Replays to the boundary before `target`; a newer seek supersedes one still running. A
+   * boundary behind the engine that a replay already passed is recalled from the index (no state
+   * hash unless one was computed there) unless `exact`, which replays there again.
+   */
+  seek(target: number, exact = false): Promise<ReplayView> {
     const gen = ++this.seekGen;
-    const run = this.queue.then(() => this.seekNow(target, gen));
+    const run = this.queue.then(() => this.seekNow(target, gen, exact));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async seekNow(target: number, gen: number): Promise<ReplayView> {
+  private async seekNow(target: number, gen: number, exact: boolean): Promise<ReplayView> {
     const t0 = realNow();
     const { start, end } = this.rec.meta;
     target = Math.max(start.frame, Math.min(end.frame, Math.floor(target)));
+    const known = !exact && !this.broken && this.engine && target < this.engine.frame ? this.index.get(target) : null;
+    if (known) return this.view(known, this.index.hash(target), true, t0);
     if (!this.engine || this.broken || this.engine.frame > target) await this.restartBefore(target);
     const e = this.engine!;
     let last = realNow();
@@ -104,6 +96,7 @@ export class SessionReplayer {
         this.broken = true;
       }
       this.pullConsole(e);
+      this.noteBoundary(e);
       this.furthest = Math.max(this.furthest, e.frame);
       const ran = realNow() - last;
       if (ran > SLICE_MS) {
@@ -114,18 +107,29 @@ export class SessionReplayer {
         last = realNow();
       }
     }
+    const hash = e.stateHash();
+    this.index.setHash(e.frame, hash);
+    return this.view({ frame: e.frame, icount: e.position().icount, guestMs: e.nowMs(), consoleBytes: e.consoleBytes }, hash, false, t0);
+  }
+
+  private view(b: Boundary, stateHash: string | null, recalled: boolean, t0: number): ReplayView {
     return {
-      position: e.position(),
-      guestMs: e.nowMs(),
-      console: new TextDecoder("latin1").decode(this.console.subarray(0, Math.max(0, e.consoleBytes - this.consoleBase))),
+      position: { frame: b.frame, icount: b.icount },
+      guestMs: b.guestMs,
+      console: new TextDecoder("latin1").decode(this.console.subarray(0, Math.max(0, b.consoleBytes - this.consoleBase))),
       consoleBefore: this.consoleBase,
-      stateHash: e.stateHash(),
+      stateHash,
+      recalled,
       replayedCheckpoints: [...this.checkpoints.values()].sort((a, b) => a.frame - b.frame),
       furthest: this.furthest,
       restartPoints: [...this.restart.keys()].sort((a, b) => a - b),
       divergence: this.divergence,
       seekMs: realNow() - t0,
     };
+  }
+
+  private noteBoundary(e: LockstepEngine): void {
+    this.index.note({ frame: e.frame, icount: e.position().icount, guestMs: e.nowMs(), consoleBytes: e.consoleBytes });
   }
 
   private async restartBefore(target: number): Promise<void> {
@@ -144,6 +148,7 @@ export class SessionReplayer {
     // Backup-reads sessions: the data the guest read, which the log itself does not carry.
     for (const d of this.rec.readData) engine.provideRead(d.id, d.data);
     this.engine = engine;
+    this.noteBoundary(engine);
     this.broken = false;
   }
 

@@ -1,13 +1,6 @@
 import type { CheckpointInfo, DivergenceReport } from "../engine.ts";
 import type { RecordingMeta } from "../recording.ts";
 
-/** A point of interest in a recording, found by reading its log (no replay needed). */
-export interface RecordingMark {
-  frame: number;
-  kind: "input" | "clone";
-  text: string;
-}
-
 /** What the timeline shows about an imported recording before (and while) it is replayed. */
 export interface ReplaySummary {
   meta: RecordingMeta;
@@ -15,7 +8,6 @@ export interface ReplaySummary {
   logBytes: number;
   /** Checkpoints the recording host's engine computed (the file's list). */
   recordedCheckpoints: CheckpointInfo[];
-  marks: RecordingMark[];
 }
 
 /** The replay at the cursor ("where you are looking"). */
@@ -27,8 +19,10 @@ export interface ReplayView {
   console: string;
   /** Console bytes written before the recording's start (a recording from a clone), not included. */
   consoleBefore: number;
-  /** Hash of CPU state and all of RAM at the cursor. */
-  stateHash: string;
+  /** Hash of CPU state and all of RAM at the cursor; null when recalled where none was computed. */
+  stateHash: string | null;
+  /** Recalled from the frame index (a boundary a replay passed before), not replayed again. */
+  recalled: boolean;
   /** Every checkpoint replayed so far (any pass), by frame. */
   replayedCheckpoints: CheckpointInfo[];
   /** The furthest frame any pass has replayed (and verified) so far. */
@@ -43,6 +37,9 @@ export interface ReplayView {
 export interface ReplayWorkerApi {
   /** Decodes and checks the file; only then replaces the current recording. Throws with a reason. */
   load(imagesUrl: string, bytes: Uint8Array, progress: (frame: number) => void): Promise<ReplaySummary>;
-  /** Replays to the boundary before `frame` (clamped to the recording). */
-  seek(frame: number): Promise<ReplayView>;
+  /**
+   * Replays to the boundary before `frame` (clamped to the recording); a boundary already passed
+   * is recalled at once from the frame index, unless `exact` (replay there again for its state hash).
+   */
+  seek(frame: number, exact?: boolean): Promise<ReplayView>;
 }

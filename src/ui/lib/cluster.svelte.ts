@@ -55,7 +55,7 @@ export class Cluster extends ClusterShell {
   /** The options the running hosts were started with (a restart may change them). */
   config = $state<ClusterOptions>(null!);
 
-  /** The options the page was opened with (New pair goes back to them). */
+  /** The options the page was opened with, and the Output Rule switch (New pair goes back to them). */
   readonly initial: ClusterOptions;
 
   constructor(opts: ClusterOptions) {
@@ -78,21 +78,36 @@ export class Cluster extends ClusterShell {
    * first step when an earlier tour left the pair changed (tours back to back, no reload).
    */
   newPair(): Promise<void> {
-    const { readMode, diskMode, diskCache } = this.initial;
-    return this.restart({ readMode, diskMode, diskCache: diskCache !== false });
+    const { readMode, diskMode, diskCache, noOutputRule } = this.initial;
+    return this.restart({ readMode, diskMode, diskCache: diskCache !== false, noOutputRule: noOutputRule === true });
+  }
+
+  /**
+   * The counterfactual switch (Output Rule on or off): hosts take it when they start, so a new
+   * pair boots with it, no reload. It is the page's setting from now on (New pair keeps it).
+   */
+  setOutputRule(on: boolean): Promise<void> {
+    this.initial.noOutputRule = !on;
+    return this.newPair();
   }
 
   /** The pair runs with other options than the page was opened with (a tour restarted it so). */
   get optionsChanged(): boolean {
     const c = this.config;
     const i = this.initial;
-    return c.readMode !== i.readMode || c.diskMode !== i.diskMode || (c.diskCache !== false) !== (i.diskCache !== false);
+    return (
+      c.readMode !== i.readMode ||
+      c.diskMode !== i.diskMode ||
+      (c.diskCache !== false) !== (i.diskCache !== false) ||
+      (c.noOutputRule === true) !== (i.noOutputRule === true)
+    );
   }
 
   /** Powers every host off and boots a fresh pair with changed options; measurements are kept. */
-  restart(changes: Partial<Pick<ClusterOptions, "readMode" | "diskMode" | "diskCache">>): Promise<void> {
+  restart(changes: Partial<Pick<ClusterOptions, "readMode" | "diskMode" | "diskCache" | "noOutputRule">>): Promise<void> {
     this.config = { ...this.config, ...changes };
-    const what = `reads ${this.config.readMode === "backup-reads" ? "by the backup" : "in the log"}, disk cache ${this.config.diskCache === false ? "off" : "on"}`;
+    const c = this.config;
+    const what = `reads ${c.readMode === "backup-reads" ? "by the backup" : "in the log"}, disk cache ${c.diskCache === false ? "off" : "on"}${c.noOutputRule ? ", Output Rule OFF" : ""}`;
     return this.svc.restart(changes, what);
   }
 
@@ -141,6 +156,11 @@ export class Cluster extends ClusterShell {
 
   setVmPace(pace: number | "max"): void {
     this.svc.controls.vm({ t: "vm-pace", pace });
+  }
+
+  /** Paper §3.2: a slow backup (its replay gets `factor` of the CPU; 1 = full speed). */
+  slowBackup(factor: number): void {
+    this.svc.controls.slowBackup(factor);
   }
 
   recording(): Promise<Uint8Array> {

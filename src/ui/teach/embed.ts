@@ -11,6 +11,8 @@ export interface EmbedHooks {
   cluster: Cluster;
   runner: ScenarioRunner;
   startScenario(id: string): boolean;
+  /** New pair: a fresh primary and backup (a running tour stops), as the page's button. */
+  newPair(): void;
 }
 
 export type EmbedIn =
@@ -22,6 +24,7 @@ export type EmbedIn =
   | { type: "lockstep:kill-backup" }
   | { type: "lockstep:cut-channel" }
   | { type: "lockstep:restore-redundancy" }
+  | { type: "lockstep:new-pair" }
   | { type: "lockstep:type"; text: string };
 
 export class EmbedApi {
@@ -98,6 +101,9 @@ export class EmbedApi {
         break;
       case "lockstep:restore-redundancy":
         cluster.restoreRedundancy();
+        break;
+      case "lockstep:new-pair":
+        this.hooks.newPair();
         break;
       case "lockstep:type":
         if (typeof d.text === "string") cluster.type(d.text.slice(0, 1024));

@@ -5,6 +5,8 @@ import { freshPairForTour } from "./fresh-pair.ts";
 import { remusTour } from "./remus-tour.ts";
 import { powerOffTour } from "./power-off-tour.ts";
 import { nonSharedTour } from "./non-shared-tour.ts";
+import { lagTour } from "./lag-tour.ts";
+import { reissueTour } from "./reissue-tour.ts";
 
 const boot: Step = {
   caption:
@@ -356,5 +358,7 @@ export function scenarios(opts: TourOptions): Scenario[] {
     remusTour(boot),
     powerOffTour(boot),
     nonSharedTour(),
+    lagTour(boot),
+    reissueTour(boot),
   ];
 }

@@ -5,6 +5,8 @@ import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "../../engine/re
 import { decodeRecording } from "../../engine/recording.ts";
 import { decodeBatch } from "../../ft/log/codec.ts";
 import { niceSpan, recordingMarks, type TrackMark } from "./marks.ts";
+import { inputFrames, nearest } from "./entries.ts";
+import type { FrameLog } from "../../ft/log/entries.ts";
 
 /** Something that happened in the live run, placed at the live primary's frame when it was noted. */
 export interface LiveMark {
@@ -40,6 +42,21 @@ export class Timeline {
    */
   pinnedSpan = $state<number | null>(null);
   view = $state.raw<ReplayView | null>(null);
+  /** The loaded recording's log, frame by frame (the entry inspector reads it), and its frames with inputs. */
+  frames = $state.raw<FrameLog[]>([]);
+  inputs = $state.raw<number[]>([]);
+
+  /** The log of frame `frame` of the loaded recording, or null. */
+  logAt(frame: number): FrameLog | null {
+    const f = this.frames[frame - (this.frames[0]?.frame ?? 0)];
+    return f?.frame === frame ? f : null;
+  }
+
+  /** Moves the cursor to the previous (−1) or next (1) frame whose log carries an input. */
+  stepInput(dir: 1 | -1): Promise<void> {
+    const f = nearest(this.inputs, this.cursor, dir);
+    return f === null ? Promise.resolve() : this.seekTo(f);
+  }
 
   /** Recorded checkpoints the replay has reached, and the first that differs from its replay. */
   get checkpoints(): { reached: number; total: number; bad: ReplaySummary["recordedCheckpoints"][number] | undefined } | null {
@@ -60,7 +77,7 @@ export class Timeline {
 
   private worker: Worker | null = null;
   private api: Comlink.Remote<ReplayWorkerApi> | null = null;
-  private pending: number | null = null;
+  private pending: { frame: number; exact: boolean } | null = null;
   private seeking: Promise<void> | null = null;
   private readonly off: () => void;
 
@@ -126,14 +143,18 @@ export class Timeline {
       // Read the marks before the bytes move to the worker; a file that does not decode here is
       // refused by the worker's identical check below, with its reason.
       let marks: TrackMark[] = [];
+      let frames: FrameLog[] = [];
       try {
-        marks = recordingMarks(decodeRecording(bytes).batches.flatMap((b) => decodeBatch(b)));
+        frames = decodeRecording(bytes).batches.flatMap((b) => decodeBatch(b));
+        marks = recordingMarks(frames);
       } catch {
         /* reported by the worker */
       }
       const summary = await this.replayApi().load(this.imagesUrl, Comlink.transfer(bytes, [bytes.buffer]), Comlink.proxy((f: number) => (this.progress = f)));
       this.summary = summary;
       this.marks = marks;
+      this.frames = frames;
+      this.inputs = inputFrames(frames);
       this.pinnedSpan = niceSpan(1.25 * Math.max(summary.meta.end.frame, this.cluster.livePrimary()?.status?.frame ?? 0));
       this.view = null;
       this.source = name;
@@ -147,12 +168,16 @@ export class Timeline {
     }
   }
 
-  /** Moves the cursor; seeks are coalesced (the newest target wins) so a dragged slider keeps up. */
-  seekTo(frame: number): Promise<void> {
+  /**
+   * Moves the cursor; seeks are coalesced (the newest target wins) so a dragged slider keeps up.
+   * Going back to a frame the replay passed is recalled at once (position, guest time, console);
+   * `exact` replays there again from the nearest restart point, for the full state hash.
+   */
+  seekTo(frame: number, exact = false): Promise<void> {
     const s = this.summary;
     if (!s) return Promise.resolve();
     this.cursor = Math.max(s.meta.start.frame, Math.min(s.meta.end.frame, Math.round(frame)));
-    this.pending = this.cursor;
+    this.pending = { frame: this.cursor, exact };
     this.seeking ??= this.runSeeks();
     return this.seeking;
   }
@@ -163,7 +188,7 @@ export class Timeline {
         const target = this.pending;
         this.pending = null;
         try {
-          const v = await this.replayApi().seek(target);
+          const v = await this.replayApi().seek(target.frame, target.exact);
           if (this.pending === null) this.view = v;
         } catch (e) {
           this.error = `replay failed: ${message(e)}`;

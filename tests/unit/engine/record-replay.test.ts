@@ -295,13 +295,23 @@ describe("timeline replay (SessionReplayer)", () => {
     const ref = new SessionReplayer(guest.wasm, guest.images, recording);
     const direct = await ref.seek(target);
     ref.destroy();
-    // Backward: restarts from the clone point's snapshot (not from boot) and must land on the same state.
-    const back = await r.seek(target);
+    // Backward, to a boundary the replay passed: recalled from the frame index at once, with the
+    // same position, guest time and console; no state hash was computed there.
+    const recalled = await r.seek(target);
+    expect(recalled).toMatchObject({ recalled: true, stateHash: null, position: direct.position, guestMs: direct.guestMs, console: direct.console });
+    expect(recalled.seekMs).toBeLessThan(50);
+    expect(recalled.console.length).toBeLessThan(end.console.length);
+    // Exact: restarts from the clone point's snapshot (not from boot) and must land on the same state.
+    const back = await r.seek(target, true);
+    expect(back.recalled).toBe(false);
     expect(back.position).toEqual(direct.position);
     expect(back.stateHash).toBe(direct.stateHash);
     expect(back.console).toBe(direct.console);
-    expect(back.console.length).toBeLessThan(end.console.length);
     expect(back.divergence).toBeNull();
+    // The hash computed there is recalled with the boundary from now on.
+    expect((await r.seek(target - 1)).recalled).toBe(true);
+    expect((await r.seek(target + 3)).recalled).toBe(false);
+    expect(await r.seek(target)).toMatchObject({ recalled: true, stateHash: direct.stateHash });
     r.destroy();
   }, 240_000);
 
