@@ -15,6 +15,13 @@ export interface EngineStats {
   /** Disk reads completed from the disk cache (no data in the log), and their bytes. */
   diskCacheHits: number;
   diskCacheHitBytes: number;
+  /** Network packets received (logged) and transmitted (outputs), and their bytes. */
+  netPacketsIn: number;
+  netBytesIn: number;
+  netPacketsOut: number;
+  netBytesOut: number;
+  /** Received frames refused before the log: truncated or larger than one MTU. */
+  netRejected: number;
 }
 
 export function emptyStats(): EngineStats {
@@ -31,5 +38,10 @@ export function emptyStats(): EngineStats {
     clones: 0,
     diskCacheHits: 0,
     diskCacheHitBytes: 0,
+    netPacketsIn: 0,
+    netBytesIn: 0,
+    netPacketsOut: 0,
+    netBytesOut: 0,
+    netRejected: 0,
   };
 }

@@ -22,6 +22,8 @@
 //   rdrand     uvar at, u32 value
 //   output     uvar (end - previous output end in this batch, starting at 0), u32 crc
 //   checkpoint u32 cpu, uvar slice, u32 ram
+//   net-receive blob (the Ethernet frame)
+//   net-transmit uvar (end - previous net-transmit end in this batch, starting at 0), u32 crc
 //
 // Frame numbers and icounts are therefore delta encoded. An idle guest runs hundreds of frames a
 // second with no entries (a timer interrupt, then HLT): version 2 spends 1 byte on an empty
@@ -50,6 +52,8 @@ const T_OUTPUT = 8;
 const T_CHECKPOINT = 9;
 const T_DISK_READ_CACHED = 10;
 const T_DISK_READ_BY_BACKUP = 11;
+const T_NET_RECEIVE = 12;
+const T_NET_TRANSMIT = 13;
 
 /** Upper bound on entries in one frame; guards against allocation bombs from corrupt input. */
 const MAX_ENTRIES_PER_FRAME = 1 << 20;
@@ -108,6 +112,7 @@ export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
   const p = new ByteWriter(64);
   let prevClock = 0;
   let prevOut = 0;
+  let prevTx = 0;
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i];
     if (i > 0) {
@@ -165,6 +170,16 @@ export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
           p.u8(T_OUTPUT);
           p.svar(e.end - prevOut);
           prevOut = e.end;
+          p.u32(e.crc);
+          break;
+        case "net-receive":
+          p.u8(T_NET_RECEIVE);
+          p.blob(e.frame);
+          break;
+        case "net-transmit":
+          p.u8(T_NET_TRANSMIT);
+          p.svar(e.end - prevTx);
+          prevTx = e.end;
           p.u32(e.crc);
           break;
         case "checkpoint":
@@ -260,6 +275,7 @@ export function decodeBatch(bytes: Uint8Array): FrameLog[] {
   let icount = h.startIcount;
   let prevClock = 0;
   let prevOut = 0;
+  let prevTx = 0;
   for (let i = 0; i < h.frameCount; i++) {
     let length = 0;
     let n: number;
@@ -314,6 +330,15 @@ export function decodeBatch(bytes: Uint8Array): FrameLog[] {
           prevOut += p.svar("output end");
           if (prevOut < 0) throw new LogFormatError("malformed", "negative output offset");
           entries.push({ k: "output", end: prevOut, crc: p.u32("output crc") });
+          break;
+        }
+        case T_NET_RECEIVE:
+          entries.push({ k: "net-receive", frame: p.blob("received frame") });
+          break;
+        case T_NET_TRANSMIT: {
+          prevTx += p.svar("transmit end");
+          if (prevTx < 0) throw new LogFormatError("malformed", "negative transmit count");
+          entries.push({ k: "net-transmit", end: prevTx, crc: p.u32("transmit crc") });
           break;
         }
         case T_CHECKPOINT: {
