@@ -143,3 +143,16 @@ export function pseudoHeaderSum(src: Ip4, dst: Ip4, proto: number, length: numbe
   const d = ipBytes(dst);
   return onesSum(s) + onesSum(d) + proto + length;
 }
+
+/**
+ * A RARP broadcast from `mac` (as VMware's hypervisors send for a VM that moved host): it
+ * carries no news for anyone but tells every switch on the way which port the MAC is on now.
+ */
+export function macAnnouncement(mac: Uint8Array): Uint8Array {
+  const m = macString(mac);
+  const p = new Uint8Array(28);
+  p.set([0, 1, 8, 0, 6, 4, 0, 3]); // Ethernet/IPv4, RARP request
+  p.set(mac, 8);
+  p.set(mac, 18);
+  return buildEth(BROADCAST, m, ETH_RARP, p);
+}
