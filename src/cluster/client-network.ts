@@ -27,6 +27,8 @@ export interface DownloadView {
   total: number | null;
   /** Hex sha256 of the body, once done. */
   sha256: string | null;
+  /** The body as text, when done and small (a page, a CGI's answer). */
+  text: string | null;
   error: string | null;
   /** TCP connections this download used: always 1 (HTTP/1.0, no reconnect). */
   connections: number;
@@ -80,7 +82,7 @@ export class ClientNetwork {
   download(path: string): number {
     const id = this.downloads.length + 1;
     const view: DownloadView = {
-      id, path, state: "running", status: null, received: 0, total: null, sha256: null, error: null, connections: 1, tcp: undefined!,
+      id, path, state: "running", status: null, received: 0, total: null, sha256: null, text: null, error: null, connections: 1, tcp: undefined!,
     };
     const get = new HttpGet(this.stack, GUEST_IP, 80, path, this.clock.now(), {
       progress: (received, total) => {
@@ -89,6 +91,7 @@ export class ClientNetwork {
       },
       done: (r) => {
         view.status = r.status;
+        if (r.body.length <= 4096) view.text = new TextDecoder().decode(r.body);
         void sha256Hex(r.body).then((h) => {
           view.sha256 = h;
           view.state = "done";
