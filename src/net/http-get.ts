@@ -36,12 +36,14 @@ export class HttpGet {
   constructor(stack: ClientStack, ip: Ip4, port: number, path: string, now: number, private readonly ev: HttpGetEvents = {}) {
     const req = new TextEncoder().encode(`GET ${path} HTTP/1.0\r\nHost: ${ip}\r\nConnection: close\r\n\r\n`);
     this.conn = stack.connect(ip, port, now, {
-      connected: () => {
-        this.conn.write(req, stack.lastTime);
+      // No half-close after the request: some servers take the client's FIN for a hang-up.
+      // The server closes after its answer (HTTP/1.0); then we close our side.
+      connected: () => this.conn.write(req, stack.lastTime),
+      data: (b) => this.onData(b),
+      end: () => {
+        this.finish();
         this.conn.close(stack.lastTime);
       },
-      data: (b) => this.onData(b),
-      end: () => this.finish(),
       closed: (r) => {
         if (!this.response && !this.error) this.fail(r === "fin" ? "malformed" : r);
       },
