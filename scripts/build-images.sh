@@ -213,6 +213,9 @@ mkdir -p "$RFS"
 install -m 0755 "$WORK/busybox/bin/busybox" "$RFS/busybox"
 install -m 0755 "$HERE/rootfs/init" "$RFS/init"
 install -m 0755 "$HERE/rootfs/bin/kv" "$RFS/kv"
+install -m 0644 "$HERE/rootfs/www/index.html" "$RFS/index.html"
+install -m 0755 "$HERE/rootfs/www/cgi-bin/kv" "$RFS/cgi-kv"
+install -m 0755 "$HERE/rootfs/www/cgi-bin/mkfile" "$RFS/cgi-mkfile"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$RFS/passwd"
 printf 'root:x:0:\n' >"$RFS/group"
 # Regular files carry their own mtime into the archive.
@@ -251,7 +254,7 @@ fi
 
 LIST=$WORK/initramfs.list
 {
-	for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /proc /sys /data /etc /root /tmp /mnt; do
+	for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /proc /sys /data /etc /root /tmp /mnt /www /www/cgi-bin; do
 		mode=0755
 		[ "$d" = /tmp ] && mode=1777
 		[ "$d" = /root ] && mode=0700
@@ -264,6 +267,11 @@ LIST=$WORK/initramfs.list
 	echo "file /bin/kv $RFS/kv 0755 0 0"
 	echo "file /etc/passwd $RFS/passwd 0644 0 0"
 	echo "file /etc/group $RFS/group 0644 0 0"
+	echo "file /www/index.html $RFS/index.html 0644 0 0"
+	echo "file /www/cgi-bin/kv $RFS/cgi-kv 0755 0 0"
+	echo "file /www/cgi-bin/mkfile $RFS/cgi-mkfile 0755 0 0"
+	# The data disk's files, served as /files/ (the link dangles until /data is mounted).
+	echo "slink /www/files ../data/www 0777 0 0"
 	if [ -n "$MODULES_BASE" ]; then
 		echo "file /etc/modules $RFS/modules 0644 0 0"
 		echo "dir /lib 0755 0 0"

@@ -1,4 +1,4 @@
-// npm run replay-check [-- --workload FILE] [--clone-after N] [--jit off] [--checkpoint-every N] [--browser]
+// npm run replay-check [-- --workload FILE] [--clone-after N] [--net off] [--jit off] [--checkpoint-every N] [--browser]
 //
 // --browser: instead, runs the pair in headless Chromium (Vite dev server + Playwright): primary
 // and backup in two module workers of one page, the log over a MessageChannel; the workload's
@@ -9,6 +9,10 @@
 // snapshot. Prints, per mode:
 //   replay: mode=<boot|clone> frames=F checkpoints=C divergences=0 console=identical
 // and exits non-zero on any divergence or difference. Node only, no browser.
+//
+// With the network (the default, --net on) the console workload runs whole, then the client
+// TCP/IP of src/net fetches from the guest's httpd: a page, a key set over HTTP, and a
+// multi-MiB file, with the clone taken in the middle of that download (segments in flight).
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -20,6 +24,7 @@ import { DivergenceError, LockstepEngine, type CloneResult } from "../src/engine
 import { initialDisk, loadGuest } from "../src/engine/node/host.ts";
 import { makeSession } from "../src/engine/session.ts";
 import { cli } from "./lib/args.ts";
+import { expectedFile, netDriver, sha256 } from "./lib/net-workload.ts";
 import { DEFAULT_WORKLOAD } from "./lib/paths.ts";
 
 const { options: args } = cli({
@@ -29,6 +34,8 @@ const { options: args } = cli({
     workload: { type: "string", metavar: "FILE", help: "the workload to type (default tests/workloads/default.txt)" },
     "clone-after": { type: "int", min: 0, help: "take the clone after this workload line, by default the middle one" },
     jit: { type: "enum", values: ["on", "off"], default: "on", help: "off: interpreter only (debug)" },
+    net: { type: "enum", values: ["on", "off"], default: "on", help: "on: a network workload after the console one, cloned mid-download" },
+    "file-mib": { type: "int", min: 1, max: 12, default: 2, help: "with --net on: size of the file downloaded" },
     "checkpoint-every": { type: "int", min: 1, default: 256, help: "frames between state checkpoints" },
     browser: { type: "flag", help: "run the pair in headless Chromium instead (Vite dev server, two module workers)" },
     port: { type: "int", min: 1, max: 65535, default: 5191, help: "with --browser: the dev server's port" },
@@ -40,7 +47,8 @@ const workloadFile = args.workload ?? DEFAULT_WORKLOAD;
 if (args.browser) process.exit(await browserCheck(parseWorkload(readFileSync(workloadFile, "utf8")).map((l) => l.text)));
 const lines = parseWorkload(readFileSync(workloadFile, "utf8"));
 if (lines.length === 0) throw new Error(`${workloadFile}: no workload lines`);
-const cloneAfter = args["clone-after"] ?? Math.floor((lines.length - 1) / 2);
+const withNet = args.net === "on";
+const cloneAfter = withNet ? -1 : (args["clone-after"] ?? Math.floor((lines.length - 1) / 2));
 const jit = args.jit === "on";
 const checkpointEvery = args["checkpoint-every"];
 const BATCH_FRAMES = 256;
@@ -81,6 +89,7 @@ console.log(
 );
 
 let clone: CloneResult | null = null;
+let netFailures = 0;
 let cloneBatch = -1;
 let cloneConsole = 0;
 await rec.prewarm();
@@ -89,18 +98,55 @@ await runWorkload(rec, recCon, lines, prompt, {
     if (++pendingFrames >= BATCH_FRAMES) flush();
   },
   afterLine: async (i) => {
-    if (i !== cloneAfter) return;
-    flush();
-    clone = await rec.clone();
-    cloneBatch = batches.length;
-    cloneConsole = rec.consoleBytes;
-    console.log(
-      `record: clone ${clone.cloneId} at frame ${clone.frame}: snapshot ${(clone.snapshot.length / 1e6).toFixed(1)} MB, ` +
-        `guest-visible pause ${clone.pauseMs.toFixed(0)} ms (save ${clone.saveMs.toFixed(0)} + restore ${clone.restoreMs.toFixed(0)} + encode/hash ${clone.encodeMs.toFixed(0)} ms), ` +
-        `v86 restore repaired ${clone.repairedOffsets.length} CPU bytes`,
-    );
+    if (i === cloneAfter) await takeClone();
   },
 });
+if (withNet) await networkWorkload();
+
+async function takeClone(): Promise<void> {
+  flush();
+  const c = await rec.clone();
+  clone = c;
+  cloneBatch = batches.length;
+  cloneConsole = rec.consoleBytes;
+  console.log(
+    `record: clone ${c.cloneId} at frame ${c.frame}: snapshot ${(c.snapshot.length / 1e6).toFixed(1)} MB, ` +
+      `guest-visible pause ${c.pauseMs.toFixed(0)} ms (save ${c.saveMs.toFixed(0)} + restore ${c.restoreMs.toFixed(0)} + encode/hash ${c.encodeMs.toFixed(0)} ms), ` +
+      `v86 restore repaired ${c.repairedOffsets.length} CPU bytes`,
+  );
+}
+
+/** Page, kv over HTTP, then a file download with the clone in its middle; checks every answer. */
+async function networkWorkload(): Promise<void> {
+  const t = realNow();
+  const net = netDriver(rec, () => {
+    recCon.pull(rec);
+    if (++pendingFrames >= BATCH_FRAMES) flush();
+  });
+  const page = await net.fetch("/");
+  const pageOk = page.status === 200 && new TextDecoder().decode(page.body).includes("Lockstep guest");
+  const kv = await net.fetch("/cgi-bin/kv?op=set&key=net&value=over%20http");
+  const kvGet = await net.fetch("/cgi-bin/kv?op=get&key=net");
+  const kvOk = kv.status === 200 && new TextDecoder().decode(kvGet.body).trim() === "over http";
+  const mib = args["file-mib"];
+  const made = new TextDecoder().decode((await net.fetch(`/cgi-bin/mkfile?mib=${mib}`)).body).trim().split(" ");
+  const want = sha256(expectedFile(mib));
+  const dl = net.get(made[0] ?? "/files/missing");
+  await net.run(() => dl.bytesReceived >= (mib * 1048576) / 3 || dl.response !== null || dl.error !== null);
+  if (dl.response || dl.error) throw new Error(`network: the download ended before the clone (${dl.error ?? "complete"})`);
+  await takeClone();
+  await net.run(() => dl.response !== null || dl.error !== null);
+  // (read through a cast: TypeScript keeps the narrowing of the check above across the awaits)
+  const done = dl as { response: { body: Uint8Array } | null; error: string | null };
+  const got = done.response ? sha256(done.response.body) : `failed: ${done.error}`;
+  const s = dl.conn.stats;
+  console.log(
+    `net: page ${pageOk ? "ok" : "WRONG"}, kv over HTTP ${kvOk ? "ok" : "WRONG"}, ${made[0]} ${dl.bytesReceived} bytes ` +
+      `sha256 ${got === want && made[2] === want ? "ok" : `WRONG (got ${got}, guest ${made[2]}, want ${want})`}, one connection through the clone; ` +
+      `${rec.stats.netPacketsIn} packets in, ${rec.stats.netPacketsOut} out, ${s.timeouts} timeouts, ${s.duplicates} duplicates; ${((realNow() - t) / 1000).toFixed(1)} s real`,
+  );
+  if (!pageOk || !kvOk || got !== want || made[2] !== want) netFailures++;
+}
 // A little idle time at the shell after the workload.
 await recordUntil(rec, (() => {
   const end = realNow() + 1000;
@@ -123,7 +169,7 @@ if (!clone) throw new Error(`workload has no line ${cloneAfter} to clone after`)
 const cloneRes = clone as CloneResult;
 
 // ---------------------------------------------------------------- replay
-let failures = 0;
+let failures = netFailures;
 
 async function replay(mode: "boot" | "clone"): Promise<void> {
   const start = realNow();

@@ -52,6 +52,8 @@ export interface HostSink {
   status(h: LocalHost, s: HostStatus): void;
   event(h: LocalHost, e: HostEvent): void;
   toClient(msg: ToClientMsg): void;
+  /** A packet a host put on the network (released by its Output Rule). */
+  toNetwork?(h: LocalHost, frame: Uint8Array): void;
   progress(h: LocalHost): void;
   note(hostId: string, kind: PageNoteKind, text: string): void;
 }
@@ -135,6 +137,7 @@ export class LocalHosts {
       status: (st) => known() && this.onStatus(host!, st),
       event: (e) => known() && this.sink.event(host!, e),
       toClient: (msg) => known() && this.sink.toClient(msg),
+      toNetwork: (frame) => known() && this.sink.toNetwork?.(host!, frame),
     });
     host = { id, startedAs: role, status: null, progress: null, dead: false, handle, started };
     if (this.frozen) handle.control({ t: "freeze-world", on: true });

@@ -30,6 +30,8 @@ export interface HostHandle {
   attachLoggingChannel(peer: string, end: LoggingChannelEnd): void;
   /** The outside world: every host hears the client; only a live primary acts on it. */
   client(msg: ClientMsg): void;
+  /** A packet from the page's virtual switch (hosts without a network card ignore it). */
+  packet?(frame: Uint8Array): void;
   control(c: HostControl): void;
   /** The session recording of the VM this host runs. */
   recording(): Promise<Uint8Array>;

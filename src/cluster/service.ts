@@ -1,3 +1,4 @@
+import { ClientNetwork } from "./client-network.ts";
 import type { ClientMsg } from "../ft/protocol/index.ts";
 import type { HostStatus } from "../host/status.ts";
 import type { PageNoteKind } from "../host/events.ts";
@@ -39,6 +40,7 @@ export class ClusterService {
   readonly membership: Membership;
   readonly hosts: LocalHosts;
   readonly mirror: ClientMirror;
+  readonly network: ClientNetwork;
   readonly redundancy: Redundancy;
   readonly controls: Controls;
   readonly lock: LockWatch;
@@ -84,9 +86,11 @@ export class ClusterService {
         if (e.kind === "fail-stop") this.controls.kill(h.id);
       },
       toClient: (msg) => this.mirror.released(msg),
+      toNetwork: (h, frame) => this.network.fromHost(h.id, frame),
       progress: () => this.changed("hosts"),
       note: (hostId, kind, text) => this.note(hostId, kind, text),
     });
+    this.network = new ClientNetwork(clock, () => this.hosts.all(), () => this.changed("client"));
     this.mirror = new ClientMirror(clock, transport, () => this.membership.members, (m) => this.toHosts(m), () => this.changed("client"));
     this.redundancy = new Redundancy({
       clock,
@@ -386,9 +390,7 @@ export class ClusterService {
     this.membership.departed = this.membership.departed.filter((d) => !collected.includes(d.hostId));
   }
 
-  private toHosts(m: ClientMsg): void {
-    for (const h of this.hosts.all()) if (!h.dead) h.handle.client(m);
-  }
+  private toHosts = (m: ClientMsg): void => this.hosts.all().forEach((h) => !h.dead && h.handle.client(m));
 
   private sample(): void {
     this.samples = appendSample(this.samples, sampleOf(this.hosts.all(), this.ports.clock.now()));

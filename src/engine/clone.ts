@@ -7,6 +7,7 @@
 import { hashBytes } from "./hash.ts";
 import type { Checkpoints } from "./checkpoints.ts";
 import type { ConsoleOutput } from "./console-output.ts";
+import type { NetTransmits } from "./net-device.ts";
 import type { DiskRequests } from "./disk-requests.ts";
 import type { FrameRunner } from "./frame.ts";
 import type { Machine } from "./machine.ts";
@@ -39,6 +40,7 @@ export interface CloneParts {
   frames: FrameRunner;
   clock: VirtualClock;
   console: ConsoleOutput;
+  net: NetTransmits;
   disk: DiskRequests;
   checkpoints: Checkpoints;
   stats: EngineStats;
@@ -124,6 +126,7 @@ export class Cloner {
       anchorIcount: c.anchorIcount,
       pred: c.pred,
       consoleOffset: this.p.console.offset,
+      netSent: this.p.net.count,
       nextIoId: this.p.disk.nextIoId,
       ck: this.p.checkpoints.schedule,
       ps2: extra.ps2,
@@ -138,6 +141,7 @@ export class Cloner {
     this.p.frames.boundaryIcount = meta.icount;
     this.p.clock.restore(meta);
     this.p.console.offset = meta.consoleOffset;
+    this.p.net.count = meta.netSent ?? 0;
     this.p.disk.nextIoId = meta.nextIoId;
     this.p.checkpoints.schedule = meta.ck;
     this.counter = Math.max(this.counter, meta.cloneId);

@@ -15,6 +15,7 @@ import type { BlockDevice } from "./block-device.ts";
 import type { CheckpointInfo } from "./checkpoints.ts";
 import type { CloneResult } from "./clone.ts";
 import type { OutputChunk } from "./console-output.ts";
+import type { PacketChunk } from "./net-device.ts";
 import type { DiskRequest, ExternalIo } from "./disk-requests.ts";
 import type { FrameResult } from "./frame.ts";
 import { hashBytes } from "./hash.ts";
@@ -28,7 +29,7 @@ import { decodeSnapshot } from "./snapshot.ts";
 import type { EngineStats } from "./stats.ts";
 import type { Pace } from "./virtual-clock.ts";
 
-export type { CheckpointInfo, CloneResult, DiskRequest, DivergenceReport, EngineMode, EngineObserver, EngineOptions, EngineStats, ExternalIo, FrameResult, OutputChunk, Pace };
+export type { CheckpointInfo, CloneResult, DiskRequest, DivergenceReport, EngineMode, EngineObserver, EngineOptions, EngineStats, ExternalIo, FrameResult, OutputChunk, PacketChunk, Pace };
 export { DivergenceError };
 
 export class LockstepEngine {
@@ -125,6 +126,31 @@ export class LockstepEngine {
   sendSerial(bytes: Uint8Array | string): void {
     if (this.mode !== "record") throw new Error("sendSerial: only the recorder takes live input");
     this.p.recorder.sendSerial(bytes);
+  }
+
+  /**
+   * A packet from the outside world for the guest's NIC: logged and delivered at the next frame
+   * boundary. Returns false when the frame was refused (truncated or oversize; counted in
+   * stats.netRejected).
+   */
+  receivePacket(frame: Uint8Array): boolean {
+    if (this.mode !== "record") throw new Error("receivePacket: only the recorder takes live input");
+    return this.p.recorder.receivePacket(frame);
+  }
+
+  /** Packets the guest transmitted since the last call (both modes; a backup's are for checking only). */
+  takePackets(): PacketChunk[] {
+    return this.p.net.take();
+  }
+
+  /** Packets transmitted so far (the next packet's seq). */
+  get packetsSent(): number {
+    return this.p.net.count;
+  }
+
+  /** The guest NIC's MAC address (the same on every machine of a session, and after a clone). */
+  mac(): Uint8Array {
+    return this.p.frames.machine.mac();
   }
 
   /** Replay, backup-reads mode: data the host read from the shared disk for request `id`. */

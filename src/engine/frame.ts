@@ -3,10 +3,11 @@
 // (v86's counter is 32 bits and wraps every few seconds). The machine is touched only here and
 // at frame boundaries; the recorder and the replayer decide what happens around each frame.
 
-import type { CheckpointEntry, OutputEntry } from "../ft/log/entries.ts";
+import type { CheckpointEntry, NetTransmitEntry, OutputEntry } from "../ft/log/entries.ts";
 import type { Checkpoints } from "./checkpoints.ts";
 import type { ConsoleOutput } from "./console-output.ts";
 import type { Machine } from "./machine.ts";
+import type { NetTransmits } from "./net-device.ts";
 import type { EngineStats } from "./stats.ts";
 import { VirtualClock, type ClockOptions } from "./virtual-clock.ts";
 
@@ -22,14 +23,16 @@ export interface FrameResult {
 /** Where a frame may end early: a real-time deadline (record), or a logged length (replay of a `cut` frame). */
 export type FrameCut = { deadline: number; realNow: () => number } | { at: number } | null;
 
-/** What a frame's end shows: its console output and the checkpoint, when one is due. */
+/** What a frame's end shows: its console output, the packets it sent, and the checkpoint, when one is due. */
 export interface FrameEndEntries {
   output: OutputEntry | null;
+  transmit: NetTransmitEntry | null;
   checkpoint: CheckpointEntry | null;
 }
 
 export interface FrameParts {
   console: ConsoleOutput;
+  net: NetTransmits;
   checkpoints: Checkpoints;
   stats: EngineStats;
 }
@@ -75,6 +78,7 @@ export class FrameRunner {
     this.startIcount = start;
     this.counterAtStart = m.counter();
     this.p.console.startFrame();
+    this.p.net.startFrame();
     this.running = true;
     let r: { t: number; cut: boolean };
     // Only after an instruction ran: a frame that starts halted runs v86's timers first.
@@ -98,8 +102,9 @@ export class FrameRunner {
   /** After execute(), before advance(): the frame's output and checkpoint entries. */
   frameEnd(): FrameEndEntries {
     const output = this.p.console.endFrame(this.frame, this.boundaryIcount);
+    const transmit = this.p.net.endFrame(this.frame, this.boundaryIcount);
     const checkpoint = this.p.checkpoints.afterFrame(this.machine, this.frame, this.boundaryIcount, this.clock.lastFrameEndMs);
-    return { output, checkpoint };
+    return { output, transmit, checkpoint };
   }
 
   advance(): void {

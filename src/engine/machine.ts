@@ -41,6 +41,8 @@ export interface GuestImages {
 export interface MachineHooks {
   rdrand(): number;
   serialOut(byte: number): void;
+  /** The NIC transmitted a packet; `view` aliases the card's send buffer (copy it at once). */
+  netSend(view: Uint8Array): void;
   diskRead(start: number, length: number, done: (data: Uint8Array) => void): void;
   diskWrite(start: number, data: Uint8Array, done: () => void): void;
 }
@@ -191,6 +193,13 @@ export class Machine {
           disable_speaker: true,
           disable_jit: !opts.jit,
           serial_console: { type: "none" },
+          // v86 always has an NE2000 (its MAC comes from the seeded Math.random above, so
+          // every machine of a session has the same one). Its restore keeps the MAC and the
+          // card's 32 KiB packet memory (receive ring, send buffer) only with this flag: a
+          // clone taken with packets in the ring would otherwise hand the guest zeros.
+          net_device: { type: "ne2k" },
+          preserve_mac_from_state_image: true,
+          mac_address_translation: false,
           screen: {},
         });
       } catch (err) {
@@ -202,6 +211,7 @@ export class Machine {
           machine = new Machine(emulator, exportsRef, tableRef!, hooks);
           machine.jitImports = machine.buildJitImports();
           emulator.add_listener("serial0-output-byte", (b: number) => hooks.current.serialOut(b));
+          emulator.add_listener("net0-send", (view: Uint8Array) => hooks.current.netSend(view));
           resolve(machine);
         } catch (err) {
           reject(err);
@@ -293,6 +303,16 @@ export class Machine {
 
   serialInput(bytes: Uint8Array, clock: TimeSource): void {
     withClock(clock, () => this.emulator.serial_send_bytes(0, bytes));
+  }
+
+  /** A received Ethernet frame into the NIC (synchronous: the card copies it into its ring). */
+  netReceive(frame: Uint8Array, clock: TimeSource): void {
+    withClock(clock, () => this.emulator.bus.send("net0-receive", frame));
+  }
+
+  /** The NIC's MAC address (fixed per session: see the seeded Math.random in create()). */
+  mac(): Uint8Array {
+    return Uint8Array.from(this.cpu.devices.net.mac as Uint8Array);
   }
 
   /** Runs fn (a device callback into v86) under the engine's clock. */

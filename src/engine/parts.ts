@@ -8,6 +8,7 @@ import { ConsoleOutput } from "./console-output.ts";
 import { DiskRequests } from "./disk-requests.ts";
 import { FrameRunner } from "./frame.ts";
 import { Machine, type MachineHooks } from "./machine.ts";
+import { NetTransmits } from "./net-device.ts";
 import { Observers } from "./observer.ts";
 import type { EngineMode, EngineOptions } from "./options.ts";
 import { Recorder } from "./recorder.ts";
@@ -22,6 +23,7 @@ export interface EngineParts {
   frames: FrameRunner;
   clock: VirtualClock;
   console: ConsoleOutput;
+  net: NetTransmits;
   disk: DiskRequests;
   recorder: Recorder;
   replayer: Replayer;
@@ -39,9 +41,10 @@ export function composeParts(opts: EngineOptions, mode: () => EngineMode): Engin
   const wake = () => wakeup.wake();
   const realNow = opts.realNow ?? defaultRealNow;
   const consoleOut = new ConsoleOutput(stats);
+  const net = new NetTransmits(stats);
   const checkpoints = new Checkpoints(session, stats, (c) => observers.checkpoint(c));
   const clockOptions = { ipms: session.ipms, epochMs: session.epochMs, realNow, maxLagMs: opts.maxLagMs ?? 25, maxLeadMs: opts.maxLeadMs ?? 2, exactHaltEnd: session.haltClock === 2 };
-  const runner = new FrameRunner({ console: consoleOut, checkpoints, stats }, clockOptions);
+  const runner = new FrameRunner({ console: consoleOut, net, checkpoints, stats }, clockOptions);
   const clock = runner.clock;
   const disk = new DiskRequests(session.diskCacheBytes ?? 0, opts.disk, opts.external, {
     stats,
@@ -58,11 +61,12 @@ export function composeParts(opts: EngineOptions, mode: () => EngineMode): Engin
       return mode() === "record" ? recorder.rdrand() : replayer.rdrand();
     },
     serialOut: (b) => consoleOut.byte(b),
+    netSend: (view) => net.packet(view),
     diskRead: (start, len, done) => disk.read(start, len, done),
     diskWrite: (start, data, done) => disk.write(start, data, done),
   };
   const machineOptions = { jit: session.jit, clockMs: 0, epochMs: session.epochMs };
   const newMachine = () => Machine.create(opts.wasm, opts.images, machineOptions, { current: hooks });
-  const cloner = new Cloner({ session, frames: runner, clock, console: consoleOut, disk, checkpoints, stats, realNow, newMachine });
-  return { stats, observers, wakeup, frames: runner, clock, console: consoleOut, disk, recorder, replayer, cloner, newMachine };
+  const cloner = new Cloner({ session, frames: runner, clock, console: consoleOut, net, disk, checkpoints, stats, realNow, newMachine });
+  return { stats, observers, wakeup, frames: runner, clock, console: consoleOut, net, disk, recorder, replayer, cloner, newMachine };
 }

@@ -1,12 +1,14 @@
 // The recorder (primary): runs frames against real inputs and logs every non-deterministic
 // event with its position. A frame's log is built in the order the replayer applies it:
-// clone marker, frame start time, JIT installs, disk completions, console input (all at the
-// boundary, before the frame runs), RDRAND values (during it), output and checkpoint (after it).
+// clone marker, frame start time, JIT installs, disk completions, console input, received
+// packets (all at the boundary, before the frame runs), RDRAND values (during it), console
+// output, transmitted packets and checkpoint (after it).
 
 import type { FrameLog, LogEntry } from "../ft/log/entries.ts";
 import { sameBytes } from "./disk-cache.ts";
 import type { Completion, DiskRequests } from "./disk-requests.ts";
 import type { FrameResult, FrameRunner } from "./frame.ts";
+import { checkReceivedFrame } from "./net-device.ts";
 import type { Observers } from "./observer.ts";
 import type { SessionInfo } from "./session.ts";
 import type { EngineStats } from "./stats.ts";
@@ -27,6 +29,7 @@ export interface RecorderParts {
 
 export class Recorder {
   private serialQueue: Uint8Array[] = [];
+  private netQueue: Uint8Array[] = [];
   /** A clone taken at this boundary: its marker opens the next frame's log. */
   private pendingClone: { id: number; hash: number } | null = null;
   /** The log of the frame being built (RDRAND values are added while it runs). */
@@ -43,13 +46,28 @@ export class Recorder {
     this.p.wake();
   }
 
+  /**
+   * Queues a received Ethernet frame (copied); it reaches the NIC at the next frame boundary.
+   * A truncated or oversize frame is refused and counted: it never enters the log, so it
+   * cannot make the pair diverge. Returns whether it was queued.
+   */
+  receivePacket(frame: Uint8Array): boolean {
+    if (checkReceivedFrame(frame)) {
+      this.p.stats.netRejected++;
+      return false;
+    }
+    this.netQueue.push(frame.slice());
+    this.p.wake();
+    return true;
+  }
+
   markClone(id: number, hash: number): void {
     this.pendingClone = { id, hash };
   }
 
   /** Something must enter the guest at the next boundary: the next frame runs now. */
   get hasInputs(): boolean {
-    return this.serialQueue.length > 0 || this.p.disk.hasReady || this.pendingClone !== null;
+    return this.serialQueue.length > 0 || this.netQueue.length > 0 || this.p.disk.hasReady || this.pendingClone !== null;
   }
 
   /** Machine hook, inside a frame: a fresh random value, logged at its offset in the frame. */
@@ -67,11 +85,13 @@ export class Recorder {
     this.installJit(entries);
     this.deliverDiskCompletions(entries);
     this.deliverSerialInput(entries);
+    this.deliverPackets(entries);
     const budget = this.p.frameBudgetMs;
     const res = this.p.frames.execute(budget === null ? null : { deadline: this.p.realNow() + budget, realNow: this.p.realNow });
     const end = this.p.frames.frameEnd();
     if (res.cut) entries.push({ k: "cut" });
     if (end.output) entries.push(end.output);
+    if (end.transmit) entries.push(end.transmit);
     if (end.checkpoint) entries.push(end.checkpoint);
     const log: FrameLog = { frame: res.frame, startIcount: res.startIcount, length: res.length, entries };
     this.produced.push(log);
@@ -88,7 +108,7 @@ export class Recorder {
 
   /** The frame's start time, logged only when it is not the predicted one. */
   private logFrameStart(entries: LogEntry[]): void {
-    const us = this.p.clock.startRecordedFrame(this.serialQueue.length > 0 || this.p.disk.hasReady);
+    const us = this.p.clock.startRecordedFrame(this.serialQueue.length > 0 || this.netQueue.length > 0 || this.p.disk.hasReady);
     if (us === null) return;
     entries.push({ k: "clock", us });
     this.p.stats.clockEntries++;
@@ -133,6 +153,19 @@ export class Recorder {
     entries.push({ k: "serial", bytes });
     this.p.stats.serialBytesIn += bytes.length;
     this.p.frames.machine.serialInput(bytes, this.p.clock.time);
+  }
+
+  /** Each received packet is its own entry: the NIC takes them one by one, in arrival order. */
+  private deliverPackets(entries: LogEntry[]): void {
+    if (this.netQueue.length === 0) return;
+    const frames = this.netQueue;
+    this.netQueue = [];
+    for (const frame of frames) {
+      entries.push({ k: "net-receive", frame });
+      this.p.stats.netPacketsIn++;
+      this.p.stats.netBytesIn += frame.length;
+      this.p.frames.machine.netReceive(frame, this.p.clock.time);
+    }
   }
 
   /** Frame logs produced since the last call. */

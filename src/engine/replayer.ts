@@ -12,6 +12,7 @@ import type {
   IoDoneEntry,
   LogEntry,
   OutputEntry,
+  NetTransmitEntry,
   CheckpointEntry,
   RdrandEntry,
 } from "../ft/log/entries.ts";
@@ -199,15 +200,21 @@ export class Replayer {
           this.p.stats.serialBytesIn += e.bytes.length;
           this.p.frames.machine.serialInput(e.bytes, this.p.clock.time);
           break;
+        case "net-receive":
+          this.p.stats.netPacketsIn++;
+          this.p.stats.netBytesIn += e.frame.length;
+          this.p.frames.machine.netReceive(e.frame, this.p.clock.time);
+          break;
         case "rdrand":
         case "output":
         case "cut":
+        case "net-transmit":
         case "checkpoint":
           break;
         case "clone":
         case "clock":
         case "jit":
-          this.fail("boundary entry order", "disk, io or serial", e.k);
+          this.fail("boundary entry order", "disk, io, serial or net-receive", e.k);
         default:
           e satisfies never;
       }
@@ -269,6 +276,11 @@ export class Replayer {
     const fmt = (e: LogEntry | null | undefined) => (e ? JSON.stringify(e) : "none");
     if (fmt(mine.output) !== fmt(loggedOut)) {
       this.note("console output of the frame", fmt(loggedOut), fmt(mine.output));
+      return;
+    }
+    const loggedTx = logged.entries.find((e): e is NetTransmitEntry => e.k === "net-transmit");
+    if (fmt(mine.transmit) !== fmt(loggedTx)) {
+      this.note("packets transmitted in the frame", fmt(loggedTx), fmt(mine.transmit));
       return;
     }
     const ck = mine.checkpoint;

@@ -23,6 +23,8 @@ export interface SnapshotMeta {
   /** How the previous frame ended (drives the next frame's predicted start time). */
   pred: { halted: boolean; t: number; endMs: number };
   consoleOffset: number;
+  /** Packets the NIC had transmitted (absent in snapshots made before the network: 0). */
+  netSent?: number;
   nextIoId: number;
   ck: { count: number; lastFrame: number; lastMs: number };
   ps2: MachineExtra["ps2"];

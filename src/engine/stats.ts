@@ -17,6 +17,13 @@ export interface EngineStats {
   diskCacheHitBytes: number;
   /** Frames cut short by the recorder's real-time budget (`cut` entries), recorded or replayed. */
   cutFrames: number;
+  /** Network packets received (logged) and transmitted (outputs), and their bytes. */
+  netPacketsIn: number;
+  netBytesIn: number;
+  netPacketsOut: number;
+  netBytesOut: number;
+  /** Received frames refused before the log: truncated or larger than one MTU. */
+  netRejected: number;
 }
 
 export function emptyStats(): EngineStats {
@@ -34,5 +41,10 @@ export function emptyStats(): EngineStats {
     diskCacheHits: 0,
     diskCacheHitBytes: 0,
     cutFrames: 0,
+    netPacketsIn: 0,
+    netBytesIn: 0,
+    netPacketsOut: 0,
+    netBytesOut: 0,
+    netRejected: 0,
   };
 }

@@ -62,6 +62,14 @@ export class AgentDriver {
         flow.released++;
         this.ctx.ports.events.toClient(a.msg);
         break;
+      case "transmitPacket":
+        flow.released++;
+        this.ctx.ports.events.toNetwork?.(a.frame);
+        break;
+      case "injectPacket":
+        this.ctx.withEngine((e) => e.receivePacket(a.frame));
+        loop.wake();
+        break;
       case "writeBlock":
         flow.diskWrites++;
         flow.lastWrite = { block: a.block, epoch: a.epoch };

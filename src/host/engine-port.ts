@@ -1,5 +1,5 @@
 import type { FrameLog } from "../ft/log/entries.ts";
-import type { CheckpointInfo, EngineMode, EngineObserver, FrameResult, OutputChunk, Pace, DiskRequest } from "../engine/engine.ts";
+import type { CheckpointInfo, EngineMode, EngineObserver, FrameResult, OutputChunk, PacketChunk, Pace, DiskRequest } from "../engine/engine.ts";
 
 /**
  * What a host needs from a deterministic engine: LockstepEngine (v86, src/engine) satisfies it
@@ -38,6 +38,12 @@ export interface HostEngine {
   takeFrames(): FrameLog[];
   /** Console output since the last call, with the position it became visible at. */
   takeOutput(): OutputChunk[];
+  /** Packets the guest transmitted since the last call (both modes), with their positions. */
+  takePackets(): PacketChunk[];
+  /** A received packet for the NIC, applied (and logged) at the next frame boundary; false: refused (malformed). */
+  receivePacket(frame: Uint8Array): boolean;
+  /** The VM's NIC MAC address (absent: no network card). */
+  mac?(): Uint8Array;
   /** Console input, applied at the next frame boundary. */
   sendSerial(bytes: Uint8Array): void;
   /** The completion of disk request `id` (with read data), applied at the next frame boundary. */
@@ -106,4 +112,4 @@ export interface HostRecorder extends EngineObserver {
   encode(wallNowMs: number): Uint8Array;
 }
 
-export type { CheckpointInfo, EngineMode, EngineObserver, FrameResult, OutputChunk, Pace, DiskRequest };
+export type { CheckpointInfo, EngineMode, EngineObserver, FrameResult, OutputChunk, PacketChunk, Pace, DiskRequest };

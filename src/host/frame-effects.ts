@@ -4,6 +4,7 @@ import { pos } from "./host-context.ts";
 
 /**
  * What the VM did in the frame just run, in both modes, as protocol events: its console output,
+ * the packets it transmitted,
  * the disk requests it issued (a write is an output, a read an input) and the completions it saw.
  * The engine reports disk activity through hooks during the frame; it is turned into events
  * after it, in one order on both sides: outputs, requests, completions.
@@ -29,6 +30,10 @@ export class FrameEffects {
     const here = pos(at.frame, at.icount);
     for (const out of engine.takeOutput()) {
       emit({ type: "outputProduced", kind: "console", position: pos(out.frame, out.icount), bytes: out.bytes });
+      urgent = true;
+    }
+    for (const p of engine.takePackets()) {
+      emit({ type: "outputProduced", kind: "packet", position: pos(p.frame, p.icount), frame: p.bytes });
       urgent = true;
     }
     for (const req of this.issued.splice(0)) {

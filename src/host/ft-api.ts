@@ -16,6 +16,8 @@ export interface FtHostApi {
   attachLoggingChannel(peer: string, channel: RTCDataChannel | MessagePort): void;
   /** A message from the client panel (the "outside world"). Every host gets it; only a live primary acts. */
   client(msg: ClientMsg): void;
+  /** A packet from the page's virtual switch for this host's VM (only a live primary takes it). */
+  packet(frame: Uint8Array): void;
   control(c: HostControl): void;
   /** The session recording file (src/engine/recording.ts) of the VM this host runs. */
   recording(): Uint8Array;
@@ -99,6 +101,8 @@ export type HostControl =
 export interface FtHostEvents {
   progress(p: LoadProgress): void;
   toClient(msg: ToClientMsg): void;
+  /** A packet the VM transmitted, released by the Output Rule: onto the page's virtual switch. */
+  toNetwork?(frame: Uint8Array): void;
   status(s: HostStatus): void;
   event(e: HostEvent): void;
 }

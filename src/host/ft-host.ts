@@ -77,6 +77,7 @@ export class FtHost implements FtHostApi {
       guest: guestIdentity(manifest),
       events: {
         toClient: (m) => events.toClient(m),
+        toNetwork: (f) => events.toNetwork?.(f),
         status: (s) => events.status(s),
         event: (e) => events.event(e),
       },
@@ -98,6 +99,10 @@ export class FtHost implements FtHostApi {
 
   client(msg: ClientMsg): void {
     this.runtime?.client(msg);
+  }
+
+  packet(frame: Uint8Array): void {
+    this.runtime?.packet(frame);
   }
 
   recording(): Uint8Array {

@@ -1,3 +1,4 @@
+import { macAnnouncement } from "../net/packets.ts";
 import type { LoggingChannel } from "../channel/logging-channel.ts";
 import type { ClientMsg, FtAgent, FtEvent } from "../ft/protocol/index.ts";
 import { StaleEpochError } from "../storage/index.ts";
@@ -155,6 +156,11 @@ export class Host implements HostContext {
 
   attachChannel(peer: string, channel: LoggingChannel): void {
     this.link.attach(peer, channel);
+  }
+
+  /** A packet from the virtual network for this host's VM (only a live primary takes it). */
+  packet(frame: Uint8Array): void {
+    this.feed({ type: "packetReceived", frame });
   }
 
   client(msg: ClientMsg): void {
@@ -349,6 +355,9 @@ export class Host implements HostContext {
     // A backup whose clone is still being restored goes live once it exists (the protocol saw
     // nothing to replay: the primary failed right after the clone).
     if (from === "backup") this.withEngine((e) => e.promote());
+    // Paper 2.3: the new primary's MAC is advertised, so the network (the page's switch) sends
+    // the VM's packets to this host from now on.
+    if (from === "backup") this.withEngine((e) => e.mac && this.ports.events.toNetwork?.(macAnnouncement(e.mac())));
     this.event({ kind: "go-live", epoch, from });
     this.wake();
   }

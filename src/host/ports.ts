@@ -9,6 +9,8 @@ import type { HostStatus } from "./status.ts";
 /** What a host tells its page (or the simulator): client output, status, events. */
 export interface RuntimeEvents {
   toClient(msg: ToClientMsg): void;
+  /** A packet the live primary transmitted, cleared by the Output Rule: onto the virtual network. */
+  toNetwork?(frame: Uint8Array): void;
   status(s: HostStatus): void;
   event(e: HostEvent): void;
 }

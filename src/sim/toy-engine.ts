@@ -3,7 +3,7 @@ import { decodeBatch } from "../ft/log/codec.ts";
 import type { FrameLog, LogEntry } from "../ft/log/entries.ts";
 import { blockHash } from "../ft/protocol/index.ts";
 import type { Position } from "../ft/protocol/types.ts";
-import type { CloneSnapshot, EngineHooks, FrameResult, HostEngine, OutputChunk, DiskRequest } from "../host/engine-port.ts";
+import type { CloneSnapshot, EngineHooks, FrameResult, HostEngine, OutputChunk, PacketChunk, DiskRequest } from "../host/engine-port.ts";
 import { Observers, type EngineObserver } from "../engine/observer.ts";
 import { decodeToySnapshot, encodeToySnapshot } from "./toy-snapshot.ts";
 import { blockData, GUEST_MS_PER_FRAME, ToyVm, type StartEvent, type VmEffects } from "./toy-vm.ts";
@@ -183,6 +183,15 @@ export class ToyEngine implements HostEngine {
     const f = this.produced;
     this.produced = [];
     return f;
+  }
+
+  /** The toy VM has no network card. */
+  takePackets(): PacketChunk[] {
+    return [];
+  }
+
+  receivePacket(): boolean {
+    return false;
   }
 
   takeOutput(): OutputChunk[] {

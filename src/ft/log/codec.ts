@@ -23,6 +23,8 @@
 //   output     uvar (end - previous output end in this batch, starting at 0), u32 crc
 //   checkpoint u32 cpu, uvar slice, u32 ram
 //   cut        (no fields: the frame was cut short at its end)
+//   net-receive blob (the Ethernet frame)
+//   net-transmit uvar (end - previous net-transmit end in this batch, starting at 0), u32 crc
 //
 // Frame numbers and icounts are therefore delta encoded. An idle guest runs hundreds of frames a
 // second with no entries (a timer interrupt, then HLT): version 2 spends 1 byte on an empty
@@ -52,6 +54,8 @@ const T_CHECKPOINT = 9;
 const T_DISK_READ_CACHED = 10;
 const T_DISK_READ_BY_BACKUP = 11;
 const T_CUT = 12;
+const T_NET_RECEIVE = 13;
+const T_NET_TRANSMIT = 14;
 
 /** Upper bound on entries in one frame; guards against allocation bombs from corrupt input. */
 const MAX_ENTRIES_PER_FRAME = 1 << 20;
@@ -110,6 +114,7 @@ export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
   const p = new ByteWriter(64);
   let prevClock = 0;
   let prevOut = 0;
+  let prevTx = 0;
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i];
     if (i > 0) {
@@ -171,6 +176,16 @@ export function encodeBatch(frames: readonly FrameLog[]): Uint8Array {
           break;
         case "cut":
           p.u8(T_CUT);
+          break;
+        case "net-receive":
+          p.u8(T_NET_RECEIVE);
+          p.blob(e.frame);
+          break;
+        case "net-transmit":
+          p.u8(T_NET_TRANSMIT);
+          p.svar(e.end - prevTx);
+          prevTx = e.end;
+          p.u32(e.crc);
           break;
         case "checkpoint":
           p.u8(T_CHECKPOINT);
@@ -265,6 +280,7 @@ export function decodeBatch(bytes: Uint8Array): FrameLog[] {
   let icount = h.startIcount;
   let prevClock = 0;
   let prevOut = 0;
+  let prevTx = 0;
   for (let i = 0; i < h.frameCount; i++) {
     let length = 0;
     let n: number;
@@ -324,6 +340,15 @@ export function decodeBatch(bytes: Uint8Array): FrameLog[] {
         case T_CUT:
           entries.push({ k: "cut" });
           break;
+        case T_NET_RECEIVE:
+          entries.push({ k: "net-receive", frame: p.blob("received frame") });
+          break;
+        case T_NET_TRANSMIT: {
+          prevTx += p.svar("transmit end");
+          if (prevTx < 0) throw new LogFormatError("malformed", "negative transmit count");
+          entries.push({ k: "net-transmit", end: prevTx, crc: p.u32("transmit crc") });
+          break;
+        }
         case T_CHECKPOINT: {
           const cpu = p.u32("checkpoint cpu hash");
           const slice = p.uvar("checkpoint slice");

@@ -1,10 +1,10 @@
 // Log entry types of the deterministic engine (the primary records them, the backup replays
 // them). A position is (frame, 64-bit instruction count); within a frame log the position of
 // each entry is implicit:
-//   - boundary entries (clone, clock, jit, serial, disk-read[-cached], io-done) apply BEFORE the frame
+//   - boundary entries (clone, clock, jit, serial, disk-read[-cached], io-done, net-receive) apply BEFORE the frame
 //     runs, at (frame, startIcount), in the order listed;
 //   - rdrand entries happen during the frame, at (frame, startIcount + at);
-//   - end entries (output, checkpoint) are observed AFTER the frame, at (frame, startIcount + length).
+//   - end entries (output, net-transmit, checkpoint) are observed AFTER the frame, at (frame, startIcount + length).
 // Instruction counts are plain JS numbers (exact up to 2^53, months of guest time).
 
 /** Frame start time, when it is not the predicted one: a resync to real time or an early wake. */
@@ -65,6 +65,25 @@ export interface RdrandEntry {
   at: number;
   value: number;
 }
+/**
+ * A network packet received from the outside world (paper 2.1: received packets are the
+ * largest part of the log, Table 3): the whole Ethernet frame, handed to the NIC at the
+ * frame boundary, so the backup's NIC sees the same bytes at the same instruction.
+ */
+export interface NetReceiveEntry {
+  k: "net-receive";
+  frame: Uint8Array;
+}
+/**
+ * Packets the guest transmitted during the frame (outputs, held by the Output Rule): after
+ * the frame the NIC has sent `end` packets in all; crc covers this frame's packets in order.
+ * The packets themselves are not logged: the backup's engine produces them too (and drops them).
+ */
+export interface NetTransmitEntry {
+  k: "net-transmit";
+  end: number;
+  crc: number;
+}
 /** Console output produced during the frame: it ends at console offset `end`; crc of this frame's bytes. */
 export interface OutputEntry {
   k: "output";
@@ -100,12 +119,14 @@ export type LogEntry =
   | RdrandEntry
   | OutputEntry
   | CutEntry
+  | NetReceiveEntry
+  | NetTransmitEntry
   | CheckpointEntry;
 
 export type EntryKind = LogEntry["k"];
 
-export const BOUNDARY_KINDS: ReadonlySet<EntryKind> = new Set(["clone", "clock", "jit", "serial", "disk-read", "disk-read-cached", "disk-read-by-backup", "io-done"]);
-export const END_KINDS: ReadonlySet<EntryKind> = new Set(["output", "cut", "checkpoint"]);
+export const BOUNDARY_KINDS: ReadonlySet<EntryKind> = new Set(["clone", "clock", "jit", "serial", "disk-read", "disk-read-cached", "disk-read-by-backup", "io-done", "net-receive"]);
+export const END_KINDS: ReadonlySet<EntryKind> = new Set(["output", "net-transmit", "cut", "checkpoint"]);
 
 /** Everything the log says about one frame. */
 export interface FrameLog {

@@ -57,6 +57,10 @@ export type FtEvent =
    * offsets and pending I/O must be tracked for the day it goes live). */
   | { type: 'outputProduced'; kind: 'console'; position: Position; bytes: Uint8Array }
   | { type: 'outputProduced'; kind: 'disk-write'; position: Position; ioId: number; block: number; data: Uint8Array }
+  /** A network packet the guest transmitted (paper 2.2's example of an output). */
+  | { type: 'outputProduced'; kind: 'packet'; position: Position; frame: Uint8Array }
+  /** A packet from the network for the VM (via the virtual switch): a live primary logs and injects it; anyone else drops it. */
+  | { type: 'packetReceived'; frame: Uint8Array }
   /** The guest issued a disk read (an input, not an output: never delayed). */
   | { type: 'diskReadIssued'; position: Position; ioId: number; block: number }
   /** The guest observed an I/O completion (primary: applied; backup: replayed). */
@@ -95,6 +99,10 @@ export type FtAction =
   | { type: 'completeIo'; ioId: number; data?: Uint8Array }
   /** Backup-reads mode: data the backup read itself for a logged completion. */
   | { type: 'provideReadData'; ioId: number; data: Uint8Array }
+  /** Put a received packet into the VM's NIC at the next frame boundary (logged there). */
+  | { type: 'injectPacket'; frame: Uint8Array }
+  /** A transmitted packet cleared by the Output Rule: put it on the network. */
+  | { type: 'transmitPacket'; epoch: Epoch; frame: Uint8Array }
   /** Hand client input to the engine; it is applied (and logged) at the next frame boundary. */
   | { type: 'injectInput'; seq: number; bytes: Uint8Array }
   /** Backup: complete frames the engine may now replay, in order. */

@@ -158,6 +158,8 @@ export class Backup {
         // Replayed outputs are dropped (paper 2), but their effects are tracked for go-live.
         if (ev.kind === 'console') {
           this.console.produce(ev.bytes);
+        } else if (ev.kind === 'packet') {
+          // The backup's packets are dropped: nothing to track (TCP resends what a failover loses).
         } else {
           this.io.issued({ ioId: ev.ioId, kind: 'write', block: ev.block, data: ev.data, position: ev.position });
           if (this.cfg.diskMode === 'non-shared') this.writeLocal(ev.ioId, out);

@@ -31,7 +31,8 @@ export type PrimaryState = 'recording' | 'going-live' | 'alone' | 'halted';
 type Output =
   | { kind: 'console'; offset: number; bytes: Uint8Array }
   | { kind: 'input-ack'; nextSeq: number }
-  | { kind: 'disk-write'; io: PendingIo };
+  | { kind: 'disk-write'; io: PendingIo }
+  | { kind: 'packet'; frame: Uint8Array };
 
 export interface PrimaryInit {
   me: HostId;
@@ -140,6 +141,9 @@ export class Primary {
         if (ev.kind === 'console') {
           const offset = this.console.produce(ev.bytes);
           return this.emit(ev.position, { kind: 'console', offset, bytes: ev.bytes }, false, out);
+        } else if (ev.kind === 'packet') {
+          // Held like any output; a packet lost in a failover is TCP's to retransmit (paper 3.4).
+          return this.emit(ev.position, { kind: 'packet', frame: ev.frame }, false, out);
         } else {
           const io: PendingIo = { ioId: ev.ioId, kind: 'write', block: ev.block, data: ev.data, position: ev.position };
           this.io.issued(io);
@@ -148,6 +152,9 @@ export class Primary {
           const needsReplay = this.cfg.readMode === 'backup-reads';
           return this.emit(ev.position, { kind: 'disk-write', io }, needsReplay, out);
         }
+      case 'packetReceived':
+        if (this.state === 'recording' || this.state === 'alone') out.push({ type: 'injectPacket', frame: ev.frame });
+        return;
       case 'diskReadIssued':
         this.io.issued({ ioId: ev.ioId, kind: 'read', block: ev.block, position: ev.position });
         out.push({ type: 'readBlock', ioId: ev.ioId, block: ev.block });
@@ -340,6 +347,8 @@ export class Primary {
       if (o.kind === 'console') {
         this.console.markReleased(o.offset + o.bytes.length);
         out.push({ type: 'releaseOutput', msg: { t: 'console', epoch: this.epoch, from: this.me, offset: o.offset, bytes: o.bytes } });
+      } else if (o.kind === 'packet') {
+        out.push({ type: 'transmitPacket', epoch: this.epoch, frame: o.frame });
       } else if (o.kind === 'input-ack') {
         out.push({ type: 'releaseOutput', msg: { t: 'input-ack', epoch: this.epoch, from: this.me, nextSeq: o.nextSeq } });
       } else {

@@ -29,6 +29,10 @@ export class FtHostClient implements HostHandle {
     if (!this.dead) void this.api.client(msg);
   }
 
+  packet(frame: Uint8Array): void {
+    if (!this.dead) void this.api.packet(frame);
+  }
+
   control(c: HostControl): void {
     if (!this.dead) void this.api.control(c);
   }

@@ -26,12 +26,14 @@ const LABELS: Record<LogEntry["k"], string> = {
   clone: "FT VMotion clone point",
   rdrand: "RDRAND value",
   output: "console output",
+  "net-receive": "network packet received",
+  "net-transmit": "network packets sent (outputs)",
   cut: "frame cut short (the host's real-time budget)",
   checkpoint: "state checkpoint",
 };
 
 /** Kinds that are non-deterministic inputs to the guest (what "previous/next input" steps through). */
-const INPUT_KINDS: ReadonlySet<LogEntry["k"]> = new Set(["serial", "disk-read", "disk-read-cached", "disk-read-by-backup", "io-done", "rdrand", "clone"]);
+const INPUT_KINDS: ReadonlySet<LogEntry["k"]> = new Set(["serial", "net-receive", "disk-read", "disk-read-cached", "disk-read-by-backup", "io-done", "rdrand", "clone"]);
 
 const printable = (bytes: Uint8Array) =>
   JSON.stringify(new TextDecoder("latin1").decode(bytes)).slice(1, -1).slice(0, 60);
@@ -57,6 +59,10 @@ function detail(e: LogEntry): string {
       return `0x${e.value.toString(16).padStart(8, "0")}, ${e.at.toLocaleString("en-US")} instructions into the frame`;
     case "output":
       return `console up to byte ${e.end.toLocaleString("en-US")}`;
+    case "net-receive":
+      return `${e.frame.length.toLocaleString("en-US")} B Ethernet frame`;
+    case "net-transmit":
+      return `packets sent up to #${e.end.toLocaleString("en-US")}`;
     case "cut":
       return "the frame ends here; the backup cuts at the same instruction";
     case "checkpoint":
