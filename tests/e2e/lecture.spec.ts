@@ -98,7 +98,7 @@ test("a lecture in one page: a 5 s pause at the Output Rule tour's key moment fr
   await page.goto("/?scenario=output-rule&autoplay=1&pace=0.2");
   await watchFigure(page);
   // Pause the instant the logging channel is cut (a lecturer pressing Space at the key caption):
-  // from here both failure detectors would fire within 2 s if time ran on.
+  // from here both failure detectors would fire within 1 s if time ran on.
   await page.waitForFunction(
     () => {
       const r = (window.lockstep as OnePageHook).runner;
@@ -124,7 +124,7 @@ test("a lecture in one page: a 5 s pause at the Output Rule tour's key moment fr
   const pausedAt = await page.evaluate(() => performance.now());
   const step = await page.evaluate(() => (window.lockstep as OnePageHook).runner.step);
 
-  // The pause itself is what is tested: 5 s, more than twice the hosts' failure timeout (2 s).
+  // The pause itself is what is tested: 5 s, more than twice the hosts' failure timeout (1 s).
   await page.waitForTimeout(5000);
   const during = await page.evaluate(
     (since) =>

@@ -87,13 +87,17 @@ const COMMON = {
 };
 
 /** Two workers in one page: a sub-millisecond channel, but a host cannot send anything while
- * its VM runs a frame, and early-boot frames (v86's interpreter, before the JIT warms up) were
- * measured at up to 0.46 s each, more than 1 s on a loaded 2-core machine: a 1 s timeout
- * declared live peers dead. 2 s keeps false failovers away at the cost of failover time. */
+ * its VM runs a frame. Early-boot frames (v86's interpreter, before the JIT warms up) took up to
+ * 0.46 s each, more than 1 s on a loaded 2-core machine, and the timeout was 2 s. Since frames
+ * are cut short on a 10 ms budget (src/engine/machine.ts), bench:ft's stall meter measured, on
+ * this machine at load 15 (four builds and tests beside it): busy workload p99 107 ms, max 331 ms;
+ * failover p99 23, max 80 (boot max 521 and clone max 453 fall under bootGraceMs / cloneGraceMs).
+ * 1 s is three times the longest stall a running peer showed, on top of the peer's own recent
+ * stalls, which its heartbeats report (StallMeter). */
 export const WORKER_DEFAULTS: FtConfig = {
   ...COMMON,
   heartbeatIntervalMs: 100,
-  failureTimeoutMs: 2000,
+  failureTimeoutMs: 1000,
   retransmitMs: 200,
   storageRetryMs: 100,
   lagBoundMs: 1000,
