@@ -308,7 +308,7 @@ export class ClusterService {
     me.hostId = main?.id ?? null;
     me.status = main?.status ?? null;
     me.lastSeen = now;
-    this.ports.transport.post({ t: "beat", tab: this.self, joinedAt: this.joinedAt, vm: this.vm, hostId: me.hostId, status: me.status, clientLength: this.mirror.client.length });
+    this.ports.transport.post({ t: "beat", tab: this.self, joinedAt: this.joinedAt, vm: this.vm, hostId: me.hostId, status: beatStatus(me.status), clientLength: this.mirror.client.length });
     this.mirror.beat();
     for (const m of this.membership.silent(now)) this.removeMember(m.tab);
     this.redundancy.check();
@@ -400,4 +400,11 @@ export class ClusterService {
   private changed(part: ClusterPart): void {
     for (const l of this.listeners) l(part);
   }
+}
+
+/** A status as other tabs get it in every beat: without the stall meter's list (up to 2,000 numbers), which only this page reads. */
+function beatStatus(s: HostStatus | null): HostStatus | null {
+  if (!s?.loop) return s;
+  const { loop: _, ...rest } = s;
+  return rest;
 }
