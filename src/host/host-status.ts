@@ -94,6 +94,7 @@ export class HostStatusReporter {
       // Alone, nothing is owed to anyone: what the dead backup never acknowledged no longer counts.
       unackedBytes: primary && primary.state !== "alone" ? primary.unackedLogBytes : 0,
       heldOutputs: primary?.heldOutputs ?? 0,
+      pendingIo: (primary ?? agent.backup)?.io.size ?? 0,
       epoch: st.epoch ?? 0,
       verifiedFrame: st.role === "backup" ? this.replay.verifiedFrame : 0,
       speed: primary?.speed ?? 1,

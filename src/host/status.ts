@@ -28,6 +28,8 @@ export interface HostStatus {
   /** Primary only: outputs held back by the Output Rule, waiting for an ack. */
   heldOutputs: number;
   epoch: number;
+  /** Disk I/O the guest issued and has not seen complete (paper §3.4: what a promoted backup re-issues). */
+  pendingIo?: number;
   /** Last position whose state hash the backup verified equal to the primary's. */
   verifiedFrame: number;
   /** Primary only: the speed factor lag control has set (1 = full speed). */

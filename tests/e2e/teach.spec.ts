@@ -91,12 +91,12 @@ test("tour: flow and lag control (§3.2): a slow backup's lag passes the bound, 
   await expect(page.getByTestId("primary-speed")).toHaveAttribute("data-speed", "1");
 });
 
-test("tour: re-issue of pending disk I/O (§3.4): the primary fails with a write pending, the promoted backup writes it again, OK once", async ({ page }) => {
+test("tour: re-issue of pending disk I/O (§3.4): the primary fails with I/O pending, the promoted backup issues it again, OK once", async ({ page }) => {
   const result = await runTour(page, "reissue");
   console.log(`reissue tour: ${await result.innerText()}`);
   await expect(result).toHaveAttribute("data-verdict", "reissued");
   await expect(result).toHaveAttribute("data-ok", "true");
-  await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("re-issued pending disk write");
+  await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("re-issued pending disk");
   const text = await clientText(page);
   expect(text.slice(text.indexOf("kv set reissue yes")).split("\r\nOK\r\n").length - 1).toBe(1);
 });
