@@ -110,6 +110,15 @@ export class ClientNetwork {
     return id;
   }
 
+  /** The client stops reading download `id`: its window closes and the guest's TCP waits (probing the zero window). */
+  pause(id: number): void {
+    this.downloads[id - 1]?.get.conn.pause();
+  }
+
+  resume(id: number): void {
+    this.downloads[id - 1]?.get.conn.resume(this.clock.now());
+  }
+
   view(): NetworkView {
     return {
       learned: [...this.learned],
