@@ -52,8 +52,9 @@ const T_OUTPUT = 8;
 const T_CHECKPOINT = 9;
 const T_DISK_READ_CACHED = 10;
 const T_DISK_READ_BY_BACKUP = 11;
-const T_NET_RECEIVE = 12;
-const T_NET_TRANSMIT = 13;
+// 12 is main's `cut` (frames cut short on a real-time budget): the network's types follow it.
+const T_NET_RECEIVE = 13;
+const T_NET_TRANSMIT = 14;
 
 /** Upper bound on entries in one frame; guards against allocation bombs from corrupt input. */
 const MAX_ENTRIES_PER_FRAME = 1 << 20;
