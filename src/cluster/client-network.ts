@@ -110,6 +110,15 @@ export class ClientNetwork {
     return id;
   }
 
+  /** The client stops reading download `id`: its window closes and the guest's TCP waits (probing the zero window). */
+  pause(id: number): void {
+    this.downloads[id - 1]?.get.conn.pause();
+  }
+
+  resume(id: number): void {
+    this.downloads[id - 1]?.get.conn.resume(this.clock.now());
+  }
+
   view(): NetworkView {
     return {
       learned: [...this.learned],
@@ -129,9 +138,20 @@ export class ClientNetwork {
     this.sw.input(CLIENT_PORT, frame);
   }
 
-  /** One switch port per host that is up; a dead host's cable is pulled (its MACs forgotten). */
+  /**
+   * One switch port per host that is up; a dead host's cable is pulled (its MACs forgotten), and
+   * so is a host that is gone (New pair): the next VM has the same MAC and must not be looked
+   * for behind a stale port.
+   */
   private syncPorts(): void {
-    for (const h of this.hosts()) {
+    const hosts = this.hosts();
+    for (const id of [...this.ports]) {
+      if (!hosts.some((h) => h.id === id)) {
+        this.ports.delete(id);
+        this.sw.detach(id);
+      }
+    }
+    for (const h of hosts) {
       if (h.dead && this.ports.has(h.id)) {
         this.ports.delete(h.id);
         this.sw.detach(h.id);

@@ -153,6 +153,8 @@ export class SessionReplayer {
   }
 
   private pullConsole(e: LockstepEngine): void {
+    // Packets the replayed guest transmits go nowhere (the log checks them): do not let them pile up.
+    e.takePackets();
     for (const c of e.takeOutput()) {
       const at = c.offset - this.consoleBase;
       const need = at + c.bytes.length;
