@@ -5,7 +5,7 @@ import type { Cancel, ClusterPorts, ClusterStorage } from "./ports.ts";
 import type { MemberBeat, RemoteControl, VmIdentity } from "./messages.ts";
 import { EventLog } from "./event-log.ts";
 import { Membership } from "./membership.ts";
-import { LocalHosts, type HostSettings, type LocalHost, type Placement } from "./local-hosts.ts";
+import { LocalHosts, type HostSettings, type HostView, type LocalHost, type Placement } from "./local-hosts.ts";
 import { Redundancy } from "./redundancy.ts";
 import { ClientMirror } from "./client-mirror.ts";
 import { Controls } from "./controls.ts";
@@ -32,7 +32,7 @@ export interface ClusterOptions extends HostSettings {
   autoRestore: boolean;
   /** A member may add a host of its own as the next backup (always in a page; a tab's switch). */
   localStandby: boolean;
-  /** Sample the metrics plots (the one-page teaching UI). */
+  /** Sample the metrics plots (the teaching UI; in tab mode from every member's host). */
   metrics: boolean;
 }
 
@@ -386,8 +386,14 @@ export class ClusterService {
     for (const h of this.hosts.all()) if (!h.dead) h.handle.client(m);
   }
 
+  /** Every host of the cluster as this member knows it: its own, and the others' from their beats. */
+  clusterHosts(): HostView[] {
+    const others = this.membership.others().flatMap((m) => (m.hostId ? [{ id: m.hostId, status: m.status, progress: null, dead: false }] : []));
+    return [...this.hosts.all(), ...others];
+  }
+
   private sample(): void {
-    this.samples = appendSample(this.samples, sampleOf(this.hosts.all(), this.ports.clock.now()));
+    this.samples = appendSample(this.samples, sampleOf(this.clusterHosts(), this.ports.clock.now()));
     this.changed("samples");
   }
 
