@@ -12,7 +12,7 @@ export interface ClusterOptions extends HostSettings {
   autoRestore: boolean;
   /** A member may add a host of its own as the next backup (always in a page; a tab's switch). */
   localStandby: boolean;
-  /** Sample the metrics plots (the one-page teaching UI). */
+  /** Sample the metrics plots (the teaching UI; in tab mode from every member's host). */
   metrics: boolean;
 }
 

@@ -6,7 +6,7 @@ import type { Cancel, ClusterPorts, ClusterStorage } from "./ports.ts";
 import type { MemberBeat, RemoteControl, VmIdentity } from "./messages.ts";
 import { EventLog } from "./event-log.ts";
 import { Membership } from "./membership.ts";
-import { LocalHosts, type LocalHost } from "./local-hosts.ts";
+import { LocalHosts, type HostView, type LocalHost } from "./local-hosts.ts";
 import { Redundancy } from "./redundancy.ts";
 import { ClientMirror } from "./client-mirror.ts";
 import { Controls } from "./controls.ts";
@@ -392,8 +392,14 @@ export class ClusterService {
 
   private toHosts = (m: ClientMsg): void => this.hosts.all().forEach((h) => !h.dead && h.handle.client(m));
 
+  /** Every host of the cluster as this member knows it: its own, and the others' from their beats. */
+  clusterHosts(): HostView[] {
+    const others = this.membership.others().flatMap((m) => (m.hostId ? [{ id: m.hostId, status: m.status, progress: null, dead: false }] : []));
+    return [...this.hosts.all(), ...others];
+  }
+
   private sample(): void {
-    this.samples = appendSample(this.samples, sampleOf(this.hosts.all(), this.ports.clock.now()));
+    this.samples = appendSample(this.samples, sampleOf(this.clusterHosts(), this.ports.clock.now()));
     this.changed("samples");
   }
 

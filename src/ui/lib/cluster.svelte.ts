@@ -6,8 +6,9 @@ import type { MetricSample } from "../../cluster/metrics.ts";
 import { InMemoryHub } from "../../cluster/adapters/in-memory-transport.ts";
 import { browserPorts } from "./browser-ports.ts";
 import { ClusterShell } from "./cluster-shell.svelte.ts";
+import type { ClusterView, HostPlace, Measurement } from "./cluster-view.ts";
 
-export type { HostView, MetricSample };
+export type { HostView, MetricSample, Measurement };
 
 export interface ClusterOptions {
   imagesUrl: string;
@@ -22,21 +23,11 @@ export interface ClusterOptions {
   diskCache?: boolean;
 }
 
-/** A number a tour measured, shown side by side with others in the metrics panel. */
-export interface Measurement {
-  /** Groups the bars that are compared with each other (one tour's comparison). */
-  group: string;
-  label: string;
-  bitsPerSec: number;
-  /** What was measured, in a few words (bytes, duration, mode). */
-  detail: string;
-}
-
 /**
  * The one-page cluster: every host a worker of this page, the page the only member of its
  * cluster service (src/cluster), with the teaching controls. A reactive shell over the service.
  */
-export class Cluster extends ClusterShell {
+export class Cluster extends ClusterShell implements ClusterView {
   hosts = $state.raw<HostView[]>([]);
   storageAvailable = $state(true);
   /** Count of client inputs sent (the figure animates them). */
@@ -120,6 +111,11 @@ export class Cluster extends ClusterShell {
   /** The live primary and backup: the hosts the controls act on (never a halted former one). */
   livePrimary(): HostView | undefined {
     return this.hosts.find((h) => isLive(h) && h.status!.role === "primary");
+  }
+
+  /** Every host is a worker of this page. */
+  placeOf(): HostPlace | null {
+    return null;
   }
 
   liveBackup(): HostView | undefined {

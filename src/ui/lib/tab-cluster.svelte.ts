@@ -8,6 +8,12 @@ import { BroadcastTransport } from "../../cluster/adapters/broadcast-transport.t
 import { browserPorts } from "./browser-ports.ts";
 import { workerClock } from "./worker-clock.ts";
 import { ClusterShell } from "./cluster-shell.svelte.ts";
+import type { HostView } from "../../cluster/local-hosts.ts";
+import type { MetricSample } from "../../cluster/metrics.ts";
+import { TAB_DEFAULTS } from "../../ft/protocol/config.ts";
+import type { ClusterView, HostPlace, Measurement } from "./cluster-view.ts";
+import { SilenceWatch, TabHosts } from "./tab-view.ts";
+import { failoverStory, type Departure, type FailoverStory } from "./failover-story.ts";
 
 /** A tab of the cluster as this tab knows it (from its beats, or itself). */
 export type TabMember = Member;
@@ -30,7 +36,7 @@ const tabId = () => Math.random().toString(36).slice(2, 6).toUpperCase();
  * running at most one host worker (one "physical server"), reached over BroadcastChannel. A
  * reactive shell over this tab's part of the service.
  */
-export class TabCluster extends ClusterShell {
+export class TabCluster extends ClusterShell implements ClusterView {
   readonly tab: string;
   readonly joinedAt: number;
   members = $state.raw<TabMember[]>([]);
@@ -47,13 +53,41 @@ export class TabCluster extends ClusterShell {
   clonePauseMs = $state<number | null>(null);
   #localStandby = $state(false);
 
+  // The whole cluster, as every tab shows it (ClusterView): every tab's host from the beats.
+  hosts = $state.raw<HostView[]>([]);
+  typed = $state(0);
+  samples = $state.raw<MetricSample[]>([]);
+  /** The lecture's pause, the storage switch, tours' measurements and Remus: one-page only. */
+  readonly frozen = false;
+  readonly storageAvailable = true;
+  readonly measurements: readonly Measurement[] = [];
+  readonly remusEpochMs = null;
+  /** The latest tab that left the cluster with a host, and the failover that followed, as told here. */
+  departure = $state.raw<Departure | null>(null);
+  story = $state.raw<FailoverStory | null>(null);
+  /** The failure detector's silence as the hosts' receive counters show it (the countdown). */
+  silence = $state.raw<ReturnType<SilenceWatch["observe"]>>(null);
+  /** The failure detector's timeout between tabs (paper §2.3). */
+  readonly failureTimeoutMs = TAB_DEFAULTS.failureTimeoutMs;
+  #places = new Map<string, HostPlace>();
+  readonly #tabHosts = new TabHosts();
+  readonly #silence = new SilenceWatch();
+
   constructor(opts: TabClusterOptions) {
     const tab = tabId();
-    const options = { ...opts, placement: "tab", transport: "tabs", pair: false, autoRestore: true, localStandby: false, metrics: false } as const;
+    const options = { ...opts, placement: "tab", transport: "tabs", pair: false, autoRestore: true, localStandby: false, metrics: true } as const;
     super(new ClusterService({ ...options }, browserPorts(new BroadcastTransport(tab), opts.dbName, workerClock())));
     this.tab = tab;
     this.joinedAt = this.svc.joinedAt;
     this.sync("members");
+  }
+
+  livePrimary(): HostView | undefined {
+    return this.hosts.find((h) => !h.dead && h.status?.role === "primary" && h.status.state !== "halted" && h.status.state !== "stopped");
+  }
+
+  placeOf(hostId: string): HostPlace | null {
+    return this.#places.get(hostId) ?? null;
   }
 
   /**
@@ -93,9 +127,33 @@ export class TabCluster extends ClusterShell {
     this.svc.remote(tab, control, ms);
   }
 
+  /** Every tab's host, the ones that went, the failure detector's silence and the failover story. */
+  private syncCluster(): void {
+    const svc = this.svc;
+    const before = this.hosts;
+    const view = this.#tabHosts.update(svc.membership.members, svc.hosts.all());
+    this.#places = view.places;
+    this.hosts = view.hosts;
+    const now = performance.now();
+    // A host that was on show and is gone now: its tab left (closed, crashed, or silent too long).
+    for (const h of view.hosts) {
+      const was = before.find((b) => b.id === h.id);
+      if (h.dead && was && !was.dead && !view.places.get(h.id)?.me) {
+        this.departure = { tab: view.places.get(h.id)!.tab, hostId: h.id, role: was.status?.role ?? null, at: now };
+      }
+    }
+    this.silence = this.#silence.observe(view.hosts, now);
+    this.story = this.departure ? failoverStory(this.departure, this.events, this.silence, this.failureTimeoutMs) : null;
+    this.typed = this.client.sentInputs;
+  }
+
   protected override sync(part: ClusterPart): void {
     super.sync(part);
     const svc = this.svc;
+    if (part === "members" || part === "hosts") this.syncCluster();
+    else if (part === "events" && this.departure) this.story = failoverStory(this.departure, this.events, this.silence, this.failureTimeoutMs);
+    else if (part === "samples") this.samples = svc.samples;
+    else if (part === "client") this.typed = this.client.sentInputs;
     if (part === "members") this.members = svc.membership.members.map((m) => ({ ...m }));
     else if (part === "vm") this.vmKnown = svc.vm !== null;
     else if (part === "clone") {

@@ -1,0 +1,133 @@
+import type { BrowserContext, Page } from "@playwright/test";
+import { clientText, run } from "./ft.ts";
+import { expect, test } from "./persistent.ts";
+
+/**
+ * Issue 16: every tab shows the whole cluster (Figure 1 with every tab's host, metrics, feed), and
+ * the survivors show the failover. Tabs are pages of ONE persistent context (shared
+ * BroadcastChannel and IndexedDB), as in tabs.spec.ts.
+ */
+const myState = (page: Page) => page.getByTestId("my-host").locator(".badge.state");
+const figureHosts = (page: Page) => page.locator(".figure-1 [data-testid=figure-host]");
+
+/** The Figure's hosts in a tab, as "id role" sorted by id. */
+async function rolesIn(page: Page): Promise<string[]> {
+  const all = figureHosts(page);
+  const n = await all.count();
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(`${await all.nth(i).getAttribute("data-host")} ${await all.nth(i).getAttribute("data-role")}`);
+  return out.sort();
+}
+
+async function openTab(context: BrowserContext, first = false): Promise<Page> {
+  const page = first ? (context.pages()[0] ?? (await context.newPage())) : await context.newPage();
+  await page.goto("/?mode=tabs");
+  return page;
+}
+
+/** This tab's own host id (from the test hook). */
+const hostOf = (page: Page) => page.evaluate(() => (window.lockstep!.mode === "tabs" ? window.lockstep!.cluster.hostId : null));
+
+test("three tabs: every tab's Figure shows all three hosts; after the primary's tab closes the survivors show the new roles and lock owner", async ({ context }) => {
+  const a = await openTab(context, true);
+  await expect(myState(a)).toHaveText("alone", { timeout: 120_000 });
+  await expect.poll(() => clientText(a), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  const b = await openTab(context);
+  await expect(myState(b)).toHaveText("replaying", { timeout: 120_000 });
+  const c = await openTab(context);
+  await expect(c.getByTestId("my-host").locator(".badge.role")).toHaveText("standby", { timeout: 120_000 });
+  const [ha, hb, hc] = [await hostOf(a), await hostOf(b), await hostOf(c)];
+
+  const before = [`${ha} primary`, `${hb} backup`, `${hc} standby`].sort();
+  for (const p of [a, b, c]) {
+    await expect.poll(() => rolesIn(p), { timeout: 10_000 }).toEqual(before);
+    // This tab's host is highlighted and labelled with its tab; the others with theirs.
+    await expect(p.locator(".figure-1 .host.me")).toHaveCount(1);
+    await expect(p.locator(".figure-1")).toContainText("this tab");
+    await expect(p.locator(".figure-1")).toContainText(`owner ${ha}`);
+  }
+  // The metrics come from every tab's host: the backup's lag and the in-sync state hash.
+  await expect(c.getByTestId("in-sync")).toContainText("in sync", { timeout: 30_000 });
+  // The feed's normal-operation lines come from the two other tabs' hosts.
+  await expect(c.getByRole("region", { name: "Protocol events" })).toContainText(`${ha} → ${hb}`);
+
+  await run(b, "kv set a 1", "OK");
+  const closedAt = Date.now();
+  await a.close();
+  // Within the failover time the survivors show the new primary and the lock record's new owner.
+  for (const p of [b, c]) {
+    await expect(p.locator(".figure-1 [data-testid=figure-host][data-role=primary]")).toHaveAttribute("data-host", hb!, { timeout: 5_000 });
+    await expect(p.locator(".figure-1")).toContainText(`owner ${hb}`, { timeout: 5_000 });
+  }
+  const shownMs = Date.now() - closedAt;
+  // The failed host stays drawn, failed, in the backup's slot until the standby is cloned.
+  await expect(c.locator(`.figure-1 [data-host="${ha}"][data-role=failed]`)).toHaveCount(1);
+  const story = c.getByTestId("failover");
+  await expect(story.locator("[data-step=live]")).toContainText(`${hb} went live`);
+  // The feed of the standby's tab has the event of the host in another tab.
+  await expect(c.getByRole("region", { name: "Protocol events" })).toContainText("went live in epoch");
+  const failoverMs = Number(await c.getByTestId("failover-ms").innerText().then((t) => t.replace(/\D/g, "")));
+  console.log(`tabs-view: survivors show the new primary and lock owner ${shownMs} ms after close; failover ${failoverMs} ms as the standby tab measured`);
+  expect(failoverMs).toBeLessThan(3000);
+  // Then the standby becomes the new backup by itself, and every survivor's Figure says so (the
+  // failed host was drawn in the backup's slot until then).
+  await expect(myState(c)).toHaveText("replaying", { timeout: 60_000 });
+  for (const p of [b, c]) await expect.poll(() => rolesIn(p), { timeout: 10_000 }).toEqual([`${hb} primary`, `${hc} backup`].sort());
+  await expect(story.locator("[data-step=backup]")).toHaveAttribute("data-done", "true");
+  await run(c, "kv get a", "1");
+});
+
+/** Whether the page scrolls (either way) at its viewport. */
+const scrolls = (page: Page) =>
+  page.evaluate(() => {
+    const d = document.documentElement;
+    return d.scrollHeight > innerHeight || d.scrollWidth > innerWidth;
+  });
+
+test("the guided kill-tab tour runs to its end: it opens the tabs it asks for, says which tab to close, and explains the go-live; presenter layout fits 1280x720", async ({ context }) => {
+  const first = await openTab(context, true);
+  await first.goto("/?mode=tabs&tour=kill-tab");
+  const tour = (p: Page) => p.getByTestId("tab-tour");
+  await expect(tour(first)).toHaveAttribute("data-step", "backup", { timeout: 120_000 });
+  // The tour's button opens the second tab (a page of the same browser).
+  const [second] = await Promise.all([context.waitForEvent("page"), tour(first).getByRole("button", { name: "Open a tab" }).click()]);
+  await expect(tour(second)).toBeVisible({ timeout: 30_000 });
+  await expect(tour(first)).toHaveAttribute("data-step", "standby", { timeout: 120_000 });
+  const [third] = await Promise.all([context.waitForEvent("page"), tour(first).getByRole("button", { name: "Open a tab" }).click()]);
+  await expect(tour(third)).toHaveAttribute("data-step", "standby");
+  await expect(tour(first)).toHaveAttribute("data-step", "type", { timeout: 120_000 });
+  await expect.poll(() => clientText(first), { timeout: 120_000 }).toMatch(/lockstep# /);
+  await tour(first).getByRole("button", { name: /^Type/ }).click();
+  // Every tab is at the same step; the caption names the primary's tab (the first: this one).
+  await expect(tour(third)).toHaveAttribute("data-step", "close", { timeout: 60_000 });
+  const primaryHost = await hostOf(first);
+  await expect(tour(third)).toContainText(`host ${primaryHost}`);
+  await expect(tour(first)).toContainText("this tab");
+
+  // The presenter layout in the standby's tab, for the projector: no scrolling at 1280x720.
+  await third.setViewportSize({ width: 1280, height: 720 });
+  await third.bringToFront();
+  await third.keyboard.press("p");
+  await expect(third.locator("main.present")).toHaveCount(1);
+  expect(await scrolls(third)).toBe(false);
+
+  for (const p of [second, third]) p.on("pageerror", (e) => console.log(`page error: ${e.message}\n${e.stack}`));
+  await first.close();
+  const storyOf = (p: Page) => p.evaluate(() => JSON.stringify(window.lockstep!.mode === "tabs" && { story: window.lockstep!.cluster.story, dep: window.lockstep!.cluster.departure }));
+  await expect(tour(third), { message: "the tour's step after the close" }).toHaveAttribute("data-step", "live", { timeout: 30_000 }).catch(async (e: unknown) => {
+    console.log(`third: ${await storyOf(third)}; caption ${await tour(third).innerHTML()}`);
+    throw e;
+  });
+  await expect(tour(third)).toContainText(/went live \d+ ms after the close/);
+  expect(await scrolls(third)).toBe(false);
+  // Nothing clipped either: the Figure, the tour's caption, the failover story and the client whole.
+  for (const part of [third.locator(".figure-1"), tour(third), third.getByTestId("failover"), third.getByRole("application", { name: "Client console" }), third.getByTestId("client-stream")])
+    await expect(part).toBeInViewport({ ratio: 1 });
+  await expect(tour(third)).toHaveAttribute("data-step", "restored", { timeout: 120_000 });
+  await expect(tour(second)).toHaveAttribute("data-step", "restored");
+  await expect(tour(third)).toContainText("is the new backup");
+  expect(await scrolls(third)).toBe(false);
+  await run(third, "kv get tour", "42");
+  await tour(third).getByRole("button", { name: "End the tour" }).click();
+  await expect(tour(second)).toHaveCount(0);
+});
