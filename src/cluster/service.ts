@@ -16,6 +16,7 @@ import { newVm } from "./new-vm.ts";
 import { appendSample, sampleOf, SAMPLE_MS, type MetricSample } from "./metrics.ts";
 import { freezableClock, type FreezableClock } from "./freezable-clock.ts";
 import { vmLost } from "./vm-lost.ts";
+import { WorldFreeze } from "./world-freeze.ts";
 import type { ClusterOptions, ClusterPart } from "./options.ts";
 
 const BEAT_MS = 250;
@@ -49,8 +50,7 @@ export class ClusterService {
   private readonly garbage: DiskGarbage;
   /** The service's timers and protocol time, which the lecture's pause stops (freezeWorld). */
   private readonly clock: FreezableClock;
-  /** frozenMs at the end of the last freeze (the note says how long each one lasted). */
-  private frozenBefore = 0;
+  private readonly world: WorldFreeze;
   private storage: ClusterStorage | null = null;
   private timers: Cancel[] = [];
   /**
@@ -104,6 +104,7 @@ export class ClusterService {
       changed: () => this.changed("clone"),
     });
     this.controls = new Controls(this.hosts, (id, kind, text) => this.note(id, kind, text), (part) => this.changed(part ?? "controls"));
+    this.world = new WorldFreeze(clock, (on) => this.controls.freezeWorld(on), (text) => this.note("page", "world", text));
     this.lock = new LockWatch(clock, () => this.changed("lock"));
     this.garbage = new DiskGarbage(ports.disks, (text) => this.note("page", "disk-gc", text));
     transport.on("beat", (b) => this.onBeat(b));
@@ -205,29 +206,12 @@ export class ClusterService {
   }
 
   get frozen(): boolean {
-    return this.clock.frozen;
+    return this.world.frozen;
   }
 
-  /**
-   * The lecture's pause (one page): the whole world stands still, not only the tour. Every host
-   * of this member freezes (its VM, timers and failure detector stop; whatever reaches it waits)
-   * and so do this service's timers; neither counts the frozen span afterwards, so nothing fails
-   * over because of a pause. On the thaw the hosts start first, then the service's timers.
-   */
+  /** The lecture's pause: see world-freeze.ts. */
   freezeWorld(on: boolean): void {
-    if (on === this.clock.frozen) return;
-    if (on) {
-      this.clock.freeze();
-      this.controls.freezeWorld(true);
-      this.note("page", "world", "world frozen: both VMs, the hosts' timers and failure detectors stand still");
-    } else {
-      const before = this.clock.frozenMs;
-      this.controls.freezeWorld(false);
-      this.clock.thaw();
-      this.note("page", "world", `world running again after ${((before - this.frozenBefore) / 1000).toFixed(1)} s frozen (not counted by any timer)`);
-      this.frozenBefore = before;
-    }
-    this.changed("controls");
+    if (this.world.set(on)) this.changed("controls");
   }
 
   /**
