@@ -104,7 +104,7 @@ export function failoverStory(dep: Departure, events: readonly ProtocolEvent[], 
         ? `FT VMotion: ${snap.hostId} snapshotted its VM (${(snap.bytes / 1048576).toFixed(1)} MiB; the guest paused ${snap.pauseMs.toFixed(0)} ms).`
         : progress
           ? `FT VMotion: snapshot ${progress.percent}% received…`
-          : "FT VMotion: waiting for a standby tab to clone into (open another tab).",
+          : "FT VMotion: the new primary will clone itself into a standby tab (open one if there is none).",
     });
   }
   if (backup) steps.push({ id: "backup", done: true, text: `${backup.hostId} is the new backup, replaying: fault tolerant again.` });
