@@ -42,6 +42,7 @@ function measure(page: Page): Promise<Layout> {
     return {
       scroll: { width: root.scrollWidth, height: root.scrollHeight },
       viewport: { width: innerWidth, height: innerHeight },
+      // The Figure's box is the drawing itself: its flex parent could squeeze it to nothing.
       boxes: {
         caption: box('[data-testid="scenario-caption"]'),
         controls: box('[aria-label="Failure controls"]'),
@@ -56,10 +57,12 @@ function measure(page: Page): Promise<Layout> {
 }
 
 /** Every named box lies inside the viewport (1 px of rounding allowed). */
-function expectOnScreen(l: Layout, names: string[]): void {
+function expectOnScreen(l: Layout, names: string[], minHeight: Record<string, number> = {}): void {
   for (const n of names) {
     const b = l.boxes[n];
     expect(b, n).not.toBeNull();
+    // On screen and big enough to be seen, not squeezed to nothing.
+    expect(b!.bottom - b!.y, `${n}'s height`).toBeGreaterThanOrEqual(minHeight[n] ?? 10);
     expect({ n, x: b!.x >= -1, y: b!.y >= -1, right: b!.right <= l.viewport.width + 1, bottom: b!.bottom <= l.viewport.height + 1 }).toEqual({ n, x: true, y: true, right: true, bottom: true });
   }
 }
@@ -79,7 +82,7 @@ test("presenter layout at 1280×720: no scrolling, tour, controls, Figure and cl
   await page.setViewportSize({ width: 1280, height: 720 });
   const l = await open(page, "/?layout=presenter&scenario=normal&autoplay=1");
   noScroll(l);
-  expectOnScreen(l, ["caption", "controls", "figure", "console"]);
+  expectOnScreen(l, ["caption", "controls", "figure", "console"], { figure: 250, console: 300 });
   expect(l.figureMinPx).toBeGreaterThanOrEqual(12);
   expect(l.captionPx).toBeGreaterThanOrEqual(20);
   // The lecture controls work in it: the button takes the layout off again, no reload.
@@ -94,7 +97,7 @@ test("presenter layout at 150 % zoom (1280×720 screen: 853×480 CSS px at 1.5 d
   try {
     const l = await open(page, "/?layout=presenter&scenario=normal&autoplay=1");
     noScroll(l);
-    expectOnScreen(l, ["caption", "controls", "figure", "console"]);
+    expectOnScreen(l, ["caption", "controls", "figure", "console"], { figure: 120, console: 100 });
     // 1.5 device pixels each: 8 CSS px is 12 px on the screen.
     expect(l.figureMinPx).toBeGreaterThanOrEqual(8);
   } finally {
