@@ -21,7 +21,7 @@ test("screenshot: a surviving tab mid-failover, presenter layout, 1280×720", as
   await expect.poll(() => a.evaluate(() => /lockstep# /.test(window.lockstep!.clientText())), { timeout: 120_000 }).toBe(true);
   const b = await tab(context, "/?mode=tabs&theme=light");
   await expect(myState(b)).toHaveText("replaying", { timeout: 120_000 });
-  const c = await tab(context, "/?mode=tabs&theme=light&present=1");
+  const c = await tab(context, "/?mode=tabs&theme=light&layout=presenter");
   await expect(c.getByTestId("my-host").locator(".badge.role")).toHaveText("standby", { timeout: 120_000 });
   await c.setViewportSize({ width: 1280, height: 720 });
   await c.bringToFront();
