@@ -152,6 +152,7 @@ export class LocalHosts {
     const link = this.machines.link(a.handle, b.handle);
     this.links.push({ ids: [a.id, b.id], link });
     link.connected.catch((e: unknown) => this.sink.note("page", "error", `logging channel failed: ${String(e)}`));
+    void link.fellBack?.then((text) => this.sink.note("page", "info", text));
     return link;
   }
 

@@ -43,6 +43,8 @@ export interface HostHandle {
 export interface LocalLink {
   /** Resolves once both ends are in their hosts and the channel is up. */
   readonly connected: Promise<void>;
+  /** Resolves with a line for the feed when the channel came up another way than asked (a fallback). */
+  readonly fellBack?: Promise<string>;
   close(): void;
 }
 

@@ -41,6 +41,8 @@ it("boots the pair, kv set, kills the primary: the backup goes live with the key
   const failoverMs = Date.now() - killedAt;
   await run(page, "kv get browser", "firefox");
   expect(await page.evaluate(() => (window.lockstep as OnePageHook).cluster.clientConflicts)).toBe(0);
-  console.log(`firefox one-page: boot-to-shell ${booted} ms (from a fresh profile), failover ${failoverMs} ms`);
+  // How the pair's logging channel came up: a data channel, or the MessageChannel it falls back to.
+  const channel = await page.evaluate(() => (window.lockstep as OnePageHook).cluster.events.find((e) => e.text.includes("MessageChannel instead"))?.text ?? "a WebRTC data channel");
+  console.log(`firefox one-page: boot-to-shell ${booted} ms (from a fresh profile), failover ${failoverMs} ms; logging channel: ${channel}`);
   await page.close();
 });

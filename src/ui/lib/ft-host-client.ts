@@ -69,18 +69,45 @@ export const workerMachines: HostMachines = {
     return { handle, started: handle.start(config, events) };
   },
   link(a, b) {
-    if (!webRtcUsable()) {
-      // The same-page fallback, a MessageChannel (ordered and reliable as a data channel is).
-      const { port1, port2 } = new MessageChannel();
-      a.attachLoggingChannel(b.id, port1);
-      b.attachLoggingChannel(a.id, port2);
-      // Both ends now live in the workers: a killed host's end goes with its worker, and the
-      // survivor's failure detector notices the silence (the page has nothing left to close).
-      return { connected: Promise.resolve(), close: () => undefined };
-    }
-    return connectHostsOverWebRtc(
+    if (!webRtcUsable()) return messageChannelLink(a, b);
+    // A data channel the browser cannot connect (Firefox's ICE between two connections of one
+    // page sometimes finds no path: its host candidates are mDNS names) would leave the pair
+    // without a channel: both ends are then replaced by a MessageChannel, once, in time for the
+    // hosts' rendezvous; a data channel that opens later is ignored.
+    let replaced = false;
+    const pair = connectHostsOverWebRtc(
       (ch) => a.attachLoggingChannel(b.id, ch),
-      (ch) => b.attachLoggingChannel(a.id, ch),
+      (ch) => !replaced && b.attachLoggingChannel(a.id, ch),
     );
+    let fellBack!: (text: string) => void;
+    const note = new Promise<string>((r) => (fellBack = r));
+    const timer = setTimeout(() => {
+      replaced = true;
+      // The connections stay until the link closes: closing them now could reach a worker
+      // before its new channel does, as a channel error. Each worker closes its old end itself.
+      messageChannelLink(a, b);
+      fellBack(`the WebRTC data channel between ${a.id} and ${b.id} did not open within ${DATA_CHANNEL_OPEN_MS / 1000} s (no ICE path between two connections of this page): their logging channel is a MessageChannel instead`);
+    }, DATA_CHANNEL_OPEN_MS);
+    return {
+      connected: Promise.race([pair.connected.then(() => clearTimeout(timer)), note.then(() => undefined)]),
+      fellBack: note,
+      close: () => {
+        clearTimeout(timer);
+        pair.close();
+      },
+    };
   },
 };
+
+/** How long the one page's pair waits for its data channel (it opens in well under a second). */
+const DATA_CHANNEL_OPEN_MS = 6000;
+
+/** The same-page logging channel without WebRTC: a MessageChannel (ordered and reliable as a data channel is). */
+function messageChannelLink(a: HostHandle, b: HostHandle): { connected: Promise<void>; close(): void } {
+  const { port1, port2 } = new MessageChannel();
+  a.attachLoggingChannel(b.id, port1);
+  b.attachLoggingChannel(a.id, port2);
+  // Both ends now live in the workers: a killed host's end goes with its worker, and the
+  // survivor's failure detector notices the silence (the page has nothing left to close).
+  return { connected: Promise.resolve(), close: () => undefined };
+}
