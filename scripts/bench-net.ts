@@ -1,0 +1,175 @@
+// npx tsx scripts/bench-net.ts: the network under FT vs not, side by side in one Node run (the
+// shape of the paper's Table 3), built as ft-net-check: real v86 engines for primary A and
+// backup B, a MessageChannel logging channel, the page's switch and client TCP/IP
+// (src/cluster/client-network.ts). One boot: the workloads run first with FT on (A recording,
+// B replaying, transmits held by the Output Rule), then B is killed and A goes live alone
+// (no log, no Output Rule wait) and the same workloads run again: FT off on the same VM, so
+// the ratio compares like with like (same guest, same caches warmed by the first pass, which
+// favours "off" slightly; said in the output).
+// Workloads: tx = one GET of a --mib file from the guest's httpd; rx = --puts kv-over-HTTP sets
+// whose --value-kib values travel in the request (the guest receives, fsyncs, answers 200);
+// latency = --pings GETs of the small index page, one at a time.
+import "fake-indexeddb/auto";
+import { execSync } from "node:child_process";
+import { MessagePortTransport } from "../src/channel/logging-channel.ts";
+import { ClientNetwork, type DownloadView } from "../src/cluster/client-network.ts";
+import type { ClusterClock, HostHandle } from "../src/cluster/ports.ts";
+import { realNow } from "../src/engine/clock.ts";
+import { guestIdentity } from "../src/engine/manifest.ts";
+import { loadGuest } from "../src/engine/node/host.ts";
+import { makeSession } from "../src/engine/session.ts";
+import { makeConfig, WORKER_DEFAULTS } from "../src/ft/protocol/index.ts";
+import { HostRuntime } from "../src/host/runtime.ts";
+import type { HostStatus } from "../src/host/status.ts";
+import { SharedStorage } from "../src/storage/index.ts";
+import { cli } from "./lib/args.ts";
+import { percentile } from "./lib/stats.ts";
+
+const { options: args } = cli({
+  usage: "npx tsx scripts/bench-net.ts [-- --mib N --puts N --value-kib N --pings N]",
+  about: "Network throughput, latency and log bandwidth with FT on vs off, in Node (no browser).",
+  options: {
+    mib: { type: "int", min: 1, max: 12, default: 2, help: "size of the file downloaded (tx)" },
+    puts: { type: "int", min: 1, max: 2000, default: 40, help: "kv-over-HTTP sets (rx)" },
+    "value-kib": { type: "int", min: 1, max: 6, default: 4, help: "size of each set's value, in the request line" },
+    pings: { type: "int", min: 5, max: 2000, default: 40, help: "small GETs timed one at a time (latency)" },
+  },
+});
+
+const load = (() => {
+  try {
+    return execSync("uptime", { encoding: "utf8" }).trim();
+  } catch {
+    return "uptime unavailable";
+  }
+})();
+console.log(`uptime: ${load}`);
+console.log("note: 2 cores, shared with other jobs; primary, backup and client share ONE Node thread here, so FT on also pays for the backup's replay CPU (unlike the paper's two hosts)");
+
+const guest = loadGuest();
+const storage = await SharedStorage.open("bench-net");
+await storage.lock.reset();
+const epoch = (await storage.lock.testAndSet(0, "A")).record.epoch;
+const disk = storage.disk("disk", guest.manifest.disk.size_bytes);
+const session = makeSession(Date.now());
+const ft = makeConfig({ failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs }, WORKER_DEFAULTS);
+const statuses = new Map<string, HostStatus>();
+const t0 = realNow();
+const log = (s: string) => console.error(`[${((realNow() - t0) / 1000).toFixed(1)}s] ${s}`);
+
+type Net = { id: string; dead: boolean; handle: HostHandle; rt: HostRuntime };
+const hosts: Net[] = [];
+const clock: ClusterClock = {
+  now: realNow,
+  wallNow: Date.now,
+  every: (ms, fn) => {
+    const t = setInterval(fn, ms);
+    return () => clearInterval(t);
+  },
+  after: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+const network = new ClientNetwork(clock, () => hosts, () => {});
+
+function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]): Net {
+  const rt = new HostRuntime({
+    hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk",
+    events: { toClient: () => {}, toNetwork: (f) => network.fromHost(id, f), status: (s) => statuses.set(id, s), event: () => {} },
+  });
+  const h: Net = { id, dead: false, rt, handle: { id, packet: (f: Uint8Array) => !h.dead && rt.packet(f) } as unknown as HostHandle };
+  hosts.push(h);
+  return h;
+}
+
+// Polls at 1 ms: the next request starts promptly; the measured times come from the client's own
+// clock stamps (startedAt/doneAt), not from this loop.
+async function waitFor(pred: () => boolean, what: string, ms = 180_000) {
+  const end = realNow() + ms;
+  while (!pred()) {
+    if (realNow() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+const state = (id: string) => `${statuses.get(id)?.role}/${statuses.get(id)?.state}`;
+const dl = (id: number): DownloadView => network.view().downloads[id - 1]!;
+async function get(path: string): Promise<DownloadView> {
+  const id = network.download(path);
+  await waitFor(() => dl(id).state !== "running", path, 120_000);
+  const d = dl(id);
+  if (d.state !== "done" || d.status !== 200 || d.doneAt === null) throw new Error(`${path}: ${d.state} ${d.status} ${d.error ?? ""}`);
+  return d;
+}
+const MiB = 1048576;
+const value = "v".repeat(args["value-kib"] * 1024);
+
+interface Pass {
+  txMiBs: number;
+  rxMiBs: number;
+  rxSecs: number;
+  logBytes: number;
+  lat: number[];
+}
+/** One pass of the three workloads; `logBytes` is what A put on the logging channel during rx. */
+async function pass(tag: string, filePath: string): Promise<Pass> {
+  const tx = await get(filePath);
+  const txMiBs = tx.received / MiB / ((tx.doneAt! - tx.startedAt) / 1000);
+  log(`${tag}: tx ${tx.received} B in ${(tx.doneAt! - tx.startedAt).toFixed(0)} ms`);
+  const log0 = statuses.get("A")?.logBytesSent ?? 0;
+  const r0 = realNow();
+  let sent = 0;
+  for (let i = 0; i < args.puts; i++) sent += (await get(`/cgi-bin/kv?op=set&key=${tag}${i}&value=${value}`)).tcp.bytesOut;
+  const rxSecs = (realNow() - r0) / 1000;
+  const logBytes = (statuses.get("A")?.logBytesSent ?? 0) - log0;
+  log(`${tag}: rx ${sent} B in ${args.puts} sets, ${rxSecs.toFixed(1)} s`);
+  const lat: number[] = [];
+  for (let i = 0; i < args.pings; i++) {
+    const d = await get("/");
+    lat.push(d.doneAt! - d.startedAt);
+  }
+  return { txMiBs, rxMiBs: sent / MiB / rxSecs, rxSecs, logBytes, lat };
+}
+
+const a = host("A", { role: "primary", epoch, backup: "B" });
+const b = host("B", { role: "backup", epoch, primary: "A" });
+const ch = new MessageChannel();
+a.rt.attachChannel("B", new MessagePortTransport(ch.port1));
+b.rt.attachChannel("A", new MessagePortTransport(ch.port2));
+void a.rt.start();
+void b.rt.start();
+await waitFor(() => state("A") === "primary/recording" && state("B") === "backup/replaying", "lockstep", 300_000);
+log("in lockstep");
+// The guest's httpd starts before LOCKSTEP READY; until it is there the client's SYN is retransmitted.
+const made = await get(`/cgi-bin/mkfile?mib=${args.mib}`);
+const filePath = (made.text ?? "").trim().split(" ")[0]!;
+await get("/"); // warm: the page in the guest's cache for both passes
+
+const on = await pass("on", filePath);
+b.dead = true;
+b.rt.stop();
+await waitFor(() => state("A") === "primary/alone", "A to go live alone", 60_000);
+log("backup killed: A alone (FT off)");
+const off = await pass("off", filePath);
+network.stop();
+a.rt.stop();
+
+const f = (x: number, d = 2) => x.toFixed(d);
+const p50on = percentile(on.lat, 50), p50off = percentile(off.lat, 50);
+const lines: [string, string, string][] = [
+  ["net-tx-mibs-on", f(on.txMiBs), `MiB/s of one ${args.mib} MiB GET from the guest's httpd, FT on (Output Rule holds each transmit until B acks)`],
+  ["net-tx-mibs-off", f(off.txMiBs), "the same GET with A alone (no backup, no log)"],
+  ["net-tx-ratio", f(on.txMiBs / off.txMiBs), "FT-on / FT-off transmit throughput (target >= 0.9)"],
+  ["net-rx-mibs-on", f(on.rxMiBs, 3), `MiB/s the guest received: ${args.puts} kv sets of ${args["value-kib"]} KiB over HTTP, one at a time, each fsync'ed before 200; FT on`],
+  ["net-rx-mibs-off", f(off.rxMiBs, 3), "the same sets with A alone (bound by CGI fork + fsync, not the wire)"],
+  ["net-rx-ratio", f(on.rxMiBs / off.rxMiBs), "FT-on / FT-off receive throughput (target >= 0.9)"],
+  ["net-latency-ms-p50-on", f(p50on, 1), `median of ${args.pings} GET / (connect to last byte), FT on`],
+  ["net-latency-ms-p99-on", f(percentile(on.lat, 99), 1), "99th percentile (nearest rank), FT on"],
+  ["net-latency-ms-p50-off", f(p50off, 1), "median, A alone"],
+  ["net-latency-ms-p99-off", f(percentile(off.lat, 99), 1), "99th percentile, A alone"],
+  ["net-latency-added-ms-p50", f(p50on - p50off, 1), "p50 on - p50 off: what the Output Rule's wait for acks adds (target <= 2)"],
+  ["log-mbps-net-rx", f((on.logBytes * 8) / 1e6 / on.rxSecs), `Mbit/s on the logging channel during the FT-on rx workload (received frames + everything else logged; ${on.logBytes} B in ${f(on.rxSecs, 1)} s)`],
+];
+for (const [name, v, note] of lines) console.log(`${name}: ${v}\n  # ${note}`);
+console.log("note: FT-off ran second on the same VM (warm caches) after the backup was killed; order favours off slightly");
+process.exit(0);
