@@ -6,9 +6,12 @@
 // (no log, no Output Rule wait) and the same workloads run again: FT off on the same VM, so
 // the ratio compares like with like (same guest, same caches warmed by the first pass, which
 // favours "off" slightly; said in the output).
-// Workloads: tx = one GET of a --mib file from the guest's httpd; rx = --puts kv-over-HTTP sets
-// whose --value-kib values travel in the request (the guest receives, fsyncs, answers 200);
-// latency = --pings GETs of the small index page, one at a time.
+// Workloads: tx = one GET of a --mib file from the guest's httpd; rx = --reqs GETs of the static
+// page whose --req-kib query string the guest receives and httpd ignores (wire-bound: no fork,
+// no disk), and --puts kv-over-HTTP sets whose --value-kib values travel in the request (the
+// guest receives, fsyncs, answers 200; bound by the CGI); latency = --pings GETs of the small
+// index page, one at a time. Log bytes come from the status A reports every 200 ms (a few % at
+// the edges of a window of seconds).
 import "fake-indexeddb/auto";
 import { execSync } from "node:child_process";
 import { MessagePortTransport } from "../src/channel/logging-channel.ts";
@@ -26,13 +29,15 @@ import { cli } from "./lib/args.ts";
 import { percentile } from "./lib/stats.ts";
 
 const { options: args } = cli({
-  usage: "npx tsx scripts/bench-net.ts [-- --mib N --puts N --value-kib N --pings N]",
+  usage: "npx tsx scripts/bench-net.ts [-- --mib N --reqs N --req-kib N --puts N --value-kib N --pings N]",
   about: "Network throughput, latency and log bandwidth with FT on vs off, in Node (no browser).",
   options: {
     mib: { type: "int", min: 1, max: 12, default: 2, help: "size of the file downloaded (tx)" },
-    puts: { type: "int", min: 1, max: 2000, default: 40, help: "kv-over-HTTP sets (rx)" },
+    puts: { type: "int", min: 1, max: 2000, default: 10, help: "kv-over-HTTP sets (rx)" },
     "value-kib": { type: "int", min: 1, max: 6, default: 4, help: "size of each set's value, in the request line" },
-    pings: { type: "int", min: 5, max: 2000, default: 40, help: "small GETs timed one at a time (latency)" },
+    reqs: { type: "int", min: 1, max: 5000, default: 60, help: "GETs of the static page carrying a --req-kib query string (rx, no CGI)" },
+    "req-kib": { type: "int", min: 1, max: 6, default: 6, help: "size of each such request" },
+    pings: { type: "int", min: 5, max: 2000, default: 30, help: "small GETs timed one at a time (latency)" },
   },
 });
 
@@ -103,12 +108,14 @@ async function get(path: string): Promise<DownloadView> {
 }
 const MiB = 1048576;
 const value = "v".repeat(args["value-kib"] * 1024);
+const junk = "q".repeat(args["req-kib"] * 1024 - 64);
 
 interface Pass {
   txMiBs: number;
   rxMiBs: number;
   rxSecs: number;
   logBytes: number;
+  kvMiBs: number;
   lat: number[];
 }
 /** One pass of the three workloads; `logBytes` is what A put on the logging channel during rx. */
@@ -119,16 +126,21 @@ async function pass(tag: string, filePath: string): Promise<Pass> {
   const log0 = statuses.get("A")?.logBytesSent ?? 0;
   const r0 = realNow();
   let sent = 0;
-  for (let i = 0; i < args.puts; i++) sent += (await get(`/cgi-bin/kv?op=set&key=${tag}${i}&value=${value}`)).tcp.bytesOut;
+  for (let i = 0; i < args.reqs; i++) sent += (await get(`/?${i}=${junk}`)).tcp.bytesOut;
   const rxSecs = (realNow() - r0) / 1000;
   const logBytes = (statuses.get("A")?.logBytesSent ?? 0) - log0;
-  log(`${tag}: rx ${sent} B in ${args.puts} sets, ${rxSecs.toFixed(1)} s`);
+  log(`${tag}: rx ${sent} B in ${args.reqs} requests, ${rxSecs.toFixed(1)} s`);
+  const k0 = realNow();
+  let kvSent = 0;
+  for (let i = 0; i < args.puts; i++) kvSent += (await get(`/cgi-bin/kv?op=set&key=${tag}${i}&value=${value}`)).tcp.bytesOut;
+  const kvSecs = (realNow() - k0) / 1000;
+  log(`${tag}: kv ${kvSent} B in ${args.puts} sets, ${kvSecs.toFixed(1)} s`);
   const lat: number[] = [];
   for (let i = 0; i < args.pings; i++) {
     const d = await get("/");
     lat.push(d.doneAt! - d.startedAt);
   }
-  return { txMiBs, rxMiBs: sent / MiB / rxSecs, rxSecs, logBytes, lat };
+  return { txMiBs, rxMiBs: sent / MiB / rxSecs, rxSecs, logBytes, kvMiBs: kvSent / MiB / kvSecs, lat };
 }
 
 const a = host("A", { role: "primary", epoch, backup: "B" });
@@ -160,15 +172,18 @@ const lines: [string, string, string][] = [
   ["net-tx-mibs-on", f(on.txMiBs), `MiB/s of one ${args.mib} MiB GET from the guest's httpd, FT on (Output Rule holds each transmit until B acks)`],
   ["net-tx-mibs-off", f(off.txMiBs), "the same GET with A alone (no backup, no log)"],
   ["net-tx-ratio", f(on.txMiBs / off.txMiBs), "FT-on / FT-off transmit throughput (target >= 0.9)"],
-  ["net-rx-mibs-on", f(on.rxMiBs, 3), `MiB/s the guest received: ${args.puts} kv sets of ${args["value-kib"]} KiB over HTTP, one at a time, each fsync'ed before 200; FT on`],
-  ["net-rx-mibs-off", f(off.rxMiBs, 3), "the same sets with A alone (bound by CGI fork + fsync, not the wire)"],
+  ["net-rx-mibs-on", f(on.rxMiBs, 3), `MiB/s the guest received: ${args.reqs} GETs of the static page with a ${args["req-kib"]} KiB query string, one at a time; FT on`],
+  ["net-rx-mibs-off", f(off.rxMiBs, 3), "the same requests with A alone"],
   ["net-rx-ratio", f(on.rxMiBs / off.rxMiBs), "FT-on / FT-off receive throughput (target >= 0.9)"],
+  ["net-rx-kv-mibs-on", f(on.kvMiBs, 3), `MiB/s the guest received as ${args.puts} kv-over-HTTP sets of ${args["value-kib"]} KiB, one at a time, each fsync'ed before 200; FT on`],
+  ["net-rx-kv-mibs-off", f(off.kvMiBs, 3), "the same sets with A alone (bound by CGI fork + fsync, not the wire)"],
+  ["net-rx-kv-ratio", f(on.kvMiBs / off.kvMiBs), "FT-on / FT-off kv-set throughput"],
   ["net-latency-ms-p50-on", f(p50on, 1), `median of ${args.pings} GET / (connect to last byte), FT on`],
   ["net-latency-ms-p99-on", f(percentile(on.lat, 99), 1), "99th percentile (nearest rank), FT on"],
   ["net-latency-ms-p50-off", f(p50off, 1), "median, A alone"],
   ["net-latency-ms-p99-off", f(percentile(off.lat, 99), 1), "99th percentile, A alone"],
   ["net-latency-added-ms-p50", f(p50on - p50off, 1), "p50 on - p50 off: what the Output Rule's wait for acks adds (target <= 2)"],
-  ["log-mbps-net-rx", f((on.logBytes * 8) / 1e6 / on.rxSecs), `Mbit/s on the logging channel during the FT-on rx workload (received frames + everything else logged; ${on.logBytes} B in ${f(on.rxSecs, 1)} s)`],
+  ["log-mbps-net-rx", f((on.logBytes * 8) / 1e6 / on.rxSecs), `Mbit/s on the logging channel during the FT-on rx GETs (received frames + everything else logged; ${on.logBytes} B in ${f(on.rxSecs, 1)} s)`],
 ];
 for (const [name, v, note] of lines) console.log(`${name}: ${v}\n  # ${note}`);
 console.log("note: FT-off ran second on the same VM (warm caches) after the backup was killed; order favours off slightly");
