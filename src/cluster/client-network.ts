@@ -33,6 +33,9 @@ export interface DownloadView {
   /** TCP connections this download used: always 1 (HTTP/1.0, no reconnect). */
   connections: number;
   tcp: TcpStats;
+  /** Clock times of the request and of the response's last byte (bench:net's latency). */
+  startedAt: number;
+  doneAt: number | null;
 }
 
 export interface NetworkView {
@@ -83,6 +86,7 @@ export class ClientNetwork {
     const id = this.downloads.length + 1;
     const view: DownloadView = {
       id, path, state: "running", status: null, received: 0, total: null, sha256: null, text: null, error: null, connections: 1, tcp: undefined!,
+      startedAt: this.clock.now(), doneAt: null,
     };
     const get = new HttpGet(this.stack, GUEST_IP, 80, path, this.clock.now(), {
       progress: (received, total) => {
@@ -90,6 +94,7 @@ export class ClientNetwork {
         view.total = total;
       },
       done: (r) => {
+        view.doneAt = this.clock.now();
         view.status = r.status;
         if (r.body.length <= 4096) view.text = new TextDecoder().decode(r.body);
         void sha256Hex(r.body).then((h) => {
