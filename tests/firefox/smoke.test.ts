@@ -17,6 +17,9 @@ const host = (id: string) => `[aria-label="${id} host"]`;
 it("boots the pair, kv set, kills the primary: the backup goes live with the key", async () => {
   const t0 = Date.now();
   const page = await ff.browser.newPage();
+  const logs: string[] = [];
+  page.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => logs.push(`page error: ${String(e)}`));
   await page.goto(ff.url);
   try {
     await expect.poll(() => badge(page, host("A#1")), { timeout: 120_000, interval: 200 }).toBe("recording");
@@ -25,7 +28,8 @@ it("boots the pair, kv set, kills the primary: the backup goes live with the key
   } catch (e) {
     const cards = await page.evaluate(() => [...document.querySelectorAll("article")].map((a) => a.textContent?.replace(/\s+/g, " ").slice(0, 200)).join(" || "));
     const feed = await page.evaluate(() => document.querySelector('[aria-label="Protocol events"]')?.textContent?.slice(0, 1500));
-    console.log(`hosts: ${cards}\nfeed: ${feed}`);
+    const loads = await page.evaluate(() => JSON.stringify((window.lockstep as OnePageHook).cluster.hosts.map((h) => ({ id: h.id, progress: h.progress, state: h.status?.state ?? null }))));
+    console.log(`hosts: ${cards}\nfeed: ${feed}\nloads: ${loads}\nconsole:\n${logs.slice(-30).join("\n")}`);
     throw e;
   }
   const booted = Date.now() - t0;
