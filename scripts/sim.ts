@@ -47,7 +47,8 @@ const t = res.totals;
 console.log(
   `sim: seeds=${res.seeds} violations=${res.failing.length} runs/s=${res.runsPerSec.toFixed(0)}` +
     ` (${(res.elapsedMs / 1000).toFixed(1)}s; failovers=${t.failovers} clones=${t.clones} halts=${t.halts} flow-pauses=${t.pauses} slowdowns=${t.slowdowns} stalls=${t.stalls} vm-lost=${t.lost};` +
-    ` cluster: tabs=${t.tabs} hints=${t.hints} members-left=${t.membersLeft} clone-retries=${t.cloneRetries})${unsafeNote}`,
+    ` cluster: tabs=${t.tabs} hints=${t.hints} members-left=${t.membersLeft} clone-retries=${t.cloneRetries};` +
+    ` packets: transmitted=${t.packetsOut} output-rule-checked=${t.packetsRuleChecked} replies-checked=${t.packetReplies})${unsafeNote}`,
 );
 if (res.failing.length > 0) {
   for (const f of res.failing.slice(0, 5)) {

@@ -5,6 +5,7 @@
 // elsewhere). When a backup goes live it announces the VM's MAC and the switch moves it: the
 // `learned` list is the moment the network follows the failover.
 
+import { ClientLink, type LinkSettings, type LinkStats } from "../net/client-link.ts";
 import { ClientStack } from "../net/client-stack.ts";
 import { HttpGet } from "../net/http-get.ts";
 import type { StackStats } from "../net/client-stack.ts";
@@ -43,6 +44,7 @@ export interface NetworkView {
   switch: SwitchStats;
   stack: StackStats;
   downloads: DownloadView[];
+  link: LinkSettings & { stats: LinkStats };
 }
 
 interface NetHost {
@@ -54,6 +56,7 @@ interface NetHost {
 export class ClientNetwork {
   private readonly sw: VirtualSwitch;
   private readonly stack: ClientStack;
+  private readonly link: ClientLink;
   private readonly learned: (Learned & { at: number })[] = [];
   private readonly ports = new Set<string>();
   private readonly downloads: { id: number; path: string; get: HttpGet; view: DownloadView }[] = [];
@@ -71,8 +74,15 @@ export class ClientNetwork {
       this.learned.push({ ...l, at: this.clock.now() });
       this.changed();
     });
-    this.stack = new ClientStack({ mac: CLIENT_MAC, ip: CLIENT_IP, isn: () => this.nextIsn() }, (f) => this.fromClient(f));
-    this.sw.attach(CLIENT_PORT, (f) => this.stack.receive(f, this.clock.now()));
+    this.link = new ClientLink((ms, fn) => void this.clock.after(ms, fn), seed);
+    this.stack = new ClientStack({ mac: CLIENT_MAC, ip: CLIENT_IP, isn: () => this.nextIsn() }, (f) => this.link.fromClient(f, (g) => this.fromClient(g)));
+    this.sw.attach(CLIENT_PORT, (f) => this.link.toClient(f, (g) => this.stack.receive(g, this.clock.now())));
+  }
+
+  /** The client's cable: pulled (a partition between the client and the hosts), lossy, slow. */
+  setLink(s: Partial<LinkSettings>): void {
+    this.link.set(s);
+    this.changed();
   }
 
   /** A packet a host's Output Rule released. */
@@ -130,6 +140,7 @@ export class ClientNetwork {
       switch: { ...this.sw.stats },
       stack: { ...this.stack.stats },
       downloads: this.downloads.map((d) => ({ ...d.view, tcp: { ...d.get.conn.stats } })),
+      link: { ...this.link.settings, stats: { ...this.link.stats } },
     };
   }
 

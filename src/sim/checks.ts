@@ -58,6 +58,7 @@ export class OutputRuleCheck {
   constructor(
     private readonly violation: (s: string) => void,
     private readonly mode: { shared: boolean; backupReads: boolean },
+    private readonly counted: { packetsRuleChecked: number },
   ) {}
 
   /** Every protocol action of every host, before the host performs it. */
@@ -72,6 +73,11 @@ export class OutputRuleCheck {
       const frame = m.t === "console" ? frameOfConsole(engine, m.offset + m.bytes.length) : engine.inputFrame.get(m.nextSeq - 1);
       const what = m.t === "console" ? `console bytes ${m.offset}..${m.offset + m.bytes.length}` : `input-ack ${m.nextSeq}`;
       if (frame !== undefined) this.check(node.id, p.backup, frame, false, what);
+    } else if (a.type === "transmitPacket") {
+      const frame = engine.packetFrame.get(a.frame);
+      if (frame === undefined) return this.violation(`${node.id} transmits a packet its VM never produced`);
+      this.counted.packetsRuleChecked++;
+      this.check(node.id, p.backup, frame, false, `packet ${new TextDecoder().decode(a.frame)}`);
     } else if (a.type === "writeBlock" && this.mode.shared) {
       const frame = engine.ioFrame.get(a.ioId);
       if (frame !== undefined) this.check(node.id, p.backup, frame, this.mode.backupReads, `disk write io${a.ioId}`);

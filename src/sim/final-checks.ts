@@ -40,7 +40,22 @@ export function finalChecks(w: World, vmSurvives: boolean): void {
     w.violation(`client console made no progress after healing + ${LIVENESS_BOUND_MS}ms (stuck at ${c.length}, last progress @${w.clientProgressAt.toFixed(1)}ms)`);
   }
   if (c.unackedInputs > 0) w.violation(`${c.unackedInputs} client inputs never acknowledged`);
+  if (w.packets) packets(w, s.id, vm.sent);
   redundancy(w, s);
+}
+
+/**
+ * The Output Requirement on the network: every reply the client got is one the surviving VM's
+ * history sent (a reply from a history that died with a primary has another state in it), and
+ * replies still flowed after the faults healed. Duplicates are allowed (paper 3.4).
+ */
+function packets(w: World, id: string, sent: readonly string[]): void {
+  const p = w.packets!;
+  w.stats.packetReplies = p.replies.size;
+  const history = new Set(sent);
+  const foreign = [...p.replies].filter((r) => !history.has(r));
+  if (foreign.length > 0) w.violation(`client received ${foreign.length} packet(s) the surviving history (${id}) never sent, e.g. ${foreign[0]}`);
+  if (p.replies.size <= p.repliesAtBound) w.violation(`no packet replies after healing + ${LIVENESS_BOUND_MS}ms (last @${p.lastReplyAt.toFixed(1)}ms)`);
 }
 
 /** The cluster service restores redundancy: no primary runs alone for long while a standby has waited as long. */

@@ -43,6 +43,11 @@ export interface Scenario {
   falseGoodbyes: { at: number; host: HostName }[];
   /** Long frames: at `at`, `host` runs `ms` without sending or receiving anything (then says so). */
   stalls: { at: number; host: HostName; ms: number }[];
+  /**
+   * Network traffic (paper 2.2's outputs): the client sends a request packet every `everyMs` to
+   * whichever host takes it, the guest answers each with a packet. null: a run without packets.
+   */
+  packets: { everyMs: number } | null;
 }
 
 export function makeScenario(seed: number): Scenario {
@@ -120,5 +125,8 @@ export function makeScenario(seed: number): Scenario {
     cpu,
     crashes,
     typing,
+    // Drawn after everything else (storage's draws above included), so a seed without packets is
+    // the run it was before they existed.
+    packets: r.chance(0.5) ? { everyMs: r.range(3, 15) } : null,
   };
 }

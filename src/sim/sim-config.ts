@@ -19,6 +19,10 @@ export interface RunStats {
   hints: number;
   membersLeft: number;
   cloneRetries: number;
+  /** Packets: transmitted by a live primary (each checked against the Output Rule), received by the client, checked at the end. */
+  packetsOut: number;
+  packetsRuleChecked: number;
+  packetReplies: number;
 }
 
 export const SIM_FT: Partial<FtConfig> = {
@@ -70,5 +74,8 @@ export function newStats(): RunStats {
     hints: 0,
     membersLeft: 0,
     cloneRetries: 0,
+    packetsOut: 0,
+    packetsRuleChecked: 0,
+    packetReplies: 0,
   };
 }

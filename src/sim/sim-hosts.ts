@@ -60,6 +60,7 @@ export function spawnSimHost(w: World, owner: HostOwner, machine: string, config
     diskName: w.sc.diskMode === "shared" ? "shared" : node.id,
     events: {
       toClient: (msg) => w.toClient(node, msg),
+      toNetwork: (frame) => w.toNetwork(node, frame),
       status: (s) => toPage(() => events.status(s)),
       event: (e) => {
         w.hostEvent(node, e);

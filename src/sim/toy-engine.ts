@@ -2,11 +2,11 @@ import { crc32 } from "../ft/log/crc32.ts";
 import { decodeBatch } from "../ft/log/codec.ts";
 import type { FrameLog, LogEntry } from "../ft/log/entries.ts";
 import { blockHash } from "../ft/protocol/index.ts";
-import type { Position } from "../ft/protocol/types.ts";
 import type { CloneSnapshot, EngineHooks, FrameResult, HostEngine, OutputChunk, PacketChunk, DiskRequest } from "../host/engine-port.ts";
 import { Observers, type EngineObserver } from "../engine/observer.ts";
 import { decodeToySnapshot, encodeToySnapshot } from "./toy-snapshot.ts";
-import { blockData, GUEST_MS_PER_FRAME, ToyVm, type StartEvent, type VmEffects } from "./toy-vm.ts";
+import { concat, divergence, endKey, FrameEffects, inputs, sameEnd } from "./toy-frame.ts";
+import { blockData, GUEST_MS_PER_FRAME, ToyVm, type StartEvent } from "./toy-vm.ts";
 
 /** What the toy engine needs from the simulated world. */
 export interface ToyEnv {
@@ -27,9 +27,6 @@ export interface ToyEnv {
 /** Replaying costs less than recording (no waiting for inputs): a backup with a backlog catches up. */
 const REPLAY_COST = 0.8;
 const BLOCK_BYTES = 4;
-
-/** Input bytes as the toy guest reads them: the client types `k<seq>` (see world.ts). */
-const INPUT_TOKEN = /k(\d+)/g;
 
 /**
  * The toy VM (toy-vm.ts) behind the engine interface of src/host (engine-port.ts), so the
@@ -52,6 +49,8 @@ export class ToyEngine implements HostEngine {
   readonly consoleEnds: { end: number; frame: number }[] = [];
   readonly inputFrame = new Map<number, number>();
   readonly ioFrame = new Map<number, number>();
+  /** Which frame transmitted each packet (the bytes handed to the host are the keys). */
+  readonly packetFrame = new WeakMap<Uint8Array, number>();
   destroyed = false;
 
   private consoleOffset = 0;
@@ -59,6 +58,9 @@ export class ToyEngine implements HostEngine {
   private ready: { id: number; data?: Uint8Array }[] = [];
   private produced: FrameLog[] = [];
   private outputs: OutputChunk[] = [];
+  private packets: PacketChunk[] = [];
+  /** Received packets for the next frame boundary (a live primary's: the protocol injects only there). */
+  private received: Uint8Array[] = [];
   private incoming: FrameLog[] = [];
   private backupReads = new Map<number, Uint8Array>();
   private pendingClone: { id: number; hash: number } | null = null;
@@ -185,13 +187,16 @@ export class ToyEngine implements HostEngine {
     return f;
   }
 
-  /** The toy VM has no network card. */
   takePackets(): PacketChunk[] {
-    return [];
+    const p = this.packets;
+    this.packets = [];
+    return p;
   }
 
-  receivePacket(): boolean {
-    return false;
+  receivePacket(frame: Uint8Array): boolean {
+    if (this.mode !== "record") throw new Error("receivePacket: packets enter only a recorder");
+    this.received.push(frame.slice());
+    return true;
   }
 
   takeOutput(): OutputChunk[] {
@@ -238,15 +243,20 @@ export class ToyEngine implements HostEngine {
       entries.push({ k: "serial", bytes });
       starts.push(...inputs(bytes));
     }
+    for (const frame of this.received.splice(0)) {
+      entries.push({ k: "net-receive", frame });
+      starts.push({ k: "packet", bytes: frame });
+    }
     const start = this.vm.icount;
     const out: number[] = [];
+    const tx: Uint8Array[] = [];
     const env = this.env;
-    this.vm.runFrame(starts, new FrameEffects(this, out, start, (at) => {
+    this.vm.runFrame(starts, new FrameEffects(this, out, tx, start, (at) => {
       const value = env.draw();
       entries.push({ k: "rdrand", at, value });
       return value;
     }));
-    return this.endFrame(start, out, entries, null);
+    return this.endFrame(start, out, tx, entries, null);
   }
 
   private replayFrame(): FrameResult {
@@ -273,18 +283,20 @@ export class ToyEngine implements HostEngine {
         starts.push(data ? { k: "io", ioId: e.id, data } : { k: "io", ioId: e.id });
         this.hooks.completed(e.id);
       } else if (e.k === "serial") starts.push(...inputs(e.bytes));
+      else if (e.k === "net-receive") starts.push({ k: "packet", bytes: e.frame });
       else if (e.k === "rdrand") rdrand.push(e);
     }
     let next = 0;
     const out: number[] = [];
-    this.vm.runFrame(starts, new FrameEffects(this, out, start, (at) => {
+    const tx: Uint8Array[] = [];
+    this.vm.runFrame(starts, new FrameEffects(this, out, tx, start, (at) => {
       const e = rdrand[next++];
       if (!e || e.at !== at) throw divergence(f.frame, "RDRAND position", e ? `+${e.at}` : "none", `+${at}`);
       return e.value;
     }));
     if (next !== rdrand.length) throw divergence(f.frame, "RDRAND reads in frame", String(rdrand.length), String(next));
     if (this.vm.icount - start !== f.length) throw divergence(f.frame, "instructions executed in frame", String(f.length), String(this.vm.icount - start));
-    return this.endFrame(start, out, [], f);
+    return this.endFrame(start, out, tx, [], f);
   }
 
   /** A disk request the guest issued in `frame`: remembered for the checker, reported to the host. */
@@ -294,7 +306,7 @@ export class ToyEngine implements HostEngine {
   }
 
   /** Output and checkpoint after a frame: logged (record) or checked against the log (replay). */
-  private endFrame(start: number, out: number[], entries: LogEntry[], logged: FrameLog | null): FrameResult {
+  private endFrame(start: number, out: number[], tx: Uint8Array[], entries: LogEntry[], logged: FrameLog | null): FrameResult {
     const frame = this.vm.frame - 1;
     const length = this.vm.icount - start;
     const mine: LogEntry[] = [];
@@ -305,9 +317,18 @@ export class ToyEngine implements HostEngine {
       this.consoleEnds.push({ end: this.consoleOffset, frame });
       mine.push({ k: "output", end: this.consoleOffset, crc: crc32(bytes) });
     }
+    if (tx.length > 0) {
+      // Both modes hand the packets to the host: the backup's protocol drops them (paper 2.2).
+      const seq0 = this.vm.sent.length - tx.length;
+      tx.forEach((bytes, i) => {
+        this.packetFrame.set(bytes, frame);
+        this.packets.push({ seq: seq0 + i, bytes, frame, icount: this.vm.icount });
+      });
+      mine.push({ k: "net-transmit", end: this.vm.sent.length, crc: crc32(concat(tx)) });
+    }
     mine.push({ k: "checkpoint", cpu: this.vm.digest(), slice: 0, ram: this.vm.pending.size });
     if (logged) {
-      const theirs = logged.entries.filter((e) => e.k === "output" || e.k === "checkpoint");
+      const theirs = logged.entries.filter((e) => e.k === "output" || e.k === "net-transmit" || e.k === "checkpoint");
       if (theirs.length !== mine.length || theirs.some((e, i) => !sameEnd(e, mine[i]!))) {
         throw divergence(frame, "output and checkpoint of the frame", theirs.map(endKey).join(" "), mine.map(endKey).join(" "));
       }
@@ -323,80 +344,4 @@ export class ToyEngine implements HostEngine {
     this.observers.checkpoint(checkpoint);
     return { frame, startIcount: start, length, halted: false, cut: false };
   }
-}
-
-/**
- * The guest's effects during one frame: console bytes collected, inputs and disk requests noted.
- * A class rather than an object of arrow functions: one is made per frame, and the simulator runs
- * under tsx, whose keep-names transform would name each arrow (a property definition) per frame.
- */
-class FrameEffects implements VmEffects {
-  private readonly frame: number;
-
-  constructor(
-    private readonly engine: ToyEngine,
-    private readonly out: number[],
-    private readonly start: number,
-    private readonly draw: (at: number) => number,
-  ) {
-    this.frame = engine.vm.frame;
-  }
-
-  inputApplied(_p: unknown, seq: number): void {
-    this.engine.inputFrame.set(seq, this.frame);
-  }
-
-  ioCompleted(): void {}
-
-  nd(p: Position): number {
-    return this.draw(Number(p.icount) - this.start);
-  }
-
-  console(_p: unknown, bytes: Uint8Array): void {
-    for (const b of bytes) this.out.push(b);
-  }
-
-  diskWrite(_p: unknown, ioId: number, block: number, data: Uint8Array): void {
-    this.engine.issued(this.frame, ioId, "write", block, data);
-  }
-
-  diskRead(_p: unknown, ioId: number, block: number): void {
-    this.engine.issued(this.frame, ioId, "read", block);
-  }
-}
-
-/** The same output or checkpoint (what endKey prints, without the strings: one check per replayed frame). */
-function sameEnd(a: LogEntry, b: LogEntry): boolean {
-  if (a.k === "output") return b.k === "output" && a.end === b.end && a.crc === b.crc;
-  if (a.k === "checkpoint") return b.k === "checkpoint" && a.cpu === b.cpu && a.ram === b.ram;
-  return a.k === b.k;
-}
-
-function endKey(e: LogEntry): string {
-  if (e.k === "output") return `output:${e.end}:${e.crc}`;
-  if (e.k === "checkpoint") return `checkpoint:${e.cpu}:${e.ram}`;
-  return e.k;
-}
-
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-
-/** The toy guest's input events for serial bytes: one per `k<seq>` token typed by the client. */
-function inputs(bytes: Uint8Array): StartEvent[] {
-  const text = decoder.decode(bytes);
-  return [...text.matchAll(INPUT_TOKEN)].map((m) => ({ k: "input" as const, seq: Number(m[1]), bytes: encoder.encode(m[0]) }));
-}
-
-function divergence(frame: number, what: string, expected: string, actual: string): Error {
-  return new Error(`replay diverged at frame ${frame}: ${what}: expected ${expected}, got ${actual}`);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

@@ -17,7 +17,9 @@ export const GUEST_MS_PER_FRAME = 2;
 
 export type StartEvent =
   | { k: 'input'; seq: number; bytes: Uint8Array }
-  | { k: 'io'; ioId: number; data?: Uint8Array };
+  | { k: 'io'; ioId: number; data?: Uint8Array }
+  /** A packet from the network (the client's `q<n>`): the guest answers it with one packet. */
+  | { k: 'packet'; bytes: Uint8Array };
 
 export interface VmEffects {
   inputApplied(pos: Position, seq: number, bytes: Uint8Array): void;
@@ -27,6 +29,8 @@ export interface VmEffects {
   console(pos: Position, bytes: Uint8Array): void;
   diskWrite(pos: Position, ioId: number, block: number, data: Uint8Array): void;
   diskRead(pos: Position, ioId: number, block: number): void;
+  /** A packet the guest transmits (an output, like console bytes). */
+  packet(pos: Position, bytes: Uint8Array): void;
 }
 
 interface PendingOp {
@@ -76,6 +80,8 @@ export class ToyVm {
   inputViolations = 0;
   readMismatches = 0;
   strayCompletions = 0;
+  /** Every packet this VM's history transmitted, in order: the checker's view of its network output. */
+  sent: string[] = [];
 
   get guestTime(): number {
     return this.frame * GUEST_MS_PER_FRAME;
@@ -98,8 +104,13 @@ export class ToyVm {
     const f = this.frame + 1;
     const start: Position = { frame: f, icount: BigInt(this.icount) };
     let echo = '';
+    const replies: string[] = [];
     for (const ev of events) {
-      if (ev.k === 'input') {
+      if (ev.k === 'packet') {
+        for (const b of ev.bytes) this.h = mix(this.h, b);
+        // The reply carries the guest's state: one sent by a history the backup never saw differs.
+        replies.push(`r${String.fromCharCode(...ev.bytes).slice(1)}#${this.sent.length + replies.length}:${(this.h & 0xffff).toString(16)}`);
+      } else if (ev.k === 'input') {
         if (ev.seq !== this.nextInputSeq) this.inputViolations++;
         this.nextInputSeq = ev.seq + 1;
         for (const b of ev.bytes) this.h = mix(this.h, b);
@@ -130,6 +141,11 @@ export class ToyVm {
     const pos: Position = { frame: f, icount: BigInt(this.icount) };
     if (echo) this.out(fx, pos, `>${echo}\n`);
     if (f % 4 === 0) this.out(fx, pos, `t${f}:${(this.h & 0xfff).toString(16)}\n`);
+    for (const r of replies) {
+      this.sent.push(r);
+      this.h = mix(this.h, r.length);
+      fx.packet(pos, ascii(r));
+    }
     if (this.h % 4 === 1) {
       const block = (this.h >>> 4) % NBLOCKS;
       if (!this.busy(block)) {
@@ -168,6 +184,8 @@ export class ToyVm {
         inputViolations: this.inputViolations,
         readMismatches: this.readMismatches,
         strayCompletions: this.strayCompletions,
+        // Left out when empty: a run without packets keeps its snapshots, so its seed replays as before.
+        ...(this.sent.length > 0 ? { sent: this.sent } : {}),
       }),
     );
   }

@@ -18,6 +18,7 @@ import type { Scenario } from "./scenario.ts";
 import { SimBus } from "./sim-bus.ts";
 import { PageTimers, SimMember } from "./sim-cluster.ts";
 import { SimNetwork } from "./sim-network.ts";
+import { PacketClient } from "./sim-packets.ts";
 import type { SimNode } from "./sim-node.ts";
 import { SimStorage } from "./sim-storage.ts";
 import type { ToyEngine } from "./toy-engine.ts";
@@ -39,6 +40,8 @@ export class World {
   readonly bus: SimBus;
   readonly pageTimers: PageTimers;
   readonly client = new ConsoleClient(4);
+  /** The client's packets, in runs that have them (scenario.packets). */
+  readonly packets: PacketClient | null;
   readonly violations: string[] = [];
   readonly traceLines: string[] | null;
   readonly stats: RunStats = newStats();
@@ -76,7 +79,7 @@ export class World {
     const violation = (s: string) => this.violation(s);
     this.split = new SplitBrainCheck(violation);
     this.states = new StateCheck(violation);
-    this.outputRule = new OutputRuleCheck(violation, { shared: sc.diskMode === "shared", backupReads: sc.readMode === "backup-reads" });
+    this.outputRule = new OutputRuleCheck(violation, { shared: sc.diskMode === "shared", backupReads: sc.readMode === "backup-reads" }, this.stats);
     this.feedOrder = new FeedOrderCheck(violation);
     this.storage = new SimStorage(
       sc,
@@ -94,6 +97,7 @@ export class World {
     this.net = new SimNetwork(sc, netRng, this.q, busRng);
     this.bus = new SimBus(this.net);
     this.pageTimers = new PageTimers(this.q);
+    this.packets = sc.packets ? new PacketClient({ ...sc, packets: sc.packets }, this.q, () => this.byName.values()) : null;
   }
 
   trace(s: string): void {
@@ -164,6 +168,10 @@ export class World {
     }
     if (node.crashAfterActions > 0) node.crashAfterActions--;
     if (a.type === "stateChanged") node.stateSince = this.q.now;
+    if (a.type === "transmitPacket") {
+      this.stats.packetsOut++;
+      this.split.effect(a.epoch, node.id, () => "packet");
+    }
     this.outputRule.performing(node, a);
     if (a.type === "setSpeed" && a.factor < 1) this.stats.slowdowns++;
     if (!this.traceLines) return;
@@ -227,6 +235,11 @@ export class World {
     this.net.send(node, "client", () => this.clientReceive(msg));
   }
 
+  /** A packet a host put on the network: the client's. */
+  toNetwork(node: SimNode, frame: Uint8Array): void {
+    if (node.alive) this.packets?.transmitted(node, frame);
+  }
+
   private clientReceive(msg: ToClientMsg): void {
     const before = this.client.length;
     const conflictsBefore = this.client.conflicts;
@@ -266,6 +279,7 @@ export class World {
     this.openTab("B", true);
     this.openTab("C", true);
     this.q.after(0, () => this.clientLoop());
+    this.packets?.start();
     let typed = 0;
     for (const t of sc.typing) this.q.at(t, () => this.clientSend(this.client.type(new TextEncoder().encode(`k${typed++}`))));
     for (const p of sc.partitions) this.q.at(p.from, () => this.trace(`net: partition ${p.a} ${p.oneWay ? "->" : "<->"} ${p.b} until ${p.to.toFixed(1)}`));
@@ -289,6 +303,7 @@ export class World {
     this.stats.lost = !vmSurvives;
     await this.q.run(sc.healAt + LIVENESS_BOUND_MS);
     this.clientLenAtBound = this.client.length;
+    if (this.packets) this.packets.repliesAtBound = this.packets.replies.size;
     if (vmSurvives && !this.livePrimary()) this.violation(`no live primary ${LIVENESS_BOUND_MS}ms after healing although a VM survived`);
     await this.q.run(sc.endAt);
     this.stats.messages = this.net.messages;

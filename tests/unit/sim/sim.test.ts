@@ -12,6 +12,7 @@ describe('toy VM', () => {
     console: (_p, b) => log.push(new TextDecoder().decode(b)),
     diskWrite: (_p, id, block) => log.push(`w${id}@${block}`),
     diskRead: (_p, id, block) => log.push(`r${id}@${block}`),
+    packet: (_p, b) => log.push(`tx ${new TextDecoder().decode(b)}`),
   });
   it('is deterministic given the same events and values, and diverges on a different value', () => {
     const run = (v: number) => {
@@ -107,5 +108,17 @@ describe('simulator', () => {
     const r = await runSeeds(1, 100, { unsafe: { noOutputRule: true } });
     const seen = r.failing.filter((f) => /not a prefix|contradict|told inputs|never acknowledged|saw its write/.test(f.violations.join('\n')));
     expect(seen.length).toBeGreaterThan(0);
+  });
+
+  it('packets: released early without the Output Rule, and the client then holds replies of a history that died', async () => {
+    const r = await runSeeds(1, 30, { unsafe: { noOutputRule: true } });
+    const text = r.failing.map((f) => f.violations.join('\n'));
+    expect(text.filter((v) => /released packet/.test(v)).length).toBeGreaterThan(0);
+    expect(text.filter((v) => /packet\(s\) the surviving history .* never sent/.test(v)).length).toBeGreaterThan(0);
+    // With the rule on, the same runs check packets and find nothing.
+    const safe = await runSeeds(1, 30);
+    expect(safe.failing).toEqual([]);
+    expect(safe.totals.packetsRuleChecked).toBeGreaterThan(100);
+    expect(safe.totals.packetReplies).toBeGreaterThan(100);
   });
 });
