@@ -12,7 +12,8 @@ step "unit tests"
 npx vitest run
 if [ -f scripts/sim.ts ]; then
   step "fault simulator (10,000 seeds)"
-  npx tsx scripts/sim.ts --seeds 10000
+  # One process per core: each seed runs the same wherever it runs.
+  npx tsx scripts/sim.ts --seeds 10000 --jobs "$(nproc)"
 fi
 if [ -f scripts/replay-check.ts ]; then
   step "deterministic replay check"
