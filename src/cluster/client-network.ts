@@ -10,13 +10,39 @@ import { ClientStack } from "../net/client-stack.ts";
 import { HttpGet } from "../net/http-get.ts";
 import type { StackStats } from "../net/client-stack.ts";
 import { VirtualSwitch, type Learned, type SwitchStats } from "../net/switch.ts";
-import type { TcpStats } from "../net/tcp-types.ts";
-import type { Cancel, ClusterClock, HostHandle } from "./ports.ts";
+import { emptyTcpStats, type TcpStats } from "../net/tcp-types.ts";
+import type { Cancel, ClusterClock, ClusterTransport, HostHandle } from "./ports.ts";
 
 export const GUEST_IP = "10.0.2.15";
-export const CLIENT_IP = "10.0.2.2";
-export const CLIENT_MAC = "02:00:00:00:00:02";
+/** The one page's client; a tab's client takes another host number of 10.0.2.0/24 (see `address`). */
+export const CLIENT_HOST = 2;
+export const CLIENT_IP = clientIp(CLIENT_HOST);
+export const CLIENT_MAC = clientMac(CLIENT_HOST);
 const CLIENT_PORT = "client";
+
+export function clientIp(n: number): string {
+  return `10.0.2.${n}`;
+}
+
+export function clientMac(n: number): string {
+  return `02:00:00:00:00:${n.toString(16).padStart(2, "0")}`;
+}
+
+/**
+ * Tab mode: the other members' switches, one trunk port each. Every tab has its own client (its
+ * own MAC and IP), so the guest answers the tab that asked, wherever the live primary runs.
+ */
+export interface MemberLinks {
+  others(): readonly string[];
+  send(to: string, frame: Uint8Array): void;
+}
+
+export interface ClientNetworkOptions {
+  seed?: number;
+  /** This client's host number in 10.0.2.0/24, found when the network is first used (tabs pick a free one); default CLIENT_HOST at once. */
+  address?: () => Promise<number>;
+  members?: MemberLinks;
+}
 const TICK_MS = 20;
 
 export interface DownloadView {
@@ -45,6 +71,8 @@ export interface NetworkView {
   stack: StackStats;
   downloads: DownloadView[];
   link: LinkSettings & { stats: LinkStats };
+  /** This client's IP (null until a tab's client has picked one). */
+  clientIp: string | null;
 }
 
 interface NetHost {
@@ -55,11 +83,14 @@ interface NetHost {
 
 export class ClientNetwork {
   private readonly sw: VirtualSwitch;
-  private readonly stack: ClientStack;
+  private stack: ClientStack | null = null;
+  private clientHost: number | null = null;
   private readonly link: ClientLink;
   private readonly learned: (Learned & { at: number })[] = [];
   private readonly ports = new Set<string>();
-  private readonly downloads: { id: number; path: string; get: HttpGet; view: DownloadView }[] = [];
+  private readonly downloads: { id: number; path: string; get: HttpGet | null; view: DownloadView }[] = [];
+  /** Work waiting for a tab's client to have its address. */
+  private waiting: (() => void)[] | null = null;
   private timer: Cancel | null = null;
   private isn: number;
 
@@ -67,16 +98,22 @@ export class ClientNetwork {
     private readonly clock: ClusterClock,
     private readonly hosts: () => readonly NetHost[],
     private readonly changed: () => void,
-    seed = 0x1ced,
+    private readonly opts: ClientNetworkOptions = {},
   ) {
+    const seed = opts.seed ?? 0x1ced;
     this.isn = seed >>> 0;
     this.sw = new VirtualSwitch((l) => {
       this.learned.push({ ...l, at: this.clock.now() });
       this.changed();
     });
     this.link = new ClientLink((ms, fn) => void this.clock.after(ms, fn), seed);
-    this.stack = new ClientStack({ mac: CLIENT_MAC, ip: CLIENT_IP, isn: () => this.nextIsn() }, (f) => this.link.fromClient(f, (g) => this.fromClient(g)));
-    this.sw.attach(CLIENT_PORT, (f) => this.link.toClient(f, (g) => this.stack.receive(g, this.clock.now())));
+    if (!opts.address) this.plugClient(CLIENT_HOST);
+  }
+
+  /** A frame from another member's switch (tab mode). */
+  fromMember(tab: string, frame: Uint8Array): void {
+    this.syncPorts();
+    this.sw.input(trunk(tab), frame);
   }
 
   /** The client's cable: pulled (a partition between the client and the hosts), lossy, slow. */
@@ -95,10 +132,17 @@ export class ClientNetwork {
   download(path: string): number {
     const id = this.downloads.length + 1;
     const view: DownloadView = {
-      id, path, state: "running", status: null, received: 0, total: null, sha256: null, text: null, error: null, connections: 1, tcp: undefined!,
+      id, path, state: "running", status: null, received: 0, total: null, sha256: null, text: null, error: null, connections: 1, tcp: emptyTcpStats(),
       startedAt: this.clock.now(), doneAt: null,
     };
-    const get = new HttpGet(this.stack, GUEST_IP, 80, path, this.clock.now(), {
+    const d: (typeof this.downloads)[number] = { id, path, get: null, view };
+    this.downloads.push(d);
+    this.withClient((stack) => (d.get = this.get(stack, path, view)));
+    return id;
+  }
+
+  private get(stack: ClientStack, path: string, view: DownloadView): HttpGet {
+    const get = new HttpGet(stack, GUEST_IP, 80, path, this.clock.now(), {
       progress: (received, total) => {
         view.received = received;
         view.total = total;
@@ -120,27 +164,54 @@ export class ClientNetwork {
       },
     });
     view.tcp = get.conn.stats;
-    this.downloads.push({ id, path, get, view });
     this.ensureTimer();
-    return id;
+    return get;
+  }
+
+  /** Runs `fn` with the client's stack: at once, or once a tab's client has its address. */
+  private withClient(fn: (stack: ClientStack) => void): void {
+    if (this.stack) return fn(this.stack);
+    if (this.waiting) return void this.waiting.push(() => fn(this.stack!));
+    this.waiting = [() => fn(this.stack!)];
+    this.opts.address!().then(
+      (n) => {
+        this.plugClient(n);
+        for (const w of this.waiting!.splice(0)) w();
+        this.changed();
+      },
+      (e: unknown) => {
+        for (const d of this.downloads) if (!d.get) Object.assign(d.view, { state: "failed", error: `the client has no address: ${String(e)}` });
+        this.waiting = null;
+        this.changed();
+      },
+    );
+  }
+
+  /** The client's stack on the switch's client port, at host number `n` of 10.0.2.0/24. */
+  private plugClient(n: number): void {
+    const stack = new ClientStack({ mac: clientMac(n), ip: clientIp(n), isn: () => this.nextIsn() }, (f) => this.link.fromClient(f, (g) => this.fromClient(g)));
+    this.stack = stack;
+    this.clientHost = n;
+    this.sw.attach(CLIENT_PORT, (f) => this.link.toClient(f, (g) => stack.receive(g, this.clock.now())));
   }
 
   /** The client stops reading download `id`: its window closes and the guest's TCP waits (probing the zero window). */
   pause(id: number): void {
-    this.downloads[id - 1]?.get.conn.pause();
+    this.downloads[id - 1]?.get?.conn.pause();
   }
 
   resume(id: number): void {
-    this.downloads[id - 1]?.get.conn.resume(this.clock.now());
+    this.downloads[id - 1]?.get?.conn.resume(this.clock.now());
   }
 
   view(): NetworkView {
     return {
       learned: [...this.learned],
       switch: { ...this.sw.stats },
-      stack: { ...this.stack.stats },
-      downloads: this.downloads.map((d) => ({ ...d.view, tcp: { ...d.get.conn.stats } })),
+      stack: this.stack ? { ...this.stack.stats } : { framesIn: 0, framesOut: 0, dropped: 0, arpRequests: 0, resets: 0 },
+      downloads: this.downloads.map((d) => ({ ...d.view, tcp: { ...(d.get?.conn.stats ?? d.view.tcp) } })),
       link: { ...this.link.settings, stats: { ...this.link.stats } },
+      clientIp: this.clientHost === null ? null : clientIp(this.clientHost),
     };
   }
 
@@ -160,9 +231,24 @@ export class ClientNetwork {
    * for behind a stale port.
    */
   private syncPorts(): void {
+    const members = this.opts.members;
+    if (members) {
+      const others = members.others();
+      for (const id of [...this.ports]) {
+        if (id.startsWith(TRUNK) && !others.includes(id.slice(TRUNK.length))) {
+          this.ports.delete(id);
+          this.sw.detach(id);
+        }
+      }
+      for (const tab of others) {
+        if (this.ports.has(trunk(tab))) continue;
+        this.ports.add(trunk(tab));
+        this.sw.attach(trunk(tab), (f) => members.send(tab, f), { trunk: true });
+      }
+    }
     const hosts = this.hosts();
     for (const id of [...this.ports]) {
-      if (!hosts.some((h) => h.id === id)) {
+      if (!id.startsWith(TRUNK) && !hosts.some((h) => h.id === id)) {
         this.ports.delete(id);
         this.sw.detach(id);
       }
@@ -181,7 +267,7 @@ export class ClientNetwork {
   private ensureTimer(): void {
     this.timer ??= this.clock.every(TICK_MS, () => {
       this.syncPorts();
-      this.stack.tick(this.clock.now());
+      this.stack?.tick(this.clock.now());
       if (this.downloads.some((d) => d.view.state === "running")) this.changed();
     });
   }
@@ -191,6 +277,29 @@ export class ClientNetwork {
     return this.isn;
   }
 }
+
+/**
+ * A tab's client network: its own client address, found among those no open tab holds (a Web
+ * Lock per address, let go when the tab closes), and a trunk to every other member's switch over
+ * the cluster transport.
+ */
+export function tabNetworkOptions(t: ClusterTransport, others: () => readonly string[]): ClientNetworkOptions {
+  return {
+    address: () => pickClientHost(t),
+    members: { others, send: (to, frame) => t.post({ t: "frame", from: t.self, to, frame }) },
+  };
+}
+
+async function pickClientHost(t: ClusterTransport): Promise<number> {
+  for (let n = CLIENT_HOST; n < 255; n++) {
+    if (n === 15) continue; // the guest's
+    if (await t.tryHold(`lockstep-client-${n}`)) return n;
+  }
+  throw new Error("every client address of 10.0.2.0/24 is taken by an open tab");
+}
+
+const TRUNK = "tab:";
+const trunk = (tab: string) => `${TRUNK}${tab}`;
 
 async function sha256Hex(b: Uint8Array): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>));

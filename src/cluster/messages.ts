@@ -64,4 +64,6 @@ export type BusMsg =
   | ClientSync
   /** A protocol event, its time in wall-clock ms (page clocks differ per member). */
   | { t: "event"; ev: ProtocolEvent }
-  | { t: "control"; to: string; control: RemoteControl; ms?: number };
+  | { t: "control"; to: string; control: RemoteControl; ms?: number }
+  /** An Ethernet frame from one member's virtual switch to another's (the network spans the tabs). */
+  | { t: "frame"; from: string; to: string; frame: Uint8Array };

@@ -90,6 +90,8 @@ export interface ClusterTransport {
   holdShared(name: string): Cancel;
   /** Whether a live member holds lock `name`. */
   isHeld(name: string): Promise<boolean>;
+  /** Takes lock `name` for this member alone, if nobody holds it now (released as holdShared's are); null if taken. */
+  tryHold(name: string): Promise<Cancel | null>;
   /** Opens a logging channel to member `peer`: our end goes to `hand` at once. */
   offerLink(peer: string, host: string, hand: (end: LoggingChannelEnd) => void): RemoteLink;
   onLinkOffer(fn: (offer: LinkOffer) => void): void;

@@ -1,4 +1,4 @@
-import { ClientNetwork } from "./client-network.ts";
+import { ClientNetwork, tabNetworkOptions } from "./client-network.ts";
 import type { ClientMsg } from "../ft/protocol/index.ts";
 import type { HostStatus } from "../host/status.ts";
 import type { PageNoteKind } from "../host/events.ts";
@@ -90,7 +90,8 @@ export class ClusterService {
       progress: () => this.changed("hosts"),
       note: (hostId, kind, text) => this.note(hostId, kind, text),
     });
-    this.network = new ClientNetwork(clock, () => this.hosts.all(), () => this.changed("client"));
+    const tabs = options.placement === "tab" ? tabNetworkOptions(transport, () => this.membership.others().map((m) => m.tab)) : {};
+    this.network = new ClientNetwork(clock, () => this.hosts.all(), () => this.changed("client"), tabs);
     this.mirror = new ClientMirror(clock, transport, () => this.membership.members, (m) => this.toHosts(m), () => this.changed("client"));
     this.redundancy = new Redundancy({
       clock,
@@ -110,6 +111,7 @@ export class ClusterService {
     transport.on("beat", (b) => this.onBeat(b));
     transport.on("bye", (m) => this.onBye(m.tab));
     transport.on("control", (m) => m.to === this.self && this.remote(this.self, m.control, m.ms));
+    transport.on("frame", (m) => m.to === this.self && this.network.fromMember(m.from, m.frame));
   }
 
   onChange(fn: (part: ClusterPart) => void): void {

@@ -26,13 +26,18 @@ export interface Learned {
 
 export class VirtualSwitch {
   readonly stats: SwitchStats = { forwarded: 0, flooded: 0, dropped: 0, moves: 0 };
-  private readonly ports = new Map<PortId, { deliver: (f: Uint8Array) => void; up: boolean }>();
+  private readonly ports = new Map<PortId, { deliver: (f: Uint8Array) => void; up: boolean; trunk: boolean }>();
   private readonly table = new Map<string, PortId>();
 
   constructor(private readonly onLearned: (l: Learned) => void = () => {}) {}
 
-  attach(id: PortId, deliver: (frame: Uint8Array) => void): void {
-    this.ports.set(id, { deliver, up: true });
+  /**
+   * `trunk`: the port leads to another tab's switch (the network spans the tabs of a cluster).
+   * The tabs' switches are fully meshed, so a frame that came in on a trunk is never flooded out
+   * of another one (each switch floods only to its own hosts and client): no frame loops.
+   */
+  attach(id: PortId, deliver: (frame: Uint8Array) => void, opts: { trunk?: boolean } = {}): void {
+    this.ports.set(id, { deliver, up: true, trunk: opts.trunk ?? false });
   }
 
   /** Unplugs a port (a host that died or halted); its MACs are forgotten. */
@@ -74,7 +79,7 @@ export class VirtualSwitch {
       return;
     }
     this.stats.flooded++;
-    for (const [id, p] of this.ports) if (id !== from && p.up) p.deliver(frame);
+    for (const [id, p] of this.ports) if (id !== from && p.up && !(src.trunk && p.trunk)) p.deliver(frame);
   }
 
   private learn(mac: string, port: PortId): void {

@@ -126,6 +126,10 @@ export class SimTransport implements ClusterTransport {
     return Promise.resolve(this.bus.isHeld(name));
   }
 
+  tryHold(name: string): Promise<(() => void) | null> {
+    return Promise.resolve(this.bus.isHeld(name) ? null : this.holdShared(name));
+  }
+
   offerLink(peer: string, host: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
     return this.bus.offer(this.member, peer, host, hand);
   }

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { expect, test } from "./persistent.ts";
+import { expectedSha } from "./net.ts";
 import { hostRole, hostState, waitForLockstep } from "./ft.ts";
 import type { NetworkView } from "../../src/cluster/client-network.ts";
 
@@ -18,16 +18,6 @@ const net = (page: Page, op: "download" | "pause" | "resume", arg: string | numb
     return 0;
   }, [op, arg] as const);
 
-function expectedSha(mib: number): string {
-  const h = createHash("sha256");
-  let left = mib * 1048576;
-  for (let n = 1; left > 0; n++) {
-    const line = `${n}\n`.slice(0, left);
-    h.update(line);
-    left -= line.length;
-  }
-  return h.digest("hex");
-}
 
 test("one connection survives a failover, FT VMotion and a second failover", async ({ page }) => {
   test.setTimeout(360_000);

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { expect, test } from "./persistent.ts";
+import { expectedSha } from "./net.ts";
 import { hostRole, hostState, waitForLockstep } from "./ft.ts";
 import type { DownloadView, NetworkView } from "../../src/cluster/client-network.ts";
 
@@ -10,21 +10,11 @@ import type { DownloadView, NetworkView } from "../../src/cluster/client-network
 // same connection delivers the whole file with the right sha256.
 
 const MIB = 4;
-function expectedSha(mib: number): string {
-  const h = createHash("sha256");
-  let left = mib * 1048576;
-  for (let n = 1; left > 0; n++) {
-    const line = `${n}\n`.slice(0, left);
-    h.update(line);
-    left -= line.length;
-  }
-  return h.digest("hex");
-}
 
 const view = (page: import("@playwright/test").Page) => page.evaluate(() => window.lockstep!.mode === "ft" && window.lockstep!.cluster.network.view()) as Promise<NetworkView>;
 const dl = async (page: import("@playwright/test").Page, id: number): Promise<DownloadView> => (await view(page)).downloads[id - 1];
 
-test("download 4 MiB, kill the primary in the middle: the same connection completes with the right sha256", async ({ page }) => {
+test("download 4 MiB over a lossy client link, kill the primary in the middle: the same connection completes with the right sha256", async ({ page }) => {
   test.setTimeout(300_000);
   await page.goto("/");
   await waitForLockstep(page);
@@ -37,6 +27,8 @@ test("download 4 MiB, kill the primary in the middle: the same connection comple
   const want = expectedSha(MIB);
   expect(guestSha).toBe(want);
 
+  // A lossy client link too (the panel's control): TCP must recover from the link's losses as well as the failover's.
+  await page.getByTestId("net-link").getByLabel("loss").selectOption("1");
   const id = await start(path);
   await expect.poll(async () => (await dl(page, id)).received, { timeout: 120_000 }).toBeGreaterThan(1048576);
   expect((await dl(page, id)).state).toBe("running");
@@ -53,6 +45,8 @@ test("download 4 MiB, kill the primary in the middle: the same connection comple
   expect(d.sha256).toBe(want);
   expect(d.connections).toBe(1);
   expect(d.error).toBeNull();
+  expect(v.link.lossPct).toBe(1);
+  expect(v.link.stats.lost).toBeGreaterThan(0);
   // The switch followed the failover: the VM's MAC moved from A#1's port to B#1's.
   const guestMac = v.learned.find((l) => l.port === "A#1")?.mac;
   expect(guestMac).toBeTruthy();

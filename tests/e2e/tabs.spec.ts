@@ -1,39 +1,12 @@
-import type { BrowserContext, Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import { clientText, run } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
+import { feed, joinAsBackup, myHost, myRole, myState, openTab, startPrimary } from "./tabs.ts";
 
 /**
  * Kill-tab failover (issue 6): several pages (tabs) of ONE persistent context, so they share the
  * origin's BroadcastChannel and the on-disk IndexedDB that holds the shared disk and lock record.
  */
-const myHost = (page: Page) => page.getByTestId("my-host");
-const myState = (page: Page) => myHost(page).locator(".badge.state");
-const myRole = (page: Page) => myHost(page).locator(".badge.role");
-const feed = (page: Page) => page.getByRole("region", { name: "Protocol events" });
-
-async function openTab(context: BrowserContext, first = false, url = "/?mode=tabs"): Promise<Page> {
-  const page = first ? (context.pages()[0] ?? (await context.newPage())) : await context.newPage();
-  await page.goto(url);
-  return page;
-}
-
-/** The first tab starts the VM alone; waits for the guest shell in its client. */
-async function startPrimary(context: BrowserContext, url?: string): Promise<Page> {
-  const p = await openTab(context, true, url);
-  await expect(myRole(p)).toHaveText("primary", { timeout: 120_000 });
-  await expect(myState(p)).toHaveText("alone");
-  await expect.poll(() => clientText(p), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
-  return p;
-}
-
-/** A tab that joins becomes the backup by FT VMotion from the live primary. */
-async function joinAsBackup(context: BrowserContext, primary: Page, url?: string): Promise<Page> {
-  const p = await openTab(context, false, url);
-  await expect(myState(p)).toHaveText("replaying", { timeout: 120_000 });
-  await expect(myState(primary)).toHaveText("recording");
-  return p;
-}
-
 async function expectExactlyOnce(page: Page, keys: number[], prefix = "k"): Promise<void> {
   const text = await clientText(page);
   if (process.env.DUMP) console.log(JSON.stringify(text.slice(-3000)));

@@ -64,6 +64,16 @@ export class BroadcastTransport implements ClusterTransport {
     return release;
   }
 
+  tryHold(name: string): Promise<(() => void) | null> {
+    return new Promise((resolve) => {
+      void navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+        if (!lock) return resolve(null);
+        // Held until released, or until this tab ends (Web Locks let go of a closed tab's locks).
+        return new Promise<void>((release) => resolve(() => release()));
+      });
+    });
+  }
+
   async isHeld(name: string): Promise<boolean> {
     const { held } = await navigator.locks.query();
     return (held ?? []).some((l) => l.name === name);

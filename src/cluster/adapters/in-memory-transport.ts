@@ -139,6 +139,10 @@ export class InMemoryTransport implements ClusterTransport {
     return Promise.resolve(this.hub.isHeld(name));
   }
 
+  tryHold(name: string): Promise<(() => void) | null> {
+    return Promise.resolve(this.hub.isHeld(name) ? null : this.holdShared(name));
+  }
+
   offerLink(peer: string, host: string, hand: (end: LoggingChannelEnd) => void): RemoteLink {
     return this.hub.offer(this.self, peer, host, hand);
   }

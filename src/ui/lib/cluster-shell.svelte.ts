@@ -1,3 +1,4 @@
+import type { ClientNetwork } from "../../cluster/client-network.ts";
 import type { ConsoleClient } from "../../ft/protocol/index.ts";
 import type { LockRecord } from "../../storage/index.ts";
 import type { PageNoteKind, ProtocolEvent } from "../../host/events.ts";
@@ -28,6 +29,11 @@ export class ClusterShell {
   set autoRestore(on: boolean) {
     this.#autoRestore = on;
     this.svc.setAutoRestore(on);
+  }
+
+  /** This member's network (switch + the client's TCP/IP) to the guest's httpd (issue 13); in tab mode it spans the tabs. */
+  get network(): ClientNetwork {
+    return this.svc.network;
   }
 
   get client(): ConsoleClient {

@@ -1,6 +1,5 @@
 import type { FtHostConfig } from "../../host/ft-api.ts";
 import { ClusterService, type ClusterPart } from "../../cluster/service.ts";
-import type { ClientNetwork } from "../../cluster/client-network.ts";
 import { isLive, type HostView } from "../../cluster/local-hosts.ts";
 import type { MetricSample } from "../../cluster/metrics.ts";
 import { InMemoryHub } from "../../cluster/adapters/in-memory-transport.ts";
@@ -57,11 +56,6 @@ export class Cluster extends ClusterShell implements ClusterView {
     this.config = { ...opts };
     this.initial = { ...opts };
     this.restoreRefusal = this.svc.redundancy.refusal();
-  }
-
-  /** The page's network (switch + the client's TCP/IP) to the guest's httpd (issue 13). */
-  get network(): ClientNetwork {
-    return this.svc.network;
   }
 
   /** A fresh VM: new disk, lock record at epoch 1 owned by the primary, backup replaying from boot. */
