@@ -74,3 +74,17 @@ export async function run(page: Page, command: string, expected: string, timeout
 export function badge(page: Page, selector: string, which: "state" | "role" = "state"): Promise<string | null> {
   return page.evaluate((sel, w) => document.querySelector(`${sel} .badge.${w}`)?.textContent?.trim() ?? null, selector, which);
 }
+
+/**
+ * The page's protocol feed (every host's events and the cluster service's notes, in this page's
+ * clock), one line each, and what its cluster knows of each host: printed when a test fails.
+ */
+export function feedLines(page: Page, last = 120): Promise<string> {
+  return page.evaluate((n) => {
+    const c = window.lockstep?.cluster;
+    if (!c) return "(no cluster)";
+    const hosts = c.hosts.map((h) => `${h.id}:${h.status ? `${h.status.role}/${h.status.state}@${h.status.epoch}` : "no status"}${h.dead ? " dead" : ""}`).join(" ");
+    const lines = c.events.slice(-n).map((e) => `${(e.at / 1000).toFixed(2).padStart(8)} ${e.hostId.padEnd(10)} ${e.text}`);
+    return `hosts here: ${hosts}\n${lines.join("\n")}`;
+  }, last);
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { OnePageHook } from "../../src/ui/test-hook.ts";
-import { badge, clientText, launchFirefox, run, type Firefox } from "./firefox.ts";
+import { badge, clientText, feedLines, launchFirefox, run, type Firefox } from "./firefox.ts";
 
 /**
  * Firefox smoke (issue 17): the one-page pair boots in lockstep, the kv store answers, and a
@@ -27,9 +27,9 @@ it("boots the pair, kv set, kills the primary: the backup goes live with the key
     await expect.poll(() => clientText(page), { timeout: 120_000, interval: 200 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
   } catch (e) {
     const cards = await page.evaluate(() => [...document.querySelectorAll("article")].map((a) => a.textContent?.replace(/\s+/g, " ").slice(0, 200)).join(" || "));
-    const feed = await page.evaluate(() => document.querySelector('[aria-label="Protocol events"]')?.textContent?.slice(0, 1500));
+    const feed = await feedLines(page);
     const loads = await page.evaluate(() => JSON.stringify((window.lockstep as OnePageHook).cluster.hosts.map((h) => ({ id: h.id, progress: h.progress, state: h.status?.state ?? null }))));
-    console.log(`hosts: ${cards}\nfeed: ${feed}\nloads: ${loads}\nconsole:\n${logs.slice(-30).join("\n")}`);
+    console.log(`hosts: ${cards}\nfeed: ${feed}\nloads: ${loads}\nconsole:\n${logs.slice(-60).join("\n")}`);
     throw e;
   }
   const booted = Date.now() - t0;
@@ -47,6 +47,7 @@ it("boots the pair, kv set, kills the primary: the backup goes live with the key
   expect(await page.evaluate(() => (window.lockstep as OnePageHook).cluster.clientConflicts)).toBe(0);
   // How the pair's logging channel came up: a data channel, or the MessageChannel it falls back to.
   const channel = await page.evaluate(() => (window.lockstep as OnePageHook).cluster.events.find((e) => e.text.includes("MessageChannel instead"))?.text ?? "a WebRTC data channel");
+  if (process.env.LOCKSTEP_FF_FEED) console.log(await feedLines(page, 500));
   console.log(`firefox one-page: boot-to-shell ${booted} ms (from a fresh profile), failover ${failoverMs} ms; logging channel: ${channel}`);
   await page.close();
 });

@@ -1,7 +1,7 @@
 import type { Page } from "puppeteer-core";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import type { TabsHook } from "../../src/ui/test-hook.ts";
-import { badge, clientText, launchFirefox, run, type Firefox } from "./firefox.ts";
+import { badge, clientText, feedLines, launchFirefox, run, type Firefox } from "./firefox.ts";
 
 /**
  * The kill-tab demo in Firefox (docs/kill-tab-demo.md): tabs of one profile share the origin's
@@ -22,6 +22,8 @@ beforeEach(async () => {
   site = await ff.newSite();
 });
 afterEach(async () => {
+  // LOCKSTEP_FF_FEED=1: every test prints its tabs' feeds, passed or not (to compare with a failure).
+  if (process.env.LOCKSTEP_FF_FEED) console.log(await describeAll());
   for (const p of await ff.browser.pages()) if (p.url().startsWith(site)) await p.close();
 });
 
@@ -30,8 +32,15 @@ const role = (p: Page) => badge(p, MY, "role");
 const state = (p: Page) => badge(p, MY);
 const conflicts = (p: Page) => p.evaluate(() => (window.lockstep as TabsHook).cluster.clientConflicts);
 
+/** Each tab's console (the last lines go into a failure's message). */
+const consoles = new WeakMap<Page, string[]>();
+
 async function openTab(): Promise<Page> {
   const p = await ff.browser.newPage();
+  const logs: string[] = [];
+  consoles.set(p, logs);
+  p.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
+  p.on("pageerror", (e) => logs.push(`page error: ${String(e)}`));
   await p.goto(`${site}?mode=tabs`);
   return p;
 }
@@ -43,9 +52,18 @@ async function describe(p: Page): Promise<string> {
     const summary = document.querySelector('[data-testid="tab-summary"]')?.textContent ?? "";
     const alerts = [...document.querySelectorAll("[role=alert], [role=note]")].map((e) => e.textContent).join(" | ");
     const members = c?.members.map((m) => `${m.tab}:${m.hostId ?? "-"}:${m.status?.role ?? "-"}/${m.status?.state ?? "-"}`).join(" ") ?? "";
-    const feed = document.querySelector('[aria-label="Protocol events"]')?.textContent?.slice(0, 1500) ?? "";
-    return `${summary} [${alerts}] members ${members}; vmKnown ${c?.vmKnown}; feed: ${feed}`;
+    return `${summary} [${alerts}] members ${members}; vmKnown ${c?.vmKnown}`;
   });
+}
+
+/** Every open tab of this test's site: what it shows and its whole feed (a failure's evidence). */
+async function describeAll(): Promise<string> {
+  const out: string[] = [];
+  for (const p of await ff.browser.pages()) {
+    if (!p.url().startsWith(site)) continue;
+    out.push(`--- tab ${p.url()}: ${await describe(p)}\n${await feedLines(p)}\nconsole:\n${(consoles.get(p) ?? []).slice(-20).join("\n")}`);
+  }
+  return out.join("\n");
 }
 
 /** The first tab: it starts the VM alone; waits for the guest shell. */
@@ -54,7 +72,7 @@ async function firstTab(): Promise<Page> {
   try {
     await expect.poll(() => clientText(a), { timeout: 120_000, interval: 200 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
   } catch (e) {
-    console.log("first tab:", await describe(a));
+    console.log("first tab:", await describeAll());
     throw e;
   }
   return a;
@@ -66,7 +84,7 @@ async function backupTab(): Promise<Page> {
   try {
     await expect.poll(() => state(b), { timeout: 60_000, interval: 200 }).toBe("replaying");
   } catch (e) {
-    console.log("joining tab:", await describe(b));
+    console.log("joining tab:", await describeAll());
     throw e;
   }
   return b;
@@ -79,7 +97,7 @@ async function closeAndFailover(victim: Page, survivor: Page): Promise<number> {
   try {
     await expect.poll(() => role(survivor), { timeout: 30_000, interval: 50 }).toBe("primary");
   } catch (e) {
-    console.log("survivor:", await describe(survivor));
+    console.log("survivor:", await describe(survivor), "\n", await describeAll());
     throw e;
   }
   return Date.now() - closedAt;
@@ -106,6 +124,7 @@ it("three tabs, the newest in front: hidden tabs keep their pace; the hidden bac
   const c = await openTab();
   await expect.poll(() => role(c), { timeout: 60_000, interval: 200 }).toBe("standby");
 
+
   // Seen from the front tab, the two hidden tabs beat every 250 ms as a visible one does (the
   // page's own timers would fire once a second there, gaps up to 2 s against a 2.5 s timeout).
   const oldestBeat = await c.evaluate(async () => {
@@ -123,8 +142,13 @@ it("three tabs, the newest in front: hidden tabs keep their pace; the hidden bac
   for (let i = 0; i < 3; i++) await run(c, `kv set k${i} v${i}`, "OK");
   const first = await closeAndFailover(a, b);
   // Redundancy comes back without a click: the standby tab becomes the new backup.
-  await expect.poll(() => state(c), { timeout: 60_000, interval: 100 }).toBe("replaying");
-  await run(c, "kv set k3 v3", "OK");
+  try {
+    await expect.poll(() => state(c), { timeout: 60_000, interval: 100 }).toBe("replaying");
+    await run(c, "kv set k3 v3", "OK");
+  } catch (e) {
+    console.log("after the first failover:", await describeAll());
+    throw e;
+  }
   await c.bringToFront();
   const second = await closeAndFailover(b, c);
   console.log(`firefox three tabs: first failover ${first} ms (hidden backup), second ${second} ms`);
