@@ -64,4 +64,10 @@ export type BusMsg =
   | ClientSync
   /** A protocol event, its time in wall-clock ms (page clocks differ per member). */
   | { t: "event"; ev: ProtocolEvent }
-  | { t: "control"; to: string; control: RemoteControl; ms?: number };
+  | { t: "control"; to: string; control: RemoteControl; ms?: number }
+  /** The timeline of another tab asks the member whose host is the live primary for its session recording. */
+  | { t: "recording-req"; tab: string; id: number }
+  | { t: "recording"; to: string; id: number; bytes: Uint8Array }
+  /** A member that joined late asks for the feed so far; members answer with theirs (times in wall-clock ms). */
+  | { t: "feed-req"; tab: string }
+  | { t: "feed"; to: string; from: string; events: ProtocolEvent[] };
