@@ -9,12 +9,13 @@ import { expectGreen, figureSeen, measured, watchFigure } from "./lecture-helper
  * paused at its key moment to explain. This is the test that each tour runs to its end with its
  * verdict; what the per-tour tests used to check after a tour is checked here after it.
  *
- * Captions at pace 0.05 (a 20-word caption stays 0.3 s): every step still waits for the event it
- * describes, so only reading time is cut. The order puts the tours that leave the pair untouched
+ * Captions at pace 0.02 (a 20-word caption stays 0.12 s, about one of the runner's 100 ms polls:
+ * faster gains nothing): every step still waits for the event it describes, so only reading time
+ * is cut, and the pause below is taken from inside the page at the instant of the cut. The order puts the tours that leave the pair untouched
  * first (normal, Remus, lag control run on one pair); each later tour finds the pair changed and
  * boots a new one by itself (fresh-pair.ts).
  */
-const PACE = 0.05;
+const PACE = 0.02;
 
 type Check = (page: Page, result: Awaited<ReturnType<typeof expectGreen>>) => Promise<void>;
 
