@@ -125,6 +125,8 @@ const LECTURE: { id: string; verdict: string; check?: Check }[] = [
         return { mode: c.config.readMode, ...p?.status?.reads };
       });
       expect(reads.mode).toBe("backup-reads");
+      // On the shared disk, though the tour before left the pair on non-shared disks.
+      await expect(page.getByTestId("host-disk").first()).toHaveAttribute("data-disk-mode", "shared");
       expect(reads.byBackup).toBeGreaterThan(0);
       expect(reads.inLog).toBe(0);
     },
