@@ -6,16 +6,28 @@ const KEPT = 500;
 /**
  * The protocol feed: what the hosts of every member did and what the cluster service itself
  * noted, in this member's page clock. Host events cross to the other members in wall-clock time.
+ * A member that joins late (a tab opened after things happened) asks the others for the feed
+ * so far (`requestHistory`) and puts what happened before it listened in front of its own.
  */
 export class EventLog {
   readonly events: ProtocolEvent[] = [];
   private listeners: ((e: ProtocolEvent) => void)[] = [];
+  /** When this member began to hear the others' events: anything older it can only get as history. */
+  private readonly since: number;
+  private historyAsked = false;
+  private historyTaken = false;
 
   constructor(
     private readonly clock: ClusterClock,
     private readonly transport: ClusterTransport,
   ) {
+    this.since = clock.now();
     transport.on("event", (m) => this.push({ ...m.ev, at: this.fromWall(m.ev.at) }));
+    transport.on("feed-req", (m) => {
+      if (m.tab === transport.self || this.events.length === 0) return;
+      transport.post({ t: "feed", to: m.tab, from: transport.self, events: this.events.map((e) => ({ ...e, at: this.toWall(e.at) })) });
+    });
+    transport.on("feed", (m) => m.to === transport.self && this.history(m.from, m.events));
   }
 
   /** Every event as it is logged; returns the unsubscribe. */
@@ -34,6 +46,27 @@ export class EventLog {
     const ev = hostEventLine(hostId, this.clock.now(), e);
     this.push(ev);
     this.transport.post({ t: "event", ev: { ...ev, at: this.toWall(ev.at) } });
+  }
+
+  /** A member joining: ask the others for the feed so far (the first answer is taken). */
+  requestHistory(): void {
+    this.historyAsked = true;
+    this.transport.post({ t: "feed-req", tab: this.transport.self });
+  }
+
+  /**
+   * Another member's feed: the events from before this member listened go in front, said in a
+   * line of their own. Every member that heard the request answers with the same host events
+   * (each also with its own notes): one answer is enough, the first one.
+   */
+  private history(from: string, events: readonly ProtocolEvent[]): void {
+    if (!this.historyAsked || this.historyTaken) return;
+    this.historyTaken = true;
+    const earlier = events.map((e) => ({ ...e, at: this.fromWall(e.at) })).filter((e) => e.at < this.since);
+    if (earlier.length === 0) return;
+    this.events.unshift(...earlier);
+    if (this.events.length > KEPT) this.events.splice(0, this.events.length - KEPT);
+    this.note("page", "membership", `the feed before this tab joined: ${earlier.length} earlier events, as tab ${from} saw them`);
   }
 
   private toWall(at: number): number {

@@ -66,4 +66,10 @@ export type BusMsg =
   | { t: "event"; ev: ProtocolEvent }
   | { t: "control"; to: string; control: RemoteControl; ms?: number }
   /** An Ethernet frame from one member's virtual switch to another's (the network spans the tabs). */
-  | { t: "frame"; from: string; to: string; frame: Uint8Array };
+  | { t: "frame"; from: string; to: string; frame: Uint8Array }
+  /** The timeline of another tab asks the member whose host is the live primary for its session recording. */
+  | { t: "recording-req"; tab: string; id: number }
+  | { t: "recording"; to: string; id: number; bytes: Uint8Array }
+  /** A member that joined late asks for the feed so far; members answer with theirs (times in wall-clock ms). */
+  | { t: "feed-req"; tab: string }
+  | { t: "feed"; to: string; from: string; events: ProtocolEvent[] };

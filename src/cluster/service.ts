@@ -17,6 +17,7 @@ import { appendSample, sampleOf, SAMPLE_MS, type MetricSample } from "./metrics.
 import { freezableClock, type FreezableClock } from "./freezable-clock.ts";
 import { vmLost } from "./vm-lost.ts";
 import { WorldFreeze } from "./world-freeze.ts";
+import { RecordingRelay } from "./recording-relay.ts";
 import type { ClusterOptions, ClusterPart } from "./options.ts";
 
 const BEAT_MS = 250;
@@ -45,6 +46,8 @@ export class ClusterService {
   readonly redundancy: Redundancy;
   readonly controls: Controls;
   readonly lock: LockWatch;
+  /** The live primary's session recording, from whichever member runs it (the timeline). */
+  readonly recordings: RecordingRelay;
   vm: VmIdentity | null = null;
   samples: MetricSample[] = [];
   private readonly garbage: DiskGarbage;
@@ -107,6 +110,7 @@ export class ClusterService {
     this.controls = new Controls(this.hosts, (id, kind, text) => this.note(id, kind, text), (part) => this.changed(part ?? "controls"));
     this.world = new WorldFreeze(clock, (on) => this.controls.freezeWorld(on), (text) => this.note("page", "world", text));
     this.lock = new LockWatch(clock, () => this.changed("lock"));
+    this.recordings = new RecordingRelay(clock, transport, this.hosts);
     this.garbage = new DiskGarbage(ports.disks, (text) => this.note("page", "disk-gc", text));
     transport.on("beat", (b) => this.onBeat(b));
     transport.on("bye", (m) => this.onBye(m.tab));
@@ -129,6 +133,7 @@ export class ClusterService {
   async join(): Promise<void> {
     if (!(await this.open())) return;
     this.ports.transport.post({ t: "sync-req", tab: this.self, from: 0 });
+    this.log.requestHistory();
     await new Promise<void>((r) => this.clock.after(DISCOVERY_MS, r)); // a span of listening, not a synchronisation
     if (this.vm) return this.joinAsStandby();
     if (!this.options.autoStart) {

@@ -20,6 +20,7 @@ export interface OnePageHook {
 export interface TabsHook {
   mode: "tabs";
   cluster: TabCluster;
+  timeline: Timeline;
   clientText(): string;
 }
 

@@ -1,4 +1,7 @@
 import type { BrowserContext, Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { decodeBatch } from "../../src/ft/log/codec.ts";
+import { decodeRecording } from "../../src/engine/recording.ts";
 import { clientText, run } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
 
@@ -52,6 +55,8 @@ test("three tabs: every tab's Figure shows all three hosts; after the primary's 
   await expect(c.getByRole("region", { name: "Protocol events" })).toContainText(`${ha} → ${hb}`);
 
   await run(b, "kv set a 1", "OK");
+  const frameOf = (p: Page, id: string) => p.evaluate((h) => (window.lockstep!.mode === "tabs" ? (window.lockstep!.cluster.hosts.find((x) => x.id === h)?.status?.frame ?? 0) : 0), id);
+  const backupFrameBefore = await frameOf(b, hb!);
   const closedAt = Date.now();
   await a.close();
   // Within the failover time the survivors show the new primary and the lock record's new owner.
@@ -75,6 +80,30 @@ test("three tabs: every tab's Figure shows all three hosts; after the primary's 
   for (const p of [b, c]) await expect.poll(() => rolesIn(p), { timeout: 10_000 }).toEqual([`${hb} primary`, `${hc} backup`].sort());
   await expect(story.locator("[data-step=backup]")).toHaveAttribute("data-done", "true");
   await run(c, "kv get a", "1");
+
+  // Tab C opened after B was cloned: its feed has what happened before it, from the other tabs
+  // (the FT VMotion snapshot A's host took for B), under a line that says where it came from.
+  const earlier = await c.evaluate((h) => (window.lockstep!.mode === "tabs" ? window.lockstep!.cluster.events.filter((e) => e.hostId === h && e.kind === "clone-snapshot").length : 0), ha);
+  expect(earlier, "the snapshot event of the first primary, from before tab C opened").toBeGreaterThan(0);
+  await expect(c.getByRole("region", { name: "Protocol events" })).toContainText("the feed before this tab joined");
+
+  // The timeline in tab mode: C's own host is the backup; the live primary's recording comes from
+  // B's tab over the cluster transport, and covers the run across the failover (it starts at the
+  // clone point, before the failover, and has the command typed while A was the primary).
+  await expect(c.getByTestId("live-clock")).toContainText(`(${hb})`);
+  const [download] = await Promise.all([c.waitForEvent("download"), c.getByRole("button", { name: "Export recording" }).click()]);
+  const rec = decodeRecording(new Uint8Array(readFileSync(await download.path())));
+  expect(rec.meta).toMatchObject({ hostId: hb, origin: "clone", truncated: null });
+  expect(rec.meta.start.frame).toBeLessThan(backupFrameBefore);
+  expect(rec.meta.end.frame).toBeGreaterThan(backupFrameBefore);
+  const typed = rec.batches.flatMap((x) => decodeBatch(x)).flatMap((f) => f.entries).map((e) => (e.k === "serial" ? new TextDecoder().decode(e.bytes) : "")).join("");
+  expect(typed).toContain("kv set a 1");
+  // Replayed in C's own replay worker: every recorded checkpoint identical.
+  await c.getByRole("button", { name: "Replay the live run so far" }).click();
+  await expect(c.getByTestId("replay-check")).toContainText(/Checkpoints replayed: (\d+) of \1,/, { timeout: 120_000 });
+  await expect(c.getByTestId("replay-check")).toHaveAttribute("data-ok", "true");
+  await expect(c.getByTestId("replay-summary")).toContainText(`live run of ${hb}`);
+  console.log(`tabs-view: tab C replayed ${hb}'s recording (frames ${rec.meta.start.frame}–${rec.meta.end.frame}, ${rec.checkpoints.length} checkpoints, from B's tab)`);
 });
 
 /** Whether the page scrolls (either way) at its viewport. */
@@ -127,7 +156,9 @@ test("the guided kill-tab tour runs to its end: it opens the tabs it asks for, s
   await expect(tour(second)).toHaveAttribute("data-step", "restored");
   await expect(tour(third)).toContainText("is the new backup");
   expect(await scrolls(third)).toBe(false);
-  await run(third, "kv get tour", "42");
+  // The teacher needs nothing but the tour's buttons: the last one asks the survivors for the key.
+  await tour(third).getByRole("button", { name: "Type kv get tour" }).click();
+  await expect.poll(() => clientText(third), { timeout: 30_000 }).toMatch(/kv get tour\r\n42\r\n/);
   await tour(third).getByRole("button", { name: "End the tour" }).click();
   await expect(tour(second)).toHaveCount(0);
 });

@@ -5,101 +5,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { expect, test } from "./persistent.ts";
-import { clientText, runTour, waitForLockstep } from "./ft.ts";
 
-test("tour: normal operation ends in sync with the client's OK", async ({ page }) => {
-  const result = await runTour(page, "normal");
-  await expect(result).toHaveAttribute("data-ok", "true");
-  await expect(page.getByTestId("in-sync")).toContainText("in sync");
-  await expect(page.getByRole("img", { name: /Client, primary VM, logging channel/ })).toBeVisible();
-});
-
-test("tour: primary failure keeps the key and bumps the epoch", async ({ page }) => {
-  const result = await runTour(page, "primary-failure");
-  await expect(result).toHaveAttribute("data-verdict", "failover");
-  await expect(result).toHaveAttribute("data-ok", "true");
-  await expect(page.getByTestId("lock-epoch")).toHaveText("2");
-});
-
-test("tour: backup failure leaves the primary alone with nothing held", async ({ page }) => {
-  const result = await runTour(page, "backup-failure");
-  await expect(result).toHaveAttribute("data-ok", "true");
-  await expect(result).toContainText("held outputs 0");
-});
-
-test("tour: split-brain prevented: one live host, the zombie write fenced", async ({ page }) => {
-  const result = await runTour(page, "split-brain");
-  await expect(result).toHaveAttribute("data-verdict", "split-brain-prevented");
-  await expect(result).toHaveAttribute("data-ok", "true");
-  await expect(page.getByRole("region", { name: "Protocol events" })).not.toContainText("ACCEPTED");
-  // The halted host's last lag is not a lag: no backup replays, so the lag line has ended.
-  await expect(page.locator('[data-plot="Backup lag"]')).toHaveAttribute("data-last", "");
-});
-
-test("tour: why the Output Rule, rule ON: the client never sees what the backup did not produce", async ({ page }) => {
-  const result = await runTour(page, "output-rule");
-  await expect(result).toHaveAttribute("data-verdict", "consistent");
-  await expect(result).toHaveAttribute("data-ok", "true");
-  const text = await clientText(page);
-  expect(text.split("\r\nPAYMENT-ACCEPTED\r\n").length - 1).toBe(1);
-  await expect(page.getByTestId("client-stream")).toContainText("conflicts 0");
-});
-
-test("tour: why the Output Rule, counterfactual OFF: the client saw output the promoted backup never produced", async ({ page }) => {
-  const result = await runTour(page, "output-rule", "&rule=off");
-  await expect(page.getByRole("note")).toContainText("without the Output Rule");
-  await expect(result).toHaveAttribute("data-verdict", "inconsistent");
-  await expect(result).toContainText("never ran the command");
-  // The client really holds the answer, and the new primary's own stream stops short of it.
-  expect(await clientText(page)).toContain("\r\nPAYMENT-ACCEPTED\r\n");
-  const [clientLen, produced] = await page.evaluate(() => {
-    const c = (window.lockstep as OnePageHook).cluster;
-    const p = c.hosts.find((h) => !h.dead && h.status?.role === "primary");
-    return [c.client.length, p?.status?.console?.produced ?? -1];
-  });
-  expect(produced).toBeGreaterThanOrEqual(0);
-  expect(produced).toBeLessThan(clientLen);
-});
-
-test("tour: FT VMotion restores a verified backup", async ({ page }) => {
-  const result = await runTour(page, "vmotion");
-  await expect(result).toHaveAttribute("data-verdict", "redundant");
-  await expect(result).toHaveAttribute("data-ok", "true");
-  await expect(page.getByRole("article", { name: "C#1 host" }).locator(".badge.state")).toHaveText("replaying");
-  // The primary got a new logging channel (its byte counter restarted) and sent a snapshot on
-  // it: log bandwidth never went negative, and the snapshot is drawn apart from the log.
-  const bandwidth = page.locator('[data-plot="Log bandwidth"]');
-  expect(Number(await bandwidth.getAttribute("data-min"))).toBeGreaterThanOrEqual(0);
-  await expect(bandwidth).toContainText("FT VMotion snapshot (not log)");
-});
-
-test("tour: non-shared disks (§4.1): a new pair with own copies, FT VMotion ships the primary's copy, imported equal", async ({ page }) => {
-  const result = await runTour(page, "non-shared");
-  await expect(result).toHaveAttribute("data-verdict", "disk-synced");
-  await expect(result).toHaveAttribute("data-ok", "true");
-  await expect(page.getByTestId("host-disk").first()).toHaveAttribute("data-disk-mode", "non-shared");
-});
-
-test("tour: flow and lag control (§3.2): a slow backup's lag passes the bound, the primary slows down, and speeds up again", async ({ page }) => {
-  const result = await runTour(page, "lag-control");
-  await expect(result).toHaveAttribute("data-verdict", "lag-bounded");
-  await expect(result).toHaveAttribute("data-ok", "true");
-  // What the verdict says was measured from the hosts' reports: the primary got slower than half speed.
-  console.log(`lag tour: ${await result.innerText()}`);
-  const slowest = Number(/slowed the primary to (\d+)%/.exec(await result.innerText())?.[1]);
-  expect(slowest).toBeLessThanOrEqual(50);
-  await expect(page.getByTestId("primary-speed")).toHaveAttribute("data-speed", "1");
-});
-
-test("tour: re-issue of pending disk I/O (§3.4): the primary fails with I/O pending, the promoted backup issues it again, OK once", async ({ page }) => {
-  const result = await runTour(page, "reissue");
-  console.log(`reissue tour: ${await result.innerText()}`);
-  await expect(result).toHaveAttribute("data-verdict", "reissued");
-  await expect(result).toHaveAttribute("data-ok", "true");
-  await expect(page.getByRole("region", { name: "Protocol events" })).toContainText("re-issued pending disk");
-  const text = await clientText(page);
-  expect(text.slice(text.indexOf("kv set reissue yes")).split("\r\nOK\r\n").length - 1).toBe(1);
-});
+// Each tour running to its end with its verdict is tests/e2e/lecture-all.spec.ts (every tour back
+// to back in one page); the rule-off counterfactual is lecture.spec.ts's Output Rule switch test.
+import { waitForLockstep } from "./ft.ts";
 
 test("shortcuts: ? lists them, Space pauses the tour, T switches the theme, 1 starts tour 1", async ({ page }) => {
   await page.goto("/");

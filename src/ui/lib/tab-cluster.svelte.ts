@@ -122,6 +122,11 @@ export class TabCluster extends ClusterShell implements ClusterView {
     this.svc.controls.zombieWrite();
   }
 
+  /** The live primary's session recording, from the tab it runs in (the timeline's export and replay). */
+  recording(): Promise<Uint8Array> {
+    return this.svc.recordings.recording();
+  }
+
   /** Controls addressed to another tab's host. */
   remote(tab: string, control: RemoteControl, ms?: number): void {
     this.svc.remote(tab, control, ms);

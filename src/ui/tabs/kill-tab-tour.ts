@@ -27,6 +27,8 @@ export interface TabTourStep {
   ref: string;
   /** A button that does what the caption asks (open a tab, type the command). */
   action: TourAction;
+  /** What the "type" button types (a teacher runs the whole demo from the tour's buttons). */
+  command?: string;
   /** The step is over once this holds. */
   done: (v: TourView) => boolean;
 }
@@ -40,6 +42,7 @@ const tabOf = (v: TourView, h: HostView | undefined) => {
 
 /** The command the tour types, and the answer it later asks the survivors for. */
 export const TOUR_COMMAND = "kv set tour 42";
+export const TOUR_CHECK = "kv get tour";
 
 export const KILL_TAB_TOUR: readonly TabTourStep[] = [
   {
@@ -68,6 +71,7 @@ export const KILL_TAB_TOUR: readonly TabTourStep[] = [
     id: "type",
     ref: "output-rule",
     action: "type",
+    command: TOUR_COMMAND,
     caption: () =>
       `Type \`${TOUR_COMMAND}\` in the client (or press the button). The client is the outside world: it works from every tab and talks to whichever host is live. The primary logs the input, and holds the answer until the backup acknowledges the log (the Output Rule).`,
     done: (v) => v.clientText.includes(`${TOUR_COMMAND}\r\nOK`),
@@ -98,10 +102,11 @@ export const KILL_TAB_TOUR: readonly TabTourStep[] = [
   {
     id: "restored",
     ref: "vmotion",
-    action: null,
+    action: "type",
+    command: TOUR_CHECK,
     caption: (v) => {
       const s = v.story;
-      return `Without a click, the cluster service cloned the new primary into the standby tab: ${s?.newBackup ?? "?"} is the new backup${s?.clonePauseMs !== null && s?.clonePauseMs !== undefined ? ` (the guest paused ${s.clonePauseMs} ms for the snapshot)` : ""}. Fault tolerant again; ask the client \`kv get tour\`: still 42.`;
+      return `Without a click, the cluster service cloned the new primary into the standby tab: ${s?.newBackup ?? "?"} is the new backup${s?.clonePauseMs !== null && s?.clonePauseMs !== undefined ? ` (the guest paused ${s.clonePauseMs} ms for the snapshot)` : ""}. Fault tolerant again; ask the client \`${TOUR_CHECK}\` (the button types it): still 42.`;
     },
     done: () => false,
   },

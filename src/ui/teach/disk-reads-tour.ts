@@ -71,13 +71,16 @@ function advance(c: Ctx, mode: Mode): boolean {
   const key = `phase:${mode}`;
   const st = ((c.vars[key] as PhaseState | undefined) ??= { stage: "boot" });
   const cfg = c.cluster.config;
+  // §4.2 compares the designs on the shared disk: a tour before this one may have left the pair on
+  // non-shared disks (§4.1), where the backup would read its own copy instead.
+  const pairMode = { readMode: mode, diskCache: false, diskMode: c.cluster.initial.diskMode };
   const restart = (why: string) => {
     c.vars[key] = { stage: "boot" } satisfies PhaseState;
-    bootFreshPair(c, why, { readMode: mode, diskCache: false });
+    bootFreshPair(c, why, pairMode);
   };
   if (st.stage === "boot") {
-    if (cfg.readMode !== mode || cfg.diskCache !== false) {
-      void c.cluster.restart({ readMode: mode, diskCache: false });
+    if (cfg.readMode !== mode || cfg.diskCache !== false || cfg.diskMode !== pairMode.diskMode) {
+      void c.cluster.restart(pairMode);
       return false;
     }
     if (c.inLockstep()) {

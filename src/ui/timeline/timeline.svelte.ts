@@ -1,5 +1,5 @@
 import * as Comlink from "comlink";
-import type { Cluster } from "../lib/cluster.svelte.ts";
+import type { ClusterView } from "../lib/cluster-view.ts";
 import type { ProtocolEvent } from "../../host/status.ts";
 import type { ReplaySummary, ReplayView, ReplayWorkerApi } from "../../engine/replay/types.ts";
 import { decodeRecording } from "../../engine/recording.ts";
@@ -16,6 +16,15 @@ export interface LiveMark {
 }
 
 export const PACES: (number | "max")[] = [0.25, 0.5, 1, "max"];
+
+/**
+ * What the timeline needs of a cluster: the hosts and the feed (the live track) and the live
+ * primary's recording. The one page's `Cluster` has it from its own worker; the tab mode's
+ * `TabCluster` asks the live primary's tab over the cluster transport.
+ */
+export type TimelineSource = Pick<ClusterView, "hosts" | "livePrimary" | "onEvent"> & {
+  recording(): Promise<Uint8Array>;
+};
 
 /** Which protocol events become marks on the live track. */
 function markKind(e: ProtocolEvent): LiveMark["kind"] | null {
@@ -82,7 +91,7 @@ export class Timeline {
   private readonly off: () => void;
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly cluster: TimelineSource,
     private readonly imagesUrl: string,
   ) {
     this.off = cluster.onEvent((e) => {

@@ -76,7 +76,7 @@ describe('simulator', () => {
     ['a standby passed over after a failed clone is chosen again later', 3598, /A1: redundancy restored: B1#1 replays as the new backup/],
     // The live primary's page deleted the own disk copy of a backup it had written off while that
     // backup was still importing it: reported as a divergence of the replay.
-    ['a disk copy deleted while it is synchronised is a fail-stop, not a divergence', 289, /C1#1 FAIL-STOP: own disk copy could not be synchronised/],
+    ['a disk copy deleted while it is synchronised is a fail-stop, not a divergence', 398, /C1#1 FAIL-STOP: own disk copy could not be synchronised/],
   ];
   for (const [name, seed, shows] of found) {
     it(`seed ${seed}: ${name}`, async () => {

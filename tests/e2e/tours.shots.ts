@@ -1,0 +1,46 @@
+import type {} from "../../src/ui/test-hook.ts";
+import type { OnePageHook } from "../../src/ui/test-hook.ts";
+import type { Page } from "@playwright/test";
+import { expect, test } from "./persistent.ts";
+
+// Screenshots of the tours issue 18 added (docs/screenshots/*.png, linked from the README's tour
+// list): `npm run screenshots`. Pictures, not tests: each waits for its tour's key moment.
+
+/** The tour is at step `index` (0-based) or later, its caption up. */
+const atStep = (page: Page, index: number) =>
+  expect.poll(() => page.evaluate(() => (window.lockstep as OnePageHook).runner.step), { timeout: 240_000 }).toBeGreaterThanOrEqual(index);
+
+test("screenshot: §3.2 flow and lag control, the slow backup's lag past the bound and the primary slowed", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/?scenario=lag-control&autoplay=1&theme=light");
+  // Step 4 ("Lag control: …") is over once the primary ran at half speed or slower: the picture
+  // is taken while the next caption waits, the backup still slow.
+  await expect(page.getByTestId("primary-speed")).toHaveAttribute("data-speed", /^0\.([0-4]|5$)/, { timeout: 240_000 });
+  await atStep(page, 3);
+  await page.screenshot({ path: "docs/screenshots/tour-lag-control.png" });
+});
+
+test("screenshot: §3.4 re-issue of pending disk I/O, the promoted backup issuing the I/O again", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/?scenario=reissue&autoplay=1&theme=light");
+  await atStep(page, 4);
+  await expect(page.getByTestId("scenario-note")).toContainText("re-issued", { timeout: 120_000 });
+  await page.screenshot({ path: "docs/screenshots/tour-reissue.png" });
+});
+
+test("screenshot: the log inspector, the entries of a frame with their kind and position, at the same instruction", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/?theme=light");
+  await expect.poll(() => page.evaluate(() => /LOCKSTEP READY[\s\S]*lockstep# /.test(window.lockstep!.clientText())), { timeout: 240_000 }).toBe(true);
+  await page.getByRole("application", { name: "Client console" }).click();
+  await page.keyboard.type("kv set course ft\n");
+  await expect.poll(() => page.evaluate(() => window.lockstep!.clientText().includes("kv set course ft\r\nOK")), { timeout: 60_000 }).toBe(true);
+  await page.getByRole("button", { name: "Replay the live run so far" }).click();
+  await expect(page.getByTestId("replay-check")).toHaveAttribute("data-ok", "true", { timeout: 120_000 });
+  const mark = page.getByRole("button", { name: /^Input at frame \d+: .*kv set course/ });
+  const frame = Number((await mark.getAttribute("aria-label"))!.match(/frame (\d+)/)![1]);
+  await mark.click();
+  await expect(page.getByTestId("replay-position")).toContainText(`At frame ${frame.toLocaleString("en-US")} `, { timeout: 60_000 });
+  await expect(page.getByTestId("same-instruction")).toHaveAttribute("data-same", "true");
+  await page.getByRole("region", { name: "Timeline" }).locator(".replay").screenshot({ path: "docs/screenshots/log-inspector.png" });
+});
