@@ -7,6 +7,7 @@ import { EtcdLockRecord } from "./lock-record.ts";
 export { EtcdClient, prefixEnd, type EtcdClientOptions, type KeyValue, type WatchEvent, type Compare, type TxnOp } from "./client.ts";
 export { EtcdError, describeEtcdFailure, type EtcdFailure } from "./errors.ts";
 export { EtcdKeys } from "./keys.ts";
+export { toBase64, fromBase64 } from "./base64.ts";
 export { EtcdLockRecord } from "./lock-record.ts";
 export { EtcdBlockStore } from "./block-store.ts";
 
