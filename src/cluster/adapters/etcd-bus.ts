@@ -44,7 +44,8 @@ export class EtcdBus {
     private readonly client: EtcdClient,
     private readonly dir: string,
     private readonly self: string,
-    private readonly lease: () => string,
+    /** The member's lease, once it has one (posts before that wait for it). */
+    private readonly lease: () => Promise<string>,
     /** A put that failed: those messages are lost, as on a cut network. */
     private readonly onFailure: (f: EtcdFailure) => void,
   ) {}
@@ -77,7 +78,8 @@ export class EtcdBus {
       while (this.queue.length > 0 && !this.closed) {
         const batch = this.queue;
         this.queue = [];
-        await this.client.put(this.key, encodeBusMsgs(this.self, batch), this.lease()).catch((e: unknown) => {
+        const lease = await this.lease();
+        await this.client.put(this.key, encodeBusMsgs(this.self, batch), lease).catch((e: unknown) => {
           if (e && typeof e === "object" && "failure" in e) this.onFailure((e as { failure: EtcdFailure }).failure);
         });
       }

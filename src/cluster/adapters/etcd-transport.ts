@@ -33,28 +33,49 @@ export class EtcdTransport implements ClusterTransport {
   private readonly watches: Cancel[] = [];
   private stopKeepAlive: Cancel = () => undefined;
   private closed = false;
+  private lease = "";
+  /** Resolves once this member holds a lease, is listed and hears the others. */
+  readonly ready: Promise<void>;
 
   private constructor(
     private readonly client: EtcdClient,
     keys: EtcdKeys,
     readonly self: string,
-    private lease: string,
     private readonly opts: Required<EtcdTransportOptions>,
   ) {
     this.root = `${keys.prefix}cluster/`;
-    this.bus = new EtcdBus(client, `${this.root}bus/`, self, () => this.lease, opts.onFailure);
+    this.bus = new EtcdBus(client, `${this.root}bus/`, self, () => this.ready.then(() => this.lease), opts.onFailure);
     this.signalling = new Signalling(this.bus, self);
+    this.ready = this.join();
+  }
+
+  /** At once (the page builds its service synchronously); joining goes on until etcd answers. */
+  static connect(client: EtcdClient, cluster: string, self: string, options: EtcdTransportOptions = {}): EtcdTransport {
+    return new EtcdTransport(client, EtcdKeys.forCluster(cluster), self, { ttlSeconds: 5, clock: browserClock, onFailure: () => undefined, ...options });
   }
 
   static async open(client: EtcdClient, cluster: string, self: string, options: EtcdTransportOptions = {}): Promise<EtcdTransport> {
-    const opts = { ttlSeconds: 5, clock: browserClock, onFailure: () => undefined, ...options };
-    const { id } = await client.leaseGrant(opts.ttlSeconds);
-    const t = new EtcdTransport(client, EtcdKeys.forCluster(cluster), self, id, opts);
-    const revision = await client.put(t.memberKey, utf8(String(opts.clock.wallNow())), id);
-    t.follow(`${t.root}bus/`, revision + 1, (evs) => t.bus.receive(evs));
-    t.follow(`${t.root}members/`, revision + 1, (evs) => t.membersChanged(evs));
-    t.keepAlive();
+    const t = EtcdTransport.connect(client, cluster, self, options);
+    await t.ready;
     return t;
+  }
+
+  private async join(): Promise<void> {
+    for (;;) {
+      try {
+        this.lease = (await this.client.leaseGrant(this.opts.ttlSeconds)).id;
+        const revision = await this.client.put(this.memberKey, utf8(String(this.opts.clock.wallNow())), this.lease);
+        this.follow(`${this.root}bus/`, revision + 1, (evs) => this.bus.receive(evs));
+        this.follow(`${this.root}members/`, revision + 1, (evs) => this.membersChanged(evs));
+        this.keepAlive();
+        return;
+      } catch (e) {
+        if (e && typeof e === "object" && "failure" in e) this.opts.onFailure((e as { failure: EtcdFailure }).failure);
+        else throw e;
+        await new Promise<void>((r) => this.opts.clock.after(1000, r));
+        if (this.closed) return;
+      }
+    }
   }
 
   private get memberKey(): string {
@@ -133,6 +154,7 @@ export class EtcdTransport implements ClusterTransport {
   }
 
   async exclusive(name: string, fn: () => Promise<void>): Promise<void> {
+    await this.ready;
     const key = `${this.root}locks/${name}`;
     for (;;) {
       const r = await this.client.txn([{ key, target: "version", op: "=", revision: 0 }], [{ put: { key, value: utf8(this.self), lease: this.lease } }]);
@@ -165,11 +187,12 @@ export class EtcdTransport implements ClusterTransport {
 
   holdShared(name: string): Cancel {
     const key = `${this.root}shared/${name}/${this.self}`;
-    const put = this.client.put(key, utf8("held"), this.lease).catch(() => undefined);
+    const put = this.ready.then(() => this.client.put(key, utf8("held"), this.lease)).catch(() => undefined);
     return () => void put.then(() => this.client.deleteRange(key).catch(() => undefined));
   }
 
   async isHeld(name: string): Promise<boolean> {
+    await this.ready;
     const [shared, excl] = await Promise.all([
       this.client.range(`${this.root}shared/${name}/`, { end: "prefix", countOnly: true }),
       this.client.range(`${this.root}locks/${name}`, { countOnly: true }),
@@ -191,7 +214,7 @@ export class EtcdTransport implements ClusterTransport {
     this.bus.closed = true;
     this.stopKeepAlive();
     for (const c of this.watches.splice(0)) c();
-    void this.client.leaseRevoke(this.lease).catch(() => undefined);
+    if (this.lease) void this.client.leaseRevoke(this.lease).catch(() => undefined);
   }
 
   /** A crash, for tests: keep-alives and watches stop, nothing is revoked; etcd notices at the TTL. */
