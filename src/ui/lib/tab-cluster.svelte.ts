@@ -111,8 +111,10 @@ export class TabCluster extends ClusterShell implements ClusterView {
     const look = () => {
       if (busy) return;
       busy = true;
-      storage
-        .revision()
+      // The lock record itself, decoded: an unreachable etcd and a record we did not write both show.
+      storage.lock
+        .read()
+        .then((stored) => stored.revision)
         .then(
           (revision) => (this.etcd = { endpoint: storage.client.endpoint, revision, failure: null }),
           (e: unknown) => (this.etcd = { endpoint: storage.client.endpoint, revision: this.etcd?.revision ?? null, failure: e instanceof EtcdError ? describeEtcdFailure(e.failure) : String(e) }),

@@ -124,3 +124,36 @@ describe("etcd fencing: a stale epoch's write never lands after the new primary'
     }
   });
 });
+
+describe("etcd faults as the host sees them", () => {
+  it("StorageOps: an unreachable or malformed etcd is 'unavailable' for the protocol (wait and retry), never a win, never a browser refusal", async () => {
+    const { StorageOps } = await import("../../../src/host/storage-ops.ts");
+    const { storageRefusal } = await import("../../../src/storage/index.ts");
+    const port = await freePort();
+    const gone = EtcdStorage.open(`http://127.0.0.1:${port}`, "gone");
+    const bad = EtcdStorage.open(etcd.endpoint, `malformed-${n++}`);
+    await bad.client.put(bad.keys.lockRecord, enc.encode("{}"));
+    await bad.client.put(bad.keys.lockEpoch, enc.encode("1"));
+    // A foreign record beside an intact fence key: nobody may go live on it, but the primary
+    // of the fence's epoch keeps its disk (the fence, not the record, guards writes).
+    for (const [s, writeOk] of [
+      [gone, false],
+      [bad, true],
+    ] as const) {
+      const results: unknown[] = [];
+      const health: unknown[] = [];
+      const ops = new StorageOps(s, s.disk("d", BLOCK_SIZE), (r) => results.push(r), (r) => health.push(r));
+      ops.perform({ type: "testAndSet", reqId: 1, expectEpoch: 1, owner: "B#1" });
+      ops.perform({ type: "writeBlock", ioId: 2, block: 0, data: new Uint8Array(8), epoch: 1 });
+      await expect.poll(() => results.length).toBe(2);
+      expect(results).toEqual(
+        expect.arrayContaining([
+          { op: "test-and-set", reqId: 1, result: { ok: false, reason: "unavailable" } },
+          writeOk ? { op: "write", ioId: 2, epoch: 1, ok: true } : { op: "write", ioId: 2, epoch: 1, ok: false, reason: "unavailable" },
+        ]),
+      );
+      expect(health).toEqual([]);
+    }
+    expect(storageRefusal(new EtcdError({ kind: "timeout", endpoint: "http://x:1", ms: 5 }))).toBeNull();
+  });
+});
