@@ -143,7 +143,7 @@ describe("etcd faults as the host sees them", () => {
       const results: unknown[] = [];
       const health: unknown[] = [];
       const ops = new StorageOps(s, s.disk("d", BLOCK_SIZE), (r) => results.push(r), (r) => health.push(r));
-      ops.perform({ type: "testAndSet", reqId: 1, expectEpoch: 1, owner: "B#1" });
+      ops.perform({ type: "testAndSet", reqId: 1, expectEpoch: 1, owner: "B#1", force: false });
       ops.perform({ type: "writeBlock", ioId: 2, block: 0, data: new Uint8Array(8), epoch: 1 });
       await expect.poll(() => results.length).toBe(2);
       expect(results).toEqual(
