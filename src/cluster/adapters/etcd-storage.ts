@@ -11,7 +11,19 @@ export function etcdClusterStorage(at: EtcdLocation): { storage: EtcdStorage; op
   const storage = EtcdStorage.open(at.endpoint, at.cluster);
   return {
     storage,
-    openStorage: async () => storage,
+    // A new VM resets the lock record (epoch 0: every earlier writer is fenced from then on),
+    // then drops the earlier VMs' shared disks, which only their zombies could still address.
+    openStorage: async () => ({
+      lock: {
+        peek: () => storage.lock.peek(),
+        testAndSet: (expectEpoch, owner) => storage.lock.testAndSet(expectEpoch, owner),
+        reset: async () => {
+          await storage.lock.reset();
+          await storage.clearSharedDisks();
+        },
+      },
+      close: () => storage.close(),
+    }),
     disks: {
       delete: (diskId, hostId) => storage.deleteOwnDisk(diskId, hostId),
       clearAll: () => storage.clearOwnDisks(),

@@ -56,6 +56,14 @@ export class EtcdStorage {
     await this.client.deleteRange(this.keys.ownDiskRoot(), "prefix");
   }
 
+  /**
+   * A new VM: every shared disk of earlier VMs goes (it runs on a new disk id, so nothing would
+   * read them; without this, etcd would keep every earlier VM's blocks for the whole session).
+   */
+  async clearSharedDisks(): Promise<void> {
+    await this.client.deleteRange(`${this.keys.prefix}disk/`, "prefix");
+  }
+
   /** etcd's current revision (the storage panel shows it). */
   async revision(): Promise<number> {
     return (await this.client.range(this.keys.lockDir, { end: "prefix", countOnly: true })).revision;
