@@ -13,6 +13,10 @@ export interface EtcdServer {
   endpoint: string;
   port: number;
   dataDir: string;
+  /** etcd stops answering (SIGSTOP: connections stay open, nothing replies), as a hung or cut-off server. */
+  pause(): void;
+  /** SIGCONT: it answers again, with everything it had. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -58,8 +62,11 @@ export async function startEtcd(opts: { cors?: string; extraArgs?: string[] } = 
     endpoint,
     port,
     dataDir,
+    pause: () => void child.kill("SIGSTOP"),
+    resume: () => void child.kill("SIGCONT"),
     stop: async () => {
       if (child.exitCode === null) {
+        child.kill("SIGCONT");
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
         await exited;

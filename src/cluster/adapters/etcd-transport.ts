@@ -34,6 +34,8 @@ export class EtcdTransport implements ClusterTransport {
   private stopKeepAlive: Cancel = () => undefined;
   private closed = false;
   private lease = "";
+  /** Shared holds taken and not released: put again under a new lease after losing the old one. */
+  private readonly holds = new Set<string>();
   /** Resolves once this member holds a lease, is listed and hears the others. */
   readonly ready: Promise<void>;
 
@@ -136,6 +138,7 @@ export class EtcdTransport implements ClusterTransport {
           // The others have seen us go (a goodbye): come back as a member joining again.
           this.lease = (await this.client.leaseGrant(this.opts.ttlSeconds)).id;
           await this.client.put(this.memberKey, utf8(String(this.opts.clock.wallNow())), this.lease);
+          for (const key of this.holds) await this.client.put(key, utf8("held"), this.lease);
         } catch (e) {
           if (e && typeof e === "object" && "failure" in e) this.opts.onFailure((e as { failure: EtcdFailure }).failure);
         } finally {
@@ -187,8 +190,12 @@ export class EtcdTransport implements ClusterTransport {
 
   holdShared(name: string): Cancel {
     const key = `${this.root}shared/${name}/${this.self}`;
+    this.holds.add(key);
     const put = this.ready.then(() => this.client.put(key, utf8("held"), this.lease)).catch(() => undefined);
-    return () => void put.then(() => this.client.deleteRange(key).catch(() => undefined));
+    return () => {
+      this.holds.delete(key);
+      void put.then(() => this.client.deleteRange(key).catch(() => undefined));
+    };
   }
 
   async isHeld(name: string): Promise<boolean> {

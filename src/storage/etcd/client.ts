@@ -15,6 +15,8 @@ export interface KeyValue {
   createRevision: number;
   modRevision: number;
   version: number;
+  /** The lease the key lives under, if any (etcd's int64 id, kept as text). */
+  lease: string | null;
 }
 
 export interface RangeResult {

@@ -47,6 +47,7 @@ export function parseKvs(raw: Json[], endpoint: string): KeyValue[] {
       createRevision: int(kv.create_revision, endpoint, "create_revision"),
       modRevision: int(kv.mod_revision, endpoint, "mod_revision"),
       version: int(kv.version, endpoint, "version"),
+      lease: typeof kv.lease === "string" && /^\d+$/.test(kv.lease) && kv.lease !== "0" ? kv.lease : null,
     };
   });
 }

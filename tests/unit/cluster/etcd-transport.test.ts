@@ -93,6 +93,22 @@ describe("EtcdTransport: the cluster service's members on several computers", ()
     expect(byes).toEqual([]);
   });
 
+  it("a member whose lease etcd dropped (out of reach past its TTL) comes back: listed again, its holds put again", async () => {
+    const [a, b] = await members(2, 3);
+    a!.holdShared("vm");
+    await expect.poll(() => b!.isHeld("vm"), { timeout: 5000 }).toBe(true);
+    const listed = await client.range(`/lockstep/transport-${n - 1}/cluster/members/tab-0`);
+    const lease = listed.kvs[0]!.lease!;
+    expect(lease).toMatch(/^\d+$/);
+    const bye = next(b!, "bye");
+    await client.leaseRevoke(lease);
+    expect(await bye).toEqual({ t: "bye", tab: "tab-0" });
+    expect(await b!.isHeld("vm")).toBe(false);
+    // Its next keep-alive (every TTL/3 = 1 s) finds the lease gone and joins again.
+    await expect.poll(() => b!.members(), { timeout: 15_000 }).toContain("tab-0");
+    await expect.poll(() => b!.isHeld("vm"), { timeout: 5000 }).toBe(true);
+  });
+
   it("exclusive: sections of several members never overlap", async () => {
     const ts = await members(3);
     let inside = 0;
