@@ -6,6 +6,7 @@ step() { printf '\n== %s ==\n' "$*"; }
 
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-firefox.sh
+bash scripts/ensure-etcd.sh
 step "typecheck"
 npx svelte-check --tsconfig ./tsconfig.json --threshold error --output human
 step "unit tests"

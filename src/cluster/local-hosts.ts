@@ -37,6 +37,8 @@ export interface HostSettings {
   transport: FtHostConfig["transport"];
   readMode: FtHostConfig["readMode"];
   snapshotVia?: FtHostConfig["snapshotVia"];
+  /** The shared storage is this etcd rather than IndexedDB `dbName` (several computers). */
+  etcd?: FtHostConfig["etcd"];
   noOutputRule?: boolean;
   diskCache?: boolean;
 }
@@ -123,6 +125,7 @@ export class LocalHosts {
       diskMode: vm.diskMode,
       readMode: s.readMode,
       ...(s.snapshotVia ? { snapshotVia: s.snapshotVia } : {}),
+      ...(s.etcd ? { etcd: s.etcd } : {}),
       noOutputRule: s.noOutputRule === true,
       diskCache: s.diskCache !== false,
     };

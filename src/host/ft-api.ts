@@ -24,6 +24,12 @@ export interface FtHostApi {
   stop(): Promise<void>;
 }
 
+/** An etcd reachable from every computer of the cluster, through its JSON gateway. */
+export interface EtcdLocation {
+  endpoint: string;
+  cluster: string;
+}
+
 export interface FtHostConfig {
   hostId: string;
   role: "primary" | "backup" | "standby";
@@ -36,6 +42,12 @@ export interface FtHostConfig {
   imagesUrl: string;
   /** IndexedDB database that is the cluster's shared storage. */
   dbName: string;
+  /**
+   * Set when the shared storage is etcd (primary and backup on different computers, issue 14):
+   * the lock record, the shared disk and the own copies live there, under `cluster`, and
+   * IndexedDB is not used (it is not shared between computers).
+   */
+  etcd?: EtcdLocation;
   /** The VM's disk id: the shared disk inside dbName, or in non-shared mode the disk whose own
    * copy this host keeps in a database of its own (ownDiskDbName(dbName, diskId, hostId)). */
   diskId: string;

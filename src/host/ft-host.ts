@@ -1,11 +1,12 @@
 import { makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
 import { DataChannelTransport, MessagePortTransport } from "../channel/logging-channel.ts";
-import { IdbBulkStore, OwnDisk, ownDiskDbName, SharedStorage, StorageRefusedError, storageRefusal } from "../storage/index.ts";
+import { IdbBulkStore, StorageRefusedError, storageRefusal } from "../storage/index.ts";
 import { realNow } from "../engine/clock.ts";
 import { guestIdentity } from "../engine/manifest.ts";
 import { makeSession } from "../engine/session.ts";
 import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "./ft-api.ts";
 import { loadGuestImages, machineImages } from "./images.ts";
+import { openHostStorage, type OpenedStorage } from "./open-storage.ts";
 import { HostRuntime } from "./runtime.ts";
 
 /**
@@ -15,8 +16,7 @@ import { HostRuntime } from "./runtime.ts";
  */
 export class FtHost implements FtHostApi {
   private runtime: HostRuntime | null = null;
-  private storage: SharedStorage | null = null;
-  private ownDisk: OwnDisk | null = null;
+  private storage: OpenedStorage | null = null;
   private bulk: IdbBulkStore | undefined;
   private earlyChannel: Parameters<FtHostApi["attachLoggingChannel"]> | null = null;
   /** The world was frozen before the runtime existed (a host spawned during the lecture's pause). */
@@ -26,25 +26,20 @@ export class FtHost implements FtHostApi {
   constructor(private readonly loadWasm: () => Promise<WebAssembly.Module>) {}
 
   async start(config: FtHostConfig, events: FtHostEvents): Promise<void> {
-    const snapshotVia = config.snapshotVia ?? (config.transport === "tabs" ? "storage" : "channel");
+    // Between computers (etcd) there is no IndexedDB both browsers see: snapshots take the channel.
+    const snapshotVia = config.etcd ? "channel" : (config.snapshotVia ?? (config.transport === "tabs" ? "storage" : "channel"));
     const refused = (e: unknown): never => {
       throw new StorageRefusedError(storageRefusal(e) ?? { cause: "refused", error: String(e) });
     };
-    const [{ manifest, files }, wasm, storage, bulk] = await Promise.all([
+    const [{ manifest, files }, wasm, bulk] = await Promise.all([
       loadGuestImages(config.imagesUrl, (p) => events.progress(p)),
       this.loadWasm(),
-      SharedStorage.open(config.dbName).catch(refused),
       snapshotVia === "storage" ? IdbBulkStore.open(config.dbName).catch(refused) : undefined,
     ]);
-    this.storage = storage;
     this.bulk = bulk;
     const images = machineImages({ manifest, files });
     const base = manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
-    // Non-shared disk (paper 4.1): this host's own copy, a database named after the host.
-    if (config.diskMode === "non-shared") {
-      this.ownDisk = await OwnDisk.open(ownDiskDbName(config.dbName, config.diskId, config.hostId), config.diskId, manifest.disk.size_bytes, base).catch(refused);
-    }
-    const disk = this.ownDisk?.store ?? storage.disk(config.diskId, manifest.disk.size_bytes, base);
+    const opened = (this.storage = await openHostStorage(config, manifest.disk.size_bytes, base));
     const ft = makeConfig(
       { diskMode: config.diskMode, readMode: config.readMode, ...(config.noOutputRule ? { unsafe: { noOutputRule: true } } : {}) },
       config.transport === "tabs" ? TAB_DEFAULTS : WORKER_DEFAULTS,
@@ -69,9 +64,9 @@ export class FtHost implements FtHostApi {
       wasm,
       images,
       session,
-      storage,
-      disk,
-      diskName: this.ownDisk?.name ?? config.diskId,
+      storage: opened.storage,
+      disk: opened.disk,
+      diskName: opened.diskName,
       ...(bulk ? { bulk } : {}),
       realNow,
       guest: guestIdentity(manifest),
@@ -167,7 +162,6 @@ export class FtHost implements FtHostApi {
   async stop(): Promise<void> {
     this.runtime?.stop();
     this.storage?.close();
-    this.ownDisk?.close();
     this.bulk?.close();
   }
 }

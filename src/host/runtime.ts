@@ -1,12 +1,11 @@
 import type { AgentInit, FtConfig } from "../ft/protocol/index.ts";
-import type { IdbBlockStore, SharedStorage } from "../storage/index.ts";
 import { realDateNow } from "../engine/clock.ts";
 import type { GuestImages } from "../engine/machine.ts";
 import type { GuestIdentity } from "../engine/recording.ts";
 import type { SessionInfo } from "../engine/session.ts";
 import type { BulkStore } from "./channel-endpoint.ts";
 import { Host } from "./host.ts";
-import type { RuntimeEvents } from "./ports.ts";
+import type { HostDisk, HostStorage, RuntimeEvents } from "./ports.ts";
 import { realScheduler } from "./scheduler.ts";
 import { v86Engines } from "./v86-engines.ts";
 
@@ -20,9 +19,10 @@ export interface RuntimeDeps {
   images: GuestImages;
   /** Both sides of a pair booted together must share it; a standby takes the one its clone carries. */
   session: SessionInfo | null;
-  storage: SharedStorage;
+  /** IndexedDB (SharedStorage) or etcd (EtcdStorage): only the lock record is used here. */
+  storage: HostStorage;
   /** The shared disk, or with a non-shared disk (paper 4.1) this host's own copy. */
-  disk: IdbBlockStore;
+  disk: HostDisk;
   /** What the UI calls that disk (the shared disk's id, or the own copy's database). */
   diskName: string;
   /** Set when FT VMotion snapshots travel through shared storage rather than the data channel. */
@@ -34,7 +34,7 @@ export interface RuntimeDeps {
 }
 
 /**
- * A host of the real system: v86 engines, IndexedDB storage, the event loop's timers. Used by
+ * A host of the real system: v86 engines, IndexedDB or etcd storage, the event loop's timers. Used by
  * the host worker (src/workers/ft-host.worker.ts via ft-host.ts) and by `npm run ft-check`.
  */
 export class HostRuntime extends Host {

@@ -1,3 +1,5 @@
+import { EtcdError } from "./etcd/errors.ts";
+
 /** The storage could not be reached; the paper's rule is to wait and retry, never to guess. */
 export class StorageUnavailableError extends Error {
   override name = "StorageUnavailableError";
@@ -26,7 +28,9 @@ export interface StorageRefusal {
 }
 
 export function storageRefusal(e: unknown): StorageRefusal | null {
-  if (e instanceof StorageUnavailableError || e instanceof StaleEpochError) return null;
+  // etcd's failures are the network's or etcd's, not this browser refusing IndexedDB: the page's
+  // storage panel names them (what failed, at which address) while the hosts wait and retry.
+  if (e instanceof StorageUnavailableError || e instanceof StaleEpochError || e instanceof EtcdError) return null;
   const name = e instanceof Error || e instanceof DOMException ? e.name : "Error";
   const message = e instanceof Error || e instanceof DOMException ? e.message : String(e);
   return { cause: name === "QuotaExceededError" ? "quota" : "refused", error: message ? `${name}: ${message}` : name };

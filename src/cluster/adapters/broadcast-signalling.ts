@@ -4,8 +4,8 @@ import type { BusMsg } from "../messages.ts";
 
 /**
  * The logging channel between hosts in two tabs: a WebRTC data channel whose offer, answer
- * and ICE candidates travel over the tab bus (BroadcastChannel). No ICE servers: both tabs are
- * on this machine, host candidates suffice.
+ * and ICE candidates travel over the tab bus (BroadcastChannel; between computers, etcd). No ICE
+ * servers: both tabs are on this machine (or one LAN), host candidates suffice.
  *
  * RTCPeerConnection exists only in the page, but the data channel must live in the host worker:
  * Chromium allows the transfer only at once (the creator right after createDataChannel, the
@@ -21,6 +21,9 @@ export interface TabLink {
 
 type Signal = Extract<BusMsg, { t: "signal" }>;
 
+/** What signalling needs of a bus: the tabs' BroadcastChannel, or etcd between computers. */
+export type SignalBus = Pick<BroadcastBus, "on" | "post">;
+
 /** Routes signalling messages addressed to this tab to the link they belong to. */
 export class Signalling {
   private readonly links = new Map<string, { pc: RTCPeerConnection; pending: RTCIceCandidateInit[]; remoteSet: boolean }>();
@@ -28,7 +31,7 @@ export class Signalling {
   onOffer: ((link: string, from: string, host: string, sdp: RTCSessionDescriptionInit) => void) | null = null;
 
   constructor(
-    private readonly bus: BroadcastBus,
+    private readonly bus: SignalBus,
     private readonly me: string,
   ) {
     bus.on("signal", (m) => {

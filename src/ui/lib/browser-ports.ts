@@ -1,6 +1,8 @@
 import type { ClusterClock, ClusterPorts, ClusterTransport } from "../../cluster/ports.ts";
 import { browserClock } from "../../cluster/adapters/browser-clock.ts";
 import { idbDiskCopies, openIdbStorage } from "../../cluster/adapters/idb.ts";
+import { etcdClusterStorage } from "../../cluster/adapters/etcd-storage.ts";
+import type { EtcdLocation } from "../../host/ft-api.ts";
 import { StorageRefusedError, storageRefusal, type StorageRefusal } from "../../storage/index.ts";
 import { workerMachines } from "./ft-host-client.ts";
 
@@ -10,6 +12,12 @@ import { workerMachines } from "./ft-host-client.ts";
  */
 export function browserPorts(transport: ClusterTransport, dbName: string, clock: ClusterClock = browserClock): ClusterPorts {
   return { clock, machines: workerMachines, transport, openStorage, disks: idbDiskCopies(dbName) };
+}
+
+/** The same with the shared storage on etcd (several computers, issue 14): no IndexedDB at all. */
+export function etcdBrowserPorts(transport: ClusterTransport, at: EtcdLocation, clock: ClusterClock = browserClock): ClusterPorts {
+  const { openStorage, disks } = etcdClusterStorage(at);
+  return { clock, machines: workerMachines, transport, openStorage, disks };
 }
 
 /** Opening IndexedDB is where a browser that refuses it says so: keep what it said. */

@@ -41,9 +41,20 @@ export interface Launch {
   ft: boolean;
   /** `diskcache=off`: hosts run without the engine's disk cache (every guest read a real read). */
   diskCache: boolean;
+  /**
+   * `cluster=etcd&etcd=http://host:port`: the shared storage and the cluster service's messages
+   * live in that etcd, so the hosts may run in browsers on different computers (issue 14); each
+   * page is one member with one host, as in tab mode. null: everything in this browser.
+   */
+  etcd: { endpoint: string } | null;
 }
 
-export type LaunchResult = { ok: true; launch: Launch } | { ok: false; param: "mode" | "guest"; value: string; message: string; choices: [string, string][] };
+export const CLUSTERS = {
+  browser: "everything in this browser: IndexedDB and BroadcastChannel (default)",
+  etcd: "shared storage and messages in etcd, for hosts on different computers (with etcd=http://host:port; npm run classroom)",
+} as const;
+
+export type LaunchResult = { ok: true; launch: Launch } | { ok: false; param: "mode" | "guest" | "cluster" | "etcd"; value: string; message: string; choices: [string, string][] };
 
 export function parseLaunch(search: string, base: string): LaunchResult {
   const p = new URLSearchParams(search);
@@ -56,6 +67,28 @@ export function parseLaunch(search: string, base: string): LaunchResult {
       message: `Unknown mode “${mode}”.`,
       choices: Object.entries(MODES),
     };
+  }
+  const cluster = p.get("cluster") ?? "browser";
+  if (!Object.hasOwn(CLUSTERS, cluster)) {
+    return { ok: false, param: "cluster", value: cluster, message: `Unknown cluster “${cluster}”.`, choices: Object.entries(CLUSTERS) };
+  }
+  let etcd: Launch["etcd"] = null;
+  if (cluster === "etcd") {
+    const raw = p.get("etcd") ?? "";
+    const url = URL.canParse(raw) ? new URL(raw) : null;
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      return {
+        ok: false,
+        param: "etcd",
+        value: raw,
+        message: raw ? `“${raw}” is not an http(s) address of etcd.` : "cluster=etcd needs the address of etcd.",
+        choices: [["http://<host>:<port>", "etcd's client address as npm run classroom prints it, e.g. http://192.168.1.20:23790"]],
+      };
+    }
+    if (mode !== "ft" && mode !== "tabs") {
+      return { ok: false, param: "mode", value: mode, message: `cluster=etcd runs one host per page (mode=tabs), not mode=${mode}.`, choices: [["tabs", MODES.tabs]] };
+    }
+    etcd = { endpoint: url.origin + url.pathname.replace(/\/+$/, "") };
   }
   const guestId = p.get("guest") ?? DEFAULT_GUEST;
   const guest = GUESTS.find((g) => g.id === guestId);
@@ -71,13 +104,15 @@ export function parseLaunch(search: string, base: string): LaunchResult {
   return {
     ok: true,
     launch: {
-      mode: mode as Mode,
+      // Between computers each page is a member with one host: tab mode's shape.
+      mode: etcd ? "tabs" : (mode as Mode),
       guest,
       imagesUrl: new URL(p.get("images") ?? guest.path, base).href,
       diskMode: p.get("disk") === "non-shared" ? "non-shared" : "shared",
       readMode: p.get("reads") === "backup" ? "backup-reads" : "log",
       ft: p.get("ft") !== "off",
       diskCache: p.get("diskcache") !== "off",
+      etcd,
     },
   };
 }

@@ -5,7 +5,9 @@ import type { RemoteControl } from "../../cluster/messages.ts";
 import type { Member } from "../../cluster/membership.ts";
 import { ClusterService, type ClusterPart } from "../../cluster/service.ts";
 import { BroadcastTransport } from "../../cluster/adapters/broadcast-transport.ts";
-import { browserPorts } from "./browser-ports.ts";
+import { browserPorts, etcdBrowserPorts } from "./browser-ports.ts";
+import { EtcdTransport } from "../../cluster/adapters/etcd-transport.ts";
+import { describeEtcdFailure, EtcdClient, EtcdError, EtcdStorage } from "../../storage/etcd/index.ts";
 import { workerClock } from "./worker-clock.ts";
 import { ClusterShell } from "./cluster-shell.svelte.ts";
 import type { HostView } from "../../cluster/local-hosts.ts";
@@ -27,6 +29,15 @@ export interface TabClusterOptions {
   autoStart: boolean;
   /** How FT VMotion snapshots travel between tabs (`?snapshot=channel` to compare). */
   snapshotVia: FtHostConfig["snapshotVia"];
+  /** `?cluster=etcd`: members on several computers meet in this etcd, which is also the shared storage. */
+  etcd?: { endpoint: string } | null;
+}
+
+/** The storage panel's view of etcd: where, its revision, and what failed if it cannot be reached. */
+export interface EtcdView {
+  endpoint: string;
+  revision: number | null;
+  failure: string | null;
 }
 
 const tabId = () => Math.random().toString(36).slice(2, 6).toUpperCase();
@@ -69,17 +80,54 @@ export class TabCluster extends ClusterShell implements ClusterView {
   silence = $state.raw<ReturnType<SilenceWatch["observe"]>>(null);
   /** The failure detector's timeout between tabs (paper §2.3). */
   readonly failureTimeoutMs = TAB_DEFAULTS.failureTimeoutMs;
+  /** `?cluster=etcd`: the storage panel's etcd, refreshed every second; null in one browser. */
+  etcd = $state.raw<EtcdView | null>(null);
+  #stopEtcdWatch: () => void = () => undefined;
   #places = new Map<string, HostPlace>();
   readonly #tabHosts = new TabHosts();
   readonly #silence = new SilenceWatch();
 
   constructor(opts: TabClusterOptions) {
     const tab = tabId();
-    const options = { ...opts, placement: "tab", transport: "tabs", pair: false, autoRestore: true, localStandby: false, metrics: true } as const;
-    super(new ClusterService({ ...options }, browserPorts(new BroadcastTransport(tab), opts.dbName, workerClock())));
+    const etcd = opts.etcd ? { endpoint: opts.etcd.endpoint, cluster: opts.dbName } : undefined;
+    const { etcd: _given, ...rest } = opts;
+    const options = { ...rest, ...(etcd ? { etcd } : {}), placement: "tab", transport: "tabs", pair: false, autoRestore: true, localStandby: false, metrics: true } as const;
+    const clock = workerClock();
+    // Between computers (issue 14) the members meet in etcd; in one browser, on BroadcastChannel.
+    const ports = etcd
+      ? etcdBrowserPorts(EtcdTransport.connect(new EtcdClient(etcd.endpoint), etcd.cluster, tab, { clock }), etcd, clock)
+      : browserPorts(new BroadcastTransport(tab), opts.dbName, clock);
+    super(new ClusterService({ ...options }, ports));
+    if (etcd) this.#watchEtcd(EtcdStorage.open(etcd.endpoint, etcd.cluster), clock);
     this.tab = tab;
     this.joinedAt = this.svc.joinedAt;
     this.sync("members");
+  }
+
+  /** The panel's etcd line: what the page sees, never a decision (the hosts decide on their own calls). */
+  #watchEtcd(storage: EtcdStorage, clock: { every(ms: number, fn: () => void): () => void }): void {
+    this.etcd = { endpoint: storage.client.endpoint, revision: null, failure: null };
+    let busy = false;
+    const look = () => {
+      if (busy) return;
+      busy = true;
+      // The lock record itself, decoded: an unreachable etcd and a record we did not write both show.
+      storage.lock
+        .read()
+        .then((stored) => stored.revision)
+        .then(
+          (revision) => (this.etcd = { endpoint: storage.client.endpoint, revision, failure: null }),
+          (e: unknown) => (this.etcd = { endpoint: storage.client.endpoint, revision: this.etcd?.revision ?? null, failure: e instanceof EtcdError ? describeEtcdFailure(e.failure) : String(e) }),
+        )
+        .finally(() => (busy = false));
+    };
+    look();
+    this.#stopEtcdWatch = clock.every(1000, look);
+  }
+
+  override dispose(): void {
+    this.#stopEtcdWatch();
+    super.dispose();
   }
 
   livePrimary(): HostView | undefined {

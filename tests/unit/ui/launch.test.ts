@@ -45,3 +45,23 @@ describe("launch parameters (mode=, guest=)", () => {
     expect(parseLaunch("?mode=toString", BASE).ok).toBe(false);
   });
 });
+
+describe("launch parameters: cluster=etcd (issue 14)", () => {
+  it("without cluster=, everything stays in this browser", () => {
+    expect(parseLaunch("", BASE)).toMatchObject({ ok: true, launch: { etcd: null } });
+    expect(parseLaunch("?cluster=browser&mode=tabs", BASE)).toMatchObject({ ok: true, launch: { etcd: null, mode: "tabs" } });
+  });
+
+  it("cluster=etcd with etcd's address: one host per page (tabs), the endpoint without a trailing slash", () => {
+    expect(parseLaunch("?cluster=etcd&etcd=http://192.168.1.20:23790/", BASE)).toMatchObject({ ok: true, launch: { mode: "tabs", etcd: { endpoint: "http://192.168.1.20:23790" } } });
+    expect(parseLaunch("?cluster=etcd&etcd=http%3A%2F%2F10.0.0.7%3A2379&disk=non-shared", BASE)).toMatchObject({ ok: true, launch: { mode: "tabs", diskMode: "non-shared", etcd: { endpoint: "http://10.0.0.7:2379" } } });
+  });
+
+  it("a missing or wrong etcd address, an unknown cluster, or a mode that cannot span computers is an error", () => {
+    expect(parseLaunch("?cluster=etcd", BASE)).toMatchObject({ ok: false, param: "etcd", value: "" });
+    expect(parseLaunch("?cluster=etcd&etcd=192.168.1.20:23790x", BASE)).toMatchObject({ ok: false, param: "etcd" });
+    expect(parseLaunch("?cluster=etcd&etcd=ftp://h:1", BASE)).toMatchObject({ ok: false, param: "etcd" });
+    expect(parseLaunch("?cluster=zookeeper", BASE)).toMatchObject({ ok: false, param: "cluster", value: "zookeeper" });
+    expect(parseLaunch("?cluster=etcd&etcd=http://h:1&mode=plain", BASE)).toMatchObject({ ok: false, param: "mode", value: "plain" });
+  });
+});

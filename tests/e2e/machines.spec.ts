@@ -1,0 +1,78 @@
+import { chromium, expect, test, type Browser, type BrowserServer, type Page } from "@playwright/test";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
+import { startEtcd, type EtcdServer } from "../helpers/etcd-server.ts";
+import { clientText, run } from "./ft.ts";
+
+/**
+ * Two computers (issue 14), as close as one CI machine gets: two Chromium PROCESSES with their
+ * own profiles (no IndexedDB, BroadcastChannel or Web Lock in common), meeting only in etcd on
+ * loopback, with the logging channel a WebRTC data channel between them. The primary's browser
+ * is killed with SIGKILL (no goodbye, no pagehide): the backup's browser must go live with every
+ * acknowledged key, exactly once.
+ */
+const myHost = (page: Page) => page.getByTestId("my-host");
+const myState = (page: Page) => myHost(page).locator(".badge.state");
+const myRole = (page: Page) => myHost(page).locator(".badge.role");
+
+interface Machine {
+  server: BrowserServer;
+  browser: Browser;
+  page: Page;
+}
+
+let etcd: EtcdServer;
+const machines: Machine[] = [];
+
+test.beforeAll(async ({ baseURL }) => {
+  etcd = await startEtcd({ cors: baseURL! });
+});
+
+test.afterAll(async () => {
+  for (const m of machines) await m.server.close().catch(() => undefined);
+  await etcd?.stop();
+});
+
+/** A browser process of its own (a "computer"), its page opened on the etcd cluster. */
+async function computer(baseURL: string): Promise<Machine> {
+  // Host candidates as plain addresses: mDNS names do not resolve inside CI's network.
+  const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"] });
+  const browser = await chromium.connect(server.wsEndpoint());
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, ...TEST_CONTEXT });
+  const page = await context.newPage();
+  page.on("console", (m) => m.type() === "error" && console.log(`[${machines.length}] ${m.text()}`));
+  await page.goto(`/?cluster=etcd&etcd=${etcd.endpoint}`);
+  const m = { server, browser, page };
+  machines.push(m);
+  return m;
+}
+
+test("two browsers on etcd: kill the primary's browser process under kv load; the other goes live with every acknowledged key", async ({ baseURL }) => {
+  const a = await computer(baseURL!);
+  await expect(a.page.getByRole("region", { name: "Shared storage" })).toContainText("etcd");
+  await expect(a.page.getByTestId("etcd-endpoint")).toHaveText(etcd.endpoint);
+  await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
+  await expect.poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+
+  const b = await computer(baseURL!);
+  const cloneStart = Date.now();
+  await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
+  await expect(myState(a.page)).toHaveText("recording");
+  console.log(`clone-transfer-ms-machines (second browser opened → replaying) ${Date.now() - cloneStart}`);
+
+  const acked: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await run(a.page, `kv set m${i} v${i}`, "OK");
+    acked.push(i);
+  }
+  await expect.poll(() => clientText(b.page)).toContain("kv set m2 v2\r\nOK");
+  const killedAt = Date.now();
+  a.server.process().kill("SIGKILL");
+  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  await expect(myState(b.page)).toHaveText("alone");
+  await run(b.page, "echo first-after", "first-after");
+  console.log(`failover-ms-machines (SIGKILL → first new output) ${Date.now() - killedAt}`);
+  for (const i of acked) await run(b.page, `kv get m${i}`, `v${i}`);
+  const text = await clientText(b.page);
+  for (const i of acked) expect(text.split(`kv set m${i} v${i}\r\n`).length - 1, `echo of m${i}`).toBe(1);
+  await expect(b.page.getByTestId("etcd-revision")).toHaveText(/^\d+$/);
+});
