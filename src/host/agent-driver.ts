@@ -64,9 +64,11 @@ export class AgentDriver {
         break;
       case "transmitPacket":
         flow.released++;
+        flow.packetsOut++;
         this.ctx.ports.events.toNetwork?.(a.frame);
         break;
       case "injectPacket":
+        flow.packetsIn++;
         this.ctx.withEngine((e) => e.receivePacket(a.frame));
         loop.wake();
         break;

@@ -13,7 +13,7 @@ import { emptyFlowKinds, type FlowCounters, type FlowKinds, type HostStatus, typ
  */
 export class HostStatusReporter {
   /** Teaching figure: cumulative counts, reported with the status (never per frame). */
-  readonly flow: FlowCounters = { sent: emptyFlowKinds(), received: emptyFlowKinds(), released: 0, diskWrites: 0, diskWritesRejected: 0, lastWrite: null };
+  readonly flow: FlowCounters = { sent: emptyFlowKinds(), received: emptyFlowKinds(), released: 0, packetsOut: 0, packetsIn: 0, diskWrites: 0, diskWritesRejected: 0, lastWrite: null };
   readonly reads: ReadCounters = { count: 0, bytes: 0, inLog: 0, inLogBytes: 0, byBackup: 0, cached: 0 };
   /** Disk reads this host did itself as a backup (backup-reads mode), checked by hash. */
   backupReadCount = 0;

@@ -78,8 +78,11 @@ export interface FlowCounters {
   /** Log records sent (primary) by kind, and channel messages by type. */
   sent: FlowKinds;
   received: FlowKinds;
-  /** Outputs released to the client (console messages and input acks). */
+  /** Outputs released to the client (console messages, input acks and packets). */
   released: number;
+  /** Of those, packets put on the network; and packets from the network injected into the VM (a live primary's). */
+  packetsOut: number;
+  packetsIn: number;
   /** Disk writes issued with the epoch they carried, and how many the store refused (fencing). */
   diskWrites: number;
   diskWritesRejected: number;

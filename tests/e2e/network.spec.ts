@@ -46,6 +46,12 @@ test("download 4 MiB over a lossy client link, kill the primary in the middle: t
   expect(d.connections).toBe(1);
   expect(d.error).toBeNull();
   expect(v.link.lossPct).toBe(1);
+  // The Figure counts the packets: those the guest transmitted (outputs) and those it took in.
+  const legend = page.getByRole("group", { name: "Entry kinds (select one to inspect)" });
+  await legend.getByRole("button", { name: "packet out" }).click();
+  await expect(page.locator(".inspect")).toContainText(/transmitted [1-9]\d{2,}/);
+  await legend.getByRole("button", { name: "packet in" }).click();
+  await expect(page.locator(".inspect")).toContainText(/into the VM [1-9]\d{2,}/);
   expect(v.link.stats.lost).toBeGreaterThan(0);
   // The switch followed the failover: the VM's MAC moved from A#1's port to B#1's.
   const guestMac = v.learned.find((l) => l.port === "A#1")?.mac;

@@ -2,7 +2,7 @@ import type { FlowCounters, HostStatus } from "../../host/status.ts";
 
 /** What the live Figure 1 draws (Figure.svelte): the kinds of tokens, the geometry, the lanes. */
 
-export type Kind = "entry" | "frameEnd" | "control" | "ack" | "heartbeat" | "output" | "write" | "input";
+export type Kind = "entry" | "frameEnd" | "control" | "ack" | "heartbeat" | "output" | "packetOut" | "write" | "input" | "packetIn";
 
 export interface Token {
   id: number;
@@ -19,6 +19,8 @@ export const KINDS: Record<Kind, { label: string; color: string; help: string; r
   ack: { label: "ack", color: "#2e9d57", help: "The backup acknowledges a prefix of the log it has received; acks release held outputs and drive flow control.", ref: "output-rule" },
   heartbeat: { label: "heartbeat", color: "#8a93a6", help: "Sent when there is nothing else to say; silence longer than the timeout means the peer failed.", ref: "failure" },
   output: { label: "output", color: "#d4a017", help: "A console message released to the client (the outside world) after the Output Rule allowed it.", ref: "output-rule" },
+  packetOut: { label: "packet out", color: "#c0392b", help: "A network packet the guest transmitted: an output like any other, held until the backup acknowledged the log up to it. After a failover the new primary may send one again; the client's TCP discards the duplicate.", ref: "output-rule" },
+  packetIn: { label: "packet in", color: "#0b7285", help: "A network packet for the VM: only the live primary takes it, logged with its bytes so the backup's NIC gets it at the same instruction. One lost in a failover is retransmitted by TCP.", ref: "replay" },
   write: { label: "disk write", color: "#8a6d3b", help: "A disk write carries the writer's lock epoch: the shared storage refuses writes from an older epoch (fencing).", ref: "disk" },
   input: { label: "client input", color: "#16a2b8", help: "Input from the client goes to the live primary, which logs it so the backup replays it at the same instruction.", ref: "replay" },
 };
@@ -74,7 +76,11 @@ export function kindCounts(k: Kind, p: FlowCounters | undefined, b: FlowCounters
     case "heartbeat":
       return `primary sent ${p?.sent.heartbeat ?? 0} · backup sent ${b?.sent.heartbeat ?? 0}`;
     case "output":
-      return `released ${p?.released ?? 0} · held now ${held}`;
+      return `released ${(p?.released ?? 0) - (p?.packetsOut ?? 0)} · held now ${held} (all outputs)`;
+    case "packetOut":
+      return `transmitted ${p?.packetsOut ?? 0}`;
+    case "packetIn":
+      return `into the VM ${p?.packetsIn ?? 0}`;
     case "write":
       return `issued ${p?.diskWrites ?? 0} · refused (fenced) ${rejected}`;
     case "input":

@@ -41,6 +41,8 @@ describe("protocol feed", () => {
       sent: { ...emptyFlowKinds(), ...sent },
       received: { ...emptyFlowKinds(), ...received },
       released,
+      packetsOut: 0,
+      packetsIn: 0,
       diskWrites: 0,
       diskWritesRejected: 0,
       lastWrite: null,

@@ -19,7 +19,7 @@ const status = (hostId: string, role: HostStatus["role"], state: HostStatus["sta
   epoch: 1,
   verifiedFrame: 0,
   speed: 1,
-  flow: { sent: emptyFlowKinds(), received: { ...emptyFlowKinds(), heartbeat: heard }, released: 0, diskWrites: 0, diskWritesRejected: 0, lastWrite: null },
+  flow: { sent: emptyFlowKinds(), received: { ...emptyFlowKinds(), heartbeat: heard }, released: 0, packetsOut: 0, packetsIn: 0, diskWrites: 0, diskWritesRejected: 0, lastWrite: null },
 });
 const member = (tab: string, hostId: string | null, s: HostStatus | null, me = false): Member => ({ tab, joinedAt: 0, hostId, status: s, lastSeen: 0, me });
 const local = (id: string, s: HostStatus | null): HostView => ({ id, status: s, progress: null, dead: false });
