@@ -11,6 +11,8 @@ import { deleteOwnDisk, diskImageHash, listOwnDisks, OwnDisk, ownDiskDbName, Sha
 import { realNow } from "../src/engine/clock.ts";
 import { loadGuest } from "../src/engine/node/host.ts";
 import { makeSession } from "../src/engine/session.ts";
+import { decodeRecording } from "../src/engine/recording.ts";
+import { decodeBatch } from "../src/ft/log/codec.ts";
 import { HostRuntime } from "../src/host/runtime.ts";
 import { guestIdentity } from "../src/engine/manifest.ts";
 import type { HostStatus } from "../src/host/status.ts";
@@ -206,6 +208,15 @@ for (const [k, v] of [...acked.map((k) => [k, `v${k.slice(1)}`]), ["after-clone"
   await waitFor(() => screen.slice(before).includes(`\n${v}`), `value of ${k} after the second failover`);
 }
 console.log(`second failover: every acknowledged key present; console conflicts=${client.conflicts}`);
+{
+  // The survivor's session recording covers the run from boot: it continues the recording of the
+  // host it was cloned from (which replayed A's log from boot), across the clone and both failovers.
+  const rec = decodeRecording(survivor.recording());
+  const typed = rec.batches.flatMap((x) => decodeBatch(x)).flatMap((f) => f.entries).map((e) => (e.k === "serial" ? new TextDecoder().decode(e.bytes) : "")).join("");
+  const what = `${rec.meta.hostId}'s recording: ${rec.meta.origin} frame ${rec.meta.start.frame} to ${rec.meta.end.frame}, ${rec.checkpoints.length} checkpoints`;
+  if (rec.meta.origin !== "boot" || rec.meta.start.frame !== 0 || !typed.includes("kv set k0 v0") || !typed.includes("kv set after-clone yes")) throw new Error(`${what}: does not cover the run from boot`);
+  console.log(`${what}: covers the run from boot, across the clone and both failovers`);
+}
 clearInterval(tick);
 survivor.stop();
 if (nonShared && (await listOwnDisks("ft-check")).length !== 2) throw new Error("expected exactly the copies of B and C");

@@ -207,6 +207,23 @@ export class SessionRecorder implements EngineObserver {
     this.end = { ...base.start };
   }
 
+  /**
+   * A recorder that continues `prefix`, another host's recording up to the point this host's VM
+   * starts from (the new backup of an FT VMotion, restored at the end of the primary's recording
+   * as it stood at the snapshot): the run stays one recording from where the first host began.
+   */
+  static continuing(prefix: Recording, hostId: string, capBytes?: number): SessionRecorder {
+    const { meta } = prefix;
+    const rec = new SessionRecorder({ hostId, guest: meta.guest, session: meta.session, origin: meta.origin, start: meta.start }, prefix.snapshot, capBytes);
+    rec.batches.push(...prefix.batches);
+    rec.checkpoints.push(...prefix.checkpoints);
+    rec.reads.push(...prefix.readData);
+    rec.bytes = prefix.batches.reduce((n, b) => n + b.length, 0) + prefix.readData.reduce((n, d) => n + d.data.length, 0);
+    rec.end = { ...meta.end };
+    rec.truncated = meta.truncated;
+    return rec;
+  }
+
   /** Observer: frames continuing the recording, encoded FRAMES_PER_BATCH at a time. */
   frames(frames: readonly FrameLog[]): void {
     for (const f of frames) this.pending.push(f);

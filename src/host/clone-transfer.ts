@@ -9,7 +9,10 @@ import type { StorageOps } from "./storage-ops.ts";
 /** How the host swaps in an engine: boot or restore, with its hooks and recorder (host.ts). */
 export interface EngineSwap {
   restoreEngine(snapshot: Uint8Array): Promise<HostEngine>;
-  newRecording(snapshot: Uint8Array): void;
+  /** The new backup's recording: from the snapshot, continuing `prefix` (the primary's) when it came along. */
+  newRecording(snapshot: Uint8Array, prefix: Uint8Array | null): void;
+  /** This host's recording as of now (the primary's, at the snapshot point), or null if it keeps none. */
+  recording(): Uint8Array | null;
   /** The restored engine took the log that came meanwhile: the calls that waited for it now. */
   engineReady(engine: HostEngine): void;
 }
@@ -70,7 +73,8 @@ export class CloneTransfer {
     const disk = this.includeDisk ? await this.exportDisk() : null;
     const pauseMs = res.pauseMs + (s.now() - t0);
     this.ctx.event({ kind: "clone-snapshot", frame: res.frame, bytes: res.snapshot.length, pauseMs, withDisk: disk !== null });
-    const snapshot = disk ? encodeClonePayload({ engine: res.snapshot, disk }) : res.snapshot;
+    // The recording up to the snapshot point travels with it: the new backup's continues it.
+    const snapshot = encodeClonePayload({ engine: res.snapshot, disk, recording: this.swap.recording() });
     this.ctx.feed({ type: "snapshotTaken", cloneId, position: pos(res.frame, res.icount), guestTime: engine.nowMs(), snapshot });
   }
 
@@ -88,9 +92,9 @@ export class CloneTransfer {
     const s = this.ctx.scheduler;
     const start = s.now();
     this.ctx.event({ kind: "clone-restoring", bytes: bytes.length });
-    const { engine: snapshot, disk } = decodeClonePayload(bytes, this.ctx.ports.ft.diskMode === "non-shared");
+    const { engine: snapshot, disk, recording } = decodeClonePayload(bytes, this.ctx.ports.ft.diskMode === "non-shared");
     // Before any await: log batches arriving during the restore already belong to this recording.
-    this.swap.newRecording(snapshot);
+    this.swap.newRecording(snapshot, recording ?? null);
     if (disk) await this.importDisk(disk.blocks, disk.hash);
     const engine = await this.swap.restoreEngine(snapshot);
     this.replay.restored(engine);

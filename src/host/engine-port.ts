@@ -93,8 +93,11 @@ export interface EngineFactory {
   boot(mode: EngineMode, hooks: EngineHooks): Promise<HostEngine>;
   /** A replayer restored from an FT VMotion snapshot (the new backup). */
   restore(snapshot: Uint8Array, hooks: EngineHooks): Promise<HostEngine>;
-  /** The session recording of the VM a boot (snapshot null) or a restore starts; null: none kept. */
-  recorder(snapshot: Uint8Array | null): HostRecorder | null;
+  /**
+   * The session recording of the VM a boot (snapshot null) or a restore starts; null: none kept.
+   * `prefix`: the recording that ends where the snapshot starts (FT VMotion), continued if it fits.
+   */
+  recorder(snapshot: Uint8Array | null, prefix?: Uint8Array | null): HostRecorder | null;
 }
 
 export interface LogPosition {

@@ -82,7 +82,8 @@ export class Host implements HostContext {
       engineReady: (engine) => {
         for (const f of this.engineInbox.splice(0)) f(engine);
       },
-      newRecording: (snapshot) => (this.recorder = ports.engines.recorder(snapshot)),
+      newRecording: (snapshot, prefix) => (this.recorder = ports.engines.recorder(snapshot, prefix)),
+      recording: () => this.recorder?.encode(this.scheduler.wallNow()) ?? null,
     });
     this.loop = new FrameLoop(this, {
       live: () => this.agent?.status().live ?? false,

@@ -1,6 +1,6 @@
 import { LockstepEngine } from "../engine/engine.ts";
 import type { GuestImages } from "../engine/machine.ts";
-import { encodeRecording, SessionRecorder, type GuestIdentity } from "../engine/recording.ts";
+import { decodeRecording, encodeRecording, SessionRecorder, type GuestIdentity } from "../engine/recording.ts";
 import type { SessionInfo } from "../engine/session.ts";
 import { decodeSnapshot } from "../engine/snapshot.ts";
 import type { EngineFactory, EngineHooks, HostEngine } from "./engine-port.ts";
@@ -35,20 +35,22 @@ export function v86Engines(deps: V86EngineDeps): EngineFactory {
     restore(snapshot, hooks) {
       return create("replay", decodeSnapshot(snapshot).meta.session, hooks, snapshot);
     },
-    recorder(snapshot) {
+    recorder(snapshot, prefix) {
       const meta = snapshot ? decodeSnapshot(snapshot).meta : null;
       const session = meta?.session ?? deps.session;
       if (!session) return null;
-      const rec = new SessionRecorder(
-        {
-          hostId: deps.hostId,
-          guest: deps.guest,
-          session,
-          origin: meta ? "clone" : "boot",
-          start: meta ? { frame: meta.frame, icount: meta.icount } : { frame: 0, icount: 0 },
-        },
-        snapshot,
-      );
+      const rec =
+        continued(prefix, meta, deps.hostId) ??
+        new SessionRecorder(
+          {
+            hostId: deps.hostId,
+            guest: deps.guest,
+            session,
+            origin: meta ? "clone" : "boot",
+            start: meta ? { frame: meta.frame, icount: meta.icount } : { frame: 0, icount: 0 },
+          },
+          snapshot,
+        );
       return {
         frames: (frames) => rec.frames(frames),
         checkpoint: (c) => rec.checkpoint(c),
@@ -57,4 +59,21 @@ export function v86Engines(deps: V86EngineDeps): EngineFactory {
       };
     },
   };
+}
+
+/**
+ * The new backup's recording continuing the primary's (FT VMotion): only a whole recording of
+ * the same session that ends exactly where the snapshot starts; anything else (none sent, a
+ * truncated one, a gap) and the recording starts at the snapshot as before.
+ */
+export function continued(prefix: Uint8Array | null | undefined, meta: { frame: number; icount: number; session: SessionInfo } | null, hostId: string): SessionRecorder | null {
+  if (!prefix || !meta) return null;
+  try {
+    const rec = decodeRecording(prefix);
+    const { end, session, truncated } = rec.meta;
+    if (truncated !== null || end.frame !== meta.frame || end.icount !== meta.icount || JSON.stringify(session) !== JSON.stringify(meta.session)) return null;
+    return SessionRecorder.continuing(rec, hostId);
+  } catch {
+    return null;
+  }
 }
