@@ -23,12 +23,13 @@ interface Machine {
 let etcd: EtcdServer;
 const machines: Machine[] = [];
 
-test.beforeAll(async ({ baseURL }) => {
+// A fresh etcd per test: nothing of an earlier test's cluster (members' leases, a VM) is left.
+test.beforeEach(async ({ baseURL }) => {
   etcd = await startEtcd({ cors: baseURL! });
 });
 
-test.afterAll(async () => {
-  for (const m of machines) await m.server.close().catch(() => undefined);
+test.afterEach(async () => {
+  for (const m of machines.splice(0)) await m.server.close().catch(() => undefined);
   await etcd?.stop();
 });
 
@@ -46,18 +47,24 @@ async function computer(baseURL: string): Promise<Machine> {
   return m;
 }
 
-test("two browsers on etcd: kill the primary's browser process under kv load; the other goes live with every acknowledged key", async ({ baseURL }) => {
-  const a = await computer(baseURL!);
+/** The first browser starts the VM; the second becomes its backup by FT VMotion over the data channel. */
+async function pair(baseURL: string): Promise<[Machine, Machine]> {
+  const a = await computer(baseURL);
   await expect(a.page.getByRole("region", { name: "Shared storage" })).toContainText("etcd");
   await expect(a.page.getByTestId("etcd-endpoint")).toHaveText(etcd.endpoint);
   await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
   await expect.poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 
-  const b = await computer(baseURL!);
+  const b = await computer(baseURL);
   const cloneStart = Date.now();
   await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
   await expect(myState(a.page)).toHaveText("recording");
   console.log(`clone-transfer-ms-machines (second browser opened → replaying) ${Date.now() - cloneStart}`);
+  return [a, b];
+}
+
+test("two browsers on etcd: kill the primary's browser process under kv load; the other goes live with every acknowledged key", async ({ baseURL }) => {
+  const [a, b] = await pair(baseURL!);
 
   const acked: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -75,4 +82,23 @@ test("two browsers on etcd: kill the primary's browser process under kv load; th
   const text = await clientText(b.page);
   for (const i of acked) expect(text.split(`kv set m${i} v${i}\r\n`).length - 1, `echo of m${i}`).toBe(1);
   await expect(b.page.getByTestId("etcd-revision")).toHaveText(/^\d+$/);
+});
+
+test("etcd unreachable during go-live (SIGSTOP): nobody goes live, the page says etcd does not answer; once it answers, the backup goes live with every key", async ({ baseURL }) => {
+  const [a, b] = await pair(baseURL!);
+  await run(a.page, "kv set s 1", "OK");
+  await expect.poll(() => clientText(b.page)).toContain("kv set s 1\r\nOK");
+  etcd.pause();
+  a.server.process().kill("SIGKILL");
+  await expect(myState(b.page)).toHaveText("going-live", { timeout: 30_000 });
+  await expect(b.page.getByTestId("storage-reachable")).toHaveText("UNREACHABLE", { timeout: 15_000 });
+  await expect(b.page.getByTestId("etcd-failure")).toContainText("did not answer");
+  await b.page.waitForTimeout(5_000); // a span of time with etcd down, not a synchronisation
+  await expect(myState(b.page)).toHaveText("going-live");
+  const resumedAt = Date.now();
+  etcd.resume();
+  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  console.log(`go-live after etcd answers again: ${Date.now() - resumedAt} ms`);
+  await expect(b.page.getByTestId("storage-reachable")).toHaveText("reachable", { timeout: 15_000 });
+  await run(b.page, "kv get s", "1");
 });
