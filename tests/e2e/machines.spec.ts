@@ -34,28 +34,28 @@ test.afterEach(async () => {
 });
 
 /** A browser process of its own (a "computer"), its page opened on the etcd cluster. */
-async function computer(baseURL: string): Promise<Machine> {
+async function computer(baseURL: string, url = `/?cluster=etcd&etcd=${etcd.endpoint}`): Promise<Machine> {
   // Host candidates as plain addresses: mDNS names do not resolve inside CI's network.
   const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"] });
   const browser = await chromium.connect(server.wsEndpoint());
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, ...TEST_CONTEXT });
   const page = await context.newPage();
   page.on("console", (m) => m.type() === "error" && console.log(`[${machines.length}] ${m.text()}`));
-  await page.goto(`/?cluster=etcd&etcd=${etcd.endpoint}`);
+  await page.goto(url);
   const m = { server, browser, page };
   machines.push(m);
   return m;
 }
 
 /** The first browser starts the VM; the second becomes its backup by FT VMotion over the data channel. */
-async function pair(baseURL: string): Promise<[Machine, Machine]> {
-  const a = await computer(baseURL);
+async function pair(baseURL: string, url?: string): Promise<[Machine, Machine]> {
+  const a = await computer(baseURL, url);
   await expect(a.page.getByRole("region", { name: "Shared storage" })).toContainText("etcd");
   await expect(a.page.getByTestId("etcd-endpoint")).toHaveText(etcd.endpoint);
   await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
   await expect.poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 
-  const b = await computer(baseURL);
+  const b = await computer(baseURL, url);
   const cloneStart = Date.now();
   await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
   await expect(myState(a.page)).toHaveText("recording");
@@ -101,4 +101,48 @@ test("etcd unreachable during go-live (SIGSTOP): nobody goes live, the page says
   console.log(`go-live after etcd answers again: ${Date.now() - resumedAt} ms`);
   await expect(b.page.getByTestId("storage-reachable")).toHaveText("reachable", { timeout: 15_000 });
   await run(b.page, "kv get s", "1");
+});
+
+const feed = (page: Page) => page.getByRole("region", { name: "Protocol events" });
+
+test("a frozen primary that wakes up with a stale epoch: the other browser went live; the stale one loses at etcd, halts, and its writes are fenced", async ({ baseURL }) => {
+  const [a, b] = await pair(baseURL!);
+  await run(b.page, "kv set f 1", "OK");
+  // Longer than the clone grace (config.cloneGraceMs, 10 s at most): see tabs.spec.
+  await a.page.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("12000");
+  await a.page.getByRole("button", { name: "Freeze host", exact: true }).click();
+  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  await expect(myState(b.page)).toHaveText("alone");
+  await run(b.page, "kv set g 2", "OK");
+  await expect(myState(a.page)).toHaveText("halted", { timeout: 30_000 });
+  await a.page.getByRole("button", { name: "Zombie write", exact: true }).click();
+  await expect(feed(a.page)).toContainText("rejected: write fenced", { timeout: 10_000 });
+  await expect(feed(a.page)).not.toContainText("ACCEPTED");
+  await run(b.page, "kv get f", "1");
+  await run(b.page, "kv get g", "2");
+});
+
+test("non-shared disk between computers: each host's own copy lives in etcd; the dead primary's copy is collected there", async ({ baseURL }) => {
+  const url = `/?cluster=etcd&etcd=${etcd.endpoint}&disk=non-shared`;
+  const [a, b] = await pair(baseURL!, url);
+  await expect(feed(b.page)).toContainText("own disk copy synchronised", { timeout: 30_000 });
+  await expect(feed(b.page)).toContainText("equals the primary's");
+  await run(a.page, "kv set n 1", "OK");
+  const ownKeys = async (host: string) => {
+    const r = await fetch(`${etcd.endpoint}/v3/kv/range`, {
+      method: "POST",
+      body: JSON.stringify({ key: btoa(`/lockstep/lockstep/own-disk/`), range_end: btoa(`/lockstep/lockstep/own-disk0`), keys_only: true }),
+    });
+    const kvs = ((await r.json()) as { kvs?: { key: string }[] }).kvs ?? [];
+    return kvs.map((k) => atob(k.key)).filter((k) => k.includes(`/${host}/`)).length;
+  };
+  const hostOf = async (p: Page) => (await myHost(p).locator("article").getAttribute("aria-label"))!.replace(/ host$/, "");
+  const [hostA, hostB] = [await hostOf(a.page), await hostOf(b.page)];
+  await expect.poll(() => ownKeys(hostA)).toBeGreaterThan(0);
+  await expect.poll(() => ownKeys(hostB)).toBeGreaterThan(0);
+  a.server.process().kill("SIGKILL");
+  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  await run(b.page, "kv get n", "1");
+  await expect.poll(() => ownKeys(hostA), { timeout: 30_000 }).toBe(0);
+  expect(await ownKeys(hostB)).toBeGreaterThan(0);
 });
