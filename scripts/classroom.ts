@@ -104,4 +104,6 @@ the app on port ${plan.appPort}. Open on EACH computer (the first to open starts
 
 ${urls.map((u) => `  ${u}`).join("\n")}
 ${plan.lanIps.length === 0 ? "\n  (no LAN address found: only this machine can join)\n" : ""}
+If the second computer never becomes the backup, the browsers found no path to each other: Chrome
+names its LAN address by an mDNS .local name, which the network must resolve (README: Two computers).
 Ctrl-C stops etcd and the server (the cluster's data stays in .classroom/; --fresh starts over).`);

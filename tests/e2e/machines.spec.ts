@@ -23,41 +23,48 @@ interface Machine {
 let etcd: EtcdServer;
 const machines: Machine[] = [];
 
-test.beforeAll(async ({ baseURL }) => {
+// A fresh etcd per test: nothing of an earlier test's cluster (members' leases, a VM) is left.
+test.beforeEach(async ({ baseURL }) => {
   etcd = await startEtcd({ cors: baseURL! });
 });
 
-test.afterAll(async () => {
-  for (const m of machines) await m.server.close().catch(() => undefined);
+test.afterEach(async () => {
+  for (const m of machines.splice(0)) await m.server.close().catch(() => undefined);
   await etcd?.stop();
 });
 
 /** A browser process of its own (a "computer"), its page opened on the etcd cluster. */
-async function computer(baseURL: string): Promise<Machine> {
+async function computer(baseURL: string, url = `/?cluster=etcd&etcd=${etcd.endpoint}`): Promise<Machine> {
   // Host candidates as plain addresses: mDNS names do not resolve inside CI's network.
   const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"] });
   const browser = await chromium.connect(server.wsEndpoint());
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, ...TEST_CONTEXT });
   const page = await context.newPage();
   page.on("console", (m) => m.type() === "error" && console.log(`[${machines.length}] ${m.text()}`));
-  await page.goto(`/?cluster=etcd&etcd=${etcd.endpoint}`);
+  await page.goto(url);
   const m = { server, browser, page };
   machines.push(m);
   return m;
 }
 
-test("two browsers on etcd: kill the primary's browser process under kv load; the other goes live with every acknowledged key", async ({ baseURL }) => {
-  const a = await computer(baseURL!);
+/** The first browser starts the VM; the second becomes its backup by FT VMotion over the data channel. */
+async function pair(baseURL: string, url?: string): Promise<[Machine, Machine]> {
+  const a = await computer(baseURL, url);
   await expect(a.page.getByRole("region", { name: "Shared storage" })).toContainText("etcd");
   await expect(a.page.getByTestId("etcd-endpoint")).toHaveText(etcd.endpoint);
   await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
   await expect.poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 
-  const b = await computer(baseURL!);
+  const b = await computer(baseURL, url);
   const cloneStart = Date.now();
   await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
   await expect(myState(a.page)).toHaveText("recording");
   console.log(`clone-transfer-ms-machines (second browser opened → replaying) ${Date.now() - cloneStart}`);
+  return [a, b];
+}
+
+test("two browsers on etcd: kill the primary's browser process under kv load; the other goes live with every acknowledged key", async ({ baseURL }) => {
+  const [a, b] = await pair(baseURL!);
 
   const acked: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -75,4 +82,67 @@ test("two browsers on etcd: kill the primary's browser process under kv load; th
   const text = await clientText(b.page);
   for (const i of acked) expect(text.split(`kv set m${i} v${i}\r\n`).length - 1, `echo of m${i}`).toBe(1);
   await expect(b.page.getByTestId("etcd-revision")).toHaveText(/^\d+$/);
+});
+
+test("etcd unreachable during go-live (SIGSTOP): nobody goes live, the page says etcd does not answer; once it answers, the backup goes live with every key", async ({ baseURL }) => {
+  const [a, b] = await pair(baseURL!);
+  await run(a.page, "kv set s 1", "OK");
+  await expect.poll(() => clientText(b.page)).toContain("kv set s 1\r\nOK");
+  etcd.pause();
+  a.server.process().kill("SIGKILL");
+  await expect(myState(b.page)).toHaveText("going-live", { timeout: 30_000 });
+  await expect(b.page.getByTestId("storage-reachable")).toHaveText("UNREACHABLE", { timeout: 15_000 });
+  await expect(b.page.getByTestId("etcd-failure")).toContainText("did not answer");
+  await b.page.waitForTimeout(5_000); // a span of time with etcd down, not a synchronisation
+  await expect(myState(b.page)).toHaveText("going-live");
+  const resumedAt = Date.now();
+  etcd.resume();
+  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  console.log(`go-live after etcd answers again: ${Date.now() - resumedAt} ms`);
+  await expect(b.page.getByTestId("storage-reachable")).toHaveText("reachable", { timeout: 15_000 });
+  await run(b.page, "kv get s", "1");
+});
+
+const feed = (page: Page) => page.getByRole("region", { name: "Protocol events" });
+
+test("a frozen primary that wakes up with a stale epoch: the other browser went live; the stale one loses at etcd, halts, and its writes are fenced", async ({ baseURL }) => {
+  const [a, b] = await pair(baseURL!);
+  await run(b.page, "kv set f 1", "OK");
+  // Longer than the clone grace (config.cloneGraceMs, 10 s at most): see tabs.spec.
+  await a.page.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("12000");
+  await a.page.getByRole("button", { name: "Freeze host", exact: true }).click();
+  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  await expect(myState(b.page)).toHaveText("alone");
+  await run(b.page, "kv set g 2", "OK");
+  await expect(myState(a.page)).toHaveText("halted", { timeout: 30_000 });
+  await a.page.getByRole("button", { name: "Zombie write", exact: true }).click();
+  await expect(feed(a.page)).toContainText("rejected: write fenced", { timeout: 10_000 });
+  await expect(feed(a.page)).not.toContainText("ACCEPTED");
+  await run(b.page, "kv get f", "1");
+  await run(b.page, "kv get g", "2");
+});
+
+test("non-shared disk between computers: each host's own copy lives in etcd; the dead primary's copy is collected there", async ({ baseURL }) => {
+  const url = `/?cluster=etcd&etcd=${etcd.endpoint}&disk=non-shared`;
+  const [a, b] = await pair(baseURL!, url);
+  await expect(feed(b.page)).toContainText("own disk copy synchronised", { timeout: 30_000 });
+  await expect(feed(b.page)).toContainText("equals the primary's");
+  await run(a.page, "kv set n 1", "OK");
+  const ownKeys = async (host: string) => {
+    const r = await fetch(`${etcd.endpoint}/v3/kv/range`, {
+      method: "POST",
+      body: JSON.stringify({ key: btoa(`/lockstep/lockstep/own-disk/`), range_end: btoa(`/lockstep/lockstep/own-disk0`), keys_only: true }),
+    });
+    const kvs = ((await r.json()) as { kvs?: { key: string }[] }).kvs ?? [];
+    return kvs.map((k) => atob(k.key)).filter((k) => k.includes(`/${host}/`)).length;
+  };
+  const hostOf = async (p: Page) => (await myHost(p).locator("article").getAttribute("aria-label"))!.replace(/ host$/, "");
+  const [hostA, hostB] = [await hostOf(a.page), await hostOf(b.page)];
+  await expect.poll(() => ownKeys(hostA)).toBeGreaterThan(0);
+  await expect.poll(() => ownKeys(hostB)).toBeGreaterThan(0);
+  a.server.process().kill("SIGKILL");
+  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  await run(b.page, "kv get n", "1");
+  await expect.poll(() => ownKeys(hostA), { timeout: 30_000 }).toBe(0);
+  expect(await ownKeys(hostB)).toBeGreaterThan(0);
 });
