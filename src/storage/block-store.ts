@@ -1,6 +1,7 @@
 import type { IDBPDatabase } from "idb";
 import type { Availability } from "./availability.ts";
 import { StaleEpochError } from "./errors.ts";
+import { baseBlock, blockSpan, copyOverlap } from "./blocks.ts";
 import { BLOCK_SIZE, LOCK_KEY, type LockstepDb } from "./schema.ts";
 
 /** One block written over the base image. */
@@ -31,10 +32,8 @@ export class IdbBlockStore {
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     this.availability.check("disk read");
-    this.checkRange(offset, length);
+    const { first, last } = blockSpan(offset, length, this.sizeBytes);
     const out = new Uint8Array(length);
-    const first = Math.floor(offset / BLOCK_SIZE);
-    const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
     const tx = this.db.transaction("blocks", "readonly");
     const blocks = await Promise.all(
       Array.from({ length: last - first + 1 }, (_, i) => tx.store.get([this.diskId, first + i])),
@@ -42,7 +41,7 @@ export class IdbBlockStore {
     await tx.done;
     for (let i = 0; i <= last - first; i++) {
       const blockStart = (first + i) * BLOCK_SIZE;
-      const data = blocks[i]?.data ?? this.baseBlock(first + i);
+      const data = blocks[i]?.data ?? baseBlock(this.base, first + i);
       copyOverlap(data, blockStart, out, offset);
     }
     return out;
@@ -51,9 +50,7 @@ export class IdbBlockStore {
   /** Writes data at offset as the primary of `epoch`; throws StaleEpochError if fenced. */
   async write(offset: number, data: Uint8Array, epoch: number): Promise<void> {
     this.availability.check("disk write");
-    this.checkRange(offset, data.length);
-    const first = Math.floor(offset / BLOCK_SIZE);
-    const last = Math.floor((offset + data.length - 1) / BLOCK_SIZE);
+    const { first, last } = blockSpan(offset, data.length, this.sizeBytes);
     const tx = this.db.transaction(["lock", "blocks"], "readwrite");
     if (this.fenced) {
       const lock = await tx.objectStore("lock").get(LOCK_KEY);
@@ -70,7 +67,7 @@ export class IdbBlockStore {
     );
     for (let i = 0; i <= last - first; i++) {
       const index = first + i;
-      const block = (existing[i]?.data ?? this.baseBlock(index)).slice();
+      const block = (existing[i]?.data ?? baseBlock(this.base, index)).slice();
       copyOverlap(data, offset, block, index * BLOCK_SIZE);
       void blocks.put({ disk: this.diskId, index, data: block, epoch });
     }
@@ -117,23 +114,5 @@ export class IdbBlockStore {
     return IDBKeyRange.bound([this.diskId, 0], [this.diskId, Number.MAX_SAFE_INTEGER]);
   }
 
-  private baseBlock(index: number): Uint8Array {
-    const start = index * BLOCK_SIZE;
-    const block = new Uint8Array(BLOCK_SIZE);
-    if (start < this.base.length) block.set(this.base.subarray(start, Math.min(start + BLOCK_SIZE, this.base.length)));
-    return block;
-  }
 
-  private checkRange(offset: number, length: number): void {
-    if (offset < 0 || length <= 0 || offset + length > this.sizeBytes) {
-      throw new RangeError(`disk access [${offset}, ${offset + length}) outside a ${this.sizeBytes}-byte disk`);
-    }
-  }
-}
-
-/** Copies the overlap of src (placed at srcPos on the disk) into dst (placed at dstPos). */
-function copyOverlap(src: Uint8Array, srcPos: number, dst: Uint8Array, dstPos: number): void {
-  const start = Math.max(srcPos, dstPos);
-  const end = Math.min(srcPos + src.length, dstPos + dst.length);
-  if (end > start) dst.set(src.subarray(start - srcPos, end - srcPos), start - dstPos);
 }

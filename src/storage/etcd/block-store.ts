@@ -1,6 +1,7 @@
 import type { Availability } from "../availability.ts";
 import type { DiskBlock } from "../block-store.ts";
 import { StaleEpochError } from "../errors.ts";
+import { baseBlock, blockSpan, copyOverlap } from "../blocks.ts";
 import { BLOCK_SIZE } from "../schema.ts";
 import { fromUtf8, utf8 } from "./base64.ts";
 import { prefixEnd, type Compare, type EtcdClient, type KeyValue, type TxnOp } from "./client.ts";
@@ -39,21 +40,17 @@ export class EtcdBlockStore {
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     this.availability.check("disk read");
-    this.checkRange(offset, length);
-    const first = Math.floor(offset / BLOCK_SIZE);
-    const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
+    const { first, last } = blockSpan(offset, length, this.sizeBytes);
     const stored = await this.blocks(first, last);
     const out = new Uint8Array(length);
-    for (let i = first; i <= last; i++) copyOverlap(stored.get(i)?.value ?? this.baseBlock(i), i * BLOCK_SIZE, out, offset);
+    for (let i = first; i <= last; i++) copyOverlap(stored.get(i)?.value ?? baseBlock(this.base, i), i * BLOCK_SIZE, out, offset);
     return out;
   }
 
   /** Writes data at offset as the primary of `epoch`; throws StaleEpochError if fenced. */
   async write(offset: number, data: Uint8Array, epoch: number): Promise<void> {
     this.availability.check("disk write");
-    this.checkRange(offset, data.length);
-    const first = Math.floor(offset / BLOCK_SIZE);
-    const last = Math.floor((offset + data.length - 1) / BLOCK_SIZE);
+    const { first, last } = blockSpan(offset, data.length, this.sizeBytes);
     for (let c = first; c <= last; c += BLOCKS_PER_TXN) await this.writeChunk(offset, data, epoch, c, Math.min(last, c + BLOCKS_PER_TXN - 1));
   }
 
@@ -69,7 +66,7 @@ export class EtcdBlockStore {
       for (const i of needs) compare.push({ key: blockKey(this.dir, i), target: "mod", op: "=", revision: existing.get(i)?.modRevision ?? 0 });
       const puts: TxnOp[] = [];
       for (let i = first; i <= last; i++) {
-        const block = partial(i) ? (existing.get(i)?.value ?? this.baseBlock(i)).slice() : new Uint8Array(BLOCK_SIZE);
+        const block = partial(i) ? (existing.get(i)?.value ?? baseBlock(this.base, i)).slice() : new Uint8Array(BLOCK_SIZE);
         copyOverlap(data, offset, block, i * BLOCK_SIZE);
         puts.push({ put: { key: blockKey(this.dir, i), value: block } });
       }
@@ -148,23 +145,5 @@ export class EtcdBlockStore {
     return kv.value;
   }
 
-  private baseBlock(index: number): Uint8Array {
-    const start = index * BLOCK_SIZE;
-    const block = new Uint8Array(BLOCK_SIZE);
-    if (start < this.base.length) block.set(this.base.subarray(start, Math.min(start + BLOCK_SIZE, this.base.length)));
-    return block;
-  }
 
-  private checkRange(offset: number, length: number): void {
-    if (offset < 0 || length <= 0 || offset + length > this.sizeBytes) {
-      throw new RangeError(`disk access [${offset}, ${offset + length}) outside a ${this.sizeBytes}-byte disk`);
-    }
-  }
-}
-
-/** Copies the overlap of src (placed at srcPos on the disk) into dst (placed at dstPos). */
-function copyOverlap(src: Uint8Array, srcPos: number, dst: Uint8Array, dstPos: number): void {
-  const start = Math.max(srcPos, dstPos);
-  const end = Math.min(srcPos + src.length, dstPos + dst.length);
-  if (end > start) dst.set(src.subarray(start - srcPos, end - srcPos), start - dstPos);
 }
