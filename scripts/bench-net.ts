@@ -12,20 +12,12 @@
 // guest receives, fsyncs, answers 200; bound by the CGI); latency = --pings GETs of the small
 // index page, one at a time. Log bytes come from the status A reports every 200 ms (a few % at
 // the edges of a window of seconds).
-import "fake-indexeddb/auto";
 import { execSync } from "node:child_process";
 import { MessagePortTransport } from "../src/channel/logging-channel.ts";
-import { ClientNetwork, type DownloadView } from "../src/cluster/client-network.ts";
-import type { ClusterClock, HostHandle } from "../src/cluster/ports.ts";
+import { type DownloadView } from "../src/cluster/client-network.ts";
 import { realNow } from "../src/engine/clock.ts";
-import { guestIdentity } from "../src/engine/manifest.ts";
-import { loadGuest } from "../src/engine/node/host.ts";
-import { makeSession } from "../src/engine/session.ts";
-import { makeConfig, WORKER_DEFAULTS } from "../src/ft/protocol/index.ts";
-import { HostRuntime } from "../src/host/runtime.ts";
-import type { HostStatus } from "../src/host/status.ts";
-import { SharedStorage } from "../src/storage/index.ts";
 import { cli } from "./lib/args.ts";
+import { netRig, type NetHost } from "./lib/net-rig.ts";
 import { percentile } from "./lib/stats.ts";
 
 const { options: args } = cli({
@@ -51,42 +43,9 @@ const load = (() => {
 console.log(`uptime: ${load}`);
 console.log("note: 2 cores, shared with other jobs; primary, backup and client share ONE Node thread here, so FT on also pays for the backup's replay CPU (unlike the paper's two hosts)");
 
-const guest = loadGuest();
-const storage = await SharedStorage.open("bench-net");
-await storage.lock.reset();
-const epoch = (await storage.lock.testAndSet(0, "A")).record.epoch;
-const disk = storage.disk("disk", guest.manifest.disk.size_bytes);
-const session = makeSession(Date.now());
-const ft = makeConfig({ failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs }, WORKER_DEFAULTS);
-const statuses = new Map<string, HostStatus>();
 const t0 = realNow();
 const log = (s: string) => console.error(`[${((realNow() - t0) / 1000).toFixed(1)}s] ${s}`);
-
-type Net = { id: string; dead: boolean; handle: HostHandle; rt: HostRuntime };
-const hosts: Net[] = [];
-const clock: ClusterClock = {
-  now: realNow,
-  wallNow: Date.now,
-  every: (ms, fn) => {
-    const t = setInterval(fn, ms);
-    return () => clearInterval(t);
-  },
-  after: (ms, fn) => {
-    const t = setTimeout(fn, ms);
-    return () => clearTimeout(t);
-  },
-};
-const network = new ClientNetwork(clock, () => hosts, () => {});
-
-function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]): Net {
-  const rt = new HostRuntime({
-    hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk",
-    events: { toClient: () => {}, toNetwork: (f) => network.fromHost(id, f), status: (s) => statuses.set(id, s), event: () => {} },
-  });
-  const h: Net = { id, dead: false, rt, handle: { id, packet: (f: Uint8Array) => !h.dead && rt.packet(f) } as unknown as HostHandle };
-  hosts.push(h);
-  return h;
-}
+const { storage, epoch, statuses, network, hosts, host } = await netRig("bench-net");
 
 // Polls at 1 ms: the next request starts promptly; the measured times come from the client's own
 // clock stamps (startedAt/doneAt), not from this loop.

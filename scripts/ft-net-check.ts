@@ -5,20 +5,11 @@
 // downloads a file; A is killed in the middle (B goes live), B is cloned into C (FT VMotion)
 // with the connection open, B is killed (C goes live); the download must complete on that one
 // connection with the right sha256.
-import "fake-indexeddb/auto";
 import { MessagePortTransport } from "../src/channel/logging-channel.ts";
-import { ClientNetwork } from "../src/cluster/client-network.ts";
-import type { ClusterClock, HostHandle } from "../src/cluster/ports.ts";
 import { realNow } from "../src/engine/clock.ts";
-import { guestIdentity } from "../src/engine/manifest.ts";
-import { loadGuest } from "../src/engine/node/host.ts";
-import { makeSession } from "../src/engine/session.ts";
-import { makeConfig, WORKER_DEFAULTS } from "../src/ft/protocol/index.ts";
 import { describeHostEvent } from "../src/host/events.ts";
-import { HostRuntime } from "../src/host/runtime.ts";
-import type { HostStatus } from "../src/host/status.ts";
-import { SharedStorage } from "../src/storage/index.ts";
 import { cli } from "./lib/args.ts";
+import { netRig, type NetHost } from "./lib/net-rig.ts";
 import { expectedFile, sha256 } from "./lib/net-workload.ts";
 
 const { options: args } = cli({
@@ -27,48 +18,9 @@ const { options: args } = cli({
   options: { mib: { type: "int", min: 1, max: 12, default: 2, help: "size of the file downloaded" } },
 });
 
-const guest = loadGuest();
-const storage = await SharedStorage.open("ft-net-check");
-await storage.lock.reset();
-const epoch = (await storage.lock.testAndSet(0, "A")).record.epoch;
-const disk = storage.disk("disk", guest.manifest.disk.size_bytes);
-const session = makeSession(Date.now());
-// Both VMs share this thread: more patience than a worker's detector (as ft-check).
-const ft = makeConfig({ failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs }, WORKER_DEFAULTS);
-const statuses = new Map<string, HostStatus>();
 const t0 = realNow();
 const log = (s: string) => console.log(`[${((realNow() - t0) / 1000).toFixed(1)}s] ${s}`);
-
-type Net = { id: string; dead: boolean; handle: HostHandle; rt: HostRuntime };
-const hosts: Net[] = [];
-const clock: ClusterClock = {
-  now: realNow,
-  wallNow: Date.now,
-  every: (ms, fn) => {
-    const t = setInterval(fn, ms);
-    return () => clearInterval(t);
-  },
-  after: (ms, fn) => {
-    const t = setTimeout(fn, ms);
-    return () => clearTimeout(t);
-  },
-};
-const network = new ClientNetwork(clock, () => hosts, () => {});
-
-function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]): Net {
-  const rt = new HostRuntime({
-    hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk",
-    events: {
-      toClient: () => {},
-      toNetwork: (f) => network.fromHost(id, f),
-      status: (s) => statuses.set(id, s),
-      event: (e) => (e.kind === "go-live" || e.kind === "halt" || e.kind === "fail-stop") && log(`${id} ${e.kind}: ${describeHostEvent(e)}`),
-    },
-  });
-  const h: Net = { id, dead: false, rt, handle: { id, packet: (f: Uint8Array) => !h.dead && rt.packet(f) } as unknown as HostHandle };
-  hosts.push(h);
-  return h;
-}
+const { storage, epoch, statuses, network, hosts, host } = await netRig("ft-net-check", (id, e) => (e.kind === "go-live" || e.kind === "halt" || e.kind === "fail-stop") && log(`${id} ${e.kind}: ${describeHostEvent(e)}`));
 
 async function waitFor(pred: () => boolean, what: string, ms = 180_000) {
   const end = realNow() + ms;
@@ -78,7 +30,7 @@ async function waitFor(pred: () => boolean, what: string, ms = 180_000) {
   }
 }
 const state = (id: string) => `${statuses.get(id)?.role}/${statuses.get(id)?.state}`;
-const kill = (h: Net) => {
+const kill = (h: NetHost) => {
   h.dead = true;
   h.rt.stop();
 };

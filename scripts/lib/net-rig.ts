@@ -1,0 +1,58 @@
+// The network under FT in one Node process, as ft-net-check and bench:net build it: real v86
+// engines for each host (HostRuntime), fake-indexeddb as the shared disk and lock record, and the
+// page's network (src/cluster/client-network.ts: the switch and the client's own TCP/IP) on a
+// real-time clock. Its clock reads `realNow`: the network's callbacks run inside engine calls,
+// where `performance.now` is the guest's virtual time.
+import "fake-indexeddb/auto";
+import { ClientNetwork } from "../../src/cluster/client-network.ts";
+import type { ClusterClock, HostHandle } from "../../src/cluster/ports.ts";
+import { realNow } from "../../src/engine/clock.ts";
+import { guestIdentity } from "../../src/engine/manifest.ts";
+import { loadGuest } from "../../src/engine/node/host.ts";
+import { makeSession } from "../../src/engine/session.ts";
+import { makeConfig, WORKER_DEFAULTS } from "../../src/ft/protocol/index.ts";
+import type { HostEvent } from "../../src/host/events.ts";
+import { HostRuntime } from "../../src/host/runtime.ts";
+import type { HostStatus } from "../../src/host/status.ts";
+import { SharedStorage } from "../../src/storage/index.ts";
+
+export type NetHost = { id: string; dead: boolean; handle: HostHandle; rt: HostRuntime };
+
+export async function netRig(name: string, onEvent: (id: string, e: HostEvent) => void = () => {}) {
+  const guest = loadGuest();
+  const storage = await SharedStorage.open(name);
+  await storage.lock.reset();
+  const epoch = (await storage.lock.testAndSet(0, "A")).record.epoch;
+  const disk = storage.disk("disk", guest.manifest.disk.size_bytes);
+  const session = makeSession(Date.now());
+  // Every VM shares this thread: more patience than a worker's detector (as ft-check).
+  const ft = makeConfig({ failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs }, WORKER_DEFAULTS);
+  const statuses = new Map<string, HostStatus>();
+  const hosts: NetHost[] = [];
+  const clock: ClusterClock = {
+    now: realNow,
+    wallNow: Date.now,
+    every: (ms, fn) => {
+      const t = setInterval(fn, ms);
+      return () => clearInterval(t);
+    },
+    after: (ms, fn) => {
+      const t = setTimeout(fn, ms);
+      return () => clearTimeout(t);
+    },
+  };
+  const network = new ClientNetwork(clock, () => hosts, () => {});
+
+  /** A host on the network: its packets go to the switch, and the switch's to it while it lives. */
+  function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]): NetHost {
+    const rt = new HostRuntime({
+      hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk",
+      events: { toClient: () => {}, toNetwork: (f) => network.fromHost(id, f), status: (s) => statuses.set(id, s), event: (e) => onEvent(id, e) },
+    });
+    const h: NetHost = { id, dead: false, rt, handle: { id, packet: (f: Uint8Array) => !h.dead && rt.packet(f) } as unknown as HostHandle };
+    hosts.push(h);
+    return h;
+  }
+
+  return { guest, storage, epoch, statuses, network, hosts, host };
+}
