@@ -130,8 +130,18 @@ export class TabCluster extends ClusterShell implements ClusterView {
     super.dispose();
   }
 
+  /**
+   * The primary of the newest epoch: a tab that closed may still be heard for a moment after its
+   * goodbye (a last beat re-adds it until it times out), its host still saying "primary" of the
+   * epoch before the failover.
+   */
   livePrimary(): HostView | undefined {
-    return this.hosts.find((h) => !h.dead && h.status?.role === "primary" && h.status.state !== "halted" && h.status.state !== "stopped");
+    let best: HostView | undefined;
+    for (const h of this.hosts) {
+      if (h.dead || h.status?.role !== "primary" || h.status.state === "halted" || h.status.state === "stopped") continue;
+      if (!best || h.status.epoch > best.status!.epoch) best = h;
+    }
+    return best;
   }
 
   placeOf(hostId: string): HostPlace | null {
