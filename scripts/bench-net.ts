@@ -17,7 +17,7 @@ import { MessagePortTransport } from "../src/channel/logging-channel.ts";
 import { type DownloadView } from "../src/cluster/client-network.ts";
 import { realNow } from "../src/engine/clock.ts";
 import { cli } from "./lib/args.ts";
-import { netRig, type NetHost } from "./lib/net-rig.ts";
+import { netRig } from "./lib/net-rig.ts";
 import { percentile } from "./lib/stats.ts";
 
 const { options: args } = cli({
@@ -45,7 +45,7 @@ console.log("note: 2 cores, shared with other jobs; primary, backup and client s
 
 const t0 = realNow();
 const log = (s: string) => console.error(`[${((realNow() - t0) / 1000).toFixed(1)}s] ${s}`);
-const { storage, epoch, statuses, network, hosts, host } = await netRig("bench-net");
+const { statuses, network, hosts, host, pair } = await netRig("bench-net");
 
 // Polls at 1 ms: the next request starts promptly; the measured times come from the client's own
 // clock stamps (startedAt/doneAt), not from this loop.
@@ -115,13 +115,7 @@ async function pass(tag: string, filePath: string): Promise<Pass> {
   return { txMiBs, rxMiBs: sent / MiB / rxSecs, rxSecs, logBytes, kvMiBs: kvSent / MiB / kvSecs, lat, diag: { ...diag } };
 }
 
-const a = host("A", { role: "primary", epoch, backup: "B" });
-const b = host("B", { role: "backup", epoch, primary: "A" });
-const ch = new MessageChannel();
-a.rt.attachChannel("B", new MessagePortTransport(ch.port1));
-b.rt.attachChannel("A", new MessagePortTransport(ch.port2));
-void a.rt.start();
-void b.rt.start();
+const { a, b } = pair();
 await waitFor(() => state("A") === "primary/recording" && state("B") === "backup/replaying", "lockstep", 300_000);
 log("in lockstep");
 // The guest's httpd starts before LOCKSTEP READY; until it is there the client's SYN is retransmitted.

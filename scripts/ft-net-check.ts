@@ -20,7 +20,7 @@ const { options: args } = cli({
 
 const t0 = realNow();
 const log = (s: string) => console.log(`[${((realNow() - t0) / 1000).toFixed(1)}s] ${s}`);
-const { storage, epoch, statuses, network, hosts, host } = await netRig("ft-net-check", (id, e) => (e.kind === "go-live" || e.kind === "halt" || e.kind === "fail-stop") && log(`${id} ${e.kind}: ${describeHostEvent(e)}`));
+const { statuses, network, hosts, host, pair } = await netRig("ft-net-check", (id, e) => (e.kind === "go-live" || e.kind === "halt" || e.kind === "fail-stop") && log(`${id} ${e.kind}: ${describeHostEvent(e)}`));
 
 async function waitFor(pred: () => boolean, what: string, ms = 180_000) {
   const end = realNow() + ms;
@@ -35,13 +35,7 @@ const kill = (h: NetHost) => {
   h.rt.stop();
 };
 
-const a = host("A", { role: "primary", epoch, backup: "B" });
-const b = host("B", { role: "backup", epoch, primary: "A" });
-const ch = new MessageChannel();
-a.rt.attachChannel("B", new MessagePortTransport(ch.port1));
-b.rt.attachChannel("A", new MessagePortTransport(ch.port2));
-void a.rt.start();
-void b.rt.start();
+const { a, b } = pair();
 await waitFor(() => state("A") === "primary/recording" && state("B") === "backup/replaying", "lockstep");
 
 const dl = (id: number) => network.view().downloads[id - 1];

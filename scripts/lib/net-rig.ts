@@ -4,6 +4,7 @@
 // real-time clock. Its clock reads `realNow`: the network's callbacks run inside engine calls,
 // where `performance.now` is the guest's virtual time.
 import "fake-indexeddb/auto";
+import { MessagePortTransport } from "../../src/channel/logging-channel.ts";
 import { ClientNetwork } from "../../src/cluster/client-network.ts";
 import type { ClusterClock, HostHandle } from "../../src/cluster/ports.ts";
 import { realNow } from "../../src/engine/clock.ts";
@@ -54,5 +55,17 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
     return h;
   }
 
-  return { guest, storage, epoch, statuses, network, hosts, host };
+  /** Primary A and backup B booted together, their logging channel a MessageChannel. */
+  function pair(): { a: NetHost; b: NetHost } {
+    const a = host("A", { role: "primary", epoch, backup: "B" });
+    const b = host("B", { role: "backup", epoch, primary: "A" });
+    const ch = new MessageChannel();
+    a.rt.attachChannel("B", new MessagePortTransport(ch.port1));
+    b.rt.attachChannel("A", new MessagePortTransport(ch.port2));
+    void a.rt.start();
+    void b.rt.start();
+    return { a, b };
+  }
+
+  return { guest, storage, epoch, statuses, network, hosts, host, pair };
 }
