@@ -21,7 +21,8 @@ export default defineConfig({
     ...TEST_CONTEXT,
   },
   webServer: {
-    command: `npx vite build && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+    // `npm test` builds dist/ once for both browser suites and says so with LOCKSTEP_PREBUILT.
+    command: `${process.env.LOCKSTEP_PREBUILT ? "" : "npx vite build && "}npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

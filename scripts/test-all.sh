@@ -26,8 +26,11 @@ step "FT system in Node, backup reads the shared disk itself (paper 4.2)"
 npx tsx scripts/ft-check.ts --reads backup
 step "FT system in Node, non-shared disk: each host's own copy, synchronised by FT VMotion (paper 4.1)"
 npx tsx scripts/ft-check.ts --disk non-shared
-# Firefox ESR (`npm run test:firefox`) is not part of `npm test` for now: it found two intermittent
-# bugs that are not fixed (issue 17: a one-page backup that never starts, a tab backup that never
-# goes live after the primary's tab closes). It is run on its own until they are.
+# The browser suites share one build of dist/: Firefox serves it with the plain static server,
+# Playwright's web server previews it (LOCKSTEP_PREBUILT: no second `vite build`).
+step "production build (dist/, used by both browser suites)"
+npx vite build --logLevel error
+step "end-to-end tests in Firefox ESR (WebDriver BiDi): one-page failover, the kill-tab demo"
+npx vitest run --config vitest.firefox.config.ts
 step "end-to-end tests (headless Chromium)"
-npx playwright test
+LOCKSTEP_PREBUILT=1 npx playwright test

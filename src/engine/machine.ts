@@ -14,6 +14,7 @@
 import { frozenClock, installTimeShim, setFallbackClock, withClock, type TimeSource } from "./clock.ts";
 import { DiskAdapter } from "./disk-adapter.ts";
 import { hashWords } from "./hash.ts";
+import { withoutNestedWorkers } from "./inert-worker.ts";
 import {
   captureExtra,
   CPU_REGION_END,
@@ -117,7 +118,8 @@ export class Machine {
   /**
    * Builds a machine. Construction is serialised process-wide: during it, v86 code that runs
    * outside the engine (its async init) sees a frozen virtual clock at `clockMs` and a seeded
-   * Math.random, so that two constructions with the same inputs produce the same machine.
+   * Math.random, so that two constructions with the same inputs produce the same machine, and
+   * an inert `Worker` (no nested worker for v86's unused scheduler: inert-worker.ts).
    */
   static create(
     wasm: WebAssembly.Module,
@@ -131,9 +133,13 @@ export class Machine {
       const unsetClock = setFallbackClock(clock);
       const realRandom = Math.random;
       Math.random = seededRandom(0x10c5);
+      // v86's constructor would start a nested Worker for a scheduler the engine never runs, and
+      // in Firefox that constructor sometimes never returns (issue 17): inert-worker.ts.
+      const restoreWorker = withoutNestedWorkers();
       try {
         return await Machine.construct(V86, wasm, images, opts, hooks);
       } finally {
+        restoreWorker();
         Math.random = realRandom;
         unsetClock();
       }
