@@ -30,7 +30,7 @@ npx tsx scripts/ft-check.ts --disk non-shared
 # Playwright's web server previews it (LOCKSTEP_PREBUILT: no second `vite build`).
 step "production build (dist/, used by both browser suites)"
 npx vite build --logLevel error
-step "end-to-end tests in Firefox ESR (WebDriver BiDi): one-page failover, the kill-tab demo"
+step "end-to-end tests in Firefox ESR (WebDriver BiDi): one-page failover, the kill-tab demo, machines built in workers"
 npx vitest run --config vitest.firefox.config.ts
 step "end-to-end tests (headless Chromium)"
 LOCKSTEP_PREBUILT=1 npx playwright test

@@ -9,8 +9,8 @@ import { FIREFOX_PATH } from "./firefox.ts";
  * Issue 17: a Firefox host worker used to stop for good while it built a v86 machine (v86's
  * constructor started a nested Worker, and that `new Worker` sometimes never returned; measured
  * in docs/deploy.md). Two workers of one page each build 30 machines in a row, as host workers do
- * at boot, failover and FT VMotion: before the fix this stalled in 10 of 11 rounds under a
- * CPU hog; every machine must be built.
+ * at boot, failover and FT VMotion: without the fix this test failed 3 of 3 runs under a CPU hog;
+ * every machine must be built.
  */
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const WORKERS = 2;
