@@ -12,7 +12,7 @@ import { workerClock } from "./worker-clock.ts";
 import { ClusterShell } from "./cluster-shell.svelte.ts";
 import type { HostView } from "../../cluster/local-hosts.ts";
 import type { MetricSample } from "../../cluster/metrics.ts";
-import { TAB_DEFAULTS } from "../../ft/protocol/config.ts";
+import { MACHINE_DEFAULTS, TAB_DEFAULTS } from "../../ft/protocol/config.ts";
 import type { ClusterView, HostPlace, Measurement } from "./cluster-view.ts";
 import { SilenceWatch, TabHosts } from "./tab-view.ts";
 import { failoverStory, type Departure, type FailoverStory } from "./failover-story.ts";
@@ -78,8 +78,8 @@ export class TabCluster extends ClusterShell implements ClusterView {
   story = $state.raw<FailoverStory | null>(null);
   /** The failure detector's silence as the hosts' receive counters show it (the countdown). */
   silence = $state.raw<ReturnType<SilenceWatch["observe"]>>(null);
-  /** The failure detector's timeout between tabs (paper §2.3). */
-  readonly failureTimeoutMs = TAB_DEFAULTS.failureTimeoutMs;
+  /** The failure detector's timeout between tabs, or between computers on etcd (paper §2.3). */
+  readonly failureTimeoutMs: number;
   /** `?cluster=etcd`: the storage panel's etcd, refreshed every second; null in one browser. */
   etcd = $state.raw<EtcdView | null>(null);
   #stopEtcdWatch: () => void = () => undefined;
@@ -98,6 +98,7 @@ export class TabCluster extends ClusterShell implements ClusterView {
       ? etcdBrowserPorts(EtcdTransport.connect(new EtcdClient(etcd.endpoint), etcd.cluster, tab, { clock }), etcd, clock)
       : browserPorts(new BroadcastTransport(tab), opts.dbName, clock);
     super(new ClusterService({ ...options }, ports));
+    this.failureTimeoutMs = (etcd ? MACHINE_DEFAULTS : TAB_DEFAULTS).failureTimeoutMs;
     if (etcd) this.#watchEtcd(EtcdStorage.open(etcd.endpoint, etcd.cluster), clock);
     this.tab = tab;
     this.joinedAt = this.svc.joinedAt;
