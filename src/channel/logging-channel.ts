@@ -37,9 +37,9 @@ export const CHANNEL_LOW_WATER = 256 * 1024;
 
 /**
  * The snapshot's flow window over a data channel. Between two renderer processes Chromium's
- * SCTP sent a 13 MiB snapshot in bursts as large as the send buffer allowed; packets were lost
- * on the way (Udp6RcvbufErrors counted some) and each loss cost a retransmission timeout of 1–8 s:
- * 8.4 s for 13 MiB between two idle pages, 12–26 s in tab mode. Bounding what is in flight by
+ * SCTP sent a 13 MiB snapshot in bursts as large as the send buffer allowed and stalled for
+ * 0.5–8 s at a time, as retransmission timeouts after lost packets do (inferred: the kernel
+ * counted no UDP drops then): 8.4 s for 13 MiB between two idle pages, 13–26 s in tab mode. Bounding what is in flight by
  * acknowledgements from the receiving endpoint: 1.3 s (64 KiB), 0.74 s (128 KiB), 0.68 s
  * (256 KiB), measured with scripts/bench-channel.ts.
  */
