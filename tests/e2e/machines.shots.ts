@@ -5,11 +5,12 @@ import { clientText, run } from "./ft.ts";
 
 // The README's two-computer pictures (docs/screenshots/machines-{primary,backup}.png):
 // `npm run screenshots`. Two Chromium processes on one etcd, as machines.spec.ts starts them, each
-// page named as a classroom would name it; taken once the second is the backup and a key went in.
+// page named as a classroom would name it; taken once the second is the backup and a key went in
+// (whole pages: the host cards with their computer and the storage panel with etcd are below the fold).
 
 const myState = (page: Page) => page.getByTestId("my-host").locator(".badge.state");
 
-test("screenshot: two browsers on etcd, primary and backup, 960×720 each", async ({ baseURL }) => {
+test("screenshot: two browsers on etcd, primary and backup, 960 wide, whole page", async ({ baseURL }) => {
   const etcd = await startEtcd({ cors: baseURL! });
   const servers: BrowserServer[] = [];
   try {
@@ -28,8 +29,8 @@ test("screenshot: two browsers on etcd, primary and backup, 960×720 each", asyn
     await expect(myState(b)).toHaveText("replaying", { timeout: 180_000 });
     await run(a, "kv set lesson 1", "OK");
     await expect.poll(() => clientText(b)).toContain("kv set lesson 1\r\nOK");
-    await a.screenshot({ path: "docs/screenshots/machines-primary.png" });
-    await b.screenshot({ path: "docs/screenshots/machines-backup.png" });
+    await a.screenshot({ path: "docs/screenshots/machines-primary.png", fullPage: true });
+    await b.screenshot({ path: "docs/screenshots/machines-backup.png", fullPage: true });
   } finally {
     for (const s of servers) await s.close().catch(() => undefined);
     await etcd.stop();
