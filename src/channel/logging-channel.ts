@@ -41,7 +41,7 @@ export const CHANNEL_LOW_WATER = 256 * 1024;
  * 0.5–8 s at a time, as retransmission timeouts after lost packets do (inferred: the kernel
  * counted no UDP drops then): 8.4 s for 13 MiB between two idle pages, 13–26 s in tab mode. Bounding what is in flight by
  * acknowledgements from the receiving endpoint: 1.3 s (64 KiB), 0.74 s (128 KiB), 0.68 s
- * (256 KiB), measured with scripts/bench-channel.ts.
+ * (256 KiB), measured between two pages in separate renderer processes, each end in a worker.
  */
 export const CHANNEL_BULK_WINDOW = 128 * 1024;
 
