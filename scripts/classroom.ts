@@ -8,6 +8,9 @@ import { networkInterfaces } from "node:os";
 import path from "node:path";
 import { cli } from "./lib/args.ts";
 import { classroomUrls, etcdArgs, INSTALL_ETCD, lanIps, type ClassroomPlan } from "./lib/classroom-plan.ts";
+
+/** The LAN origins a browser must treat as secure (comma-separated, as Chrome's flag takes them). */
+const appOriginsForFlag = (p: ClassroomPlan) => (p.lanIps.length > 0 ? p.lanIps : ["<lan-ip>"]).map((h) => `http://${h}:${p.appPort}`).join(",");
 import { ROOT } from "./lib/paths.ts";
 
 const { options: args } = cli({
@@ -104,6 +107,10 @@ the app on port ${plan.appPort}. Open on EACH computer (the first to open starts
 
 ${urls.map((u) => `  ${u}`).join("\n")}
 ${plan.lanIps.length === 0 ? "\n  (no LAN address found: only this machine can join)\n" : ""}
+A page from http://<lan-ip> is not a "secure context" (only https and localhost are), and Lockstep
+needs one (WebCrypto, workers' storage): start Chrome or Chromium on each OTHER computer with
+  --unsafely-treat-insecure-origin-as-secure=${appOriginsForFlag(plan)}
+(or set that origin in chrome://flags/#unsafely-treat-insecure-origin-as-secure and relaunch).
 If the second computer never becomes the backup, the browsers found no path to each other: Chrome
 names its LAN address by an mDNS .local name, which the network must resolve (README: Two computers).
 Ctrl-C stops etcd and the server (the cluster's data stays in .classroom/; --fresh starts over).`);

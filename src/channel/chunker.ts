@@ -10,6 +10,26 @@ const FIRST = 1;
 const MORE = 2;
 /** A message whose bytes wait in shared storage under a key (see src/storage/bulk-store.ts). */
 const STORED = 3;
+/** The receiver's count of multi-chunk bytes received so far: [ACK, f64 bytes] (flow control, see bulkWindow). */
+const ACK = 4;
+
+/** A chunk that is part of a message of several (a snapshot's), the bytes a flow window counts. */
+export function isPartChunk(c: Uint8Array): boolean {
+  return c[0] === FIRST || c[0] === MORE;
+}
+
+export function ackChunk(received: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = ACK;
+  new DataView(out.buffer).setFloat64(1, received, true);
+  return out;
+}
+
+/** The byte count of an ACK chunk, or null for any other chunk. */
+export function readAck(c: Uint8Array): number | null {
+  if (c[0] !== ACK || c.length !== 9) return null;
+  return new DataView(c.buffer, c.byteOffset, c.byteLength).getFloat64(1, true);
+}
 
 /** The in-channel stand-in for a message moved through shared storage: [STORED, u32 length, key]. */
 export function storedRef(key: string, length: number): Uint8Array {

@@ -9,6 +9,8 @@ export interface Member {
   status: HostStatus | null;
   lastSeen: number;
   me: boolean;
+  /** The computer the member's page runs on, as its user named it (between computers on etcd). */
+  computer?: string;
 }
 
 /** A host whose member left: kept by its last status until its own disk copy is collected. */
@@ -52,9 +54,10 @@ export class Membership {
       m.hostId = b.hostId;
       m.status = b.status;
       m.lastSeen = now;
+      if (b.computer !== undefined) m.computer = b.computer;
       return m;
     }
-    const joined: Member = { tab: b.tab, joinedAt: b.joinedAt, hostId: b.hostId, status: b.status, lastSeen: now, me: false };
+    const joined: Member = { tab: b.tab, joinedAt: b.joinedAt, hostId: b.hostId, status: b.status, lastSeen: now, me: false, ...(b.computer !== undefined ? { computer: b.computer } : {}) };
     this.members.push(joined);
     this.members.sort((x, y) => x.joinedAt - y.joinedAt);
     return joined;

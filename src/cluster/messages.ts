@@ -25,6 +25,8 @@ export interface MemberBeat {
   vm: VmIdentity | null;
   hostId: string | null;
   status: HostStatus | null;
+  /** The computer this member runs on (between computers on etcd; absent in one browser). */
+  computer?: string;
   /** This member's client holds the console stream up to here. */
   clientLength: number;
 }

@@ -14,6 +14,8 @@ export interface ClusterOptions extends HostSettings {
   localStandby: boolean;
   /** Sample the metrics plots (the teaching UI; in tab mode from every member's host). */
   metrics: boolean;
+  /** The name of the computer this member runs on, said in its beats (between computers on etcd). */
+  computer?: string;
 }
 
 /** What changed, so a reactive shell copies only that. */

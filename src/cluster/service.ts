@@ -299,7 +299,9 @@ export class ClusterService {
     me.hostId = main?.id ?? null;
     me.status = main?.status ?? null;
     me.lastSeen = now;
-    this.ports.transport.post({ t: "beat", tab: this.self, joinedAt: this.joinedAt, vm: this.vm, hostId: me.hostId, status: beatStatus(me.status), clientLength: this.mirror.client.length });
+    const computer = this.options.computer;
+    if (computer !== undefined) me.computer = computer;
+    this.ports.transport.post({ t: "beat", tab: this.self, joinedAt: this.joinedAt, vm: this.vm, hostId: me.hostId, status: beatStatus(me.status), clientLength: this.mirror.client.length, ...(computer !== undefined ? { computer } : {}) });
     this.mirror.beat();
     for (const m of this.membership.silent(now)) this.removeMember(m.tab);
     this.redundancy.check();

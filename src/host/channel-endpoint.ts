@@ -1,4 +1,4 @@
-import { chunk, readStoredRef, Reassembler, storedRef, wholeChunk } from "../channel/chunker.ts";
+import { ackChunk, chunk, isPartChunk, readAck, readStoredRef, Reassembler, storedRef, wholeChunk } from "../channel/chunker.ts";
 import { CHANNEL_HIGH_WATER, type LoggingChannel } from "../channel/logging-channel.ts";
 import { decodeChannelMsg, encodeChannelMsg } from "../channel/wire.ts";
 import type { ChannelMsg } from "../ft/protocol/index.ts";
@@ -44,6 +44,15 @@ export class ChannelEndpoint {
   private clone: { id: number; waiting: Uint8Array | Pending | null } | null = null;
   private stored = 0;
   private closed = false;
+  /**
+   * The flow window (channel.bulkWindow): bytes of multi-chunk messages sent, and acknowledged by
+   * the peer; on the receiving side, received and acknowledged. Only those bytes count, so log
+   * entries and heartbeats never wait for an ack; they wait only behind a snapshot, in order.
+   */
+  private partSent = 0;
+  private partAcked = 0;
+  private partReceived = 0;
+  private partAckSent = 0;
 
   constructor(
     readonly peer: string,
@@ -58,6 +67,12 @@ export class ChannelEndpoint {
     channel.ondrain = () => this.pump();
     channel.onmessage = (bytes) => {
       this.bytesIn += bytes.length;
+      const acked = readAck(bytes);
+      if (acked !== null) {
+        this.partAcked = Math.max(this.partAcked, acked);
+        return this.pump();
+      }
+      if (isPartChunk(bytes)) this.countReceived(bytes.length);
       const ref = readStoredRef(bytes);
       if (ref) return this.receiveStored(ref.key, ref.length);
       if (this.inbound.length > 0) this.inbound.push({ chunks: [bytes] });
@@ -90,6 +105,20 @@ export class ChannelEndpoint {
     for (const c of chunk(bytes)) this.queue.push(c);
   }
 
+  /**
+   * Acks a quarter window at a time. The sender waits only with a whole window unacknowledged;
+   * once that has arrived here, less than a quarter is unacknowledged, so it may send again.
+   */
+  private countReceived(n: number): void {
+    const w = this.channel.bulkWindow;
+    this.partReceived += n;
+    if (w === undefined || this.partReceived - this.partAckSent < w / 4) return;
+    this.partAckSent = this.partReceived;
+    const ack = ackChunk(this.partReceived);
+    this.bytesOut += ack.length;
+    this.channel.send(ack);
+  }
+
   private fill(slot: Pending, chunks: Uint8Array[]): void {
     slot.chunks = chunks;
     this.pump();
@@ -105,6 +134,11 @@ export class ChannelEndpoint {
         if (this.clone?.waiting === head) this.clone.waiting = head.chunks[head.chunks.length - 1] ?? null;
         continue;
       }
+      const w = this.channel.bulkWindow;
+      const part = isPartChunk(head);
+      // Checked before the chunk, so a window smaller than a chunk still moves (overshoot: one chunk).
+      if (part && w !== undefined && this.partSent - this.partAcked >= w) return;
+      if (part) this.partSent += head.length;
       this.queue.shift();
       if (this.clone?.waiting === head) this.clone.waiting = null;
       this.bytesOut += head.length;

@@ -1,4 +1,4 @@
-import { makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
+import { MACHINE_DEFAULTS, makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
 import { DataChannelTransport, MessagePortTransport } from "../channel/logging-channel.ts";
 import { IdbBulkStore, StorageRefusedError, storageRefusal } from "../storage/index.ts";
 import { realNow } from "../engine/clock.ts";
@@ -42,7 +42,7 @@ export class FtHost implements FtHostApi {
     const opened = (this.storage = await openHostStorage(config, manifest.disk.size_bytes, base));
     const ft = makeConfig(
       { diskMode: config.diskMode, readMode: config.readMode, ...(config.noOutputRule ? { unsafe: { noOutputRule: true } } : {}) },
-      config.transport === "tabs" ? TAB_DEFAULTS : WORKER_DEFAULTS,
+      config.etcd ? MACHINE_DEFAULTS : config.transport === "tabs" ? TAB_DEFAULTS : WORKER_DEFAULTS,
     );
     const init: AgentInit =
       config.role === "primary"

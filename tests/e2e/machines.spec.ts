@@ -1,6 +1,7 @@
 import { chromium, expect, test, type Browser, type BrowserServer, type Page } from "@playwright/test";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
-import { startEtcd, type EtcdServer } from "../helpers/etcd-server.ts";
+import { freePort, startEtcd, type EtcdServer } from "../helpers/etcd-server.ts";
+import { makeNetnsPair, netnsUnavailable } from "../helpers/netns.ts";
 import { clientText, run } from "./ft.ts";
 
 /**
@@ -24,8 +25,9 @@ let etcd: EtcdServer;
 const machines: Machine[] = [];
 
 // A fresh etcd per test: nothing of an earlier test's cluster (members' leases, a VM) is left.
-test.beforeEach(async ({ baseURL }) => {
-  etcd = await startEtcd({ cors: baseURL! });
+test.beforeEach(async ({ baseURL }, info) => {
+  // The network-cut test starts its own etcd, reachable from its namespaces.
+  if (!info.title.startsWith("network cut")) etcd = await startEtcd({ cors: baseURL! });
 });
 
 test.afterEach(async () => {
@@ -34,9 +36,9 @@ test.afterEach(async () => {
 });
 
 /** A browser process of its own (a "computer"), its page opened on the etcd cluster. */
-async function computer(baseURL: string, url = `/?cluster=etcd&etcd=${etcd.endpoint}`): Promise<Machine> {
+async function computer(baseURL: string, url = `/?cluster=etcd&etcd=${etcd.endpoint}`, executablePath = CHROMIUM_PATH, extraArgs: string[] = []): Promise<Machine> {
   // Host candidates as plain addresses: mDNS names do not resolve inside CI's network.
-  const server = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns"] });
+  const server = await chromium.launchServer({ executablePath, args: [...CHROMIUM_ARGS, "--disable-features=WebRtcHideLocalIpsWithMdns", ...extraArgs] });
   const browser = await chromium.connect(server.wsEndpoint());
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, ...TEST_CONTEXT });
   const page = await context.newPage();
@@ -82,6 +84,25 @@ test("two browsers on etcd: kill the primary's browser process under kv load; th
   const text = await clientText(b.page);
   for (const i of acked) expect(text.split(`kv set m${i} v${i}\r\n`).length - 1, `echo of m${i}`).toBe(1);
   await expect(b.page.getByTestId("etcd-revision")).toHaveText(/^\d+$/);
+});
+
+test("each host card says which computer it runs on: the name given with ?computer= or a default, seen by the other browser too; renamed on the page", async ({ baseURL }) => {
+  const a = await computer(baseURL!, `/?cluster=etcd&etcd=${etcd.endpoint}&computer=${encodeURIComponent("projector laptop")}`);
+  await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
+  const b = await computer(baseURL!);
+  const others = (p: Page) => p.getByRole("region", { name: "Other tabs" }).getByTestId("host-computer");
+  await expect(a.page.getByRole("textbox", { name: "Computer name" })).toHaveValue("projector laptop");
+  await expect(myHost(a.page).getByTestId("host-computer")).toHaveText("on projector laptop");
+  // No name given: the platform and a short id.
+  await expect(myHost(b.page).getByTestId("host-computer")).toHaveText(/^on \S+-[0-9a-f]{4}$/, { timeout: 60_000 });
+  const nameB = (await myHost(b.page).getByTestId("host-computer").textContent())!;
+  // Each browser's card of the other's host shows the name from that member's beats.
+  await expect(others(b.page)).toHaveText("on projector laptop", { timeout: 30_000 });
+  await expect(others(a.page)).toHaveText(nameB, { timeout: 30_000 });
+  const box = a.page.getByRole("textbox", { name: "Computer name" });
+  await box.fill("front desk");
+  await box.press("Enter");
+  await expect(others(b.page)).toHaveText("on front desk", { timeout: 30_000 });
 });
 
 test("etcd unreachable during go-live (SIGSTOP): nobody goes live, the page says etcd does not answer; once it answers, the backup goes live with every key", async ({ baseURL }) => {
@@ -145,4 +166,48 @@ test("non-shared disk between computers: each host's own copy lives in etcd; the
   await run(b.page, "kv get n", "1");
   await expect.poll(() => ownKeys(hostA), { timeout: 30_000 }).toBe(0);
   expect(await ownKeys(hostB)).toBeGreaterThan(0);
+});
+
+test("network cut between the two browsers (each in its own network namespace, the link between them set down) while both reach etcd: exactly one goes live, the other halts, its writes fenced", async () => {
+  const why = netnsUnavailable();
+  test.skip(why !== null, why ?? "");
+  const net = makeNetnsPair(CHROMIUM_PATH);
+  const { preview } = await import("vite");
+  const appPort = await freePort();
+  // The app on every interface: each namespace reaches it at the root end of its own link.
+  const app = await preview({ preview: { host: "0.0.0.0", port: appPort, strictPort: true }, logLevel: "error" });
+  const origins = [net.a, net.b].map((c) => `http://${c.rootIp}:${appPort}`);
+  etcd = await startEtcd({ cors: origins.join(","), listenAll: true });
+  try {
+    const open = (c: typeof net.a, origin: string) =>
+      // Plain http on a LAN address is not a secure context: the flag a classroom's browsers need too (README).
+      computer(origin, `/?cluster=etcd&etcd=http://${c.rootIp}:${etcd.port}`, c.chromium, [`--unsafely-treat-insecure-origin-as-secure=${origin}`]);
+    const a = await open(net.a, origins[0]!);
+    await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
+    await expect.poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+    const b = await open(net.b, origins[1]!);
+    await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
+    await run(a.page, "kv set c 1", "OK");
+    await expect.poll(() => clientText(b.page)).toContain("kv set c 1\r\nOK");
+
+    net.cut();
+    const roles = async () => [await myState(a.page).textContent(), await myState(b.page).textContent()];
+    await expect.poll(roles, { timeout: 30_000 }).toContain("halted");
+    await expect.poll(roles, { timeout: 30_000 }).toContain("alone");
+    const [stateA] = await roles();
+    const [live, halted] = stateA === "alone" ? [a, b] : [b, a];
+    await expect(myRole(live.page)).toHaveText("primary");
+    console.log(`network cut: ${live === a ? "the primary" : "the backup"} went live, the other halted`);
+    await halted.page.getByRole("button", { name: "Zombie write", exact: true }).click();
+    await expect(feed(halted.page)).toContainText("rejected: write fenced", { timeout: 10_000 });
+    await expect(feed(halted.page)).not.toContainText("ACCEPTED");
+    await run(live.page, "kv get c", "1");
+    await run(live.page, "kv set d 2", "OK");
+    // Still exactly one: the halted browser never came back as a second primary.
+    expect(await roles()).toContain("halted");
+  } finally {
+    for (const m of machines.splice(0)) await m.server.close().catch(() => undefined);
+    await app.close();
+    net.destroy();
+  }
 });

@@ -35,7 +35,8 @@ export function etcdInstalled(): boolean {
   return spawnSync("etcd", ["--version"], { stdio: "ignore" }).status === 0;
 }
 
-export async function startEtcd(opts: { cors?: string; extraArgs?: string[] } = {}): Promise<EtcdServer> {
+/** `listenAll`: clients on every interface (browsers in other network namespaces), not loopback only. */
+export async function startEtcd(opts: { cors?: string; extraArgs?: string[]; listenAll?: boolean } = {}): Promise<EtcdServer> {
   if (!etcdInstalled()) throw new Error("etcd is missing: run 'bash scripts/ensure-etcd.sh' (as root: apt-get install -y etcd-server)");
   const [port, peerPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), "lockstep-etcd-"));
@@ -45,7 +46,7 @@ export async function startEtcd(opts: { cors?: string; extraArgs?: string[] } = 
     [
       `--name=test`,
       `--data-dir=${dataDir}`,
-      `--listen-client-urls=${endpoint}`,
+      `--listen-client-urls=${opts.listenAll ? `http://0.0.0.0:${port}` : endpoint}`,
       `--advertise-client-urls=${endpoint}`,
       `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
       `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,

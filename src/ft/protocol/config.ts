@@ -119,6 +119,20 @@ export const TAB_DEFAULTS: FtConfig = {
   consoleResendMs: 500,
 };
 
+/** Two computers on etcd (issue 14): one visible page per computer, its host in a worker (a
+ * worker's timers are not throttled as a background tab's page is), the logging channel a data
+ * channel on a LAN. The 3 s of TAB_DEFAULTS waited for ICE to notice a closed tab and for throttled
+ * background tabs; neither applies, and a killed browser's heartbeats simply stop. With them the
+ * machines e2e test measured failovers of 3.8–5.4 s between two Chromium processes. The timeout is
+ * the workers' 1 s on top of the peer's own reported stalls (StallMeter), as in WORKER_DEFAULTS. */
+export const MACHINE_DEFAULTS: FtConfig = {
+  ...WORKER_DEFAULTS,
+  heartbeatIntervalMs: 100,
+  failureTimeoutMs: 1000,
+  // etcd is a network round trip away, not an IndexedDB transaction in the same browser.
+  storageRetryMs: 250,
+};
+
 export function makeConfig(overrides: Partial<FtConfig> = {}, base: FtConfig = WORKER_DEFAULTS): FtConfig {
   const cfg = { ...base, ...overrides, unsafe: { ...base.unsafe, ...(overrides.unsafe ?? {}) } };
   if (cfg.resumeUnackedLogBytes > cfg.maxUnackedLogBytes) {

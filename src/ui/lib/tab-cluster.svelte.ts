@@ -12,7 +12,7 @@ import { workerClock } from "./worker-clock.ts";
 import { ClusterShell } from "./cluster-shell.svelte.ts";
 import type { HostView } from "../../cluster/local-hosts.ts";
 import type { MetricSample } from "../../cluster/metrics.ts";
-import { TAB_DEFAULTS } from "../../ft/protocol/config.ts";
+import { MACHINE_DEFAULTS, TAB_DEFAULTS } from "../../ft/protocol/config.ts";
 import type { ClusterView, HostPlace, Measurement } from "./cluster-view.ts";
 import { SilenceWatch, TabHosts } from "./tab-view.ts";
 import { failoverStory, type Departure, type FailoverStory } from "./failover-story.ts";
@@ -31,6 +31,8 @@ export interface TabClusterOptions {
   snapshotVia: FtHostConfig["snapshotVia"];
   /** `?cluster=etcd`: members on several computers meet in this etcd, which is also the shared storage. */
   etcd?: { endpoint: string } | null;
+  /** Between computers: the name of the computer this page runs on, said to the other members. */
+  computer?: string;
 }
 
 /** The storage panel's view of etcd: where, its revision, and what failed if it cannot be reached. */
@@ -78,8 +80,10 @@ export class TabCluster extends ClusterShell implements ClusterView {
   story = $state.raw<FailoverStory | null>(null);
   /** The failure detector's silence as the hosts' receive counters show it (the countdown). */
   silence = $state.raw<ReturnType<SilenceWatch["observe"]>>(null);
-  /** The failure detector's timeout between tabs (paper §2.3). */
-  readonly failureTimeoutMs = TAB_DEFAULTS.failureTimeoutMs;
+  /** The failure detector's timeout between tabs, or between computers on etcd (paper §2.3). */
+  readonly failureTimeoutMs: number;
+  /** Between computers: the name of this page's computer (the other members' come with their beats). */
+  computer = $state<string | null>(null);
   /** `?cluster=etcd`: the storage panel's etcd, refreshed every second; null in one browser. */
   etcd = $state.raw<EtcdView | null>(null);
   #stopEtcdWatch: () => void = () => undefined;
@@ -98,6 +102,8 @@ export class TabCluster extends ClusterShell implements ClusterView {
       ? etcdBrowserPorts(EtcdTransport.connect(new EtcdClient(etcd.endpoint), etcd.cluster, tab, { clock }), etcd, clock)
       : browserPorts(new BroadcastTransport(tab), opts.dbName, clock);
     super(new ClusterService({ ...options }, ports));
+    this.failureTimeoutMs = (etcd ? MACHINE_DEFAULTS : TAB_DEFAULTS).failureTimeoutMs;
+    this.computer = opts.computer ?? null;
     if (etcd) this.#watchEtcd(EtcdStorage.open(etcd.endpoint, etcd.cluster), clock);
     this.tab = tab;
     this.joinedAt = this.svc.joinedAt;
@@ -105,6 +111,12 @@ export class TabCluster extends ClusterShell implements ClusterView {
   }
 
   /** The panel's etcd line: what the page sees, never a decision (the hosts decide on their own calls). */
+  /** Renamed on the page: the next beats carry the new name. */
+  renameComputer(name: string): void {
+    this.svc.options.computer = name;
+    this.computer = name;
+  }
+
   #watchEtcd(storage: EtcdStorage, clock: { every(ms: number, fn: () => void): () => void }): void {
     this.etcd = { endpoint: storage.client.endpoint, revision: null, failure: null };
     let busy = false;

@@ -153,4 +153,61 @@ describe("ChannelEndpoint", () => {
     expect(closed).toBe(1);
     expect(ca.open).toBe(true);
   });
+
+  describe("flow window (bulkWindow)", () => {
+    /** A windowed pipe that records, at each send of A, how many part bytes A had unacknowledged. */
+    function windowed(window: number, lossless = true) {
+      const [ca, cb, wire] = pipe(lossless);
+      Object.assign(ca, { bulkWindow: window });
+      Object.assign(cb, { bulkWindow: window });
+      const inFlight: number[] = [];
+      let sent = 0;
+      let acked = 0;
+      const send = ca.send.bind(ca);
+      ca.send = (b: Uint8Array) => {
+        if (b[0] === 1 || b[0] === 2) sent += b.length;
+        inFlight.push(sent - acked);
+        send(b);
+      };
+      const onAck = cb.send.bind(cb);
+      cb.send = (b: Uint8Array) => {
+        if (b[0] === 4) acked = new DataView(b.buffer, b.byteOffset).getFloat64(1, true);
+        onAck(b);
+      };
+      return { ca, cb, wire, inFlight };
+    }
+
+    for (const window of [128 * 1024, 16 * 1024]) {
+      it(`keeps at most a window (${window / 1024} KiB) plus one chunk in flight, and delivers everything in order`, async () => {
+        const { ca, cb, inFlight } = windowed(window);
+        const got: ChannelMsg[] = [];
+        let done!: () => void;
+        const finished = new Promise<void>((r) => (done = r));
+        const a = new ChannelEndpoint("B#1", ca, () => {}, () => {});
+        new ChannelEndpoint("A#1", cb, (m) => { got.push(m); if (m.t === "heartbeat" && m.epoch === 9) done(); }, () => {});
+        a.send({ t: "heartbeat", epoch: 1, stallMs: 0 });
+        a.send(clone(3 * 1024 * 1024));
+        a.send({ t: "heartbeat", epoch: 9, stallMs: 0 });
+        await finished;
+        expect(got.map((m) => m.t)).toEqual(["heartbeat", "clone-start", "heartbeat"]);
+        const c = got[1] as Extract<ChannelMsg, { t: "clone-start" }>;
+        expect(Buffer.compare(c.clone.snapshot, (clone(3 * 1024 * 1024) as typeof c).clone.snapshot)).toBe(0);
+        // Without the window every chunk would be in flight at once (3 MiB).
+        expect(Math.max(...inFlight)).toBeLessThanOrEqual(window + 64 * 1024);
+        expect(Math.max(...inFlight)).toBeGreaterThan(window / 2);
+      });
+    }
+
+    it("a channel without a window sends no acks", async () => {
+      const { a, got, finished, cb } = endpoints();
+      let acks = 0;
+      const send = cb.send.bind(cb);
+      cb.send = (b: Uint8Array) => { if (b[0] === 4) acks++; send(b); };
+      a.send(clone(1024 * 1024));
+      a.send({ t: "heartbeat", epoch: 9, stallMs: 0 });
+      await finished;
+      expect(got.map((m) => m.t)).toEqual(["clone-start", "heartbeat"]);
+      expect(acks).toBe(0);
+    });
+  });
 });
