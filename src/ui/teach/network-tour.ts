@@ -27,6 +27,17 @@ const WINDOW = 65535;
 /** Rule off: how long the connection must make no progress, with resends, to be called stuck. */
 const STUCK_MS = 6000;
 
+/**
+ * The guest kernel's own count of TCP segments it sent again (RetransSegs, the 13th field of
+ * /proc/net/snmp's Tcp: values): the retransmissions as the new primary's TCP made them. The
+ * client cannot count those of packets it never received (they look new to it).
+ */
+const RETRANS_CMD = "set -- $(grep Tcp: /proc/net/snmp | tail -1); echo RETRANS ${13}";
+const retransLine = (c: Ctx): number | null => {
+  const m = c.linesSince().map((l) => /^RETRANS (\d+)$/.exec(l)).find((x) => x);
+  return m ? Number(m[1]) : null;
+};
+
 type Phase = "on" | "off";
 interface Run {
   mkfile?: number;
@@ -35,7 +46,8 @@ interface Run {
   p?: string;
   b?: string;
   cut?: { bytes: number; status: unknown };
-  killed?: { bytes: number };
+  killed?: { bytes: number; held: number };
+  retrans?: { before: number; after?: number };
   live?: { at: number; tcp: TcpStats };
   outcome?: string;
 }
@@ -100,6 +112,7 @@ function downloadStep(ph: Phase): Step {
     ref: "output-rule",
     run: (c) => {
       const r = run(c, ph);
+      if (ph === "on") c.typeLine(RETRANS_CMD);
       r.dl = net(c).download(r.file!.path);
       r.p = c.primary()!.id;
       r.b = c.backup()!.id;
@@ -108,6 +121,12 @@ function downloadStep(ph: Phase): Step {
       const d = dl(c, run(c, ph).dl);
       failedIf(d, "the download");
       if (d?.state === "done") throw new Error("the download finished before the failure: the machine is faster than this tour expects");
+      const r = run(c, ph);
+      if (ph === "on" && !r.retrans) {
+        const n = retransLine(c);
+        if (n === null) return false;
+        r.retrans = { before: n };
+      }
       return (d?.received ?? 0) >= 256 * 1024;
     },
     note: (c) => `received ${kib(dl(c, run(c, ph).dl)?.received ?? 0)} of ${kib(run(c, ph).file?.size ?? 0)}`,
@@ -137,12 +156,13 @@ function failStep(ph: Phase): Step {
       const t = dl(c, r.dl)!.tcp;
       const ready = ph === "off" ? t.bytesIn >= r.cut!.bytes + AHEAD_OFF : p?.status !== r.cut!.status && (p?.status?.heldOutputs ?? 0) > 0;
       if (!ready) return false;
-      r.killed = { bytes: t.bytesIn };
+      r.killed = { bytes: t.bytesIn, held: p?.status?.heldOutputs ?? 0 };
       c.cluster.kill(r.p!);
       return true;
     },
     note: (c) => {
       const r = run(c, ph);
+      if (ph === "on") return r.killed ? `${r.p} killed holding ${r.killed.held} outputs the backup's log does not cover` : "";
       const got = (r.killed?.bytes ?? r.cut!.bytes) - r.cut!.bytes;
       return `the client received ${kib(got)} after the cut${r.killed ? `; ${r.p} killed` : ""}`;
     },
@@ -189,6 +209,25 @@ const recoverStep: Step = {
     return `since the failover: ${s.resent} segments sent again, ${s.dup} duplicates discarded, ${kib(s.bytes)} new · received ${kib(dl(c, r.dl)?.received ?? 0)}`;
   },
   timeoutMs: 120_000,
+};
+
+const guestRetransStep: Step = {
+  caption:
+    "Ask the guest how many segments its TCP sent again (RetransSegs in /proc/net/snmp). The new primary continued the old one's TCP exactly where the log left it, so its counter counts the failover's retransmissions too.",
+  ref: "network",
+  run: (c) => c.typeLine(RETRANS_CMD),
+  until: (c) => {
+    const r = run(c, "on");
+    const n = retransLine(c);
+    if (n === null) return false;
+    r.retrans!.after = n;
+    return true;
+  },
+  note: (c) => {
+    const r = run(c, "on").retrans;
+    return r?.after !== undefined ? `the guest's TCP: ${r.before} segments sent again before the download's failover, ${r.after} now (+${r.after - r.before})` : "";
+  },
+  timeoutMs: 30_000,
 };
 
 const consoleStep: Step = {
@@ -245,14 +284,15 @@ function verdictStep(): Step {
       const a = dl(c, on.dl)!;
       const b = dl(c, off.dl)!;
       const sa = sinceLive(c, on);
-      const onOk = a.state === "done" && a.sha256 === on.file!.sha && a.received === on.file!.size && a.connections === 1 && sa.resent > 0;
+      const resentByGuest = on.retrans!.after! - on.retrans!.before;
+      const onOk = a.state === "done" && a.sha256 === on.file!.sha && a.received === on.file!.size && a.connections === 1 && resentByGuest > 0;
       const offBroken = b.sha256 !== off.file!.sha;
       const beyond = off.killed!.bytes - (off.cut!.bytes + WINDOW);
       return {
         kind: onOk && offBroken ? "tcp-invisible" : "unexpected",
         ok: onOk && offBroken,
         text:
-          `Rule ON: one connection, ${a.received.toLocaleString()} bytes, sha256 ${a.sha256 === on.file!.sha ? "right" : "WRONG"}; after the failover ${sa.resent} segments sent again, ${sa.dup} duplicates discarded. ` +
+          `Rule ON: one connection, ${a.received.toLocaleString()} bytes, sha256 ${a.sha256 === on.file!.sha ? "right" : "WRONG"}; the guest's TCP sent ${resentByGuest} segments again (RetransSegs); the client saw ${sa.resent} resends and discarded ${sa.dup} duplicates. ` +
           `Rule OFF: the client acknowledged ${kib(off.killed!.bytes - off.cut!.bytes)} past the backup's log, ${kib(Math.max(0, beyond))} beyond anything the new primary could send; ${off.outcome}.`,
       };
     },
@@ -271,6 +311,7 @@ export function networkTour(): Scenario {
       failStep("on"),
       liveStep("on"),
       recoverStep,
+      guestRetransStep,
       consoleStep,
       bootStep("off"),
       fileStep("off"),
