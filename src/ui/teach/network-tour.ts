@@ -25,7 +25,7 @@ const MIB = 1;
 const AHEAD_OFF = 96 * 1024;
 const WINDOW = 65535;
 /** Rule off: how long the connection must make no progress, with resends, to be called stuck. */
-const STUCK_MS = 6000;
+const STUCK_MS = 4000;
 
 /**
  * The guest kernel's own count of TCP segments it sent again (RetransSegs, the 13th field of
@@ -52,6 +52,7 @@ interface Run {
   outcome?: string;
 }
 
+const segments = (n: number) => `${n} segment${n === 1 ? "" : "s"}`;
 const kib = (n: number) => `${(n / 1024).toLocaleString("en-US", { maximumFractionDigits: 0 })} KiB`;
 const run = (c: Ctx, ph: Phase): Run => ((c.vars[`net:${ph}`] as Run | undefined) ??= {});
 const net = (c: Ctx) => c.cluster.network;
@@ -206,7 +207,7 @@ const recoverStep: Step = {
   note: (c) => {
     const r = run(c, "on");
     const s = sinceLive(c, r);
-    return `since the failover: ${s.resent} segments sent again, ${s.dup} duplicates discarded, ${kib(s.bytes)} new · received ${kib(dl(c, r.dl)?.received ?? 0)}`;
+    return `since the failover: ${segments(s.resent)} sent again, ${s.dup} duplicates discarded, ${kib(s.bytes)} new · received ${kib(dl(c, r.dl)?.received ?? 0)}`;
   },
   timeoutMs: 120_000,
 };
@@ -225,7 +226,7 @@ const guestRetransStep: Step = {
   },
   note: (c) => {
     const r = run(c, "on").retrans;
-    return r?.after !== undefined ? `the guest's TCP: ${r.before} segments sent again before the download's failover, ${r.after} now (+${r.after - r.before})` : "";
+    return r?.after !== undefined ? `the guest's TCP: ${segments(r.before)} sent again before the download's failover, ${r.after} now (+${r.after - r.before})` : "";
   },
   timeoutMs: 30_000,
 };
@@ -254,7 +255,7 @@ const stuckStep: Step = {
   note: (c) => {
     const r = run(c, "off");
     const s = sinceLive(c, r);
-    return `since the failover (${((performance.now() - r.live!.at) / 1000).toFixed(1)} s): ${s.resent} segments sent again, ${s.dup} duplicates discarded, ${kib(s.bytes)} new`;
+    return `since the failover (${((performance.now() - r.live!.at) / 1000).toFixed(1)} s): ${segments(s.resent)} sent again, ${s.dup} duplicates discarded, ${kib(s.bytes)} new`;
   },
   timeoutMs: 60_000,
 };
@@ -274,7 +275,7 @@ function verdictStep(): Step {
             ? d.sha256 === r.file!.sha
               ? "the download completed with the right data"
               : `the data differs (sha256 ${d.sha256?.slice(0, 12)}…, the file's ${r.file!.sha.slice(0, 12)}…)`
-            : `the connection is stuck: in ${((performance.now() - r.live!.at) / 1000).toFixed(1)} s the new primary sent ${s.resent} segments, all ${s.dup} duplicates, 0 new bytes`;
+            : `the connection is stuck: in ${((performance.now() - r.live!.at) / 1000).toFixed(1)} s the new primary sent ${segments(s.resent)}, all ${s.dup} duplicates, 0 new bytes`;
       // A stuck connection would stay so for minutes (the guest gives up after ~15 retries): the client gives up now.
       if (d.state === "running") net(c).abort(r.dl!);
     },
@@ -292,7 +293,7 @@ function verdictStep(): Step {
         kind: onOk && offBroken ? "tcp-invisible" : "unexpected",
         ok: onOk && offBroken,
         text:
-          `Rule ON: one connection, ${a.received.toLocaleString()} bytes, sha256 ${a.sha256 === on.file!.sha ? "right" : "WRONG"}; the guest's TCP sent ${resentByGuest} segments again (RetransSegs); the client saw ${sa.resent} resends and discarded ${sa.dup} duplicates. ` +
+          `Rule ON: one connection, ${a.received.toLocaleString()} bytes, sha256 ${a.sha256 === on.file!.sha ? "right" : "WRONG"}; the guest's TCP sent ${segments(resentByGuest)} again (RetransSegs); the client saw ${sa.resent} resends and discarded ${sa.dup} duplicates. ` +
           `Rule OFF: the client acknowledged ${kib(off.killed!.bytes - off.cut!.bytes)} past the backup's log, ${kib(Math.max(0, beyond))} beyond anything the new primary could send; ${off.outcome}.`,
       };
     },
