@@ -195,6 +195,12 @@ export class ClientNetwork {
     this.sw.attach(CLIENT_PORT, (f) => this.link.toClient(f, (g) => stack.receive(g, this.clock.now())));
   }
 
+  /** The client gives up download `id`: its TCP sends a reset, the download fails ("aborted"). */
+  abort(id: number): void {
+    const d = this.downloads[id - 1];
+    if (d?.view.state === "running") d.get?.conn.abort(this.clock.now());
+  }
+
   /** The client stops reading download `id`: its window closes and the guest's TCP waits (probing the zero window). */
   pause(id: number): void {
     this.downloads[id - 1]?.get?.conn.pause();

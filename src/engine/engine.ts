@@ -131,7 +131,7 @@ export class LockstepEngine {
   /**
    * A packet from the outside world for the guest's NIC: logged and delivered at the next frame
    * boundary. Returns false when the frame was refused (truncated or oversize; counted in
-   * stats.netRejected).
+   * stats.netRejected) or the NIC's receive queue was full (stats.netDropped; RxQueue).
    */
   receivePacket(frame: Uint8Array): boolean {
     if (this.mode !== "record") throw new Error("receivePacket: only the recorder takes live input");

@@ -33,6 +33,46 @@ export function checkReceivedFrame(frame: Uint8Array): RejectReason | null {
   return null;
 }
 
+/**
+ * Received frames wait for the next frame boundary here: the NIC's receive ring as the outside
+ * world sees it, bounded as a real one is. While the VM does not run (flow control paused it
+ * because the backup has not acknowledged enough of the log, paper 3.2) a flood of packets
+ * would otherwise grow this queue, and the next frame's log with it, without bound. A frame
+ * that finds it full is dropped before the log (as a network drops packets; TCP resends them),
+ * so the backup never sees it either and the replay stays exact. 128 full frames hold two of
+ * the largest windows the guest can offer the client (64 KiB, no window scaling).
+ */
+export const RX_QUEUE_PACKETS = 128;
+
+export class RxQueue {
+  /** Frames dropped because the queue was full. */
+  dropped = 0;
+  private q: Uint8Array[] = [];
+
+  constructor(readonly limit = RX_QUEUE_PACKETS) {}
+
+  get length(): number {
+    return this.q.length;
+  }
+
+  /** Queues a copy of `frame`; false (and counted) when full. */
+  push(frame: Uint8Array): boolean {
+    if (this.q.length >= this.limit) {
+      this.dropped++;
+      return false;
+    }
+    this.q.push(frame.slice());
+    return true;
+  }
+
+  /** Everything queued, in arrival order, for the frame boundary. */
+  take(): Uint8Array[] {
+    const o = this.q;
+    this.q = [];
+    return o;
+  }
+}
+
 export class NetTransmits {
   /** Packets transmitted so far: the seq of the next one (travels in snapshots). */
   count = 0;

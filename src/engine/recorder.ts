@@ -8,7 +8,7 @@ import type { FrameLog, LogEntry } from "../ft/log/entries.ts";
 import { sameBytes } from "./disk-cache.ts";
 import type { Completion, DiskRequests } from "./disk-requests.ts";
 import type { FrameResult, FrameRunner } from "./frame.ts";
-import { checkReceivedFrame } from "./net-device.ts";
+import { checkReceivedFrame, RxQueue } from "./net-device.ts";
 import type { Observers } from "./observer.ts";
 import type { SessionInfo } from "./session.ts";
 import type { EngineStats } from "./stats.ts";
@@ -29,7 +29,7 @@ export interface RecorderParts {
 
 export class Recorder {
   private serialQueue: Uint8Array[] = [];
-  private netQueue: Uint8Array[] = [];
+  private readonly netQueue = new RxQueue();
   /** A clone taken at this boundary: its marker opens the next frame's log. */
   private pendingClone: { id: number; hash: number } | null = null;
   /** The log of the frame being built (RDRAND values are added while it runs). */
@@ -56,7 +56,10 @@ export class Recorder {
       this.p.stats.netRejected++;
       return false;
     }
-    this.netQueue.push(frame.slice());
+    if (!this.netQueue.push(frame)) {
+      this.p.stats.netDropped++;
+      return false;
+    }
     this.p.wake();
     return true;
   }
@@ -158,9 +161,7 @@ export class Recorder {
   /** Each received packet is its own entry: the NIC takes them one by one, in arrival order. */
   private deliverPackets(entries: LogEntry[]): void {
     if (this.netQueue.length === 0) return;
-    const frames = this.netQueue;
-    this.netQueue = [];
-    for (const frame of frames) {
+    for (const frame of this.netQueue.take()) {
       entries.push({ k: "net-receive", frame });
       this.p.stats.netPacketsIn++;
       this.p.stats.netBytesIn += frame.length;

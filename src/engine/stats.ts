@@ -24,6 +24,8 @@ export interface EngineStats {
   netBytesOut: number;
   /** Received frames refused before the log: truncated or larger than one MTU. */
   netRejected: number;
+  /** Received frames dropped because the NIC's receive queue was full (a flood while the VM waits: RxQueue). */
+  netDropped: number;
 }
 
 export function emptyStats(): EngineStats {
@@ -46,5 +48,6 @@ export function emptyStats(): EngineStats {
     netPacketsOut: 0,
     netBytesOut: 0,
     netRejected: 0,
+    netDropped: 0,
   };
 }

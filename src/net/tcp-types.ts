@@ -45,6 +45,12 @@ export interface TcpStats {
   fastRetransmits: number;
   /** Duplicate ACKs received. */
   dupAcks: number;
+  /**
+   * Segments the peer sent again: they start below the highest sequence number it had already
+   * sent. After a failover, the new primary's resends: of what the old primary's Output Rule
+   * never released (they fill the gap) and of what it did (duplicates).
+   */
+  retransmitsIn: number;
   /** Segments whose data this side already had (a resend, e.g. by a new primary): discarded. */
   duplicates: number;
   /** Segments that arrived ahead of a gap and were held. */
@@ -61,5 +67,5 @@ export interface TcpEvents {
 }
 
 export function emptyTcpStats(): TcpStats {
-  return { segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, timeouts: 0, fastRetransmits: 0, dupAcks: 0, duplicates: 0, outOfOrder: 0, srttMs: null };
+  return { segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, timeouts: 0, fastRetransmits: 0, dupAcks: 0, retransmitsIn: 0, duplicates: 0, outOfOrder: 0, srttMs: null };
 }

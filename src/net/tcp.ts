@@ -7,6 +7,7 @@
 
 import { ACK, FIN, PSH, RST, SYN, seqAdd, seqDiff, seqLe, seqLt, type Segment } from "./tcp-segment.ts";
 import { RtoEstimator } from "./tcp-rto.ts";
+import { ReceiveBuffer } from "./tcp-receive.ts";
 import { emptyTcpStats, TCP_DEFAULTS, type CloseReason, type TcpEvents, type TcpOptions, type TcpState, type TcpStats } from "./tcp-types.ts";
 
 export type { CloseReason, TcpEvents, TcpOptions, TcpState, TcpStats };
@@ -41,11 +42,7 @@ export class TcpConnection {
   private synSentAt: number | null = null;
   // receive side
   private irs = 0;
-  private rcvNxt = 0;
-  private readonly ooo = new Map<number, Uint8Array>();
-  private oooFin: number | null = null;
-  private paused = false;
-  private inbox: Uint8Array[] = [];
+  private readonly rcv: ReceiveBuffer;
 
   constructor(
     private readonly iss: number,
@@ -57,6 +54,7 @@ export class TcpConnection {
     this.sndUna = this.sndNxt = this.sndMax = iss >>> 0;
     this.timer = new RtoEstimator(this.o.rtoInitialMs, this.o.rtoMinMs, this.o.rtoMaxMs);
     this.cwnd = 10 * this.o.mss;
+    this.rcv = new ReceiveBuffer(this.o.recvBuffer, this.stats, (b) => this.ev.data?.(b));
   }
 
   /** Active open: sends the SYN. */
@@ -91,23 +89,22 @@ export class TcpConnection {
 
   /** Stop taking data from the window (the advertised window shrinks); resume() hands it over. */
   pause(): void {
-    this.paused = true;
+    this.rcv.pause();
   }
 
   resume(now: number): void {
-    this.paused = false;
-    const held = this.inbox;
-    this.inbox = [];
-    for (const b of held) this.ev.data?.(b);
+    this.rcv.resume();
     this.sendAck(now); // window update
   }
 
   /** The window this side advertises now. */
   get window(): number {
-    let used = 0;
-    for (const b of this.inbox) used += b.length;
-    for (const b of this.ooo.values()) used += b.length;
-    return Math.max(0, Math.min(0xffff, this.o.recvBuffer - used));
+    return this.rcv.window;
+  }
+
+  /** The next byte this side expects (what its ACKs say it has). */
+  get rcvNxt(): number {
+    return this.rcv.rcvNxt;
   }
 
   /** Bytes sent and not yet acknowledged. */
@@ -166,12 +163,12 @@ export class TcpConnection {
     if (this.state === "syn-sent") return this.onSynSentSegment(s, now);
     if (s.flags & RST) {
       // Only a reset inside the window is believed (RFC 5961 spirit): a stale one is ignored.
-      if (seqLe(this.rcvNxt, s.seq) && seqLt(s.seq, seqAdd(this.rcvNxt, Math.max(1, this.window)))) this.finish("reset");
+      if (seqLe(this.rcv.rcvNxt, s.seq) && seqLt(s.seq, seqAdd(this.rcv.rcvNxt, Math.max(1, this.window)))) this.finish("reset");
       return;
     }
     if (s.flags & SYN) {
       // Our ACK of the SYN-ACK was lost and the peer sent it again: acknowledge again.
-      if (s.seq === this.irs) this.stats.duplicates++;
+      if (s.seq === this.irs) this.rcv.afterFin(); // counted as a resend and a duplicate, as any
       return this.sendAck(now);
     }
     if (s.flags & ACK && !this.onAck(s, now)) return;
@@ -187,7 +184,7 @@ export class TcpConnection {
     }
     if (!(s.flags & SYN) || !ackOk) return;
     this.irs = s.seq;
-    this.rcvNxt = seqAdd(s.seq, 1);
+    this.rcv.start(s.seq);
     this.sndUna = s.ack;
     this.sndWnd = s.window;
     this.peerMss = Math.min(this.o.mss, s.mss ?? 536);
@@ -250,66 +247,14 @@ export class TcpConnection {
     if (s.payload.length === 0 && !fin) return;
     if (!(this.state === "established" || this.state === "fin-wait-1" || this.state === "fin-wait-2")) {
       // The peer's FIN is already in: anything more is a resend; re-acknowledge it.
-      this.stats.duplicates++;
+      this.rcv.afterFin();
       return this.sendAck(now);
     }
-    const len = s.payload.length + (fin ? 1 : 0);
-    if (seqLe(seqAdd(s.seq, len), this.rcvNxt)) {
-      this.stats.duplicates++;
-      return this.sendAck(now);
-    }
-    if (seqLt(this.rcvNxt, s.seq)) {
-      // Ahead of a gap: hold it (inside the window) and send a duplicate ACK for the gap.
-      if (seqDiff(s.seq, this.rcvNxt) + s.payload.length <= this.window) {
-        const had = this.ooo.get(s.seq);
-        if (!had || had.length < s.payload.length) this.ooo.set(s.seq, s.payload.slice());
-        if (fin) this.oooFin = seqAdd(s.seq, s.payload.length);
-        this.stats.outOfOrder++;
-      }
-      return this.sendAck(now);
-    }
-    const acceptedAll = this.accept(s.payload.subarray(seqDiff(this.rcvNxt, s.seq)));
-    if (acceptedAll && fin) this.receiveFin(now);
-    else this.drainOutOfOrder(now);
+    if (this.rcv.segment(s.seq, s.payload, fin) === "fin") this.receiveFin(now);
     this.sendAck(now);
   }
 
-  /** In-order bytes: deliver (or hold while paused) what fits the buffer; false if some did not. */
-  private accept(bytes: Uint8Array): boolean {
-    const room = this.paused ? this.window : bytes.length;
-    const take = bytes.subarray(0, Math.min(room, bytes.length));
-    if (take.length > 0) {
-      this.rcvNxt = seqAdd(this.rcvNxt, take.length);
-      this.stats.bytesIn += take.length;
-      if (this.paused) this.inbox.push(take.slice());
-      else this.ev.data?.(take);
-    }
-    return take.length === bytes.length;
-  }
-
-  private drainOutOfOrder(now: number): void {
-    for (let progress = true; progress; ) {
-      progress = false;
-      for (const [seq, data] of this.ooo) {
-        const end = seqAdd(seq, data.length);
-        if (seqLe(end, this.rcvNxt)) {
-          this.ooo.delete(seq);
-          continue;
-        }
-        if (seqLe(seq, this.rcvNxt)) {
-          this.ooo.delete(seq);
-          if (!this.accept(data.subarray(seqDiff(this.rcvNxt, seq)))) return;
-          progress = true;
-        }
-      }
-    }
-    if (this.oooFin !== null && this.oooFin === this.rcvNxt) this.receiveFin(now);
-  }
-
   private receiveFin(now: number): void {
-    this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.ooo.clear();
-    this.oooFin = null;
     if (this.state === "established") this.state = "close-wait";
     else if (this.state === "fin-wait-1") {
       if (this.finAcked) this.enterTimeWait(now);
@@ -375,7 +320,7 @@ export class TcpConnection {
 
   private emit(flags: number, seq: number, payload: Uint8Array, now: number, mss?: number): void {
     if (flags & SYN) this.synSentAt = now;
-    const ack = flags & ACK ? this.rcvNxt : 0;
+    const ack = flags & ACK ? this.rcv.rcvNxt : 0;
     this.stats.segmentsOut++;
     this.out({ seq, ack, flags, window: this.window, payload, ...(mss !== undefined ? { mss } : {}) });
   }

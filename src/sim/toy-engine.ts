@@ -4,6 +4,7 @@ import type { FrameLog, LogEntry } from "../ft/log/entries.ts";
 import { blockHash } from "../ft/protocol/index.ts";
 import type { CloneSnapshot, EngineHooks, FrameResult, HostEngine, OutputChunk, PacketChunk, DiskRequest } from "../host/engine-port.ts";
 import { Observers, type EngineObserver } from "../engine/observer.ts";
+import { RxQueue } from "../engine/net-device.ts";
 import { decodeToySnapshot, encodeToySnapshot } from "./toy-snapshot.ts";
 import { concat, divergence, endKey, FrameEffects, inputs, sameEnd } from "./toy-frame.ts";
 import { blockData, GUEST_MS_PER_FRAME, ToyVm, type StartEvent } from "./toy-vm.ts";
@@ -60,7 +61,7 @@ export class ToyEngine implements HostEngine {
   private outputs: OutputChunk[] = [];
   private packets: PacketChunk[] = [];
   /** Received packets for the next frame boundary (a live primary's: the protocol injects only there). */
-  private received: Uint8Array[] = [];
+  private readonly received = new RxQueue();
   private incoming: FrameLog[] = [];
   private backupReads = new Map<number, Uint8Array>();
   private pendingClone: { id: number; hash: number } | null = null;
@@ -195,8 +196,8 @@ export class ToyEngine implements HostEngine {
 
   receivePacket(frame: Uint8Array): boolean {
     if (this.mode !== "record") throw new Error("receivePacket: packets enter only a recorder");
-    this.received.push(frame.slice());
-    return true;
+    // Bounded as the real engine's (net-device.ts): a full queue drops the frame before the log.
+    return this.received.push(frame);
   }
 
   takeOutput(): OutputChunk[] {
@@ -243,7 +244,7 @@ export class ToyEngine implements HostEngine {
       entries.push({ k: "serial", bytes });
       starts.push(...inputs(bytes));
     }
-    for (const frame of this.received.splice(0)) {
+    for (const frame of this.received.take()) {
       entries.push({ k: "net-receive", frame });
       starts.push({ k: "packet", bytes: frame });
     }

@@ -84,6 +84,18 @@ const LECTURE: { id: string; verdict: string; check?: Check }[] = [
   },
   { id: "output-rule", verdict: "consistent" },
   {
+    id: "network",
+    verdict: "tcp-invisible",
+    check: async (page, result) => {
+      // Rule on: the download completed on one connection; rule off: the client is stuck (measured).
+      await expect(result).toContainText("one connection, 1,048,576 bytes, sha256 right");
+      await expect(result).toContainText("the connection is stuck");
+      // The Figure draws the client TCP's resends and duplicates (the stuck download's: all duplicates).
+      const tcp = page.getByTestId("figure-tcp");
+      expect(Number(await tcp.getAttribute("data-duplicates"))).toBeGreaterThan(0);
+    },
+  },
+  {
     id: "vmotion",
     verdict: "redundant",
     check: async (page) => {

@@ -2,6 +2,7 @@ import type { LockRecord } from "../../storage/index.ts";
 import type { ProtocolEvent } from "../../host/events.ts";
 import type { HostView } from "../../cluster/local-hosts.ts";
 import type { MetricSample } from "../../cluster/metrics.ts";
+import type { ClientNetwork } from "../../cluster/client-network.ts";
 
 /** A number a tour measured, shown side by side with others in the metrics panel. */
 export interface Measurement {
@@ -44,6 +45,8 @@ export interface ClusterView {
   readonly measurements: readonly Measurement[];
   /** Remus meter epoch (ms) while it is on, else null. */
   readonly remusEpochMs: number | null;
+  /** The client's network (switch and TCP/IP): the Figure draws its TCP's counters at the client. */
+  readonly network: ClientNetwork;
   /** The live primary (never a halted former one). */
   livePrimary(): HostView | undefined;
   /** Every protocol event as it is noted; returns the unsubscribe. */

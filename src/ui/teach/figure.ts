@@ -1,8 +1,9 @@
 import type { FlowCounters, HostStatus } from "../../host/status.ts";
+import type { TcpStats } from "../../net/tcp-types.ts";
 
 /** What the live Figure 1 draws (Figure.svelte): the kinds of tokens, the geometry, the lanes. */
 
-export type Kind = "entry" | "frameEnd" | "control" | "ack" | "heartbeat" | "output" | "packetOut" | "write" | "input" | "packetIn";
+export type Kind = "entry" | "frameEnd" | "control" | "ack" | "heartbeat" | "output" | "packetOut" | "write" | "input" | "packetIn" | "tcp";
 
 export interface Token {
   id: number;
@@ -21,6 +22,7 @@ export const KINDS: Record<Kind, { label: string; color: string; help: string; r
   output: { label: "output", color: "#d4a017", help: "A console message released to the client (the outside world) after the Output Rule allowed it.", ref: "output-rule" },
   packetOut: { label: "packet out", color: "#c0392b", help: "A network packet the guest transmitted: an output like any other, held until the backup acknowledged the log up to it. After a failover the new primary may send one again; the client's TCP discards the duplicate.", ref: "output-rule" },
   packetIn: { label: "packet in", color: "#0b7285", help: "A network packet for the VM: only the live primary takes it, logged with its bytes so the backup's NIC gets it at the same instruction. One lost in a failover is retransmitted by TCP.", ref: "replay" },
+  tcp: { label: "TCP resends", color: "#6c5ce7", help: "The client's TCP (no token: counted at the client). ↻ segments the VM sent again: after a failover, the new primary resends from the oldest byte it has no ACK for. ✗ of those, duplicates of data the client had: discarded. The rest filled the gap the dead primary's held packets left.", ref: "network" },
   write: { label: "disk write", color: "#8a6d3b", help: "A disk write carries the writer's lock epoch: the shared storage refuses writes from an older epoch (fencing).", ref: "disk" },
   input: { label: "client input", color: "#16a2b8", help: "Input from the client goes to the live primary, which logs it so the backup replays it at the same instruction.", ref: "replay" },
 };
@@ -29,7 +31,7 @@ export const KINDS: Record<Kind, { label: string; color: string; help: string; r
 // Text is 14 units or more: at 1280×720 the figure is ~730 px wide, so 14 units ≥ 12 px.
 export const P = { x: 230, y: 40, w: 160, h: 130 };
 export const B = { x: 590, y: 40, w: 160, h: 130 };
-export const C = { x: 6, y: 60, w: 140, h: 86 };
+export const C = { x: 6, y: 60, w: 140, h: 108 };
 export const D = { x: 230, y: 214, w: 520, h: 80 };
 export const LANES = {
   log: { x1: P.x + P.w, y1: 78, x2: B.x, y2: 78 },
@@ -62,8 +64,27 @@ export const HELD_AFTERGLOW_MS = 1500;
 
 export const fmtBytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(2)} MiB`);
 
+/** The client TCP's counters of the latest download (the one a failover happens under), drawn at the client. */
+export interface TcpCounts {
+  /** Downloads the client made (0: nothing drawn). */
+  downloads: number;
+  /** Segments the VM sent again (TcpStats.retransmitsIn) and, of those, duplicates discarded. */
+  resent: number;
+  duplicates: number;
+  /** The client's own retransmissions (its requests and ACKs: timeouts and fast retransmits). */
+  clientRetransmits: number;
+}
+
+export function tcpCounts(downloads: readonly { tcp: TcpStats }[]): TcpCounts {
+  const t = downloads.at(-1)?.tcp;
+  return { downloads: downloads.length, resent: t?.retransmitsIn ?? 0, duplicates: t?.duplicates ?? 0, clientRetransmits: (t?.timeouts ?? 0) + (t?.fastRetransmits ?? 0) };
+}
+
+export const sameTcpCounts = (a: TcpCounts, b: TcpCounts): boolean =>
+  a.downloads === b.downloads && a.resent === b.resent && a.duplicates === b.duplicates && a.clientRetransmits === b.clientRetransmits;
+
 /** The legend's live numbers for one kind. */
-export function kindCounts(k: Kind, p: FlowCounters | undefined, b: FlowCounters | undefined, held: number, rejected: number, clientBytes: number): string {
+export function kindCounts(k: Kind, p: FlowCounters | undefined, b: FlowCounters | undefined, held: number, rejected: number, clientBytes: number, tcp?: TcpCounts): string {
   switch (k) {
     case "entry":
       return `sent ${p?.sent.entry ?? 0} (${fmtBytes(p?.sent.entryBytes ?? 0)}) · received ${b?.received.entry ?? 0}`;
@@ -85,6 +106,10 @@ export function kindCounts(k: Kind, p: FlowCounters | undefined, b: FlowCounters
       return `issued ${p?.diskWrites ?? 0} · refused (fenced) ${rejected}`;
     case "input":
       return `client stream ${clientBytes} bytes`;
+    case "tcp":
+      return tcp?.downloads
+        ? `latest download: sent again by the VM ${tcp.resent} · duplicates discarded ${tcp.duplicates} · gap filled ${tcp.resent - tcp.duplicates} · the client's own retransmissions ${tcp.clientRetransmits}`
+        : "no download yet (client panel: Network)";
   }
 }
 

@@ -50,6 +50,13 @@ export const MECHANISMS: Mechanism[] = [
     line: "A backup that takes over first replays every log entry it received, then stops replaying and runs as the primary.",
   },
   {
+    id: "network",
+    name: "Lost and duplicate packets (TCP)",
+    section: "2.2",
+    page: 3,
+    line: "No output is guaranteed exactly once: the backup cannot know whether the primary sent its last packet. The network, TCP above all, is built to deal with lost packets and identical (duplicate) packets.",
+  },
+  {
     id: "vmotion",
     name: "FT VMotion (restoring redundancy)",
     section: "3.1",

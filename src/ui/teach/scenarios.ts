@@ -7,6 +7,7 @@ import { powerOffTour } from "./power-off-tour.ts";
 import { nonSharedTour } from "./non-shared-tour.ts";
 import { lagTour } from "./lag-tour.ts";
 import { reissueTour } from "./reissue-tour.ts";
+import { networkTour } from "./network-tour.ts";
 
 const boot: Step = {
   caption:
@@ -354,6 +355,7 @@ export function scenarios(opts: TourOptions): Scenario[] {
         },
       ],
     },
+    networkTour(),
     diskReadsTour(),
     remusTour(boot),
     powerOffTour(boot),

@@ -83,6 +83,32 @@ describe("client TCP", () => {
     expect(r.sent.at(-1)!.ack).toBe(SERVER_ISS + 1 + 6);
   });
 
+  it("a failover as the client sees it: the new primary's resends counted, those filling the gap apart from the duplicates discarded", () => {
+    const r = rig();
+    // The old primary's Output Rule released 0–7 and 8–11; 12–15 and 16–19 were still held when it failed.
+    r.c.onSegment(r.server(0, "aaaabbbb"), 20);
+    r.c.onSegment(r.server(8, "cccc"), 21);
+    expect(r.c.stats).toMatchObject({ retransmitsIn: 0, duplicates: 0 });
+    // The new primary's TCP times out and goes back to its oldest unacknowledged byte (4: the
+    // client's ACK of 8 and 12 never reached it, they were logged by the dead primary only).
+    r.c.onSegment(r.server(4, "bbbb"), 400);
+    r.c.onSegment(r.server(8, "cccc"), 401);
+    r.c.onSegment(r.server(12, "dddd"), 402);
+    r.c.onSegment(r.server(16, "eeee"), 403);
+    expect(r.received).toBe("aaaabbbbccccddddeeee");
+    // Two resends of what the client had (discarded); 12–19 had never been sent: new data, no resend.
+    expect(r.c.stats).toMatchObject({ retransmitsIn: 2, duplicates: 2, outOfOrder: 0, bytesIn: 20 });
+    // A gap the link made: 24–27 arrives before 20–23, and 20–23 is sent again; the retransmission fills it.
+    r.c.onSegment(r.server(24, "gggg"), 410);
+    r.c.onSegment(r.server(20, "ffff"), 600);
+    expect(r.received).toBe("aaaabbbbccccddddeeeeffffgggg");
+    expect(r.c.stats).toMatchObject({ retransmitsIn: 3, duplicates: 2, outOfOrder: 1 });
+    // After the FIN, anything more is a resend and a duplicate.
+    r.c.onSegment(r.server(28, "", ACK | FIN), 601);
+    r.c.onSegment(r.server(28, "", ACK | FIN), 602);
+    expect(r.c.stats).toMatchObject({ retransmitsIn: 4, duplicates: 3 });
+  });
+
   it("reordering: segments arriving 3, 1, 2 are delivered 1, 2, 3; a FIN ahead of a gap waits for it", () => {
     const r = rig();
     r.c.onSegment(r.server(8, "3333", ACK | FIN), 20);

@@ -14,10 +14,10 @@ describe("tour captions", () => {
     expect(other.steps.some((s) => s.caption.includes("after 3 s of silence"))).toBe(true);
   });
 
-  it("only the Output Rule tour's two steps before the kill are timing-critical", () => {
+  it("only the steps before a kill are timing-critical: the Output Rule tour's two, the network tour's kill with the rule on and off", () => {
     for (const rule of [false, true]) {
       const crit = scenarios({ noOutputRule: rule }).flatMap((s) => s.steps.filter((st) => st.critical).map(() => s.id));
-      expect(crit).toEqual(["output-rule", "output-rule"]);
+      expect(crit).toEqual(["output-rule", "output-rule", "network", "network"]);
     }
   });
 
