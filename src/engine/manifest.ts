@@ -18,7 +18,29 @@ export interface GuestManifest {
   prompt: string;
   ready_line: string;
   files: Record<string, ImageFile>;
+  /** The guest booted once at build time (scripts/build-boot-image.ts); absent: pairs boot. */
+  boot_image?: BootImageEntry;
 }
+
+/** The boot image's files (gzip'ed snapshot and disk, raw console transcript) and how it was made. */
+export interface BootImageEntry {
+  snapshot: string;
+  disk: string;
+  console: string;
+  compression: "gzip";
+  /** The guest's wall clock at virtual time 0. */
+  epoch_ms: number;
+  /** The v86 release whose state format the snapshot is in. */
+  v86: string;
+  frame: number;
+  guest_ms: number;
+  snapshot_bytes: number;
+  /** sha256 of the disk as the boot left it (uncompressed). */
+  disk_sha256: string;
+}
+
+/** Names the build gives the boot image's files. Not ".gz": a static host may then decode them on the way. */
+export const BOOT_IMAGE_FILES = { snapshot: "booted-snapshot.bin", disk: "booted-disk.bin", console: "booted-console.txt" } as const;
 
 export class ImageError extends Error {
   override name = "ImageError";
@@ -49,7 +71,27 @@ export function parseManifest(text: string): GuestManifest {
       throw new ImageError(`manifest.json: no size/sha256 listed for ${name}`);
     }
   }
+  if (m.boot_image !== undefined) checkBootImage(m as GuestManifest);
   return m as GuestManifest;
+}
+
+function checkBootImage(m: GuestManifest): void {
+  const b = m.boot_image!;
+  if (!b || typeof b !== "object") throw new ImageError('manifest.json: "boot_image" must be an object');
+  if (b.compression !== "gzip") throw new ImageError(`manifest.json: boot_image.compression ${String(b.compression)} is not "gzip"`);
+  for (const key of ["epoch_ms", "frame", "guest_ms", "snapshot_bytes"] as const) {
+    if (typeof b[key] !== "number") throw new ImageError(`manifest.json: boot_image.${key} must be a number`);
+  }
+  for (const name of bootImageFiles(m)) {
+    const f = m.files[name];
+    if (!f || typeof f.sha256 !== "string" || typeof f.bytes !== "number") throw new ImageError(`manifest.json: no size/sha256 listed for ${name}`);
+  }
+}
+
+/** The boot image's files, in the order they are loaded (none without a boot image). */
+export function bootImageFiles(m: GuestManifest): string[] {
+  const b = m.boot_image;
+  return b ? [b.snapshot, b.disk, b.console] : [];
 }
 
 /** Every file the guest needs, in the order they are loaded. */

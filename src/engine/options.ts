@@ -18,6 +18,11 @@ export interface EngineOptions {
   disk?: BlockDevice;
   /** Start from this snapshot (encoded) instead of booting. */
   snapshot?: Uint8Array;
+  /**
+   * The snapshot is the guest's boot image (boot-image.ts), which both sides of a pair restore on
+   * their own: a replayer expects no clone marker before its first frame.
+   */
+  bootImage?: boolean;
   /** Real monotonic ms (record mode pacing). Defaults to the unshimmed performance.now. */
   realNow?: () => number;
   /** Record: resync the virtual clock when it lags real time by more than this (ms). */
@@ -35,6 +40,11 @@ export interface EngineOptions {
    * completions come back through complete(). Replaces `disk`.
    */
   external?: ExternalIo;
+  /**
+   * Record: RDRAND's source (a uint32 per call); default the platform's cryptographic random numbers.
+   * A seeded one makes a record run reproducible (the boot image build); the log carries the values either way.
+   */
+  entropy?: () => number;
   /** Called with every checkpoint this engine computes (the same as observe({ checkpoint })). */
   onCheckpoint?: (c: CheckpointInfo) => void;
 }

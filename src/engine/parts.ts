@@ -11,7 +11,7 @@ import { Machine, type MachineHooks } from "./machine.ts";
 import { NetTransmits } from "./net-device.ts";
 import { Observers } from "./observer.ts";
 import type { EngineMode, EngineOptions } from "./options.ts";
-import { Recorder } from "./recorder.ts";
+import { cryptoEntropy, Recorder } from "./recorder.ts";
 import { Replayer } from "./replayer.ts";
 import { emptyStats, type EngineStats } from "./stats.ts";
 import { Wakeup, type VirtualClock } from "./virtual-clock.ts";
@@ -52,7 +52,7 @@ export function composeParts(opts: EngineOptions, mode: () => EngineMode): Engin
     wake,
     callGuest: (fn) => runner.machine.call(clock.time, fn),
   });
-  const recorder = new Recorder({ session, frames: runner, clock, disk, stats, observers, wake, realNow, frameBudgetMs: opts.frameBudgetMs === undefined ? 10 : opts.frameBudgetMs });
+  const recorder = new Recorder({ session, frames: runner, clock, disk, stats, observers, wake, realNow, frameBudgetMs: opts.frameBudgetMs === undefined ? 10 : opts.frameBudgetMs, entropy: opts.entropy ?? cryptoEntropy });
   const replayer = new Replayer({ frames: runner, clock, disk, stats, observers });
   const hooks: MachineHooks = {
     rdrand: () => {

@@ -25,7 +25,12 @@ export interface RecorderParts {
   realNow(): number;
   /** Real ms a frame may run before it is cut short (null: never). */
   frameBudgetMs: number | null;
+  /** Where RDRAND values come from (logged either way). */
+  entropy: () => number;
 }
+
+/** RDRAND's source in a recorder: the platform's cryptographic random numbers. */
+export const cryptoEntropy = (): number => crypto.getRandomValues(new Uint32Array(1))[0]!;
 
 export class Recorder {
   private serialQueue: Uint8Array[] = [];
@@ -75,7 +80,7 @@ export class Recorder {
 
   /** Machine hook, inside a frame: a fresh random value, logged at its offset in the frame. */
   rdrand(): number {
-    const v = crypto.getRandomValues(new Uint32Array(1))[0];
+    const v = this.p.entropy() >>> 0;
     this.current.push({ k: "rdrand", at: this.p.frames.offsetInFrame, value: v });
     return v | 0;
   }

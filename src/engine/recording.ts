@@ -45,8 +45,11 @@ export interface RecordingMeta {
   createdAtMs: number;
   guest: GuestIdentity;
   session: SessionInfo;
-  /** "boot": from the shipped images at frame 0; "clone": from an FT VMotion snapshot. */
-  origin: "boot" | "clone";
+  /**
+   * "boot": from the shipped images at frame 0; "clone": from an FT VMotion snapshot (a clone
+   * marker opens its log); "image": from the boot image's snapshot (boot-image.ts; no marker).
+   */
+  origin: "boot" | "clone" | "image";
   start: Position;
   /** The next frame after the last one recorded. */
   end: Position;
@@ -98,7 +101,7 @@ function checkMeta(m: unknown): RecordingMeta {
   if (typeof o.hostId !== "string" || typeof o.createdAtMs !== "number") throw bad("meta lacks host or date");
   if (!o.guest || typeof o.guest.files !== "object" || typeof o.guest.cmdline !== "string") throw bad("meta lacks the guest identity");
   if (!o.session || o.session.version !== 1 || typeof o.session.epochMs !== "number") throw bad("meta lacks the session");
-  if (o.origin !== "boot" && o.origin !== "clone") throw bad(`unknown origin ${String(o.origin)}`);
+  if (o.origin !== "boot" && o.origin !== "clone" && o.origin !== "image") throw bad(`unknown origin ${String(o.origin)}`);
   if (!pos(o.start) || !pos(o.end)) throw bad("meta lacks start/end positions");
   if (o.truncated !== null && typeof o.truncated !== "string") throw bad("meta has a malformed truncation note");
   return o;
@@ -133,7 +136,7 @@ export function decodeRecording(bytes: Uint8Array): Recording {
   }
   const snapBytes = r.blob("start snapshot");
   const snapshot = snapBytes.length > 0 ? snapBytes : null;
-  if ((meta.origin === "clone") !== (snapshot !== null)) throw bad(`origin ${meta.origin} ${snapshot ? "with" : "without"} a snapshot`);
+  if ((meta.origin !== "boot") !== (snapshot !== null)) throw bad(`origin ${meta.origin} ${snapshot ? "with" : "without"} a snapshot`);
   if (snapshot) {
     const s = decodeSnapshot(snapshot).meta;
     if (s.frame !== meta.start.frame || s.icount !== meta.start.icount) throw bad(`snapshot at frame ${s.frame}, recording starts at ${meta.start.frame}`);

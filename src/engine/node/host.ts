@@ -2,6 +2,7 @@
 // and the v86 wasm from disk.
 
 import { readFileSync, existsSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { parseManifest, type GuestManifest } from "../manifest.ts";
@@ -66,4 +67,12 @@ export function initialDisk(g: LoadedGuest): Uint8Array {
     return out;
   }
   return new Uint8Array(g.manifest.disk.size_bytes);
+}
+
+/** The boot image as it was built (snapshot and disk uncompressed), or null when the images have none. */
+export function loadBootImage(g: LoadedGuest): { snapshot: Uint8Array; disk: Uint8Array; console: Uint8Array } | null {
+  const b = g.manifest.boot_image;
+  if (!b) return null;
+  const read = (name: string) => new Uint8Array(readFileSync(path.join(g.dir, name)));
+  return { snapshot: new Uint8Array(gunzipSync(read(b.snapshot))), disk: new Uint8Array(gunzipSync(read(b.disk))), console: read(b.console) };
 }

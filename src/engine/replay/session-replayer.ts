@@ -142,6 +142,7 @@ export class SessionReplayer {
       images: this.images,
       session: this.rec.meta.session,
       snapshot: this.restart.get(from) ?? undefined,
+      bootImage: from === this.rec.meta.start.frame && this.rec.meta.origin === "image",
       onCheckpoint: (c) => this.checkpoints.set(c.frame, { ...c }),
     });
     engine.pushFrames(this.frames.slice(from - this.rec.meta.start.frame));
