@@ -334,3 +334,8 @@ done
 rmdir "$OUT.new"
 log "done: $(du -cb "$OUT"/bios.bin "$OUT"/vgabios.bin "$OUT"/bzImage "$OUT"/initrd.img | tail -1 | cut -f1) bytes to download"
 (cd "$OUT" && sha256sum bios.bin vgabios.bin bzImage initrd.img)
+
+# --- Boot image -------------------------------------------------------------------
+# The guest booted once from the files above and saved at its prompt (needs `npm ci`: v86).
+log "boot image"
+(cd "$ROOT" && LOCKSTEP_IMAGES="$OUT" npx tsx scripts/build-boot-image.ts)

@@ -41,6 +41,8 @@ export interface HostSettings {
   etcd?: FtHostConfig["etcd"];
   noOutputRule?: boolean;
   diskCache?: boolean;
+  /** How a pair started together gets its guest running (the boot image, or a cold boot). */
+  start?: FtHostConfig["start"];
 }
 
 /** A primary or backup booting with the VM (a standby takes both from its clone). */
@@ -128,6 +130,7 @@ export class LocalHosts {
       ...(s.etcd ? { etcd: s.etcd } : {}),
       noOutputRule: s.noOutputRule === true,
       diskCache: s.diskCache !== false,
+      ...(s.start ? { start: s.start } : {}),
     };
     let host: LocalHost | null = null;
     const known = () => host !== null && this.list.includes(host);

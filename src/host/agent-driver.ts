@@ -1,4 +1,4 @@
-import { blockHash, FtAgent, type FtAction, type FtEvent } from "../ft/protocol/index.ts";
+import { blockHash, FtAgent, type AgentInit, type FtAction, type FtEvent } from "../ft/protocol/index.ts";
 import type { CloneTransfer } from "./clone-transfer.ts";
 import type { FrameLoop } from "./frame-loop.ts";
 import type { HostContext } from "./host-context.ts";
@@ -35,9 +35,9 @@ export class AgentDriver {
     private readonly parts: DriverParts,
   ) {}
 
-  start(now: number): void {
+  start(now: number, init: AgentInit = this.ctx.ports.init): void {
     const p = this.ctx.ports;
-    this.agent = new FtAgent(p.ft, p.hostId, p.init, now);
+    this.agent = new FtAgent(p.ft, p.hostId, init, now);
   }
 
   feed(ev: FtEvent): void {

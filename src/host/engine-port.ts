@@ -89,8 +89,13 @@ export interface EngineHooks {
 
 /** Makes a host's engines. The v86 one lives in v86-engines.ts, the toy one in src/sim. */
 export interface EngineFactory {
-  /** A machine booting from the guest images: the primary or backup of a pair booted together. */
+  /**
+   * A machine booting from the guest images, or restored from the boot image: the primary or
+   * backup of a pair started together. Its position() and nowMs() say where it starts.
+   */
   boot(mode: EngineMode, hooks: EngineHooks): Promise<HostEngine>;
+  /** Console bytes the guest printed before a booted machine's first frame (the boot image's transcript); absent: none. */
+  readonly bootConsole?: Uint8Array;
   /** A replayer restored from an FT VMotion snapshot (the new backup). */
   restore(snapshot: Uint8Array, hooks: EngineHooks): Promise<HostEngine>;
   /**

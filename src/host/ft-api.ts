@@ -68,6 +68,12 @@ export interface FtHostConfig {
    * as in the paper; the disk-reads tour compares the two read modes this way. Default true.
    */
   diskCache?: boolean;
+  /**
+   * How a pair started together gets its guest running: "image" (default) restores the boot image
+   * the build made (both sides, at its prompt, in about a second); "cold" boots the kernel (seconds).
+   * Images without a boot image always boot cold. Both hosts of a pair must be given the same.
+   */
+  start?: "image" | "cold";
 }
 
 export type HostControl =

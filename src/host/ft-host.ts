@@ -5,7 +5,8 @@ import { realNow } from "../engine/clock.ts";
 import { guestIdentity } from "../engine/manifest.ts";
 import { makeSession } from "../engine/session.ts";
 import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "./ft-api.ts";
-import { loadGuestImages, machineImages } from "./images.ts";
+import { bootImageOf, loadGuestImages, machineImages } from "./images.ts";
+import { bootImageFor } from "../engine/boot-image.ts";
 import { openHostStorage, type OpenedStorage } from "./open-storage.ts";
 import { HostRuntime } from "./runtime.ts";
 
@@ -31,14 +32,19 @@ export class FtHost implements FtHostApi {
     const refused = (e: unknown): never => {
       throw new StorageRefusedError(storageRefusal(e) ?? { cause: "refused", error: String(e) });
     };
-    const [{ manifest, files }, wasm, bulk] = await Promise.all([
-      loadGuestImages(config.imagesUrl, (p) => events.progress(p)),
+    // Only a pair started together runs the guest from the start; a standby waits for a clone.
+    const fromImage = config.role !== "standby" && config.start !== "cold";
+    const [loaded, wasm, bulk] = await Promise.all([
+      loadGuestImages(config.imagesUrl, (p) => events.progress(p), undefined, { bootImage: fromImage }),
       this.loadWasm(),
       snapshotVia === "storage" ? IdbBulkStore.open(config.dbName).catch(refused) : undefined,
     ]);
     this.bulk = bulk;
-    const images = machineImages({ manifest, files });
-    const base = manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
+    const { manifest, files } = loaded;
+    const images = machineImages(loaded);
+    const booted = fromImage ? await bootImageOf(loaded) : null;
+    // From the boot image, the disk starts as the boot left it (the image's kernel has it mounted).
+    const base = booted ? booted.disk : manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
     const opened = (this.storage = await openHostStorage(config, manifest.disk.size_bytes, base));
     const ft = makeConfig(
       { diskMode: config.diskMode, readMode: config.readMode, ...(config.noOutputRule ? { unsafe: { noOutputRule: true } } : {}) },
@@ -70,6 +76,7 @@ export class FtHost implements FtHostApi {
       ...(bulk ? { bulk } : {}),
       realNow,
       guest: guestIdentity(manifest),
+      bootImage: booted && session ? { snapshot: bootImageFor(booted.snapshot, session), console: booted.console } : null,
       events: {
         toClient: (m) => events.toClient(m),
         toNetwork: (f) => events.toNetwork?.(f),

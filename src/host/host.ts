@@ -1,6 +1,6 @@
 import { macAnnouncement } from "../net/packets.ts";
 import type { LoggingChannel } from "../channel/logging-channel.ts";
-import type { ClientMsg, FtAgent, FtEvent } from "../ft/protocol/index.ts";
+import type { AgentInit, ClientMsg, FtAgent, FtEvent } from "../ft/protocol/index.ts";
 import { StaleEpochError } from "../storage/index.ts";
 import { AgentDriver } from "./agent-driver.ts";
 import { CloneTransfer } from "./clone-transfer.ts";
@@ -8,7 +8,7 @@ import type { EngineHooks, HostEngine, HostRecorder, Pace } from "./engine-port.
 import type { HostEvent } from "./events.ts";
 import { FrameEffects } from "./frame-effects.ts";
 import { FrameLoop } from "./frame-loop.ts";
-import type { HostContext } from "./host-context.ts";
+import { pos, type HostContext } from "./host-context.ts";
 import { HostStatusReporter } from "./host-status.ts";
 import { LogBatcher } from "./log-batcher.ts";
 import { LoopProbe } from "./loop-probe.ts";
@@ -130,20 +130,22 @@ export class Host implements HostContext {
 
   /** Boots (primary/backup) or waits for a clone (standby), then runs until halted or stopped. */
   async start(): Promise<void> {
-    const init = this.ports.init;
+    let init = this.ports.init;
     // From the start: booting (wasm instantiation, the first interpreter frames) is measured too.
     this.probe.start();
     if (init.role !== "standby") {
       this.engine = await this.ports.engines.boot(init.role === "primary" ? "record" : "replay", this.hooks);
+      const pair = startedAt(init, this.engine, this.ports.engines.bootConsole);
+      init = pair;
       this.recorder = this.ports.engines.recorder(null);
       this.listen(this.engine);
-      const hasPeer = init.role === "backup" || init.backup !== null;
-      if (hasPeer) await this.link.rendezvous(init.epoch);
+      const hasPeer = pair.role === "backup" || pair.backup !== null;
+      if (hasPeer) await this.link.rendezvous(pair.epoch);
     } else {
       await this.link.refreshStandbyEpoch();
     }
     if (this.stopped) return;
-    this.driver.start(this.scheduler.now());
+    this.driver.start(this.scheduler.now(), init);
     this.timers.push(
       this.scheduler.every(this.timing.tickMs, () => {
         this.link.standbyHeartbeat();
@@ -368,4 +370,18 @@ export class Host implements HostContext {
     this.reportStatus();
     this.stop();
   }
+}
+
+/** The agents of a pair start where their engines do: frame 0, or the boot image's position, guest time and console. */
+function startedAt<I extends AgentInit & { role: "primary" | "backup" }>(init: I, engine: HostEngine, console: Uint8Array | undefined): I {
+  const at = engine.position();
+  if (at.frame === 0 && !console) return init;
+  const position = pos(at.frame, at.icount);
+  const printed = console ?? new Uint8Array(0);
+  return {
+    ...init,
+    position,
+    guestTime: engine.nowMs(),
+    console: { produced: printed.length, clientAcked: 0, retained: printed, nextInputSeq: 0 },
+  };
 }

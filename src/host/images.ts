@@ -1,5 +1,5 @@
 import type { GuestImages as MachineImages } from "../engine/machine.ts";
-import { bootFiles, ImageError, parseManifest, type GuestManifest } from "../engine/manifest.ts";
+import { bootFiles, bootImageFiles, ImageError, parseManifest, type GuestManifest } from "../engine/manifest.ts";
 
 export interface LoadProgress {
   file: string;
@@ -44,6 +44,7 @@ export async function loadGuestImages(
   baseUrl: string,
   onProgress: (p: LoadProgress) => void,
   fetchFn: Fetch = (u) => fetch(u),
+  opts: { bootImage?: boolean } = {},
 ): Promise<GuestImages> {
   const base = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
   let manifestRes: Response;
@@ -56,7 +57,8 @@ export async function loadGuestImages(
   const manifest = parseManifest(await manifestRes.text());
 
   const files = new Map<string, ArrayBuffer>();
-  for (const name of bootFiles(manifest)) {
+  const wanted = [...bootFiles(manifest), ...(opts.bootImage ? bootImageFiles(manifest) : [])];
+  for (const name of wanted) {
     const expected = manifest.files[name]!;
     onProgress({ file: name, loaded: 0, total: expected.bytes });
     let res: Response;
@@ -92,4 +94,23 @@ export function machineImages({ manifest, files }: GuestImages): MachineImages {
     memoryMb: manifest.memory_mb,
     diskSize: manifest.disk.size_bytes,
   };
+}
+
+async function gunzip(data: ArrayBuffer, name: string): Promise<Uint8Array> {
+  try {
+    const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new ImageError(`image ${name} does not decompress: ${(e as Error).message}`);
+  }
+}
+
+/** The boot image of loaded images (loadGuestImages with bootImage), decompressed; null when the manifest has none. */
+export async function bootImageOf({ manifest, files }: GuestImages): Promise<{ snapshot: Uint8Array; disk: Uint8Array; console: Uint8Array } | null> {
+  const b = manifest.boot_image;
+  if (!b || !files.has(b.snapshot)) return null;
+  const [snapshot, disk] = await Promise.all([gunzip(files.get(b.snapshot)!, b.snapshot), gunzip(files.get(b.disk)!, b.disk)]);
+  if (snapshot.length !== b.snapshot_bytes) throw new ImageError(`image ${b.snapshot} decompresses to ${snapshot.length} bytes, the manifest says ${b.snapshot_bytes}`);
+  if (disk.length !== manifest.disk.size_bytes) throw new ImageError(`image ${b.disk} decompresses to ${disk.length} bytes, the disk has ${manifest.disk.size_bytes}`);
+  return { snapshot, disk, console: new Uint8Array(files.get(b.console)!) };
 }

@@ -31,6 +31,8 @@ export interface RuntimeDeps {
   realNow: () => number;
   /** The guest images' identity, written into session recordings. */
   guest: GuestIdentity;
+  /** A pair started together restores this boot image (its snapshot carrying `session`) instead of booting. */
+  bootImage?: { snapshot: Uint8Array; console: Uint8Array } | null;
 }
 
 /**

@@ -13,29 +13,39 @@ export interface V86EngineDeps {
   session: SessionInfo | null;
   /** The guest images' identity, written into session recordings. */
   guest: GuestIdentity;
+  /**
+   * The boot image (src/engine/boot-image.ts), its snapshot already carrying `session`: a pair
+   * started together restores it instead of booting. Absent: they boot.
+   */
+  bootImage?: { snapshot: Uint8Array; console: Uint8Array } | null;
 }
 
 /** The real engines: LockstepEngine (v86) and the session recorder of src/engine. */
 export function v86Engines(deps: V86EngineDeps): EngineFactory {
-  const create = async (mode: "record" | "replay", session: SessionInfo, hooks: EngineHooks, snapshot?: Uint8Array): Promise<HostEngine> =>
+  const image = deps.bootImage ?? null;
+  const create = async (mode: "record" | "replay", session: SessionInfo, hooks: EngineHooks, snapshot?: Uint8Array, bootImage = false): Promise<HostEngine> =>
     LockstepEngine.create({
       mode,
       wasm: deps.wasm,
       images: deps.images,
       session,
       snapshot,
+      bootImage,
       external: { issued: hooks.issued, completed: hooks.completed },
       onCheckpoint: hooks.checkpoint,
     });
   return {
     boot(mode, hooks) {
       if (!deps.session) throw new Error("boot: a standby has no session until its clone arrives");
-      return create(mode, deps.session, hooks);
+      return image ? create(mode, deps.session, hooks, image.snapshot, true) : create(mode, deps.session, hooks);
     },
+    ...(image ? { bootConsole: image.console } : {}),
     restore(snapshot, hooks) {
       return create("replay", decodeSnapshot(snapshot).meta.session, hooks, snapshot);
     },
-    recorder(snapshot, prefix) {
+    recorder(cloned, prefix) {
+      // A pair started from the boot image records from its snapshot, as a clone's backup does from the clone's.
+      const snapshot = cloned ?? image?.snapshot ?? null;
       const meta = snapshot ? decodeSnapshot(snapshot).meta : null;
       const session = meta?.session ?? deps.session;
       if (!session) return null;
@@ -46,7 +56,7 @@ export function v86Engines(deps: V86EngineDeps): EngineFactory {
             hostId: deps.hostId,
             guest: deps.guest,
             session,
-            origin: meta ? "clone" : "boot",
+            origin: cloned ? "clone" : meta ? "image" : "boot",
             start: meta ? { frame: meta.frame, icount: meta.icount } : { frame: 0, icount: 0 },
           },
           snapshot,

@@ -7,16 +7,20 @@
  */
 import type { FtConfig } from './config';
 import type { AgentState, FtAction, FtEvent, Role } from './api';
-import type { CloneState } from './messages';
+import type { CloneState, ConsoleState } from './messages';
 import { ORIGIN, type Epoch, type HostId, type Millis, type Position } from './types';
 import { ConsoleServer } from './console-stream';
 import { DiskIo } from './disk-io';
 import { Primary } from './primary';
 import { Backup } from './backup';
 
+/**
+ * A pair started together begins at the origin, or where a boot image left the guest: its position,
+ * guest time and the console bytes printed before it (`console`, both sides alike).
+ */
 export type AgentInit =
-  | { role: 'primary'; epoch: Epoch; backup: HostId | null; position?: Position; guestTime?: number }
-  | { role: 'backup'; epoch: Epoch; primary: HostId; position?: Position; guestTime?: number }
+  | { role: 'primary'; epoch: Epoch; backup: HostId | null; position?: Position; guestTime?: number; console?: ConsoleState }
+  | { role: 'backup'; epoch: Epoch; primary: HostId; position?: Position; guestTime?: number; console?: ConsoleState }
   | { role: 'standby' };
 
 export interface AgentStatus {
@@ -45,7 +49,7 @@ export class FtAgent {
         epoch: init.epoch,
         backup: init.backup,
         cloneId: 0,
-        console: new ConsoleServer(),
+        console: init.console ? ConsoleServer.from(init.console) : new ConsoleServer(),
         io: new DiskIo(),
         position: init.position ?? ORIGIN,
         guestTime: init.guestTime ?? 0,
@@ -59,7 +63,7 @@ export class FtAgent {
         epoch: init.epoch,
         cloneId: 0,
         firstSeq: 1,
-        console: new ConsoleServer(),
+        console: init.console ? ConsoleServer.from(init.console) : new ConsoleServer(),
         io: new DiskIo(),
         position: init.position ?? ORIGIN,
         guestTime: init.guestTime ?? 0,

@@ -20,6 +20,8 @@ export interface ClusterOptions {
   noOutputRule?: boolean;
   /** false: hosts run without the engine's disk cache (every read a real read, as in the paper). */
   diskCache?: boolean;
+  /** `?boot=cold`: pairs boot the kernel instead of restoring the boot image. */
+  start?: FtHostConfig["start"];
 }
 
 /**

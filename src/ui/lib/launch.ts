@@ -47,6 +47,8 @@ export interface Launch {
    * page is one member with one host, as in tab mode. null: everything in this browser.
    */
   etcd: { endpoint: string } | null;
+  /** `boot=cold`: a new VM boots its kernel (seconds) instead of restoring the boot image. */
+  start: "image" | "cold";
 }
 
 export const CLUSTERS = {
@@ -113,6 +115,7 @@ export function parseLaunch(search: string, base: string): LaunchResult {
       ft: p.get("ft") !== "off",
       diskCache: p.get("diskcache") !== "off",
       etcd,
+      start: p.get("boot") === "cold" ? "cold" : "image",
     },
   };
 }

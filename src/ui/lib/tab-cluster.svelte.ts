@@ -33,6 +33,8 @@ export interface TabClusterOptions {
   etcd?: { endpoint: string } | null;
   /** Between computers: the name of the computer this page runs on, said to the other members. */
   computer?: string;
+  /** `?boot=cold`: the VM boots the kernel instead of restoring the boot image. */
+  start?: FtHostConfig["start"];
 }
 
 /** The storage panel's view of etcd: where, its revision, and what failed if it cannot be reached. */
