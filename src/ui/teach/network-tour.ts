@@ -128,7 +128,12 @@ function downloadStep(ph: Phase): Step {
         if (n === null) return false;
         r.retrans = { before: n };
       }
-      return (d?.received ?? 0) >= 256 * 1024;
+      if ((d?.received ?? 0) < 256 * 1024) return false;
+      // The client stops reading (its window closes) while the caption is up: on an idle machine
+      // the rest of the file would otherwise arrive before the failure step (measured: all 1 MiB
+      // within the caption's time). The failure step lets it read again after the cut.
+      net(c).pause(r.dl!);
+      return true;
     },
     note: (c) => `received ${kib(dl(c, run(c, ph).dl)?.received ?? 0)} of ${kib(run(c, ph).file?.size ?? 0)}`,
     timeoutMs: 60_000,
@@ -147,6 +152,7 @@ function failStep(ph: Phase): Step {
       const r = run(c, ph);
       r.cut = { bytes: dl(c, r.dl)!.tcp.bytesIn, status: c.host(r.p!)?.status };
       c.cluster.cutChannel();
+      net(c).resume(r.dl!);
     },
     // Killed once it has sent (rule off) or held (rule on) packets after the cut, well before the
     // failure detectors (1 s) fire on the cut: the caption is then read in a frozen world.
