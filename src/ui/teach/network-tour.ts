@@ -128,14 +128,14 @@ function downloadStep(ph: Phase): Step {
         if (n === null) return false;
         r.retrans = { before: n };
       }
-      if ((d?.received ?? 0) < 256 * 1024) return false;
-      // The client stops reading (its window closes) while the caption is up: on an idle machine
-      // the rest of the file would otherwise arrive before the failure step (measured: all 1 MiB
-      // within the caption's time). The failure step lets it read again after the cut.
-      net(c).pause(r.dl!);
-      return true;
+      return (d?.received ?? 0) >= 256 * 1024;
     },
     note: (c) => `received ${kib(dl(c, run(c, ph).dl)?.received ?? 0)} of ${kib(run(c, ph).file?.size ?? 0)}`,
+    // Read in a frozen world: on an idle machine the rest of the file arrived while this caption
+    // was up (measured: all 1 MiB), and the failure step then had no download to break. (Pausing
+    // the client's reads instead left the new primary's TCP facing a zero window whose update
+    // died with the old primary: stuck.)
+    critical: true,
     timeoutMs: 60_000,
   };
 }
@@ -152,7 +152,6 @@ function failStep(ph: Phase): Step {
       const r = run(c, ph);
       r.cut = { bytes: dl(c, r.dl)!.tcp.bytesIn, status: c.host(r.p!)?.status };
       c.cluster.cutChannel();
-      net(c).resume(r.dl!);
     },
     // Killed once it has sent (rule off) or held (rule on) packets after the cut, well before the
     // failure detectors (1 s) fire on the cut: the caption is then read in a frozen world.
