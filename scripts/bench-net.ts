@@ -30,6 +30,7 @@ const { options: args } = cli({
     reqs: { type: "int", min: 1, max: 5000, default: 40, help: "GETs of the static page carrying a --req-kib query string (rx, no CGI)" },
     "req-kib": { type: "int", min: 1, max: 6, default: 6, help: "size of each such request" },
     pings: { type: "int", min: 5, max: 2000, default: 25, help: "small GETs timed one at a time (latency)" },
+    "one-thread": { type: "flag", help: "the backups on the primary's thread (the rig before backups had threads of their own)" },
   },
 });
 
@@ -41,11 +42,15 @@ const load = (() => {
   }
 })();
 console.log(`uptime: ${load}`);
-console.log("note: 2 cores, shared with other jobs; primary, backup and client share ONE Node thread here, so FT on also pays for the backup's replay CPU (unlike the paper's two hosts)");
+console.log(
+  args["one-thread"]
+    ? "note: 2 cores, shared with other jobs; primary, backup and client share ONE Node thread here (--one-thread), so FT on also pays for the backup's replay CPU (unlike the paper's two hosts)"
+    : "note: 2 cores, shared with other jobs; the backup runs on a thread of its own (a worker_threads Worker, as each host is a worker in the browser), the primary and the client share the main thread",
+);
 
 const t0 = realNow();
 const log = (s: string) => console.error(`[${((realNow() - t0) / 1000).toFixed(1)}s] ${s}`);
-const { statuses, network, hosts, host, pair } = await netRig("bench-net");
+const { statuses, network, hosts, host, pair, threadPair, threadHost } = await netRig("bench-net");
 
 // Polls at 1 ms: the next request starts promptly; the measured times come from the client's own
 // clock stamps (startedAt/doneAt), not from this loop.
@@ -115,7 +120,7 @@ async function pass(tag: string, filePath: string): Promise<Pass> {
   return { txMiBs, rxMiBs: sent / MiB / rxSecs, rxSecs, logBytes, kvMiBs: kvSent / MiB / kvSecs, lat, diag: { ...diag } };
 }
 
-const { a, b } = pair();
+const { a, b } = args["one-thread"] ? (({ a, b }) => ({ a, b: { stop: () => ((b.dead = true), b.rt.stop()) } }))(pair()) : threadPair();
 await waitFor(() => state("A") === "primary/recording" && state("B") === "backup/replaying", "lockstep", 300_000);
 log("in lockstep");
 // The guest's httpd starts before LOCKSTEP READY; until it is there the client's SYN is retransmitted.
@@ -124,24 +129,25 @@ const filePath = (made.text ?? "").trim().split(" ")[0]!;
 await get("/"); // warm: the page in the guest's cache for both passes
 
 const on1 = await pass("on", filePath);
-b.dead = true;
-b.rt.stop();
+b.stop();
 await waitFor(() => state("A") === "primary/alone", "A to go live alone", 60_000);
 log("backup killed: A alone (FT off)");
 const off = await pass("off", filePath);
 // FT on again (A..B..A order): the machine's load drifts over a run, and a second FT-on pass
 // after the FT-off one cancels a linear drift. C becomes A's backup by FT VMotion.
-const c = host("C", { role: "standby" });
-const ch2 = new MessageChannel();
-a.rt.attachChannel("C", new MessagePortTransport(ch2.port1));
-c.rt.attachChannel("A", new MessagePortTransport(ch2.port2));
-void c.rt.start();
+if (args["one-thread"]) {
+  const c = host("C", { role: "standby" });
+  const ch2 = new MessageChannel();
+  a.rt.attachChannel("C", new MessagePortTransport(ch2.port1));
+  c.rt.attachChannel("A", new MessagePortTransport(ch2.port2));
+  void c.rt.start();
+} else threadHost("C", { role: "standby" }, a);
 a.rt.startClone("C");
 await waitFor(() => state("C") === "backup/replaying" && state("A") === "primary/recording", "C to become the backup", 180_000);
 log("FT VMotion A -> C: FT on again");
 const on2 = await pass("on2", filePath);
 network.stop();
-for (const h of hosts) if (!h.dead) h.rt.stop();
+for (const h of hosts) if (!h.dead) h.rt?.stop();
 const mean = (x: number, y: number) => (x + y) / 2;
 const on: Pass = {
   txMiBs: mean(on1.txMiBs, on2.txMiBs),

@@ -16,6 +16,7 @@ import type { HostEvent } from "../../src/host/events.ts";
 import { HostRuntime } from "../../src/host/runtime.ts";
 import type { HostStatus } from "../../src/host/status.ts";
 import { SharedStorage } from "../../src/storage/index.ts";
+import { spawnHostThread, type ThreadHost } from "./net-host-thread.ts";
 
 export type NetHost = { id: string; dead: boolean; handle: HostHandle; rt: HostRuntime };
 
@@ -67,5 +68,28 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
     return { a, b };
   }
 
-  return { guest, storage, epoch, statuses, network, hosts, host, pair };
+  /**
+   * A host on its own thread whose logging channel's other end is `peer` here (`peerRt`): a
+   * backup, or a standby for FT VMotion. Its packets reach the switch like the others'.
+   */
+  function threadHost(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"], peer: NetHost): ThreadHost {
+    const ch = new MessageChannel();
+    peer.rt.attachChannel(id, new MessagePortTransport(ch.port1));
+    const t = spawnHostThread({ id, init, session, peer: peer.id, storeName: `${name}-${id}` }, ch.port2, {
+      status: (s) => statuses.set(id, s),
+      packet: (f) => network.fromHost(id, f),
+    });
+    hosts.push({ id, get dead() { return t.dead; }, set dead(v) { t.dead = v; }, handle: { id, packet: (f: Uint8Array) => t.packet(f) } as unknown as HostHandle, rt: null as unknown as HostRuntime });
+    return t;
+  }
+
+  /** Primary A here, backup B on its own thread (as two workers in the browser). */
+  function threadPair(): { a: NetHost; b: ThreadHost } {
+    const a = host("A", { role: "primary", epoch, backup: "B" });
+    const b = threadHost("B", { role: "backup", epoch, primary: "A" }, a);
+    void a.rt.start();
+    return { a, b };
+  }
+
+  return { guest, storage, epoch, statuses, network, hosts, host, pair, threadHost, threadPair };
 }

@@ -28,6 +28,15 @@ test("screenshot: §3.4 re-issue of pending disk I/O, the promoted backup issuin
   await page.screenshot({ path: "docs/screenshots/tour-reissue.png" });
 });
 
+test("screenshot: §2.2 the network tour, the download finished on one TCP connection after the failover", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/?scenario=network&autoplay=1&theme=light");
+  // Step 7 (the guest's RetransSegs) starts once the download completed after the failover: the
+  // picture shows the switch's move, the client's resends and duplicates, the new primary alone.
+  await atStep(page, 6);
+  await page.screenshot({ path: "docs/screenshots/tour-network.png" });
+});
+
 test("screenshot: the log inspector, the entries of a frame with their kind and position, at the same instruction", async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto("/?theme=light");

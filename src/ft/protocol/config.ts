@@ -31,6 +31,15 @@ export interface FtConfig {
   maxUnackedLogBytes: number;
   /** Resume once unacked bytes fall below this (hysteresis avoids pause/resume flapping). */
   resumeUnackedLogBytes: number;
+  /**
+   * Flow control for outputs: the primary also stops executing above this many bytes of outputs
+   * the Output Rule holds (transmitted packets, console bytes, disk writes). A transmitted packet
+   * is logged as a few bytes (`net-transmit`) but held whole, so the log's bound alone lets a
+   * guest flooding the network pile up ~100x more held bytes than log bytes.
+   */
+  maxHeldOutputBytes: number;
+  /** Resume once held output bytes fall below this (and the log below its own resume mark). */
+  resumeHeldOutputBytes: number;
   /** Lag control (3.2): guest-time lag beyond which the primary is slowed down. */
   lagBoundMs: number;
   /** Lowest speed lag control may impose; stops the feedback loop from starving the guest. */
@@ -77,6 +86,11 @@ const COMMON = {
   stallWindowMs: 3000,
   maxUnackedLogBytes: 4 << 20,
   resumeUnackedLogBytes: 2 << 20,
+  // 16x the largest TCP window the guest's Linux offers or uses without window scaling (64 KiB):
+  // TCP transfers never reach it (their window bounds what is in flight, held or not); a flood
+  // that does not wait for acknowledgements (UDP, raw frames) does.
+  maxHeldOutputBytes: 1 << 20,
+  resumeHeldOutputBytes: 512 << 10,
   minSpeed: 0.1,
   speedStep: 0.05,
   consoleChunkBytes: 4096,
@@ -137,6 +151,9 @@ export function makeConfig(overrides: Partial<FtConfig> = {}, base: FtConfig = W
   const cfg = { ...base, ...overrides, unsafe: { ...base.unsafe, ...(overrides.unsafe ?? {}) } };
   if (cfg.resumeUnackedLogBytes > cfg.maxUnackedLogBytes) {
     throw new Error('resumeUnackedLogBytes must not exceed maxUnackedLogBytes');
+  }
+  if (cfg.resumeHeldOutputBytes > cfg.maxHeldOutputBytes) {
+    throw new Error('resumeHeldOutputBytes must not exceed maxHeldOutputBytes');
   }
   if (cfg.failureTimeoutMs <= cfg.heartbeatIntervalMs) {
     throw new Error('failureTimeoutMs must exceed heartbeatIntervalMs or every peer looks dead');

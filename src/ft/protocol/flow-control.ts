@@ -5,6 +5,12 @@
  * silent backup bounds the primary's memory instead of growing it without limit.
  * Hysteresis keeps the primary from pausing and resuming on every ack.
  *
+ * The outputs the Output Rule holds are the same kind of buffer: they wait for the same acks,
+ * and a transmitted packet is held whole while its log entry is a few bytes. So they are bounded
+ * the same way (the paper's remedy, stopping the primary, rather than dropping outputs: a disk
+ * write or console bytes cannot be dropped, and a slow backup would otherwise show the outside
+ * world lost packets). The primary resumes when both buffers are below their resume marks.
+ *
  * The backup side of flow control needs no object: it simply has no frame to replay until
  * the frame's log is complete (see backup.ts).
  */
@@ -14,15 +20,17 @@ export class FlowControl {
   constructor(
     private readonly maxBytes: number,
     private readonly resumeBytes: number,
+    private readonly maxHeldBytes = Number.POSITIVE_INFINITY,
+    private readonly resumeHeldBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Returns 'pause' / 'resume' when the decision changes, null otherwise. */
-  update(unackedBytes: number): 'pause' | 'resume' | null {
-    if (!this.paused && unackedBytes > this.maxBytes) {
+  update(unackedBytes: number, heldBytes = 0): 'pause' | 'resume' | null {
+    if (!this.paused && (unackedBytes > this.maxBytes || heldBytes > this.maxHeldBytes)) {
       this.paused = true;
       return 'pause';
     }
-    if (this.paused && unackedBytes <= this.resumeBytes) {
+    if (this.paused && unackedBytes <= this.resumeBytes && heldBytes <= this.resumeHeldBytes) {
       this.paused = false;
       return 'resume';
     }

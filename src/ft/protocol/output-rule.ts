@@ -24,17 +24,28 @@ export class OutputRule<T> {
   private held: Held<T>[] = [];
   private ackedThrough: Position | null = null;
   private replayedThrough: Position | null = null;
+  private bytes = 0;
 
-  constructor(private readonly enabled = true) {}
+  /** `size`: an output's bytes, for flow control (held outputs are bounded like the log). */
+  constructor(
+    private readonly enabled = true,
+    private readonly size: (o: T) => number = () => 0,
+  ) {}
 
   get heldCount(): number {
     return this.held.length;
+  }
+
+  /** Bytes of the outputs held now. */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   /** Returns the outputs that may go out now (possibly the new one). */
   produce(position: Position, output: T, needsReplay = false): T[] {
     if (!this.enabled) return [output];
     this.held.push({ position, needsReplay, output });
+    this.bytes += this.size(output);
     return this.releasable();
   }
 
@@ -53,6 +64,7 @@ export class OutputRule<T> {
   releaseAll(): T[] {
     const out = this.held.map((h) => h.output);
     this.held = [];
+    this.bytes = 0;
     return out;
   }
 
@@ -71,8 +83,10 @@ export class OutputRule<T> {
       const ok =
         comparePos(h.position, acked) <= 0 &&
         (!h.needsReplay || (this.replayedThrough !== null && comparePos(h.position, this.replayedThrough) <= 0));
-      if (ok) out.push(h.output);
-      else keep.push(h);
+      if (ok) {
+        out.push(h.output);
+        this.bytes -= this.size(h.output);
+      } else keep.push(h);
     }
     this.held = keep;
     return out;

@@ -34,6 +34,14 @@ type Output =
   | { kind: 'disk-write'; io: PendingIo }
   | { kind: 'packet'; frame: Uint8Array };
 
+/** What an output weighs in the held-output buffer (flow control). */
+function outputBytes(o: Output): number {
+  if (o.kind === 'console') return o.bytes.length;
+  if (o.kind === 'packet') return o.frame.length;
+  if (o.kind === 'disk-write') return o.io.data?.length ?? 0;
+  return 8;
+}
+
 export interface PrimaryInit {
   me: HostId;
   epoch: Epoch;
@@ -85,8 +93,8 @@ export class Primary {
     this.position = init.position;
     this.guestTime = init.guestTime;
     this.nextId = init.nextId;
-    this.rule = new OutputRule<Output>(!cfg.unsafe.noOutputRule);
-    this.flow = new FlowControl(cfg.maxUnackedLogBytes, cfg.resumeUnackedLogBytes);
+    this.rule = new OutputRule<Output>(!cfg.unsafe.noOutputRule, outputBytes);
+    this.flow = new FlowControl(cfg.maxUnackedLogBytes, cfg.resumeUnackedLogBytes, cfg.maxHeldOutputBytes, cfg.resumeHeldOutputBytes);
     this.lag = new LagControl(cfg.lagBoundMs, cfg.minSpeed, cfg.speedStep, cfg.lagAdjustIntervalMs);
     this.lag.reset(init.guestTime);
     this.fd = new FailureDetector(cfg.failureTimeoutMs, init.now);
@@ -105,6 +113,9 @@ export class Primary {
   }
   get heldOutputs(): number {
     return this.rule.heldCount;
+  }
+  get heldOutputBytes(): number {
+    return this.rule.heldBytes;
   }
   get speed(): number {
     return this.lag.speed;
@@ -379,7 +390,7 @@ export class Primary {
 
   private updateFlow(out: FtAction[]): void {
     if (this.state !== 'recording') return;
-    const d = this.flow.update(this.sender.unackedBytes);
+    const d = this.flow.update(this.sender.unackedBytes, this.rule.heldBytes);
     if (d === 'pause') out.push({ type: 'pauseExecution', reason: 'flow-control' });
     else if (d === 'resume') out.push({ type: 'resumeExecution' });
   }

@@ -131,6 +131,11 @@ function downloadStep(ph: Phase): Step {
       return (d?.received ?? 0) >= 256 * 1024;
     },
     note: (c) => `received ${kib(dl(c, run(c, ph).dl)?.received ?? 0)} of ${kib(run(c, ph).file?.size ?? 0)}`,
+    // Read in a frozen world: on an idle machine the rest of the file arrived while this caption
+    // was up (measured: all 1 MiB), and the failure step then had no download to break. (Pausing
+    // the client's reads instead left the new primary's TCP facing a zero window whose update
+    // died with the old primary: stuck.)
+    critical: true,
     timeoutMs: 60_000,
   };
 }

@@ -13,6 +13,9 @@ import { makeSession, type SessionInfo } from "../../../src/engine/session.ts";
 import { decodeRecording, encodeRecording, SessionRecorder, type Recording as SessionRecording } from "../../../src/engine/recording.ts";
 import { guestIdentity } from "../../../src/engine/manifest.ts";
 import { SessionReplayer } from "../../../src/engine/replay/session-replayer.ts";
+import { MAX_FRAME, MIN_FRAME } from "../../../src/engine/net-device.ts";
+import { VirtualSwitch } from "../../../src/net/switch.ts";
+import { Rng } from "../../../src/sim/rng.ts";
 
 const guest = loadGuest();
 
@@ -25,6 +28,26 @@ interface Recording {
   cloneFrameIndex: number;
   /** What a SessionRecorder subscribed to the recording engine (engine.observe) made of the run. */
   observed: SessionRecording;
+  /** The bad frames sent from the client's side of the switch, and what became of them. */
+  bad: { truncated: number; oversize: number; garbage: number; switchDropped: number; rejected: number; logged: number };
+}
+
+/** A frame from the client's side of the switch the guest must survive (issue 13: bad input). */
+function badFrame(rng: Rng): { kind: "truncated" | "oversize" | "garbage"; bytes: Uint8Array } {
+  const r = rng.next();
+  const kind = r < 0.3 ? "truncated" : r < 0.55 ? "oversize" : "garbage";
+  const len = kind === "truncated" ? Math.floor(rng.next() * MIN_FRAME) : kind === "oversize" ? MAX_FRAME + 1 + Math.floor(rng.next() * 8000) : MIN_FRAME + Math.floor(rng.next() * (MAX_FRAME - MIN_FRAME + 1));
+  const bytes = new Uint8Array(len);
+  for (let i = 0; i < len; i++) bytes[i] = rng.u32() & 0xff;
+  if (len >= MIN_FRAME) {
+    // Broadcast (the NIC takes it), from a unicast client MAC; IPv4, ARP or random type with a garbage body.
+    bytes.fill(0xff, 0, 6);
+    bytes[6] = 0x02;
+    const t = rng.next();
+    if (t < 0.4) bytes.set([0x08, 0x00], 12);
+    else if (t < 0.7) bytes.set([0x08, 0x06], 12);
+  }
+  return { kind, bytes };
 }
 
 let rec: Recording;
@@ -95,8 +118,35 @@ beforeAll(async () => {
   await recordUntil(e, () => con.text.indexOf(guest.manifest.prompt, from) >= 0, { onFrame: pull, timeoutMs: 60_000 });
   pull();
   expect(con.text.slice(from)).toMatch(/OK\r?\n.*test/s);
+  // Malformed, truncated and oversize frames from the client's side of the switch, a few per
+  // frame boundary: the switch drops what is not Ethernet, the recorder refuses oversize ones
+  // before the log, the rest are logged and the guest's Linux discards them. Every replay below
+  // goes through them.
+  const seed = 13_000 + (realDateNow() % 1000);
+  console.log(`bad frames: seed ${seed}`);
+  const rng = new Rng(seed);
+  const sw = new VirtualSwitch();
+  sw.attach("vm", (f) => void e.receivePacket(f));
+  sw.attach("client", () => {});
+  const bad = { truncated: 0, oversize: 0, garbage: 0, switchDropped: 0, rejected: 0, logged: 0 };
+  const rejected0 = e.stats.netRejected;
+  for (let batch = 0; batch < 20; batch++) {
+    for (let k = 0; k < 5; k++) {
+      const f = badFrame(rng);
+      bad[f.kind]++;
+      sw.input("client", f.bytes);
+    }
+    const until = e.frame + 2;
+    await recordUntil(e, () => e.frame >= until, { onFrame: pull });
+  }
+  const after = e.frame + 20;
+  await recordUntil(e, () => e.frame >= after, { onFrame: pull });
+  pull();
+  bad.switchDropped = sw.stats.dropped;
+  bad.rejected = e.stats.netRejected - rejected0;
+  bad.logged = frames.reduce((n, f) => n + f.entries.filter((x) => x.k === "net-receive").length, 0);
   const observed = decodeRecording(encodeRecording(recorder.recording(0)));
-  rec = { session, frames, endHash: e.stateHash(), end: e.position(), clone, cloneFrameIndex, observed };
+  rec = { session, frames, endHash: e.stateHash(), end: e.position(), clone, cloneFrameIndex, observed, bad };
   e.destroy();
 }, 180_000);
 
@@ -128,6 +178,17 @@ describe("record/replay determinism (real guest, JIT on)", () => {
     expect(cut).toBeGreaterThan(10);
     expect(engine.stats.cutFrames).toBe(cut);
     engine.destroy();
+  });
+
+  it("drops and counts truncated and oversize frames from the client's side, logs the rest (replayed above)", () => {
+    const b = rec.bad;
+    console.log(`bad frames: ${JSON.stringify(b)}`);
+    expect(b.truncated).toBeGreaterThan(5);
+    expect(b.oversize).toBeGreaterThan(5);
+    expect(b.garbage).toBeGreaterThan(5);
+    expect(b.switchDropped).toBe(b.truncated);
+    expect(b.rejected).toBe(b.oversize);
+    expect(b.logged).toBe(b.garbage);
   });
 
   it("replays from the clone snapshot bit for bit", async () => {

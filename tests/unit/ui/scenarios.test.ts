@@ -14,10 +14,10 @@ describe("tour captions", () => {
     expect(other.steps.some((s) => s.caption.includes("after 3 s of silence"))).toBe(true);
   });
 
-  it("only the steps before a kill are timing-critical: the Output Rule tour's two, the network tour's kill with the rule on and off", () => {
+  it("only the steps before a kill are timing-critical: the Output Rule tour's two, the network tour's download and kill with the rule on and off", () => {
     for (const rule of [false, true]) {
       const crit = scenarios({ noOutputRule: rule }).flatMap((s) => s.steps.filter((st) => st.critical).map(() => s.id));
-      expect(crit).toEqual(["output-rule", "output-rule", "network", "network"]);
+      expect(crit).toEqual(["output-rule", "output-rule", "network", "network", "network", "network"]);
     }
   });
 
