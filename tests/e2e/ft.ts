@@ -63,3 +63,23 @@ export async function runTour(page: Page, scenario: string, extra = "") {
   await expect(result).toBeVisible();
   return result;
 }
+
+/** Waits for the guest shell's first prompt in the client, then types `line` (and Enter) into the console. */
+export async function typeAtFirstPrompt(page: Page, line: string): Promise<void> {
+  await expect.poll(() => clientText(page), { timeout: 240_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  await page.getByRole("application", { name: "Client console" }).click();
+  await page.keyboard.type(line + "\n");
+}
+
+/**
+ * Replays the live run so far in the timeline (every checkpoint must match), then moves the
+ * cursor to the input mark of the typed text `typed`.
+ */
+export async function replayToInput(page: Page, typed: string): Promise<void> {
+  await page.getByRole("button", { name: "Replay the live run so far" }).click();
+  await expect(page.getByTestId("replay-check")).toHaveAttribute("data-ok", "true", { timeout: 120_000 });
+  const mark = page.getByRole("button", { name: new RegExp(`^Input at frame \\d+: .*${typed}`) });
+  const frame = Number((await mark.getAttribute("aria-label"))!.match(/frame (\d+)/)![1]);
+  await mark.click();
+  await expect(page.getByTestId("replay-position")).toContainText(`At frame ${frame.toLocaleString("en-US")} `, { timeout: 60_000 });
+}

@@ -1,5 +1,6 @@
 import type {} from "../../src/ui/test-hook.ts";
 import { expect, test } from "./persistent.ts";
+import { replayToInput, typeAtFirstPrompt } from "./ft.ts";
 
 // The README's screenshots (docs/screenshots/*.png): `npm run screenshots`. Not a test, so not
 // in the suite (its file name does not match the test pattern).
@@ -39,18 +40,11 @@ test("screenshot: embed=1 compact layout", async ({ page }) => {
 test("screenshot: the timeline, replaying the live run up to a failover, cursor at a typed command", async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto("/?theme=light");
-  await expect.poll(() => page.evaluate(() => /LOCKSTEP READY[\s\S]*lockstep# /.test(window.lockstep!.clientText())), { timeout: 240_000 }).toBe(true);
-  await page.getByRole("application", { name: "Client console" }).click();
-  await page.keyboard.type("kv set course ft\n");
+  await typeAtFirstPrompt(page, "kv set course ft");
   await expect(page.getByTestId("client-stream")).toContainText("bytes");
   await page.waitForTimeout(3000); // let the command finish and the run go on a little (a picture, not a test)
   await page.getByRole("button", { name: "Kill primary" }).click();
   await expect(page.getByRole("article", { name: "B#1 host" }).locator(".badge.state")).toHaveText("alone", { timeout: 60_000 });
-  await page.getByRole("button", { name: "Replay the live run so far" }).click();
-  await expect(page.getByTestId("replay-check")).toHaveAttribute("data-ok", "true", { timeout: 120_000 });
-  const mark = page.getByRole("button", { name: /^Input at frame \d+: .*kv set course/ });
-  const frame = Number((await mark.getAttribute("aria-label"))!.match(/frame (\d+)/)![1]);
-  await mark.click();
-  await expect(page.getByTestId("replay-position")).toContainText(`At frame ${frame.toLocaleString("en-US")} `, { timeout: 60_000 });
+  await replayToInput(page, "kv set course");
   await page.getByRole("region", { name: "Timeline" }).screenshot({ path: "docs/screenshots/timeline.png" });
 });
