@@ -1,41 +1,37 @@
 import type {} from "../../src/ui/test-hook.ts";
+import type { Page } from "@playwright/test";
 import { expect, test } from "./persistent.ts";
 import { replayToInput, typeAtFirstPrompt } from "./ft.ts";
 
 // The README's screenshots (docs/screenshots/*.png): `npm run screenshots`. Not a test, so not
 // in the suite (its file name does not match the test pattern).
 
-const done = (page: import("@playwright/test").Page) =>
+const done = (page: Page) =>
   expect(page.getByTestId("scenario-progress")).toHaveAttribute("data-status", "done", { timeout: 240_000 });
 
-test("screenshot: normal operation at 1280×720, light", async ({ page }) => {
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto("/?scenario=normal&autoplay=1&pace=0.4&theme=light");
-  await done(page);
-  await page.getByRole("button", { name: "log entry" }).click();
-  await page.screenshot({ path: "docs/screenshots/normal-1280x720.png" });
-});
+/** Tours run to their end, one picture each: name, viewport, URL, file (under docs/screenshots). */
+const TOUR_SHOTS: { name: string; size: [number, number]; url: string; file: string; before?: (page: Page) => Promise<void> }[] = [
+  {
+    name: "normal operation at 1280×720, light",
+    size: [1280, 720],
+    url: "/?scenario=normal&autoplay=1&pace=0.4&theme=light",
+    file: "normal-1280x720.png",
+    before: (page) => page.getByRole("button", { name: "log entry" }).click(),
+  },
+  { name: "the Output Rule counterfactual at 1280×720, dark", size: [1280, 720], url: "/?scenario=output-rule&autoplay=1&pace=0.4&rule=off&theme=dark", file: "output-rule-off-1280x720-dark.png" },
+  { name: "tablet portrait (820×1180)", size: [820, 1180], url: "/?scenario=split-brain&autoplay=1&pace=0.4&theme=light", file: "split-brain-tablet.png" },
+  { name: "embed=1 compact layout", size: [960, 640], url: "/?embed=1&scenario=primary-failure&autoplay=1&pace=0.4&theme=light", file: "embed-compact.png" },
+];
 
-test("screenshot: the Output Rule counterfactual at 1280×720, dark", async ({ page }) => {
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto("/?scenario=output-rule&autoplay=1&pace=0.4&rule=off&theme=dark");
-  await done(page);
-  await page.screenshot({ path: "docs/screenshots/output-rule-off-1280x720-dark.png" });
-});
-
-test("screenshot: tablet portrait (820×1180)", async ({ page }) => {
-  await page.setViewportSize({ width: 820, height: 1180 });
-  await page.goto("/?scenario=split-brain&autoplay=1&pace=0.4&theme=light");
-  await done(page);
-  await page.screenshot({ path: "docs/screenshots/split-brain-tablet.png" });
-});
-
-test("screenshot: embed=1 compact layout", async ({ page }) => {
-  await page.setViewportSize({ width: 960, height: 640 });
-  await page.goto("/?embed=1&scenario=primary-failure&autoplay=1&pace=0.4&theme=light");
-  await done(page);
-  await page.screenshot({ path: "docs/screenshots/embed-compact.png" });
-});
+for (const shot of TOUR_SHOTS) {
+  test(`screenshot: ${shot.name}`, async ({ page }) => {
+    await page.setViewportSize({ width: shot.size[0], height: shot.size[1] });
+    await page.goto(shot.url);
+    await done(page);
+    await shot.before?.(page);
+    await page.screenshot({ path: `docs/screenshots/${shot.file}` });
+  });
+}
 
 test("screenshot: the timeline, replaying the live run up to a failover, cursor at a typed command", async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
