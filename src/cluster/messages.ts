@@ -75,3 +75,10 @@ export type BusMsg =
   /** A member that joined late asks for the feed so far; members answer with theirs (times in wall-clock ms). */
   | { t: "feed-req"; tab: string }
   | { t: "feed"; to: string; from: string; events: ProtocolEvent[] };
+
+/** A status as other tabs get it in every beat: without the stall meter's list (up to 2,000 numbers), which only this page reads. */
+export function beatStatus(s: HostStatus | null): HostStatus | null {
+  if (!s?.loop) return s;
+  const { loop: _, ...rest } = s;
+  return rest;
+}

@@ -3,7 +3,7 @@ import type { ClientMsg } from "../ft/protocol/index.ts";
 import type { HostStatus } from "../host/status.ts";
 import type { PageNoteKind } from "../host/events.ts";
 import type { Cancel, ClusterPorts, ClusterStorage } from "./ports.ts";
-import type { MemberBeat, RemoteControl, VmIdentity } from "./messages.ts";
+import { beatStatus, type MemberBeat, type RemoteControl, type VmIdentity } from "./messages.ts";
 import { EventLog } from "./event-log.ts";
 import { Membership } from "./membership.ts";
 import { LocalHosts, type HostView, type LocalHost } from "./local-hosts.ts";
@@ -12,10 +12,9 @@ import { ClientMirror } from "./client-mirror.ts";
 import { Controls } from "./controls.ts";
 import { LockWatch } from "./lock-watch.ts";
 import { DiskGarbage, diskCandidates } from "./disk-gc.ts";
-import { newVm } from "./new-vm.ts";
+import { MemberVm } from "./member-vm.ts";
 import { appendSample, sampleOf, SAMPLE_MS, type MetricSample } from "./metrics.ts";
 import { freezableClock, type FreezableClock } from "./freezable-clock.ts";
-import { vmLost } from "./vm-lost.ts";
 import { WorldFreeze } from "./world-freeze.ts";
 import { RecordingRelay } from "./recording-relay.ts";
 import type { ClusterOptions, ClusterPart } from "./options.ts";
@@ -24,8 +23,6 @@ const BEAT_MS = 250;
 const CLIENT_TICK_MS = 100;
 /** A new member listens this long for a running VM before it may start one. */
 const DISCOVERY_MS = 800;
-/** Held (shared) by every member of a running VM while it lives: see `join`. */
-const VM_LOCK = "lockstep-vm";
 
 export type { ClusterOptions, ClusterPart } from "./options.ts";
 
@@ -48,7 +45,6 @@ export class ClusterService {
   readonly lock: LockWatch;
   /** The live primary's session recording, from whichever member runs it (the timeline). */
   readonly recordings: RecordingRelay;
-  vm: VmIdentity | null = null;
   samples: MetricSample[] = [];
   private readonly garbage: DiskGarbage;
   /** The service's timers and protocol time, which the lecture's pause stops (freezeWorld). */
@@ -56,13 +52,8 @@ export class ClusterService {
   private readonly world: WorldFreeze;
   private storage: ClusterStorage | null = null;
   private timers: Cancel[] = [];
-  /**
-   * Discovery ended with no VM known and this member may not start one: the first beat that
-   * announces a VM makes it a standby (a tab opened with `?autostart=off` before the VM started,
-   * or that heard nobody for a while, would otherwise show "joining as a standby host…" forever).
-   */
-  private awaitingVm = false;
-  private vmLock: (() => void) | null = null;
+  /** The VM this member is part of: booting, standing by for, forgetting it. */
+  private readonly member: MemberVm;
   /** Bumped by restart(): an older start still in flight stops there. */
   private generation = 0;
   private disposed = false;
@@ -101,7 +92,7 @@ export class ClusterService {
       transport,
       hosts: this.hosts,
       membership: this.membership,
-      vm: () => this.vm,
+      vm: () => this.member.vm,
       autoRestore: () => this.options.autoRestore,
       spawnLocal: () => this.options.localStandby,
       note: (kind, text) => this.note("page", kind, text),
@@ -112,6 +103,19 @@ export class ClusterService {
     this.lock = new LockWatch(clock, () => this.changed("lock"));
     this.recordings = new RecordingRelay(clock, transport, this.hosts);
     this.garbage = new DiskGarbage(ports.disks, (text) => this.note("page", "disk-gc", text));
+    this.member = new MemberVm({
+      options: () => this.options,
+      clock: ports.clock,
+      transport,
+      hosts: this.hosts,
+      membership: this.membership,
+      storage: () => this.storage,
+      generation: () => this.generation,
+      clearDiskCopies: () => this.garbage.clearAll(),
+      changed: (part) => this.changed(part),
+      beat: () => this.beat(),
+      note: (text) => this.note("page", "cluster", text),
+    });
     transport.on("beat", (b) => this.onBeat(b));
     transport.on("bye", (m) => this.onBye(m.tab));
     transport.on("control", (m) => m.to === this.self && this.remote(this.self, m.control, m.ms));
@@ -135,60 +139,22 @@ export class ClusterService {
     this.ports.transport.post({ t: "sync-req", tab: this.self, from: 0 });
     this.log.requestHistory();
     await new Promise<void>((r) => this.clock.after(DISCOVERY_MS, r)); // a span of listening, not a synchronisation
-    if (this.vm) return this.joinAsStandby();
-    if (!this.options.autoStart) {
-      this.awaitingVm = true;
-      return;
-    }
-    await this.startVm();
-    if (this.vm && !this.hosts.main) this.joinAsStandby();
+    await this.member.afterDiscovery();
   }
 
-  /**
-   * A fresh VM in this member, unless one runs. Between tabs two members (opened at once, or two
-   * Start VM presses) must not both start one: the decision is taken under the mutual start lock,
-   * and reads the VM lock, which every member of a running VM holds, since the member that started
-   * one may release the start lock before its beat reaches us (found by the simulator: two
-   * primaries at epoch 1). The one page is a member alone: nobody to race.
-   */
-  async startVm(): Promise<void> {
-    if (this.options.placement === "page") return this.bootVm();
-    await this.ports.transport.exclusive("lockstep-tabs-start", async () => {
-      if (this.vm || this.hosts.main) return;
-      if (await this.ports.transport.isHeld(VM_LOCK)) {
-        this.awaitingVm = true;
-        return;
-      }
-      await this.bootVm();
-    });
+  /** The VM this member is part of, if any. */
+  get vm(): VmIdentity | null {
+    return this.member.vm;
   }
 
-  /** The new-VM sequence here: new disk, lock record at epoch 1 owned by its primary. */
-  private async bootVm(): Promise<void> {
-    const storage = this.storage;
-    if (!storage || this.hosts.main) return;
-    const generation = this.generation;
-    const primaryId = this.hosts.nextId();
-    const backupId = this.options.pair ? this.hosts.nextId() : null;
-    const vm = await newVm(storage, this.options.diskMode, primaryId, () => this.garbage.clearAll(), this.ports.clock.wallNow());
-    if (generation !== this.generation || this.hosts.main) return;
-    this.vm = { diskId: vm.diskId, diskMode: vm.diskMode };
-    this.holdVmLock();
-    const boot = { epoch: vm.epoch, sessionEpochMs: vm.sessionEpochMs };
-    const primary = this.hosts.spawn(primaryId, "primary", vm, backupId ? { ...boot, peer: backupId } : boot);
-    if (backupId) this.hosts.link(primary, this.hosts.spawn(backupId, "backup", vm, { ...boot, peer: primaryId }));
-    this.changed("vm");
-    this.changed("hosts");
-    this.beat();
+  /** A fresh VM in this member, unless one runs (member-vm.ts: the start lock and the VM lock). */
+  startVm(): Promise<void> {
+    return this.member.start();
   }
 
   /** An empty host that waits for an FT VMotion (paper §3.1: a standby server). */
   joinAsStandby(): void {
-    if (this.hosts.main || !this.vm) return;
-    this.holdVmLock();
-    this.hosts.spawn(this.hosts.nextId(), "standby", this.vm);
-    this.changed("hosts");
-    this.beat();
+    this.member.standBy();
   }
 
   /**
@@ -199,7 +165,7 @@ export class ClusterService {
     this.generation++;
     this.stop();
     Object.assign(this.options, changes);
-    this.vm = null;
+    this.member.vm = null;
     this.samples = [];
     this.mirror.reset();
     // New hosts reach the storage (a fresh worker's is reachable): the switch says so again.
@@ -249,11 +215,6 @@ export class ClusterService {
   /** This member leaves on purpose (its tab closes): the others need not wait for a timeout. */
   goodbye(): void {
     this.ports.transport.post({ t: "bye", tab: this.self });
-  }
-
-  /** This member is part of a running VM from now on, for as long as it lives. */
-  private holdVmLock(): void {
-    this.vmLock ??= this.ports.transport.holdShared(VM_LOCK);
   }
 
   dispose(): void {
@@ -308,18 +269,11 @@ export class ClusterService {
   }
 
   private onBeat(b: MemberBeat): void {
-    if (b.vm && !this.vm) {
-      this.vm = b.vm;
-      this.changed("vm");
-      if (this.awaitingVm) {
-        this.awaitingVm = false;
-        this.joinAsStandby();
-      }
-    }
+    this.member.heard(b.vm);
     const m = this.membership.onBeat(b, this.clock.now());
     this.redundancy.observe(m.hostId, m.status);
     this.changed("members");
-    this.forgetLostVm();
+    this.member.forgetIfLost();
   }
 
   /**
@@ -342,24 +296,7 @@ export class ClusterService {
     this.mirror.forget(tab);
     this.redundancy.memberLeft(tab);
     this.changed("members");
-    this.forgetLostVm();
-  }
-
-  /**
-   * Tab mode: the VM's last running host is gone: say so, take out our standby, forget the VM and
-   * its lock, and offer Start VM, never start one unasked (a new VM has a new disk: the class
-   * should see the old one is lost). A member that speaks again makes us its standby (awaitingVm).
-   */
-  private forgetLostVm(): void {
-    if (this.options.placement !== "tab" || !this.vm || !vmLost(this.hosts.all(), this.membership.others())) return;
-    this.note("page", "cluster", "the VM is lost: its primary failed while it ran alone, and no backup had its state (FT survives one failure at a time). Start a new VM.");
-    for (const h of [...this.hosts.all()]) this.hosts.drop(h.id);
-    this.vm = null;
-    this.vmLock?.();
-    this.vmLock = null;
-    this.awaitingVm = true;
-    this.changed("vm");
-    this.changed("hosts");
+    this.member.forgetIfLost();
   }
 
   private onHostStatus(h: LocalHost, s: HostStatus): void {
@@ -367,9 +304,9 @@ export class ClusterService {
     const announced = h === this.hosts.main && (me.status?.role !== s.role || me.status?.state !== s.state);
     this.redundancy.observe(h.id, s);
     this.controls.onStatus(h, s);
-    if (this.vm?.diskMode === "non-shared" && s.role === "primary" && (s.state === "alone" || s.state === "recording")) this.collectDisks(h, s.epoch);
+    if (this.member.vm?.diskMode === "non-shared" && s.role === "primary" && (s.state === "alone" || s.state === "recording")) this.collectDisks(h, s.epoch);
     this.changed("hosts");
-    this.forgetLostVm();
+    this.member.forgetIfLost();
     // A change of role or state is told at once (a beat); the beat also looks at redundancy.
     if (announced) this.beat();
     else this.redundancy.check();
@@ -379,7 +316,7 @@ export class ClusterService {
   private collectDisks(primary: LocalHost, liveEpoch: number): void {
     const own = this.hosts.all().filter((h) => h !== primary).map((h) => ({ hostId: h.id, status: h.status, dead: h.dead }));
     const candidates = diskCandidates(own, this.membership.others(), this.membership.departed);
-    const collected = this.garbage.collect(this.vm!.diskId, candidates, liveEpoch);
+    const collected = this.garbage.collect(this.member.vm!.diskId, candidates, liveEpoch);
     this.membership.departed = this.membership.departed.filter((d) => !collected.includes(d.hostId));
   }
 
@@ -399,11 +336,4 @@ export class ClusterService {
   private changed(part: ClusterPart): void {
     for (const l of this.listeners) l(part);
   }
-}
-
-/** A status as other tabs get it in every beat: without the stall meter's list (up to 2,000 numbers), which only this page reads. */
-function beatStatus(s: HostStatus | null): HostStatus | null {
-  if (!s?.loop) return s;
-  const { loop: _, ...rest } = s;
-  return rest;
 }

@@ -60,6 +60,8 @@ export class Replayer {
   expectClone: CloneMark | null = null;
   private rdrandQueue: RdrandEntry[] = [];
   private rdrandCursor = 0;
+  /** The logged length of the frame being replayed. */
+  private loggedLength = 0;
   divergence: DivergenceReport | null = null;
 
   constructor(private readonly p: ReplayerParts) {}
@@ -118,8 +120,13 @@ export class Replayer {
 
   /** Machine hook, inside a frame: the next logged RDRAND value, at the logged offset. */
   rdrand(): number {
-    const e = this.rdrandQueue[this.rdrandCursor++];
     const at = this.p.frames.offsetInFrame;
+    // Past the frame's logged end: the frame runs on where the primary's stopped (a `cut` whose
+    // logged count is not at a chunk boundary here runs to the frame's natural end). What it does
+    // there is outside the log; the divergence is the instruction count, checked at the frame's
+    // end. Noting this read instead made the report depend on where real time had cut the frame.
+    if (at > this.loggedLength) return 0;
+    const e = this.rdrandQueue[this.rdrandCursor++];
     if (!e) {
       this.note("RDRAND read not in the log", "no RDRAND in this frame", `RDRAND at +${at}`);
       return 0;
@@ -137,6 +144,7 @@ export class Replayer {
     this.applyBoundaryEntries(es, i);
     this.rdrandQueue = es.filter((e): e is RdrandEntry => e.k === "rdrand");
     this.rdrandCursor = 0;
+    this.loggedLength = f.length;
     // A frame the recorder cut short ends at the same instruction count here.
     const cut = es.some((e) => e.k === "cut");
     const res = this.p.frames.execute(cut ? { at: f.length } : null);

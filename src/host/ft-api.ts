@@ -1,4 +1,4 @@
-import type { ClientMsg, ToClientMsg } from "../ft/protocol/index.ts";
+import type { AgentInit, ClientMsg, ToClientMsg } from "../ft/protocol/index.ts";
 import type { LoadProgress } from "./images.ts";
 import type { HostStatus } from "./status.ts";
 import type { HostEvent } from "./events.ts";
@@ -123,4 +123,11 @@ export interface FtHostEvents {
   toNetwork?(frame: Uint8Array): void;
   status(s: HostStatus): void;
   event(e: HostEvent): void;
+}
+
+/** The protocol agent a host config starts: a primary (with its backup, if any), a backup of its primary, or a standby. */
+export function agentInitOf(config: Pick<FtHostConfig, "role" | "epoch" | "peer">): AgentInit {
+  if (config.role === "primary") return { role: "primary", epoch: config.epoch, backup: config.peer ?? null };
+  if (config.role === "backup") return { role: "backup", epoch: config.epoch, primary: config.peer! };
+  return { role: "standby" };
 }

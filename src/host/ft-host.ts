@@ -1,10 +1,10 @@
-import { MACHINE_DEFAULTS, makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type AgentInit, type ClientMsg } from "../ft/protocol/index.ts";
+import { MACHINE_DEFAULTS, makeConfig, TAB_DEFAULTS, WORKER_DEFAULTS, type ClientMsg } from "../ft/protocol/index.ts";
 import { DataChannelTransport, MessagePortTransport } from "../channel/logging-channel.ts";
 import { IdbBulkStore, StorageRefusedError, storageRefusal } from "../storage/index.ts";
 import { realNow } from "../engine/clock.ts";
 import { guestIdentity } from "../engine/manifest.ts";
 import { makeSession } from "../engine/session.ts";
-import type { FtHostApi, FtHostConfig, FtHostEvents, HostControl } from "./ft-api.ts";
+import { agentInitOf, type FtHostApi, type FtHostConfig, type FtHostEvents, type HostControl } from "./ft-api.ts";
 import { bootImageOf, loadGuestImages, machineImages } from "./images.ts";
 import { bootImageFor } from "../engine/boot-image.ts";
 import { openHostStorage, type OpenedStorage } from "./open-storage.ts";
@@ -50,12 +50,7 @@ export class FtHost implements FtHostApi {
       { diskMode: config.diskMode, readMode: config.readMode, ...(config.noOutputRule ? { unsafe: { noOutputRule: true } } : {}) },
       config.etcd ? MACHINE_DEFAULTS : config.transport === "tabs" ? TAB_DEFAULTS : WORKER_DEFAULTS,
     );
-    const init: AgentInit =
-      config.role === "primary"
-        ? { role: "primary", epoch: config.epoch, backup: config.peer ?? null }
-        : config.role === "backup"
-          ? { role: "backup", epoch: config.epoch, primary: config.peer! }
-          : { role: "standby" };
+    const init = agentInitOf(config);
     const session =
       config.role === "standby"
         ? null

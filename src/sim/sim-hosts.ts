@@ -1,8 +1,7 @@
 import type { LoggingChannel } from "../channel/logging-channel.ts";
 import type { ClientMsg } from "../ft/protocol/index.ts";
-import type { AgentInit } from "../ft/protocol/index.ts";
 import type { HostHandle, LoggingChannelEnd } from "../cluster/ports.ts";
-import type { FtHostConfig, FtHostEvents, HostControl } from "../host/ft-api.ts";
+import { agentInitOf, type FtHostConfig, type FtHostEvents, type HostControl } from "../host/ft-api.ts";
 import { Host } from "../host/host.ts";
 import type { EngineFactory } from "../host/engine-port.ts";
 import type { HostTiming } from "../host/ports.ts";
@@ -43,12 +42,7 @@ export interface HostOwner {
 export function spawnSimHost(w: World, owner: HostOwner, machine: string, config: FtHostConfig, events: FtHostEvents): { handle: HostHandle; started: Promise<void> } {
   const node = new SimNode(w.q, machine, config.hostId);
   const toPage = (fn: () => void) => w.q.after(0, () => owner.alive && fn());
-  const init: AgentInit =
-    config.role === "primary"
-      ? { role: "primary", epoch: config.epoch, backup: config.peer ?? null }
-      : config.role === "backup"
-        ? { role: "backup", epoch: config.epoch, primary: config.peer! }
-        : { role: "standby" };
+  const init = agentInitOf(config);
   const { storage, disk } = w.storage.portsFor(node);
   node.host = new Host({
     hostId: node.id,

@@ -1,7 +1,7 @@
 import type { IDBPDatabase } from "idb";
 import type { Availability } from "./availability.ts";
 import { StaleEpochError } from "./errors.ts";
-import { baseBlock, blockSpan, copyOverlap } from "./blocks.ts";
+import { baseBlock, blockSpan, copyOverlap, readOverBase } from "./blocks.ts";
 import { BLOCK_SIZE, LOCK_KEY, type LockstepDb } from "./schema.ts";
 
 /** One block written over the base image. */
@@ -30,21 +30,13 @@ export class IdbBlockStore {
     readonly fenced = true,
   ) {}
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    this.availability.check("disk read");
-    const { first, last } = blockSpan(offset, length, this.sizeBytes);
-    const out = new Uint8Array(length);
-    const tx = this.db.transaction("blocks", "readonly");
-    const blocks = await Promise.all(
-      Array.from({ length: last - first + 1 }, (_, i) => tx.store.get([this.diskId, first + i])),
-    );
-    await tx.done;
-    for (let i = 0; i <= last - first; i++) {
-      const blockStart = (first + i) * BLOCK_SIZE;
-      const data = blocks[i]?.data ?? baseBlock(this.base, first + i);
-      copyOverlap(data, blockStart, out, offset);
-    }
-    return out;
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return readOverBase(this.availability, this.base, this.sizeBytes, offset, length, async (first, last) => {
+      const tx = this.db.transaction("blocks", "readonly");
+      const blocks = await Promise.all(Array.from({ length: last - first + 1 }, (_, i) => tx.store.get([this.diskId, first + i])));
+      await tx.done;
+      return (index) => blocks[index - first]?.data;
+    });
   }
 
   /** Writes data at offset as the primary of `epoch`; throws StaleEpochError if fenced. */

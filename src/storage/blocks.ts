@@ -1,3 +1,4 @@
+import type { Availability } from "./availability.ts";
 import { BLOCK_SIZE } from "./schema.ts";
 
 /**
@@ -26,4 +27,27 @@ export function copyOverlap(src: Uint8Array, srcPos: number, dst: Uint8Array, ds
   const start = Math.max(srcPos, dstPos);
   const end = Math.min(srcPos + src.length, dstPos + dst.length);
   if (end > start) dst.set(src.subarray(start - srcPos, end - srcPos), start - dstPos);
+}
+
+/** The stored blocks of a span, by index (undefined: never written, the base image's). */
+export type StoredBlocks = (index: number) => Uint8Array | undefined;
+
+/**
+ * A read of `length` bytes at `offset` as every block store does it: refused while the storage
+ * is unreachable, range-checked, then the blocks `fetch` finds laid over the base image.
+ */
+export async function readOverBase(
+  availability: Availability,
+  base: Uint8Array,
+  sizeBytes: number,
+  offset: number,
+  length: number,
+  fetch: (first: number, last: number) => Promise<StoredBlocks>,
+): Promise<Uint8Array> {
+  availability.check("disk read");
+  const { first, last } = blockSpan(offset, length, sizeBytes);
+  const stored = await fetch(first, last);
+  const out = new Uint8Array(length);
+  for (let i = first; i <= last; i++) copyOverlap(stored(i) ?? baseBlock(base, i), i * BLOCK_SIZE, out, offset);
+  return out;
 }

@@ -1,5 +1,6 @@
 import type {} from "../../src/ui/test-hook.ts";
 import { expect, type Page } from "@playwright/test";
+import { answeredAfterEcho, PROMPT } from "../helpers/console.ts";
 
 /** The client's whole console stream (not just the terminal's visible rows). */
 export function clientText(page: Page): Promise<string> {
@@ -24,30 +25,17 @@ export async function waitForLockstep(page: Page): Promise<void> {
   await expect.poll(() => clientText(page), { timeout: 120_000, intervals: OFTEN }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 }
 
-/** The guest shell waits for a command (its prompt, and the cursor query ash sends after it). */
-const PROMPT = /lockstep# (\x1b\[6n)?$/;
-
 /**
  * Types a command at the guest's prompt and waits for `expected` on a line after the command's
- * own echo. Both waits matter for the exactly-once checks: typed ahead into a command still
- * running, a line is echoed twice by the guest (the tty echoes it, then ash's line editor redraws
- * it at the next prompt), and the previous command's late answer must not count as this one's.
+ * own echo (`answeredAfterEcho`). Both waits matter for the exactly-once checks.
  */
 export async function run(page: Page, command: string, expected: string, timeout = 30_000): Promise<void> {
   await expect.poll(() => clientText(page), { timeout, intervals: OFTEN, message: "the guest shell's prompt" }).toMatch(PROMPT);
   const before = (await clientText(page)).length;
   await page.getByRole("application", { name: "Client console" }).click();
   await page.keyboard.type(command + "\n");
-  await expect
-    .poll(
-      async () => {
-        const lines = (await clientText(page)).slice(before).split(/\r?\n/).map((l) => l.trim());
-        const echo = lines.findIndex((l) => l.endsWith(command));
-        return echo >= 0 && lines.slice(echo + 1).includes(expected);
-      },
-      { timeout, intervals: OFTEN, message: `"${expected}" after the echo of "${command}"` },
-    )
-    .toBe(true);
+  const answered = async () => answeredAfterEcho((await clientText(page)).slice(before), command, expected);
+  await expect.poll(answered, { timeout, intervals: OFTEN, message: `"${expected}" after the echo of "${command}"` }).toBe(true);
 }
 
 /** Runs a guided tour to its end (quick pace) and returns its result line. */
@@ -62,4 +50,24 @@ export async function runTour(page: Page, scenario: string, extra = "") {
   const result = page.getByTestId("scenario-result");
   await expect(result).toBeVisible();
   return result;
+}
+
+/** Waits for the guest shell's first prompt in the client, then types `line` (and Enter) into the console. */
+export async function typeAtFirstPrompt(page: Page, line: string): Promise<void> {
+  await expect.poll(() => clientText(page), { timeout: 240_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  await page.getByRole("application", { name: "Client console" }).click();
+  await page.keyboard.type(line + "\n");
+}
+
+/**
+ * Replays the live run so far in the timeline (every checkpoint must match), then moves the
+ * cursor to the input mark of the typed text `typed`.
+ */
+export async function replayToInput(page: Page, typed: string): Promise<void> {
+  await page.getByRole("button", { name: "Replay the live run so far" }).click();
+  await expect(page.getByTestId("replay-check")).toHaveAttribute("data-ok", "true", { timeout: 120_000 });
+  const mark = page.getByRole("button", { name: new RegExp(`^Input at frame \\d+: .*${typed}`) });
+  const frame = Number((await mark.getAttribute("aria-label"))!.match(/frame (\d+)/)![1]);
+  await mark.click();
+  await expect(page.getByTestId("replay-position")).toContainText(`At frame ${frame.toLocaleString("en-US")} `, { timeout: 60_000 });
 }

@@ -1,56 +1,46 @@
 import type {} from "../../src/ui/test-hook.ts";
+import type { Page } from "@playwright/test";
 import { expect, test } from "./persistent.ts";
+import { replayToInput, typeAtFirstPrompt } from "./ft.ts";
 
 // The README's screenshots (docs/screenshots/*.png): `npm run screenshots`. Not a test, so not
 // in the suite (its file name does not match the test pattern).
 
-const done = (page: import("@playwright/test").Page) =>
+const done = (page: Page) =>
   expect(page.getByTestId("scenario-progress")).toHaveAttribute("data-status", "done", { timeout: 240_000 });
 
-test("screenshot: normal operation at 1280×720, light", async ({ page }) => {
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto("/?scenario=normal&autoplay=1&pace=0.4&theme=light");
-  await done(page);
-  await page.getByRole("button", { name: "log entry" }).click();
-  await page.screenshot({ path: "docs/screenshots/normal-1280x720.png" });
-});
+/** Tours run to their end, one picture each: name, viewport, URL, file (under docs/screenshots). */
+const TOUR_SHOTS: { name: string; size: [number, number]; url: string; file: string; before?: (page: Page) => Promise<void> }[] = [
+  {
+    name: "normal operation at 1280×720, light",
+    size: [1280, 720],
+    url: "/?scenario=normal&autoplay=1&pace=0.4&theme=light",
+    file: "normal-1280x720.png",
+    before: (page) => page.getByRole("button", { name: "log entry" }).click(),
+  },
+  { name: "the Output Rule counterfactual at 1280×720, dark", size: [1280, 720], url: "/?scenario=output-rule&autoplay=1&pace=0.4&rule=off&theme=dark", file: "output-rule-off-1280x720-dark.png" },
+  { name: "tablet portrait (820×1180)", size: [820, 1180], url: "/?scenario=split-brain&autoplay=1&pace=0.4&theme=light", file: "split-brain-tablet.png" },
+  { name: "embed=1 compact layout", size: [960, 640], url: "/?embed=1&scenario=primary-failure&autoplay=1&pace=0.4&theme=light", file: "embed-compact.png" },
+];
 
-test("screenshot: the Output Rule counterfactual at 1280×720, dark", async ({ page }) => {
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await page.goto("/?scenario=output-rule&autoplay=1&pace=0.4&rule=off&theme=dark");
-  await done(page);
-  await page.screenshot({ path: "docs/screenshots/output-rule-off-1280x720-dark.png" });
-});
-
-test("screenshot: tablet portrait (820×1180)", async ({ page }) => {
-  await page.setViewportSize({ width: 820, height: 1180 });
-  await page.goto("/?scenario=split-brain&autoplay=1&pace=0.4&theme=light");
-  await done(page);
-  await page.screenshot({ path: "docs/screenshots/split-brain-tablet.png" });
-});
-
-test("screenshot: embed=1 compact layout", async ({ page }) => {
-  await page.setViewportSize({ width: 960, height: 640 });
-  await page.goto("/?embed=1&scenario=primary-failure&autoplay=1&pace=0.4&theme=light");
-  await done(page);
-  await page.screenshot({ path: "docs/screenshots/embed-compact.png" });
-});
+for (const shot of TOUR_SHOTS) {
+  test(`screenshot: ${shot.name}`, async ({ page }) => {
+    await page.setViewportSize({ width: shot.size[0], height: shot.size[1] });
+    await page.goto(shot.url);
+    await done(page);
+    await shot.before?.(page);
+    await page.screenshot({ path: `docs/screenshots/${shot.file}` });
+  });
+}
 
 test("screenshot: the timeline, replaying the live run up to a failover, cursor at a typed command", async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto("/?theme=light");
-  await expect.poll(() => page.evaluate(() => /LOCKSTEP READY[\s\S]*lockstep# /.test(window.lockstep!.clientText())), { timeout: 240_000 }).toBe(true);
-  await page.getByRole("application", { name: "Client console" }).click();
-  await page.keyboard.type("kv set course ft\n");
+  await typeAtFirstPrompt(page, "kv set course ft");
   await expect(page.getByTestId("client-stream")).toContainText("bytes");
   await page.waitForTimeout(3000); // let the command finish and the run go on a little (a picture, not a test)
   await page.getByRole("button", { name: "Kill primary" }).click();
   await expect(page.getByRole("article", { name: "B#1 host" }).locator(".badge.state")).toHaveText("alone", { timeout: 60_000 });
-  await page.getByRole("button", { name: "Replay the live run so far" }).click();
-  await expect(page.getByTestId("replay-check")).toHaveAttribute("data-ok", "true", { timeout: 120_000 });
-  const mark = page.getByRole("button", { name: /^Input at frame \d+: .*kv set course/ });
-  const frame = Number((await mark.getAttribute("aria-label"))!.match(/frame (\d+)/)![1]);
-  await mark.click();
-  await expect(page.getByTestId("replay-position")).toContainText(`At frame ${frame.toLocaleString("en-US")} `, { timeout: 60_000 });
+  await replayToInput(page, "kv set course");
   await page.getByRole("region", { name: "Timeline" }).screenshot({ path: "docs/screenshots/timeline.png" });
 });

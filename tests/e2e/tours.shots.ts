@@ -2,6 +2,7 @@ import type {} from "../../src/ui/test-hook.ts";
 import type { OnePageHook } from "../../src/ui/test-hook.ts";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./persistent.ts";
+import { replayToInput, typeAtFirstPrompt } from "./ft.ts";
 
 // Screenshots of the tours issue 18 added (docs/screenshots/*.png, linked from the README's tour
 // list): `npm run screenshots`. Pictures, not tests: each waits for its tour's key moment.
@@ -40,16 +41,9 @@ test("screenshot: §2.2 the network tour, the download finished on one TCP conne
 test("screenshot: the log inspector, the entries of a frame with their kind and position, at the same instruction", async ({ page }) => {
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto("/?theme=light");
-  await expect.poll(() => page.evaluate(() => /LOCKSTEP READY[\s\S]*lockstep# /.test(window.lockstep!.clientText())), { timeout: 240_000 }).toBe(true);
-  await page.getByRole("application", { name: "Client console" }).click();
-  await page.keyboard.type("kv set course ft\n");
+  await typeAtFirstPrompt(page, "kv set course ft");
   await expect.poll(() => page.evaluate(() => window.lockstep!.clientText().includes("kv set course ft\r\nOK")), { timeout: 60_000 }).toBe(true);
-  await page.getByRole("button", { name: "Replay the live run so far" }).click();
-  await expect(page.getByTestId("replay-check")).toHaveAttribute("data-ok", "true", { timeout: 120_000 });
-  const mark = page.getByRole("button", { name: /^Input at frame \d+: .*kv set course/ });
-  const frame = Number((await mark.getAttribute("aria-label"))!.match(/frame (\d+)/)![1]);
-  await mark.click();
-  await expect(page.getByTestId("replay-position")).toContainText(`At frame ${frame.toLocaleString("en-US")} `, { timeout: 60_000 });
+  await replayToInput(page, "kv set course");
   await expect(page.getByTestId("same-instruction")).toHaveAttribute("data-same", "true");
   await page.getByRole("region", { name: "Timeline" }).locator(".replay").screenshot({ path: "docs/screenshots/log-inspector.png" });
 });

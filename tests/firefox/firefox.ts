@@ -4,6 +4,7 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { expect } from "vitest";
 import type {} from "../../src/ui/test-hook.ts";
 import { serveStatic, type StaticServer } from "../static-server.ts";
+import { answeredAfterEcho, PROMPT } from "../helpers/console.ts";
 
 /** Debian's Firefox ESR (scripts/ensure-firefox.sh installs it), never a downloaded browser. */
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr";
@@ -46,9 +47,6 @@ export async function launchFirefox(): Promise<Firefox> {
 
 export const clientText = (page: Page): Promise<string> => page.evaluate(() => window.lockstep!.clientText());
 
-/** The guest shell waits for a command (its prompt, and the cursor query ash sends after it). */
-const PROMPT = /lockstep# (\x1b\[6n)?$/;
-
 /**
  * Types a command into the client console (the page's xterm) and waits for `expected` on a line
  * after the command's own echo (tests/e2e/ft.ts does the same in Chromium).
@@ -58,16 +56,8 @@ export async function run(page: Page, command: string, expected: string, timeout
   const before = (await clientText(page)).length;
   await page.click('[aria-label="Client console"]');
   await page.keyboard.type(command + "\n");
-  await expect
-    .poll(
-      async () => {
-        const lines = (await clientText(page)).slice(before).split(/\r?\n/).map((l) => l.trim());
-        const echo = lines.findIndex((l) => l.endsWith(command));
-        return echo >= 0 && lines.slice(echo + 1).includes(expected);
-      },
-      { timeout, interval: 100, message: `"${expected}" after the echo of "${command}"` },
-    )
-    .toBe(true);
+  const answered = async () => answeredAfterEcho((await clientText(page)).slice(before), command, expected);
+  await expect.poll(answered, { timeout, interval: 100, message: `"${expected}" after the echo of "${command}"` }).toBe(true);
 }
 
 /** A host card's state badge (`recording`, `replaying`, …), or null while it has none. */

@@ -1,7 +1,7 @@
 import type { Availability } from "../availability.ts";
 import type { DiskBlock } from "../block-store.ts";
 import { StaleEpochError } from "../errors.ts";
-import { baseBlock, blockSpan, copyOverlap } from "../blocks.ts";
+import { baseBlock, blockSpan, copyOverlap, readOverBase } from "../blocks.ts";
 import { BLOCK_SIZE } from "../schema.ts";
 import { fromUtf8, utf8 } from "./base64.ts";
 import { prefixEnd, type Compare, type EtcdClient, type KeyValue, type TxnOp } from "./client.ts";
@@ -38,13 +38,11 @@ export class EtcdBlockStore {
     readonly fenced = true,
   ) {}
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    this.availability.check("disk read");
-    const { first, last } = blockSpan(offset, length, this.sizeBytes);
-    const stored = await this.blocks(first, last);
-    const out = new Uint8Array(length);
-    for (let i = first; i <= last; i++) copyOverlap(stored.get(i)?.value ?? baseBlock(this.base, i), i * BLOCK_SIZE, out, offset);
-    return out;
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return readOverBase(this.availability, this.base, this.sizeBytes, offset, length, async (first, last) => {
+      const stored = await this.blocks(first, last);
+      return (index) => stored.get(index)?.value;
+    });
   }
 
   /** Writes data at offset as the primary of `epoch`; throws StaleEpochError if fenced. */

@@ -17,3 +17,65 @@ export const SHORTCUTS: [string, string][] = [
   ["T", "toggle light/dark theme"],
   ["Esc", "close this list"],
 ];
+
+/** What a key of the list above does (FtDemo.svelte carries it out). */
+export type ShortcutAction =
+  | "toggle-help"
+  | "close-help"
+  | "tour-toggle"
+  | "tour-next"
+  | "tour-prev"
+  | "kill-primary"
+  | "kill-backup"
+  | "cut-channel"
+  | "toggle-storage"
+  | "restore"
+  | "toggle-theme"
+  | "toggle-vm-pause"
+  | "step-vm"
+  | "pace-down"
+  | "pace-up"
+  | "cursor-back"
+  | "cursor-forward"
+  | { tour: number };
+
+const KEYS: Record<string, ShortcutAction> = {
+  " ": "tour-toggle",
+  n: "tour-next",
+  arrowright: "tour-next",
+  arrowleft: "tour-prev",
+  k: "kill-primary",
+  b: "kill-backup",
+  c: "cut-channel",
+  s: "toggle-storage",
+  r: "restore",
+  t: "toggle-theme",
+  p: "toggle-vm-pause",
+  f: "step-vm",
+  "[": "pace-down",
+  "]": "pace-up",
+  ",": "cursor-back",
+  ".": "cursor-forward",
+};
+
+/** A key press as the shortcuts see it; `inField`: typed into a form field or the client's terminal. */
+export interface KeyPress {
+  key: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  altKey: boolean;
+  inField: boolean;
+}
+
+/**
+ * The action of a key press, or null (the key is left to the browser): none with a modifier or
+ * while typing; while the list is open only `?` and Escape; digits start tour 1–9 (0-based here).
+ */
+export function shortcutAction(e: KeyPress, helpOpen: boolean): ShortcutAction | null {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.inField) return null;
+  if (e.key === "?") return "toggle-help";
+  if (e.key === "Escape") return helpOpen ? "close-help" : null;
+  if (helpOpen) return null;
+  if (/^[1-9]$/.test(e.key)) return { tour: Number(e.key) - 1 };
+  return KEYS[e.key.toLowerCase()] ?? null;
+}

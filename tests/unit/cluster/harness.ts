@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import type { ClientMsg, ToClientMsg } from "../../../src/ft/protocol/index.ts";
 import type { FtHostConfig, FtHostEvents, HostControl } from "../../../src/host/ft-api.ts";
 import type { HostStatus } from "../../../src/host/status.ts";
@@ -209,4 +210,28 @@ export class World {
   static feed(m: Member): string[] {
     return m.svc.log.events.map((e) => e.text);
   }
+}
+
+/** Opens a tab: it listens for a running VM, then starts one or joins as a standby. */
+export async function openTab(w: World, self: string, options: Parameters<World["member"]>[1] = { placement: "tab" }): Promise<Member> {
+  const m = w.member(self, options);
+  const joined = m.svc.join();
+  await w.clock.advance(800);
+  await joined;
+  return m;
+}
+
+/** Tab A runs the VM alone; tab B joined as a standby and became the backup by FT VMotion. */
+export async function pairOfTabs(): Promise<{ w: World; a: Member; b: Member }> {
+  const w = new World();
+  const a = await openTab(w, "A");
+  a.machines.host("A#1").report("primary", "alone");
+  const b = await openTab(w, "B");
+  b.machines.host("B#1").report("standby", "waiting", 0);
+  await w.clock.advance(250);
+  expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
+  a.machines.host("A#1").report("primary", "recording");
+  b.machines.host("B#1").report("backup", "replaying");
+  await w.clock.advance(250);
+  return { w, a, b };
 }

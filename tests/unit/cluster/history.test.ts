@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RECORDING_WAIT_MS } from "../../../src/cluster/recording-relay.ts";
-import { World, type Member } from "./harness.ts";
-
-/** Opens a tab: it listens for a running VM, then starts one or joins as a standby. */
-async function open(w: World, self: string): Promise<Member> {
-  const m = w.member(self, { placement: "tab" });
-  const joined = m.svc.join();
-  await w.clock.advance(800);
-  await joined;
-  return m;
-}
+import { openTab as open, pairOfTabs, World } from "./harness.ts";
 
 describe("tab mode: what a tab sees of what happened before it opened, and of another tab's host", () => {
   it("a tab opened after events happened gets the earlier feed from another tab, once, before its own lines", async () => {
@@ -37,14 +28,7 @@ describe("tab mode: what a tab sees of what happened before it opened, and of an
   });
 
   it("the timeline of a tab without the live primary gets the primary's recording from its tab", async () => {
-    const w = new World();
-    const a = await open(w, "A");
-    a.machines.host("A#1").report("primary", "alone");
-    const b = await open(w, "B");
-    b.machines.host("B#1").report("standby", "waiting", 0);
-    await w.clock.advance(250);
-    a.machines.host("A#1").report("primary", "recording");
-    b.machines.host("B#1").report("backup", "replaying");
+    const { w, b } = await pairOfTabs();
     const asked = b.svc.recordings.recording();
     await w.clock.advance(10);
     // FakeHost's recording is its id's first letter: A#1's, from tab A.

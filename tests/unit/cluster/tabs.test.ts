@@ -1,31 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MEMBER_TIMEOUT_MS } from "../../../src/cluster/membership.ts";
 import { CLONE_RETRY_MS } from "../../../src/cluster/redundancy.ts";
-import { World, type Member } from "./harness.ts";
-
-/** Opens a tab: it listens for a running VM, then starts one or joins as a standby. */
-async function open(w: World, self: string, options: Parameters<World["member"]>[1] = { placement: "tab" }): Promise<Member> {
-  const m = w.member(self, options);
-  const joined = m.svc.join();
-  await w.clock.advance(800);
-  await joined;
-  return m;
-}
-
-/** Tab A runs the VM alone; tab B joined as a standby and became the backup by FT VMotion. */
-async function pairOfTabs(): Promise<{ w: World; a: Member; b: Member }> {
-  const w = new World();
-  const a = await open(w, "A");
-  a.machines.host("A#1").report("primary", "alone");
-  const b = await open(w, "B");
-  b.machines.host("B#1").report("standby", "waiting", 0);
-  await w.clock.advance(250);
-  expect(a.machines.host("A#1").sent("start-clone")).toEqual([{ t: "start-clone", target: "B#1" }]);
-  a.machines.host("A#1").report("primary", "recording");
-  b.machines.host("B#1").report("backup", "replaying");
-  await w.clock.advance(250);
-  return { w, a, b };
-}
+import { openTab as open, pairOfTabs, World, type Member } from "./harness.ts";
 
 /** Tab A runs the VM (not yet alone); the tabs `names` joined in this order and wait as standbys. */
 async function withStandbys(...names: string[]): Promise<{ w: World; a: Member }> {

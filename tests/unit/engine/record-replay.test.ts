@@ -315,6 +315,25 @@ describe("divergence detection has teeth", () => {
     engine.destroy();
   });
 
+  it("reports the instruction count, not the RDRAND a longer frame then reads past its logged end", async () => {
+    // A frame cut on real time, one instruction longer in the log, cannot stop at that count (cuts
+    // fall at chunk boundaries) and runs on to its natural end, past the log. Which frame the test
+    // above lengthens depends on where real time cut the recording: when the run past the end
+    // reached an RDRAND (the kernel's entropy reads), the replayer reported that read instead of
+    // the count (seen under CPU load). Here the frame is chosen so that it does: a cut frame whose
+    // successor in the log reads RDRAND.
+    const frames = clonedFrames(rec.frames.slice(0, rec.cloneFrameIndex));
+    const bad = frames.findIndex((f, i) => i > 0 && f.entries.some((e) => e.k === "cut") && frames[i + 1]?.entries.some((e) => e.k === "rdrand"));
+    expect(bad).toBeGreaterThan(0);
+    frames[bad].length += 1;
+    for (let i = bad + 1; i < frames.length; i++) frames[i].startIcount += 1;
+    const { engine, error } = await replay(frames.slice(0, bad + 2));
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect(error!.report.frame).toBe(bad);
+    expect(error!.report.what).toMatch(/instructions executed/);
+    engine.destroy();
+  });
+
   it("detects a non-deterministic change inside the backup (one RAM bit) at the next checkpoint", async () => {
     const frames = clonedFrames(rec.frames.slice(0, rec.cloneFrameIndex));
     const flipAt = Math.floor(frames.length / 3);

@@ -23,10 +23,7 @@ function frameOf(ev: FtEvent): number | null {
 
 async function pair(): Promise<{ rig: Rig; a: RigHost; b: RigHost }> {
   const rig = new Rig();
-  const a = rig.add("A#1", { role: "primary", epoch: 1, backup: "B#1" });
-  const b = rig.add("B#1", { role: "backup", epoch: 1, primary: "A#1" });
-  rig.link(a, b);
-  rig.start(a, b);
+  const { a, b } = rig.pair();
   await rig.run(40);
   return { rig, a, b };
 }
@@ -222,10 +219,7 @@ describe("host driver: non-shared disk (paper 4.1)", () => {
   // the frame); a later write to the same block landed first and the older one overwrote it.
   it("a backup replays a write's completion only once its own copy of that write has landed", async () => {
     const rig = new Rig(makeConfig({ ...RIG_FT, diskMode: "non-shared" }, WORKER_DEFAULTS));
-    const a = rig.add("A#1", { role: "primary", epoch: 1, backup: "B#1" });
-    const b = rig.add("B#1", { role: "backup", epoch: 1, primary: "A#1" }, { diskMs: 6 });
-    rig.link(a, b);
-    rig.start(a, b);
+    const { a, b } = rig.pair({ backupDiskMs: 6 });
     await rig.run(300);
     const writes = new Map<number, { block: number; data: Uint8Array }>();
     let checked = 0;

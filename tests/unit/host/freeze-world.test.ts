@@ -77,10 +77,7 @@ describe("freezable time: the lecture's pause is not counted", () => {
 describe("host: freezeWorld stops the whole host, and nothing fails over because of it", () => {
   it("a pair frozen for 50 failure timeouts, with input sent meanwhile, resumes in lockstep: no go-live, no halt", async () => {
     const rig = new Rig();
-    const a = rig.add("A#1", { role: "primary", epoch: 1, backup: "B#1" });
-    const b = rig.add("B#1", { role: "backup", epoch: 1, primary: "A#1" });
-    rig.link(a, b);
-    rig.start(a, b);
+    const { a, b } = rig.pair();
     await rig.run(60);
     expect([state(a), state(b)]).toEqual(["primary/recording", "backup/replaying"]);
     const frameBefore = a.host.engine!.position().frame;
@@ -113,10 +110,7 @@ describe("host: freezeWorld stops the whole host, and nothing fails over because
 
   it("control: without the freeze, the same silence of one host is a failure (the test can see one)", async () => {
     const rig = new Rig();
-    const a = rig.add("A#1", { role: "primary", epoch: 1, backup: "B#1" });
-    const b = rig.add("B#1", { role: "backup", epoch: 1, primary: "A#1" });
-    rig.link(a, b);
-    rig.start(a, b);
+    const { a, b } = rig.pair();
     await rig.run(60);
     // Only the backup stands still: the primary's failure detector sees it fall silent.
     b.host.freezeWorld(true);

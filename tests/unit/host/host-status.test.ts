@@ -13,10 +13,7 @@ const logOf = (h: RigHost) => h.statuses.map((s) => ({ rate: s.logBytesPerSec, s
 describe("host status: the log bandwidth is never negative, at its source", () => {
   it("across a promotion (bytes received → bytes sent) and an FT VMotion (a new logging channel counting from 0)", async () => {
     const rig = new Rig();
-    const a = rig.add("A#1", { role: "primary", epoch: 1, backup: "B#1" });
-    const b = rig.add("B#1", { role: "backup", epoch: 1, primary: "A#1" });
-    rig.link(a, b);
-    rig.start(a, b);
+    const { a, b } = rig.pair();
     // Longer than the rate's 1 s window each time: a counter that restarts shows as negative.
     await rig.run(1500);
     // B received a lot of log; as a promoted primary it counts what it sends, from far less.

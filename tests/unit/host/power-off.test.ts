@@ -4,10 +4,7 @@ import { Rig, state } from "./rig.ts";
 describe("host: power off (paper §3.3) is a control entry in the log, not a failure", () => {
   it("the primary logs it and halts; the backup replays up to it and halts too: nobody goes live", async () => {
     const rig = new Rig();
-    const a = rig.add("A#1", { role: "primary", epoch: 1, backup: "B#1" });
-    const b = rig.add("B#1", { role: "backup", epoch: 1, primary: "A#1" });
-    rig.link(a, b);
-    rig.start(a, b);
+    const { a, b } = rig.pair();
     await rig.run(60);
     a.host.powerOff();
     await rig.run(10 * rig.ft.failureTimeoutMs);

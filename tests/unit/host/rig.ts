@@ -45,6 +45,15 @@ export class Rig {
 
   constructor(readonly ft: FtConfig = makeConfig(RIG_FT, WORKER_DEFAULTS)) {}
 
+  /** The usual pair: primary A#1 and its backup B#1, linked and started (not yet run). */
+  pair(opts: { backupDiskMs?: number } = {}): { a: RigHost; b: RigHost } {
+    const a = this.add("A#1", { role: "primary", epoch: 1, backup: "B#1" });
+    const b = this.add("B#1", { role: "backup", epoch: 1, primary: "A#1" }, { diskMs: opts.backupDiskMs });
+    this.link(a, b);
+    this.start(a, b);
+    return { a, b };
+  }
+
   /** `diskMs`: each way to this host's disk (own copy or shared); the lock record is 0.5 ms away. */
   add(id: string, init: AgentInit, opts: { diskMs?: number } = {}): RigHost {
     const node = new SimNode(this.q, id.split("#")[0]!, id);
