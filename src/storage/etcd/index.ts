@@ -3,13 +3,20 @@ import { EtcdBlockStore } from "./block-store.ts";
 import { EtcdClient, type EtcdClientOptions } from "./client.ts";
 import { EtcdKeys } from "./keys.ts";
 import { EtcdLockRecord } from "./lock-record.ts";
+import type { EtcdCredentials } from "./auth.ts";
 
 export { EtcdClient, prefixEnd, type EtcdClientOptions, type KeyValue, type WatchEvent, type Compare, type TxnOp } from "./client.ts";
+export { AuthSession, authProblem, AUTH_MESSAGES, type AuthProblem, type EtcdCredentials } from "./auth.ts";
 export { EtcdError, describeEtcdFailure, type EtcdFailure } from "./errors.ts";
 export { EtcdKeys } from "./keys.ts";
 export { toBase64, fromBase64 } from "./base64.ts";
 export { EtcdLockRecord } from "./lock-record.ts";
 export { EtcdBlockStore } from "./block-store.ts";
+
+/** A client's options for an etcd location: its credentials when authentication is on. */
+export function etcdClientOptions(at: { credentials?: EtcdCredentials | undefined }): EtcdClientOptions {
+  return at.credentials ? { credentials: at.credentials } : {};
+}
 
 /**
  * The cluster's shared storage on etcd, as one host sees it: the same surface as
