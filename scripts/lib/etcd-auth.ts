@@ -84,3 +84,9 @@ export async function enableAuth(endpoint: string, plan: EtcdAuthPlan): Promise<
 export async function disableAuth(endpoint: string, rootPassword: string): Promise<void> {
   await post(endpoint, "/v3/auth/disable", {}, await login(endpoint, "root", rootPassword));
 }
+
+/** Puts `value` at `key` (or deletes it when null), as `token`'s user (root when auth is on). */
+export async function publish(endpoint: string, key: string, value: string | null, token?: string): Promise<void> {
+  if (value === null) await post(endpoint, "/v3/kv/deleterange", { key: b64(key) }, token);
+  else await post(endpoint, "/v3/kv/put", { key: b64(key), value: b64(value) }, token);
+}
