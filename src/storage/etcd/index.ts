@@ -13,9 +13,13 @@ export { toBase64, fromBase64 } from "./base64.ts";
 export { EtcdLockRecord } from "./lock-record.ts";
 export { EtcdBlockStore } from "./block-store.ts";
 
-/** A client's options for an etcd location: its credentials when authentication is on. */
-export function etcdClientOptions(at: { credentials?: EtcdCredentials | undefined }): EtcdClientOptions {
-  return at.credentials ? { credentials: at.credentials } : {};
+/**
+ * A client's options for an etcd location: its credentials when authentication is on, copied
+ * as a plain object (they are posted to the host worker, and a page's reactive proxy of them
+ * cannot be cloned).
+ */
+export function etcdClientOptions(at: { credentials?: EtcdCredentials | undefined }): { credentials?: EtcdCredentials } {
+  return at.credentials ? { credentials: { user: at.credentials.user, password: at.credentials.password } } : {};
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authProblem, EtcdClient, EtcdError, EtcdStorage, type EtcdFailure } from "../../../src/storage/etcd/index.ts";
+import { authProblem, EtcdClient, EtcdError, EtcdStorage, etcdClientOptions, type EtcdFailure } from "../../../src/storage/etcd/index.ts";
 import { checkLogin, probeEtcd } from "../../../src/ui/lib/etcd-login.ts";
 import { APP_PREFIX, APP_USER, enableAuth, newPassword } from "../../../scripts/lib/etcd-auth.ts";
 import { startEtcd, type EtcdServer } from "../../helpers/etcd-server.ts";
@@ -96,6 +96,12 @@ describe("etcd client auth (fetch mocked)", () => {
     expect(authProblem(failure)).toBe("rejected");
     expect(new EtcdError(failure).message).toContain("wrong user name or password");
     expect(await checkLogin(ENDPOINT, { user: "lockstep", password: "pw" }, f.fetchFn)).toEqual({ ok: true, credentials: { user: "lockstep", password: "pw" } });
+  });
+
+  it("the credentials posted to the host worker are a plain copy (the page's reactive proxy of them cannot be cloned)", () => {
+    const reactive = new Proxy({ user: "lockstep", password: "pw" }, {});
+    expect(() => structuredClone({ credentials: reactive })).toThrow();
+    expect(structuredClone(etcdClientOptions({ credentials: reactive }))).toEqual({ credentials: { user: "lockstep", password: "pw" } });
   });
 
   it("etcd down: the login form says unreachable, not 'wrong password'", async () => {
