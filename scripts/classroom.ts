@@ -12,6 +12,10 @@ import { classroomUrls, etcdArgs, INSTALL_ETCD, lanIps, type ClassroomPlan } fro
 /** The LAN origins a browser must treat as secure (comma-separated, as Chrome's flag takes them). */
 const appOriginsForFlag = (p: ClassroomPlan) => (p.lanIps.length > 0 ? p.lanIps : ["<lan-ip>"]).map((h) => `http://${h}:${p.appPort}`).join(",");
 import { ROOT } from "./lib/paths.ts";
+import { configureAuth } from "./lib/classroom-auth.ts";
+import { publish, newPassword } from "./lib/etcd-auth.ts";
+import { iceConfigFor, INSTALL_COTURN, TURN_READY, turnInstalled, turnserverArgs, type TurnPlan } from "./lib/turn.ts";
+import { ICE_CONFIG_KEY } from "../src/channel/ice-config.ts";
 
 const { options: args } = cli({
   usage: "npm run classroom -- [options]",
@@ -24,11 +28,23 @@ const { options: args } = cli({
     "quota-mib": { type: "int", min: 16, default: 1024, help: "etcd database quota in MiB" },
     fresh: { type: "flag", help: "delete .classroom/etcd first (a new cluster, nothing kept)" },
     "no-build": { type: "flag", help: "serve dist/ as it is" },
+    auth: { type: "flag", help: "turn etcd's authentication on: each page asks for a user and password (printed once, a new one every start)" },
+    turn: { type: "flag", help: "start a TURN relay (Debian's coturn) on the LAN addresses, for networks where the browsers cannot reach each other" },
+    "turn-port": { type: "int", min: 1, max: 65535, default: 3478, help: "the TURN relay's port (UDP); relayed ports are 49160–49400" },
+    "relay-only": { type: "flag", help: "with --turn: the logging channel may ONLY go through the relay (to check the relay works)" },
   },
 });
 
+if (args["relay-only"] && !args.turn) {
+  console.error("--relay-only needs --turn (there is no relay to go through without it)\n(usage: npm run classroom -- [options]; --help lists the options)");
+  process.exit(2);
+}
 if (spawnSync("etcd", ["--version"], { stdio: "ignore" }).status !== 0) {
   console.error(INSTALL_ETCD);
+  process.exit(1);
+}
+if (args.turn && !turnInstalled()) {
+  console.error(INSTALL_COTURN);
   process.exit(1);
 }
 
@@ -94,11 +110,28 @@ function start(name: string, cmd: string, argv: string[], readyLine: RegExp): Pr
   });
 }
 
+const turnPlan: TurnPlan | null = args.turn
+  ? { ips: plan.lanIps.length > 0 ? plan.lanIps : ["127.0.0.1"], port: args["turn-port"], minPort: 49160, maxPort: 49400, user: "lockstep", secret: newPassword(), stateDir: path.join(ROOT, ".classroom") }
+  : null;
+
 await Promise.all([
   start("etcd", "etcd", etcdArgs(plan), /ready to serve client requests|serving insecure client requests/),
+  ...(turnPlan ? [start("turnserver", "turnserver", turnserverArgs(turnPlan), TURN_READY)] : []),
   // vite itself, not through npx: a signal to this script must reach the server, not a wrapper.
   start("app server", path.join(ROOT, "node_modules/.bin/vite"), ["preview", "--host", "0.0.0.0", "--port", String(plan.appPort), "--strictPort"], /Local:|localhost:|127\.0\.0\.1:/),
 ]);
+
+// Authentication and the relay's address live in etcd, so they are set once etcd answers.
+const etcdUrl = `http://127.0.0.1:${plan.etcdPort}`;
+let login: { user: string; password: string } | null = null;
+try {
+  const access = await configureAuth(etcdUrl, args.auth, path.join(ROOT, ".classroom/etcd-root-password"));
+  login = access.login;
+  await publish(etcdUrl, ICE_CONFIG_KEY, turnPlan ? JSON.stringify(iceConfigFor(turnPlan, args["relay-only"])) : null, access.rootToken);
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  stopAll(1);
+}
 
 const urls = classroomUrls(plan);
 console.log(`
@@ -113,4 +146,11 @@ needs one (WebCrypto, workers' storage): start Chrome or Chromium on each OTHER 
 (or set that origin in chrome://flags/#unsafely-treat-insecure-origin-as-secure and relaunch).
 If the second computer never becomes the backup, the browsers found no path to each other: Chrome
 names its LAN address by an mDNS .local name, which the network must resolve (README: Two computers).
-Ctrl-C stops etcd and the server (the cluster's data stays in .classroom/; --fresh starts over).`);
+${login ? `
+etcd asks every page for a user and password (printed only here; a new password every start):
+  user ${login.user}   password ${login.password}
+` : ""}${turnPlan ? `
+TURN relay (coturn) on ${turnPlan.ips.map((ip) => `${ip}:${turnPlan.port}`).join(", ")} (UDP; relayed ports ${turnPlan.minPort}–${turnPlan.maxPort}); the pages read
+its address and credential from etcd.${args["relay-only"] ? " Relay only: the logging channel goes through it or not at all." : ""}
+` : ""}
+Ctrl-C stops etcd, the server${turnPlan ? " and the relay" : ""} (the cluster's data stays in .classroom/; --fresh starts over).`);

@@ -2,6 +2,7 @@ import type { AgentInit, ClientMsg, ToClientMsg } from "../ft/protocol/index.ts"
 import type { LoadProgress } from "./images.ts";
 import type { HostStatus } from "./status.ts";
 import type { HostEvent } from "./events.ts";
+import type { EtcdCredentials } from "../storage/etcd/auth.ts";
 
 /**
  * A fault-tolerant host as the page sees it (one Web Worker = one physical server of the paper).
@@ -28,6 +29,8 @@ export interface FtHostApi {
 export interface EtcdLocation {
   endpoint: string;
   cluster: string;
+  /** etcd's authentication is on: the user the page logged in as (memory only, never a URL). */
+  credentials?: EtcdCredentials;
 }
 
 export interface FtHostConfig {

@@ -1,5 +1,5 @@
 import { OwnDisk, ownDiskDbName, SharedStorage, StorageRefusedError, storageRefusal, type Availability } from "../storage/index.ts";
-import { EtcdStorage } from "../storage/etcd/index.ts";
+import { EtcdStorage, etcdClientOptions } from "../storage/etcd/index.ts";
 import type { FtHostConfig } from "./ft-api.ts";
 import type { HostDisk, HostStorage } from "./ports.ts";
 
@@ -22,7 +22,7 @@ export interface OpenedStorage {
  */
 export async function openHostStorage(config: FtHostConfig, sizeBytes: number, base: Uint8Array | undefined): Promise<OpenedStorage> {
   if (config.etcd) {
-    const s = EtcdStorage.open(config.etcd.endpoint, config.etcd.cluster);
+    const s = EtcdStorage.open(config.etcd.endpoint, config.etcd.cluster, etcdClientOptions(config.etcd));
     const own = config.diskMode === "non-shared";
     return {
       storage: s,

@@ -1,11 +1,13 @@
 import "webrtc-adapter";
 import type { BroadcastBus } from "./broadcast-bus.ts";
 import type { BusMsg } from "../messages.ts";
+import { NO_ICE, type IceConfig } from "../../channel/ice-config.ts";
 
 /**
  * The logging channel between hosts in two tabs: a WebRTC data channel whose offer, answer
  * and ICE candidates travel over the tab bus (BroadcastChannel; between computers, etcd). No ICE
- * servers: both tabs are on this machine (or one LAN), host candidates suffice.
+ * servers between tabs: host candidates suffice. Between computers the ICE servers (a TURN
+ * relay) are what etcd's cluster config says (`iceConfig`, src/channel/ice-config.ts).
  *
  * RTCPeerConnection exists only in the page, but the data channel must live in the host worker:
  * Chromium allows the transfer only at once (the creator right after createDataChannel, the
@@ -29,6 +31,9 @@ export class Signalling {
   private readonly links = new Map<string, { pc: RTCPeerConnection; pending: RTCIceCandidateInit[]; remoteSet: boolean }>();
   /** Offers for links this tab did not start: the caller decides whether to answer. */
   onOffer: ((link: string, from: string, host: string, sdp: RTCSessionDescriptionInit) => void) | null = null;
+
+  /** Between computers, set from etcd's cluster config when this member joins (before any link). */
+  iceConfig: IceConfig = NO_ICE;
 
   constructor(
     private readonly bus: SignalBus,
@@ -68,7 +73,7 @@ export class Signalling {
   }
 
   private newPc(id: string, peerTab: string): RTCPeerConnection {
-    const pc = new RTCPeerConnection({ iceServers: [] });
+    const pc = new RTCPeerConnection({ iceServers: this.iceConfig.iceServers, iceTransportPolicy: this.iceConfig.iceTransportPolicy });
     pc.onicecandidate = (e) => {
       if (e.candidate) this.bus.post({ t: "signal", link: id, from: this.me, to: peerTab, kind: "ice", data: e.candidate.toJSON() });
     };

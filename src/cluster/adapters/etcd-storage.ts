@@ -1,5 +1,5 @@
 import type { EtcdLocation } from "../../host/ft-api.ts";
-import { EtcdStorage } from "../../storage/etcd/index.ts";
+import { EtcdStorage, etcdClientOptions } from "../../storage/etcd/index.ts";
 import type { ClusterStorage, DiskCopies } from "../ports.ts";
 
 /**
@@ -8,7 +8,7 @@ import type { ClusterStorage, DiskCopies } from "../ports.ts";
  * One `EtcdStorage` for both: fetch keeps nothing open, so "opening" costs nothing.
  */
 export function etcdClusterStorage(at: EtcdLocation): { storage: EtcdStorage; openStorage: () => Promise<ClusterStorage>; disks: DiskCopies } {
-  const storage = EtcdStorage.open(at.endpoint, at.cluster);
+  const storage = EtcdStorage.open(at.endpoint, at.cluster, etcdClientOptions(at));
   return {
     storage,
     // A new VM resets the lock record (epoch 0: every earlier writer is fenced from then on),

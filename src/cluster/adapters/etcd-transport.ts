@@ -2,6 +2,7 @@ import { EtcdKeys, type EtcdClient, type EtcdFailure, type WatchEvent } from "..
 import type { BusMsg } from "../messages.ts";
 import type { Cancel, ClusterClock, ClusterTransport, LinkOffer, LoggingChannelEnd, RemoteLink } from "../ports.ts";
 import { Signalling } from "./broadcast-signalling.ts";
+import { ICE_CONFIG_KEY, NO_ICE, parseIceConfig, type IceConfig } from "../../channel/ice-config.ts";
 import { browserClock } from "./browser-clock.ts";
 import { EtcdBus } from "./etcd-bus.ts";
 
@@ -65,6 +66,7 @@ export class EtcdTransport implements ClusterTransport {
   private async join(): Promise<void> {
     for (;;) {
       try {
+        this.signalling.iceConfig = await this.readIceConfig();
         this.lease = (await this.client.leaseGrant(this.opts.ttlSeconds)).id;
         const revision = await this.client.put(this.memberKey, utf8(String(this.opts.clock.wallNow())), this.lease);
         this.follow(`${this.root}bus/`, revision + 1, (evs) => this.bus.receive(evs));
@@ -77,6 +79,22 @@ export class EtcdTransport implements ClusterTransport {
         await new Promise<void>((r) => this.opts.clock.after(1000, r));
         if (this.closed) return;
       }
+    }
+  }
+
+  /**
+   * The classroom's ICE servers (a TURN relay), read before this member is listed, so before
+   * any link to or from it. None stored: host candidates only. A config that is not one stays
+   * unused and is said on the page (a relay-only classroom then shows no link, not a wrong one).
+   */
+  private async readIceConfig(): Promise<IceConfig> {
+    const kv = (await this.client.range(ICE_CONFIG_KEY)).kvs[0];
+    if (!kv) return NO_ICE;
+    try {
+      return parseIceConfig(new TextDecoder().decode(kv.value));
+    } catch (e) {
+      this.opts.onFailure({ kind: "malformed", endpoint: this.client.endpoint, what: `${ICE_CONFIG_KEY}: ${e instanceof Error ? e.message : String(e)}` });
+      return NO_ICE;
     }
   }
 

@@ -1,6 +1,8 @@
 import { EtcdError, type EtcdFailure } from "./errors.ts";
-import { toBase64, utf8, fromUtf8 } from "./base64.ts";
+import { toBase64, utf8 } from "./base64.ts";
 import { parseJson, parseKvs, parseRevision, type Json } from "./wire.ts";
+import { compareBody, endOf, opBody, rangeBody } from "./bodies.ts";
+import { AuthSession, authProblem, type EtcdCredentials } from "./auth.ts";
 
 /**
  * A thin client of etcd's v3 API through its HTTP/JSON gateway (etcd 3.4: `/v3/kv/range`,
@@ -61,24 +63,50 @@ export interface EtcdClientOptions {
   timeoutMs?: number;
   /** Injected for tests (an etcd that answers errors, hangs, or sends garbage). */
   fetch?: typeof fetch;
-  /** From `/v3/auth/authenticate`, when etcd has authentication on. */
+  /** From `/v3/auth/authenticate`, when etcd has authentication on (no renewal without credentials). */
   token?: string;
+  /** etcd's authentication is on: log in with these, and again when the token expires (auth.ts). */
+  credentials?: EtcdCredentials;
 }
 
-const OPS: Record<string, string> = { "=": "EQUAL", "!=": "NOT_EQUAL", "<": "LESS", ">": "GREATER" };
-const TARGETS: Record<string, string> = { version: "VERSION", create: "CREATE", mod: "MOD", value: "VALUE" };
+export { prefixEnd } from "./bodies.ts";
 
 export class EtcdClient {
   readonly endpoint: string;
   readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
-  private readonly token: string | undefined;
+  private readonly session: AuthSession;
 
   constructor(endpoint: string, opts: EtcdClientOptions = {}) {
     this.endpoint = endpoint.replace(/\/+$/, "");
     this.timeoutMs = opts.timeoutMs ?? 3000;
     this.fetchFn = opts.fetch ?? ((...a) => fetch(...a));
-    this.token = opts.token;
+    this.session = new AuthSession(opts.credentials ?? null, (c) => this.login(c), opts.token ?? null);
+  }
+
+  /** Logs in now (the page's form checks the password with this); throws EtcdError. */
+  async authenticate(): Promise<void> {
+    await this.session.renew(null);
+  }
+
+  private async login(c: EtcdCredentials): Promise<string> {
+    const r = await this.post("/v3/auth/authenticate", { name: c.user, password: c.password }, null);
+    if (typeof r.token !== "string" || r.token === "") throw this.malformed("authenticate answered without a token");
+    return r.token;
+  }
+
+  /**
+   * Runs `fn` with the current token; if etcd says it expired, logs in again and runs it once
+   * more. A second refusal is the caller's error: never a loop of logins.
+   */
+  private async authed<T>(fn: (token: string | null) => Promise<T>): Promise<T> {
+    const used = await this.session.current();
+    try {
+      return await fn(used);
+    } catch (e) {
+      if (this.session.credentials === null || !(e instanceof EtcdError) || authProblem(e.failure) !== "expired") throw e;
+      return fn(await this.session.renew(used));
+    }
   }
 
   async range(key: string, opts: RangeOpts = {}): Promise<RangeResult> {
@@ -158,13 +186,12 @@ export class EtcdClient {
     let markReady: () => void = () => undefined;
     const ready = new Promise<void>((r) => (markReady = r));
     const run = async () => {
-      const res = await this.fetchFn(`${this.endpoint}/v3/watch`, {
-        method: "POST",
-        headers: this.headers(),
-        body: JSON.stringify(body),
-        signal: abort.signal,
+      const res = await this.authed(async (token) => {
+        const r = await this.fetchFn(`${this.endpoint}/v3/watch`, { method: "POST", headers: this.headers(token), body: JSON.stringify(body), signal: abort.signal });
+        if (!r.ok || !r.body) throw new EtcdError(await this.httpFailure(r));
+        return r;
       });
-      if (!res.ok || !res.body) throw new EtcdError(await this.httpFailure(res));
+      if (!res.body) throw this.malformed("watch answered without a body");
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
       let buffered = "";
@@ -218,16 +245,20 @@ export class EtcdClient {
     return parseRevision(r.header, this.endpoint);
   }
 
-  private headers(): Record<string, string> {
-    return { "content-type": "application/json", ...(this.token ? { authorization: this.token } : {}) };
+  private headers(token: string | null): Record<string, string> {
+    return { "content-type": "application/json", ...(token ? { authorization: token } : {}) };
   }
 
   private malformed(what: string): EtcdError {
     return new EtcdError({ kind: "malformed", endpoint: this.endpoint, what });
   }
 
+  private call(path: string, body: object): Promise<Record<string, Json>> {
+    return this.authed((token) => this.post(path, body, token));
+  }
+
   /** One unary call with a deadline; every way it can fail becomes an EtcdError. */
-  private async call(path: string, body: object): Promise<Record<string, Json>> {
+  private async post(path: string, body: object, token: string | null): Promise<Record<string, Json>> {
     const abort = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -235,7 +266,7 @@ export class EtcdClient {
       abort.abort();
     }, this.timeoutMs);
     try {
-      const res = await this.fetchFn(`${this.endpoint}${path}`, { method: "POST", headers: this.headers(), body: JSON.stringify(body), signal: abort.signal });
+      const res = await this.fetchFn(`${this.endpoint}${path}`, { method: "POST", headers: this.headers(token), body: JSON.stringify(body), signal: abort.signal });
       if (!res.ok) throw new EtcdError(await this.httpFailure(res));
       const text = await res.text();
       const parsed = parseJson(text, this.endpoint, path);
@@ -267,52 +298,4 @@ export class EtcdClient {
     }
     return { kind: "http", endpoint: this.endpoint, status: res.status, grpcCode, message };
   }
-}
-
-/** The first key after every key starting with `prefix` (etcd's prefix range end). */
-export function prefixEnd(prefix: string): string {
-  const bytes = utf8(prefix);
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    if (bytes[i]! < 0xff) {
-      const end = bytes.slice(0, i + 1);
-      end[i]!++;
-      return fromUtf8(end);
-    }
-  }
-  return "\0";
-}
-
-function endOf(key: string, end: string | "prefix" | undefined): { range_end?: string } {
-  if (end === undefined) return {};
-  return { range_end: toBase64(utf8(end === "prefix" ? prefixEnd(key) : end)) };
-}
-
-function rangeBody(key: string, o: RangeOpts): object {
-  return {
-    key: toBase64(utf8(key)),
-    ...endOf(key, o.end),
-    ...(o.keysOnly ? { keys_only: true } : {}),
-    ...(o.countOnly ? { count_only: true } : {}),
-    ...(o.limit ? { limit: String(o.limit) } : {}),
-  };
-}
-
-function compareBody(c: Compare): object {
-  const base = { key: toBase64(utf8(c.key)), target: TARGETS[c.target], result: OPS[c.op] };
-  switch (c.target) {
-    case "value":
-      return { ...base, value: toBase64(c.value) };
-    case "version":
-      return { ...base, version: String(c.revision) };
-    case "create":
-      return { ...base, create_revision: String(c.revision) };
-    case "mod":
-      return { ...base, mod_revision: String(c.revision) };
-  }
-}
-
-function opBody(op: TxnOp): object {
-  if ("put" in op) return { request_put: { key: toBase64(utf8(op.put.key)), value: toBase64(op.put.value), ...(op.put.lease ? { lease: op.put.lease } : {}) } };
-  if ("range" in op) return { request_range: rangeBody(op.range.key, op.range) };
-  return { request_delete_range: { key: toBase64(utf8(op.deleteRange.key)), ...endOf(op.deleteRange.key, op.deleteRange.end) } };
 }

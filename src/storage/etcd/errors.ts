@@ -1,3 +1,5 @@
+import { AUTH_MESSAGES, authProblem } from "./auth.ts";
+
 /**
  * What can go wrong talking to etcd, as data: the page shows it and the host treats every kind
  * as "storage unreachable" for the protocol (wait and retry, never go live on a guess).
@@ -27,8 +29,11 @@ export function describeEtcdFailure(f: EtcdFailure): string {
       return `etcd at ${f.endpoint} unreachable (${f.detail})`;
     case "timeout":
       return `etcd at ${f.endpoint} did not answer within ${f.ms} ms`;
-    case "http":
+    case "http": {
+      const auth = authProblem(f);
+      if (auth) return `etcd at ${f.endpoint}: ${AUTH_MESSAGES[auth]} (${f.message})`;
       return `etcd at ${f.endpoint} answered HTTP ${f.status}${f.grpcCode === null ? "" : ` (code ${f.grpcCode})`}: ${f.message}`;
+    }
     case "malformed":
       return `etcd at ${f.endpoint} holds or sent something malformed: ${f.what}`;
   }

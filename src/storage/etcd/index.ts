@@ -3,13 +3,24 @@ import { EtcdBlockStore } from "./block-store.ts";
 import { EtcdClient, type EtcdClientOptions } from "./client.ts";
 import { EtcdKeys } from "./keys.ts";
 import { EtcdLockRecord } from "./lock-record.ts";
+import type { EtcdCredentials } from "./auth.ts";
 
 export { EtcdClient, prefixEnd, type EtcdClientOptions, type KeyValue, type WatchEvent, type Compare, type TxnOp } from "./client.ts";
+export { AuthSession, authProblem, AUTH_MESSAGES, type AuthProblem, type EtcdCredentials } from "./auth.ts";
 export { EtcdError, describeEtcdFailure, type EtcdFailure } from "./errors.ts";
 export { EtcdKeys } from "./keys.ts";
 export { toBase64, fromBase64 } from "./base64.ts";
 export { EtcdLockRecord } from "./lock-record.ts";
 export { EtcdBlockStore } from "./block-store.ts";
+
+/**
+ * A client's options for an etcd location: its credentials when authentication is on, copied
+ * as a plain object (they are posted to the host worker, and a page's reactive proxy of them
+ * cannot be cloned).
+ */
+export function etcdClientOptions(at: { credentials?: EtcdCredentials | undefined }): { credentials?: EtcdCredentials } {
+  return at.credentials ? { credentials: { user: at.credentials.user, password: at.credentials.password } } : {};
+}
 
 /**
  * The cluster's shared storage on etcd, as one host sees it: the same surface as

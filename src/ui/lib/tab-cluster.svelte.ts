@@ -7,7 +7,7 @@ import { ClusterService, type ClusterPart } from "../../cluster/service.ts";
 import { BroadcastTransport } from "../../cluster/adapters/broadcast-transport.ts";
 import { browserPorts, etcdBrowserPorts } from "./browser-ports.ts";
 import { EtcdTransport } from "../../cluster/adapters/etcd-transport.ts";
-import { describeEtcdFailure, EtcdClient, EtcdError, EtcdStorage } from "../../storage/etcd/index.ts";
+import { describeEtcdFailure, EtcdClient, EtcdError, EtcdStorage, etcdClientOptions, type EtcdCredentials } from "../../storage/etcd/index.ts";
 import { workerClock } from "./worker-clock.ts";
 import { ClusterShell } from "./cluster-shell.svelte.ts";
 import type { HostView } from "../../cluster/local-hosts.ts";
@@ -30,7 +30,7 @@ export interface TabClusterOptions {
   /** How FT VMotion snapshots travel between tabs (`?snapshot=channel` to compare). */
   snapshotVia: FtHostConfig["snapshotVia"];
   /** `?cluster=etcd`: members on several computers meet in this etcd, which is also the shared storage. */
-  etcd?: { endpoint: string } | null;
+  etcd?: { endpoint: string; credentials?: EtcdCredentials } | null;
   /** Between computers: the name of the computer this page runs on, said to the other members. */
   computer?: string;
   /** `?boot=cold`: the VM boots the kernel instead of restoring the boot image. */
@@ -95,18 +95,18 @@ export class TabCluster extends ClusterShell implements ClusterView {
 
   constructor(opts: TabClusterOptions) {
     const tab = tabId();
-    const etcd = opts.etcd ? { endpoint: opts.etcd.endpoint, cluster: opts.dbName } : undefined;
+    const etcd = opts.etcd ? { endpoint: opts.etcd.endpoint, cluster: opts.dbName, ...etcdClientOptions(opts.etcd) } : undefined;
     const { etcd: _given, ...rest } = opts;
     const options = { ...rest, ...(etcd ? { etcd } : {}), placement: "tab", transport: "tabs", pair: false, autoRestore: true, localStandby: false, metrics: true } as const;
     const clock = workerClock();
     // Between computers (issue 14) the members meet in etcd; in one browser, on BroadcastChannel.
     const ports = etcd
-      ? etcdBrowserPorts(EtcdTransport.connect(new EtcdClient(etcd.endpoint), etcd.cluster, tab, { clock }), etcd, clock)
+      ? etcdBrowserPorts(EtcdTransport.connect(new EtcdClient(etcd.endpoint, etcdClientOptions(etcd)), etcd.cluster, tab, { clock }), etcd, clock)
       : browserPorts(new BroadcastTransport(tab), opts.dbName, clock);
     super(new ClusterService({ ...options }, ports));
     this.failureTimeoutMs = (etcd ? MACHINE_DEFAULTS : TAB_DEFAULTS).failureTimeoutMs;
     this.computer = opts.computer ?? null;
-    if (etcd) this.#watchEtcd(EtcdStorage.open(etcd.endpoint, etcd.cluster), clock);
+    if (etcd) this.#watchEtcd(EtcdStorage.open(etcd.endpoint, etcd.cluster, etcdClientOptions(etcd)), clock);
     this.tab = tab;
     this.joinedAt = this.svc.joinedAt;
     this.sync("members");
