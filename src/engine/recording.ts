@@ -55,6 +55,11 @@ export interface RecordingMeta {
   end: Position;
   /** Why the recording stops at `end` before the host's present (its size cap, a gap), or null. */
   truncated: string | null;
+  /**
+   * The console output before `start` when the recorder knows it (origin "image": the boot
+   * image's transcript, latin1), so a replay shows the whole console; absent otherwise.
+   */
+  consolePrefix?: string;
 }
 
 export interface Recording {
@@ -104,6 +109,7 @@ function checkMeta(m: unknown): RecordingMeta {
   if (o.origin !== "boot" && o.origin !== "clone" && o.origin !== "image") throw bad(`unknown origin ${String(o.origin)}`);
   if (!pos(o.start) || !pos(o.end)) throw bad("meta lacks start/end positions");
   if (o.truncated !== null && typeof o.truncated !== "string") throw bad("meta has a malformed truncation note");
+  if (o.consolePrefix !== undefined && typeof o.consolePrefix !== "string") throw bad("meta has a malformed console prefix");
   return o;
 }
 
@@ -203,7 +209,7 @@ export class SessionRecorder implements EngineObserver {
   private truncated: string | null = null;
 
   constructor(
-    private readonly base: Pick<RecordingMeta, "hostId" | "guest" | "session" | "origin" | "start">,
+    private readonly base: Pick<RecordingMeta, "hostId" | "guest" | "session" | "origin" | "start" | "consolePrefix">,
     private readonly snapshot: Uint8Array | null,
     private readonly capBytes = 64 * 1024 * 1024,
   ) {
@@ -217,7 +223,8 @@ export class SessionRecorder implements EngineObserver {
    */
   static continuing(prefix: Recording, hostId: string, capBytes?: number): SessionRecorder {
     const { meta } = prefix;
-    const rec = new SessionRecorder({ hostId, guest: meta.guest, session: meta.session, origin: meta.origin, start: meta.start }, prefix.snapshot, capBytes);
+    const { guest, session, origin, start, consolePrefix } = meta;
+    const rec = new SessionRecorder({ hostId, guest, session, origin, start, ...(consolePrefix !== undefined ? { consolePrefix } : {}) }, prefix.snapshot, capBytes);
     rec.batches.push(...prefix.batches);
     rec.checkpoints.push(...prefix.checkpoints);
     rec.reads.push(...prefix.readData);

@@ -58,6 +58,7 @@ export function v86Engines(deps: V86EngineDeps): EngineFactory {
             session,
             origin: cloned ? "clone" : meta ? "image" : "boot",
             start: meta ? { frame: meta.frame, icount: meta.icount } : { frame: 0, icount: 0 },
+            ...(!cloned && image ? { consolePrefix: new TextDecoder("latin1").decode(image.console) } : {}),
           },
           snapshot,
         );

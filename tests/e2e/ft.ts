@@ -1,6 +1,10 @@
 import type {} from "../../src/ui/test-hook.ts";
 import { expect, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
 import { answeredAfterEcho, PROMPT } from "../helpers/console.ts";
+
+/** The frame a pair started from the boot image (the default) begins at: its recordings start there. */
+export const BOOT_IMAGE_FRAME: number = JSON.parse(readFileSync(new URL("../../public/images/manifest.json", import.meta.url), "utf8")).boot_image.frame;
 
 /** The client's whole console stream (not just the terminal's visible rows). */
 export function clientText(page: Page): Promise<string> {

@@ -58,7 +58,7 @@ test("lecture controls: previous and next caption, the step list, caption pace i
 
   // Back one caption: the first one again while the tour waits at step 2; Next comes back.
   await page.getByRole("button", { name: "◀ Previous" }).click();
-  await expect(caption).toContainText("Two hosts boot the same Linux VM");
+  await expect(caption).toContainText("Two hosts start the same Linux VM");
   await expect(page.getByRole("status").filter({ hasText: "Earlier caption, step 1 of 4" })).toBeVisible();
   await page.getByRole("button", { name: "Next caption ▶" }).click();
   await expect(caption).toHaveText(second);
@@ -92,7 +92,7 @@ test("lecture controls: previous and next caption, the step list, caption pace i
   expect(copied).toContain("Result (as expected): The client got OK");
   // After the run any caption can be shown again.
   await steps.first().click();
-  await expect(caption).toContainText("Two hosts boot the same Linux VM");
+  await expect(caption).toContainText("Two hosts start the same Linux VM");
 });
 
 test("the Output Rule switch during another tour: a new pair without the rule, no reload, the tour picked stays; the Output Rule tour then runs the counterfactual: the client saw output the promoted backup never produced", async ({ page }) => {

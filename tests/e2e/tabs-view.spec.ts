@@ -2,7 +2,7 @@ import type { BrowserContext, Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { decodeBatch } from "../../src/ft/log/codec.ts";
 import { decodeRecording } from "../../src/engine/recording.ts";
-import { clientText, run } from "./ft.ts";
+import { BOOT_IMAGE_FRAME, clientText, run } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
 
 /**
@@ -91,17 +91,17 @@ test("three tabs: every tab's Figure shows all three hosts; after the primary's 
   await expect(c.getByRole("region", { name: "Protocol events" })).toContainText("the feed before this tab joined");
 
   // The timeline in tab mode: C's own host is the backup; the live primary's recording comes from
-  // B's tab over the cluster transport, and covers the run from boot across the failover: B was
-  // cloned from A, and its recording continues the one A's snapshot carried (A's frames from boot,
-  // with the command typed while A was the primary).
+  // B's tab over the cluster transport, and covers the run from its start (the boot image) across
+  // the failover: B was cloned from A, and its recording continues the one A's snapshot carried
+  // (A's frames from the boot image on, with the command typed while A was the primary).
   await expect(c.getByTestId("live-clock")).toContainText(`(${hb})`);
   const [download] = await Promise.all([c.waitForEvent("download"), c.getByRole("button", { name: "Export recording" }).click()]);
   const rec = decodeRecording(new Uint8Array(readFileSync(await download.path())));
-  expect(rec.meta).toMatchObject({ hostId: hb, origin: "boot", start: { frame: 0, icount: 0 }, truncated: null });
+  expect(rec.meta).toMatchObject({ hostId: hb, origin: "image", start: { frame: BOOT_IMAGE_FRAME }, truncated: null });
   expect(rec.meta.end.frame).toBeGreaterThan(backupFrameBefore);
   const typed = rec.batches.flatMap((x) => decodeBatch(x)).flatMap((f) => f.entries).map((e) => (e.k === "serial" ? new TextDecoder().decode(e.bytes) : "")).join("");
   expect(typed).toContain("kv set a 1");
-  // Replayed in C's own replay worker from boot, through the clone point: every recorded checkpoint identical.
+  // Replayed in C's own replay worker from the boot image, through the clone point: every recorded checkpoint identical.
   await c.getByRole("button", { name: "Replay the live run so far" }).click();
   await expect(c.getByTestId("replay-check")).toContainText(/Checkpoints replayed: (\d+) of \1,/, { timeout: 120_000 });
   await expect(c.getByTestId("replay-check")).toHaveAttribute("data-ok", "true");

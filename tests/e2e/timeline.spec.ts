@@ -6,7 +6,7 @@ import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { decodeBatch, encodeBatch } from "../../src/ft/log/codec.ts";
 import { decodeRecording, encodeRecording } from "../../src/engine/recording.ts";
-import { hostRole, hostState, run, waitForLockstep } from "./ft.ts";
+import { BOOT_IMAGE_FRAME, hostRole, hostState, run, waitForLockstep } from "./ft.ts";
 
 // One page (one boot) for the whole file: the tests run in order on the same pair of VMs.
 test.describe.configure({ mode: "serial" });
@@ -137,7 +137,8 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   await expect.poll(() => frame("A#1")).toBeGreaterThan(liveAt + 200);
   expect(await setMark.evaluate((el) => (el as HTMLElement).style.left)).toBe(left);
 
-  // Scrub back to the boundary before the `kv set` input: booted, but nothing of the command yet.
+  // Scrub back to the boundary before the `kv set` input: booted (the boot transcript the
+  // recording carries from the boot image), but nothing of the command yet.
   const mark = page.getByRole("button", { name: /^Input at frame \d+: .*kv set tlkey/ });
   const markFrame = Number((await mark.getAttribute("aria-label"))!.match(/frame (\d+)/)![1]);
   await mark.click();
@@ -184,7 +185,7 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   // starts with a clock resync (the host re-anchored its virtual clock instead).
   expect(pausedAt).toBeGreaterThan(0);
   const logged = decodeRecording(new Uint8Array(readFileSync(file))).batches.flatMap((b) => decodeBatch(b));
-  for (const f of [pausedAt, pausedAt + 1]) expect(logged[f]!.entries.filter((e) => e.k === "clock")).toEqual([]);
+  for (const f of [pausedAt, pausedAt + 1]) expect(logged.find((l) => l.frame === f)!.entries.filter((e) => e.k === "clock")).toEqual([]);
 
   // A damaged file is refused as a whole: the loaded recording stays as it was.
   const damaged = readFileSync(file);
@@ -207,7 +208,7 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   await expect(verdict).toHaveAttribute("data-ok", "false");
 });
 
-test("after a failover the promoted backup's recording still covers the run from boot", async () => {
+test("after a failover the promoted backup's recording still covers the run from its start (the boot image)", async () => {
   const beforeKill = await frame("A#1");
   await page.getByRole("button", { name: "Kill primary" }).click();
   await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 30_000 });
@@ -215,10 +216,10 @@ test("after a failover the promoted backup's recording still covers the run from
   await run(page, "kv get tlkey", "tlvalue42");
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export recording" }).click()]);
   const rec = decodeRecording(new Uint8Array(readFileSync(await download.path())));
-  expect(rec.meta).toMatchObject({ hostId: "B#1", origin: "boot", start: { frame: 0, icount: 0 }, truncated: null });
+  expect(rec.meta).toMatchObject({ hostId: "B#1", origin: "image", start: { frame: BOOT_IMAGE_FRAME }, truncated: null });
   expect(rec.meta.end.frame).toBeGreaterThan(beforeKill);
   // Checkpoints B#1 verified while replaying A#1's log, and ones it computed live after the promotion.
-  expect(rec.checkpoints[0]!.frame).toBeLessThan(1000);
+  expect(rec.checkpoints[0]!.frame).toBeLessThan(BOOT_IMAGE_FRAME + 1000);
   expect(rec.checkpoints.at(-1)!.frame).toBeGreaterThan(beforeKill);
   // The input typed while A#1 was primary is in B#1's recording.
   const typed = rec.batches

@@ -32,7 +32,9 @@ export class SessionReplayer {
   /** Restart point frame → snapshot to restore (null: boot from the images). */
   private readonly restart = new Map<number, Uint8Array | null>();
   private console = new Uint8Array(4096);
+  /** Console bytes before the start (the snapshot's offset) and what of them the recording holds. */
   private readonly consoleBase: number;
+  private readonly consolePrefix: string;
   private readonly checkpoints = new Map<number, CheckpointInfo>();
   private divergence: DivergenceReport | null = null;
   private furthest: number;
@@ -49,6 +51,8 @@ export class SessionReplayer {
     this.frames = rec.batches.flatMap((b) => decodeBatch(b));
     this.restart.set(rec.meta.start.frame, rec.snapshot);
     this.consoleBase = rec.snapshot ? decodeSnapshot(rec.snapshot).meta.consoleOffset : 0;
+    // A prefix that does not end exactly at the snapshot's offset is not this run's: ignore it.
+    this.consolePrefix = rec.meta.consolePrefix?.length === this.consoleBase ? rec.meta.consolePrefix : "";
     this.furthest = rec.meta.start.frame;
     this.index = new FrameIndex(rec.meta.start.frame);
   }
@@ -116,8 +120,8 @@ export class SessionReplayer {
     return {
       position: { frame: b.frame, icount: b.icount },
       guestMs: b.guestMs,
-      console: new TextDecoder("latin1").decode(this.console.subarray(0, Math.max(0, b.consoleBytes - this.consoleBase))),
-      consoleBefore: this.consoleBase,
+      console: this.consolePrefix + new TextDecoder("latin1").decode(this.console.subarray(0, Math.max(0, b.consoleBytes - this.consoleBase))),
+      consoleBefore: this.consoleBase - this.consolePrefix.length,
       stateHash,
       recalled,
       replayedCheckpoints: [...this.checkpoints.values()].sort((a, b) => a.frame - b.frame),

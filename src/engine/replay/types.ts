@@ -15,9 +15,9 @@ export interface ReplayView {
   /** The next frame to run: the state shown is the one after frame − 1. */
   position: { frame: number; icount: number };
   guestMs: number;
-  /** Console bytes the guest wrote from the recording's start up to the cursor (latin1). */
+  /** Console bytes the guest wrote up to the cursor (latin1): from the recording's start, after its known prefix. */
   console: string;
-  /** Console bytes written before the recording's start (a recording from a clone), not included. */
+  /** Console bytes written before the recording's start that it does not hold (a clone's), not included. */
   consoleBefore: number;
   /** Hash of CPU state and all of RAM at the cursor; null when recalled where none was computed. */
   stateHash: string | null;

@@ -40,7 +40,7 @@ describe("the boot image", () => {
     const disk = new MemoryBlockDevice(image!.disk);
     const rec = await LockstepEngine.create({ mode: "record", wasm: guest.wasm, images: guest.images, session, snapshot, bootImage: true, disk });
     const recording = new SessionRecorder(
-      { hostId: "p", guest: guestIdentity(guest.manifest), session, origin: "image", start: rec.position() },
+      { hostId: "p", guest: guestIdentity(guest.manifest), session, origin: "image", start: rec.position(), consolePrefix: new TextDecoder("latin1").decode(image!.console) },
       snapshot,
     );
     rec.observe(recording);
@@ -77,7 +77,9 @@ describe("the boot image", () => {
     expect(view.divergence).toBeNull();
     expect(view.position.frame).toBe(end.frame);
     expect(view.stateHash).toBe(end.hash);
-    expect(view.console).toBe(con.text);
+    // It shows the whole console: the boot transcript the recording carries, then the run.
+    expect(view.console).toBe(new TextDecoder("latin1").decode(image!.console) + con.text);
+    expect(view.consoleBefore).toBe(0);
     rec.destroy();
     rep.destroy();
   }, 180_000);
