@@ -119,6 +119,20 @@ async function idleRates(ft: Page): Promise<{ channel: number; entries: number }
   return { channel: median(channel), entries };
 }
 
+/** Where a failover's time went: the events after the kill of `primary` until the go-live, ms after the kill. */
+async function afterKill(page: Page, primary: string): Promise<string> {
+  const ev = await events(page);
+  const kill = ev.find((e) => e.kind === "kill" && e.hostId === primary);
+  if (!kill) return "no kill event";
+  const live = ev.findIndex((e) => e.kind === "go-live" && e.at >= kill.at);
+  const upTo = live < 0 ? ev.length : live + 1;
+  return ev
+    .slice(0, upTo)
+    .filter((e) => e.at >= kill.at && e !== kill && e.hostId !== primary)
+    .map((e) => `+${Math.round(e.at - kill.at)} ${e.kind === "state" ? `${e.role}/${e.state}` : e.kind}`)
+    .join(", ");
+}
+
 async function onePage(app: App): Promise<void> {
   // 1. Overhead, alternating FT off / on so drift in machine load hits both alike.
   const ratios: number[] = [];
@@ -205,7 +219,7 @@ async function onePage(app: App): Promise<void> {
       // Until the new backup replays: its restore is part of the clone's cost to the hosts.
       await until(() => statuses(page), (st) => st.some((h) => h.role === "backup" && h.state === "replaying"), "new backup replaying", 60_000);
     });
-    console.log(`failover ${i + 1}: ${failovers.at(-1)} ms; clone pause ${pauses.at(-1)} ms`);
+    console.log(`failover ${i + 1}: ${failovers.at(-1)} ms; clone pause ${pauses.at(-1)} ms; after the kill: ${await afterKill(page, primary)}`);
     await page.context().close();
   }
 

@@ -19,16 +19,21 @@ export async function loopGaps(p: Page): Promise<Map<string, LoopGaps>> {
 export interface PhaseGaps {
   turns: number;
   late: number[];
+  /** What kept the thread away, per entry of `late` (LoopGaps.lateBy). */
+  by: string[];
 }
 
 /** What the meters saw between two readings `a` (earlier; empty for "since each host started") and `b`. */
 export function between(a: Map<string, LoopGaps>, b: Map<string, LoopGaps>): PhaseGaps {
-  const out: PhaseGaps = { turns: 0, late: [] };
+  const out: PhaseGaps = { turns: 0, late: [], by: [] };
   for (const [id, now] of b) {
     const was = a.get(id);
     out.turns += now.turns - (was?.turns ?? 0);
     const fresh = now.late.length + now.lateDropped - (was ? was.late.length + was.lateDropped : 0);
-    if (fresh > 0) out.late.push(...now.late.slice(-Math.min(fresh, now.late.length)));
+    if (fresh <= 0) continue;
+    const n = Math.min(fresh, now.late.length);
+    out.late.push(...now.late.slice(-n));
+    out.by.push(...now.lateBy.slice(-n));
   }
   return out;
 }
@@ -38,9 +43,10 @@ export class StallPhases {
   private phases = new Map<string, PhaseGaps>();
 
   add(name: string, g: PhaseGaps): void {
-    const p = this.phases.get(name) ?? { turns: 0, late: [] };
+    const p = this.phases.get(name) ?? { turns: 0, late: [], by: [] };
     p.turns += g.turns;
     p.late.push(...g.late);
+    p.by.push(...g.by);
     this.phases.set(name, p);
   }
 
@@ -53,15 +59,35 @@ export class StallPhases {
   }
 
   lines(): string[] {
-    const all: PhaseGaps = { turns: 0, late: [] };
+    const all: PhaseGaps = { turns: 0, late: [], by: [] };
     const out: string[] = [];
     for (const [name, g] of this.phases) {
       all.turns += g.turns;
       all.late.push(...g.late);
+      all.by.push(...g.by);
       out.push(`host-stall-ms-p99-${name}: ${latePercentile(g.turns, g.late, 99)}`, `host-stall-ms-max-${name}: ${Math.max(0, ...g.late)}`);
     }
-    return [`host-stall-ms-p99: ${latePercentile(all.turns, all.late, 99)}`, `host-stall-ms-max: ${Math.max(0, ...all.late)}`, ...out];
+    const phases = [...this.phases].map(([name, g]) => `host-stall-by-source-${name}: ${bySource(g)}`);
+    return [`host-stall-ms-p99: ${latePercentile(all.turns, all.late, 99)}`, `host-stall-ms-max: ${Math.max(0, ...all.late)}`, ...out, `host-stall-by-source: ${bySource(all)}`, ...phases];
   }
+}
+
+/**
+ * Late turns of ≥ 50 ms by what kept the host away, largest first: `source max/count≥50ms`
+ * (count of those ≥ 50 ms, the issue's p99 target), e.g. `engine-start 461/3, replay 274/12`.
+ */
+function bySource(g: PhaseGaps): string {
+  const m = new Map<string, { max: number; n: number }>();
+  g.late.forEach((ms, i) => {
+    if (ms < 50) return;
+    const k = g.by[i] ?? "other";
+    const e = m.get(k) ?? { max: 0, n: 0 };
+    e.max = Math.max(e.max, ms);
+    e.n++;
+    m.set(k, e);
+  });
+  const rows = [...m].sort((a, b) => b[1].max - a[1].max);
+  return rows.length === 0 ? "none ≥ 50 ms" : rows.map(([k, e]) => `${k} ${e.max}/${e.n}`).join(", ");
 }
 
 /**

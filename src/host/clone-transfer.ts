@@ -92,6 +92,7 @@ export class CloneTransfer {
     const s = this.ctx.scheduler;
     const start = s.now();
     this.ctx.event({ kind: "clone-restoring", bytes: bytes.length });
+    this.ctx.doing("clone-restore");
     const { engine: snapshot, disk, recording } = decodeClonePayload(bytes, this.ctx.ports.ft.diskMode === "non-shared");
     // Before any await: log batches arriving during the restore already belong to this recording.
     this.swap.newRecording(snapshot, recording ?? null);
@@ -100,7 +101,8 @@ export class CloneTransfer {
     this.replay.restored(engine);
     this.swap.engineReady(engine);
     // Mostly one synchronous import (v86's restore_state): reported whole, an upper bound.
-    this.ctx.stalledSince(start);
+    this.ctx.stalledSince(start, "clone-restore");
+    this.ctx.doing(null);
     this.ctx.event({ kind: "clone-restored" });
     this.ctx.wake();
   }

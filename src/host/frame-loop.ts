@@ -195,7 +195,7 @@ export class FrameLoop {
       if (w.batchDue()) w.flush(engine);
       if (w.cloneDue(engine)) {
         w.flush(engine);
-        this.ctx.stalledSince(start);
+        this.ctx.stalledSince(start, "record");
         w.takeClone(engine).then(
           // A world frozen during the clone runs on only at the thaw (a yield waits for it).
           () => (this.ctx.frozen ? this.next() : this.guard(() => this.decide())),
@@ -206,7 +206,7 @@ export class FrameLoop {
     } while (!engine.halted && s.now() - start < this.ctx.timing.sliceMs && !this.flowPaused && !this.vmPaused && !this.ctx.stopped);
     // A paused VM's last frames go out now: the backup acks them and held outputs are released.
     if (this.vmPaused) w.flush(engine);
-    this.ctx.stalledSince(start);
+    this.ctx.stalledSince(start, "record");
     const ran = s.now() - start;
     // Lag control slows the primary by stretching real time between slices.
     if (this.speed < 1) this.timer = s.after((ran * (1 - this.speed)) / this.speed, this.turn);
@@ -220,7 +220,7 @@ export class FrameLoop {
     engine.rebaseClock();
     this.work.recordFrame(engine);
     this.work.flush(engine);
-    this.ctx.stalledSince(start);
+    this.ctx.stalledSince(start, "step");
     this.ctx.reportStatus();
   }
 }

@@ -3,6 +3,7 @@ import type { HostEngine, HostRecorder } from "./engine-port.ts";
 import type { HostEvent } from "./events.ts";
 import type { HostPorts, HostTiming } from "./ports.ts";
 import type { HostScheduler } from "./scheduler.ts";
+import type { StallSource } from "./loop-probe.ts";
 
 /**
  * What the parts of one host share: its ports, the engine and recording of the VM it runs now,
@@ -31,8 +32,13 @@ export interface HostContext {
   /** The frame loop has something new to do (input, log to replay, a state change). */
   wake(): void;
   reportStatus(): void;
-  /** The thread ran since `start` without looking at the event loop: tell the protocol if it was long. */
-  stalledSince(start: number): void;
+  /**
+   * The thread ran `what` since `start` without looking at the event loop: tell the protocol if it
+   * was long, and the stall meter what it was (bench:ft prints the longest stalls by source).
+   */
+  stalledSince(start: number, what: StallSource): void;
+  /** The host is in the middle of `what` (null: done): late stall-meter turns meanwhile are its. */
+  doing(what: StallSource | null): void;
   /** A fatal error (a divergence): report it and stop. */
   fail(e: unknown): void;
   /** This host cannot go on, through no fault of the replay (fail-stop): report it and stop. */

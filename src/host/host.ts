@@ -11,7 +11,7 @@ import { FrameLoop } from "./frame-loop.ts";
 import { pos, type HostContext } from "./host-context.ts";
 import { HostStatusReporter } from "./host-status.ts";
 import { LogBatcher } from "./log-batcher.ts";
-import { LoopProbe } from "./loop-probe.ts";
+import { LoopProbe, type StallSource } from "./loop-probe.ts";
 import { LineWatch } from "./line-watch.ts";
 import { PeerLink } from "./peer-link.ts";
 import { REAL_TIMING, type HostPorts, type HostTiming } from "./ports.ts";
@@ -96,7 +96,10 @@ export class Host implements HostContext {
       flush: (e) => this.batcher.flush(e),
       remusEpoch: () => this.status.remusEpoch(),
       cloneDue: (e) => this.clone.due(e),
-      takeClone: (e) => this.clone.take(e),
+      takeClone: (e) => {
+        this.doing("clone-snapshot");
+        return this.clone.take(e).finally(() => this.doing(null));
+      },
       replaySlice: (e) => this.replay.slice(e),
     });
     this.driver = new AgentDriver(this, {
@@ -134,7 +137,9 @@ export class Host implements HostContext {
     // From the start: booting (wasm instantiation, the first interpreter frames) is measured too.
     this.probe.start();
     if (init.role !== "standby") {
+      this.doing("engine-start");
       this.engine = await this.ports.engines.boot(init.role === "primary" ? "record" : "replay", this.hooks);
+      this.doing(null);
       const pair = startedAt(init, this.engine, this.ports.engines.bootConsole);
       init = pair;
       this.recorder = this.ports.engines.recorder(null);
@@ -335,9 +340,14 @@ export class Host implements HostContext {
    * wait behind it, and the peer hears nothing from us. The protocol forgives the first and
    * tells the peer about the second (stall-meter.ts). Fed before anything queued meanwhile.
    */
-  stalledSince(start: number): void {
+  stalledSince(start: number, what: StallSource): void {
     const ms = this.scheduler.now() - start;
+    this.probe.ran(what, ms);
     if (ms >= this.timing.stallMs) this.feed({ type: "stalled", ms });
+  }
+
+  doing(what: StallSource | null): void {
+    this.probe.doing(what);
   }
 
   fail(e: unknown): void {

@@ -1,11 +1,20 @@
 import type { HostScheduler, Timer } from "./scheduler.ts";
 
+/** What a host does while its thread is away from the event loop (the stall meter attributes stalls to it). */
+export type StallSource = "record" | "replay" | "step" | "engine-start" | "clone-snapshot" | "clone-restore" | "clone-follow";
+
 /** What the probe saw since the host started (cumulative: a reader diffs two reports). */
 export interface LoopGaps {
   /** Probe turns so far. */
   turns: number;
   /** Turns that came at least `tailMs` late: how late each was (ms, rounded), in order (the last `tailCap`). */
   late: number[];
+  /**
+   * What kept the thread away, for each entry of `late`: the longest section the host reported
+   * since the turn before (`ran`), else what it was doing when the turn came (`doing`: a
+   * synchronous piece inside an async step, a restore), else "other" (GC, status, messages).
+   */
+  lateBy: string[];
   /** Turns that came late but fell off the front of `late` (a long run). */
   lateDropped: number;
   /** The latest a turn has come (ms). */
@@ -30,8 +39,11 @@ export class LoopProbe {
   private last = 0;
   private turns = 0;
   private late: number[] = [];
+  private lateBy: string[] = [];
   private lateDropped = 0;
   private maxMs = 0;
+  private section: { what: string; ms: number } | null = null;
+  private activity: string | null = null;
 
   constructor(
     private readonly scheduler: HostScheduler,
@@ -45,7 +57,8 @@ export class LoopProbe {
     this.last = this.scheduler.now();
     this.timer = this.scheduler.every(this.periodMs, () => {
       const now = this.scheduler.now();
-      this.note(now - this.last - this.periodMs);
+      this.note(now - this.last - this.periodMs, this.section?.what ?? this.activity ?? "other");
+      this.section = null;
       this.last = now;
     });
   }
@@ -55,16 +68,28 @@ export class LoopProbe {
     this.timer = null;
   }
 
-  /** One turn `lateMs` after it was due. */
-  note(lateMs: number): void {
+  /** One turn `lateMs` after it was due, the thread kept away by `by`. */
+  note(lateMs: number, by = "other"): void {
     this.turns++;
     if (lateMs > this.maxMs) this.maxMs = lateMs;
     if (lateMs < this.tailMs) return;
     this.late.push(Math.round(lateMs));
+    this.lateBy.push(by);
     if (this.late.length > this.tailCap) {
       this.late.shift();
+      this.lateBy.shift();
       this.lateDropped++;
     }
+  }
+
+  /** The host ran `what` for `ms` without looking at its event loop (a slice of frames, a restore). */
+  ran(what: string, ms: number): void {
+    if (!this.section || ms > this.section.ms) this.section = { what, ms };
+  }
+
+  /** The host is in the middle of `what` (null: done), which may block the thread in pieces between awaits. */
+  doing(what: string | null): void {
+    this.activity = what;
   }
 
   get running(): boolean {
@@ -72,7 +97,7 @@ export class LoopProbe {
   }
 
   report(): LoopGaps {
-    return { turns: this.turns, late: this.late.slice(), lateDropped: this.lateDropped, maxMs: Math.round(this.maxMs), periodMs: this.periodMs, tailMs: this.tailMs };
+    return { turns: this.turns, late: this.late.slice(), lateBy: this.lateBy.slice(), lateDropped: this.lateDropped, maxMs: Math.round(this.maxMs), periodMs: this.periodMs, tailMs: this.tailMs };
   }
 }
 

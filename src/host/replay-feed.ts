@@ -66,8 +66,9 @@ export class ReplayFeed {
     const start = this.ctx.scheduler.now();
     while (engine.backlog > 0 && this.ctx.scheduler.now() - start < this.ctx.timing.sliceMs && !this.ctx.stopped) {
       if (engine.cloneAhead) {
-        this.ctx.stalledSince(start);
-        void engine.followClone();
+        this.ctx.stalledSince(start, "replay");
+        this.ctx.doing("clone-follow");
+        void engine.followClone().finally(() => this.ctx.doing(null));
         return;
       }
       const res = engine.runFrame();
@@ -83,6 +84,6 @@ export class ReplayFeed {
         this.ctx.feed({ type: "frameDone", position: end.position, guestTime: end.guestTime });
       }
     }
-    this.ctx.stalledSince(start);
+    this.ctx.stalledSince(start, "replay");
   }
 }

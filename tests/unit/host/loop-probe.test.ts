@@ -28,6 +28,26 @@ describe("LoopProbe (the stall meter)", () => {
     expect(p.report().turns).toBe(6);
   });
 
+  it("blames a late turn on the longest section reported since the turn before, else on what the host is doing, else 'other'", () => {
+    const m = manual();
+    const p = new LoopProbe(m.s, 10, 5);
+    p.start();
+    p.ran("record", 4);
+    p.ran("replay", 90);
+    p.ran("record", 30);
+    m.turn(100); // 90 late: the 90 ms replay slice, not the later, shorter record slice
+    p.doing("clone-restore");
+    m.turn(400); // 290 late, no section ended: inside the restore
+    p.doing(null);
+    m.turn(470); // 60 late: nothing reported (GC, a message handler)
+    p.ran("record", 3);
+    m.turn(480); // on time: not kept, and its section does not leak into the next turn
+    m.turn(530);
+    const r = p.report();
+    expect(r.late).toEqual([90, 290, 60, 40]);
+    expect(r.lateBy).toEqual(["replay", "clone-restore", "other", "other"]);
+  });
+
   it("drops the oldest late turns beyond its cap and counts them", () => {
     const m = manual();
     const p = new LoopProbe(m.s, 10, 5, 3);
@@ -35,6 +55,7 @@ describe("LoopProbe (the stall meter)", () => {
     let t = 0;
     for (const late of [6, 7, 8, 9]) m.turn((t += 10 + late));
     expect(p.report().late).toEqual([7, 8, 9]);
+    expect(p.report().lateBy).toEqual(["other", "other", "other"]);
     expect(p.report().lateDropped).toBe(1);
   });
 });
