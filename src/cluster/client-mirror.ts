@@ -123,6 +123,8 @@ export class ClientMirror {
     const fresh = this.client.onMessage(msg);
     if (fresh) this.display(fresh);
     if (msg.t === "input-ack") for (const s of this.inputs.keys()) if (s < this.client.inputAcked) this.inputs.delete(s);
+    // A new primary's first input-ack makes unacknowledged input due at once (ConsoleClient).
+    if (msg.t === "input-ack") this.tick();
     this.changed();
   }
 

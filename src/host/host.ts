@@ -142,7 +142,10 @@ export class Host implements HostContext {
       this.doing(null);
       const pair = startedAt(init, this.engine, this.ports.engines.bootConsole);
       init = pair;
+      const t0 = this.scheduler.now();
       this.recorder = this.ports.engines.recorder(null);
+      // Decodes the boot image's snapshot for its position: synchronous, and measured apart.
+      this.probe.ran("recorder-start", this.scheduler.now() - t0);
       this.listen(this.engine);
       const hasPeer = pair.role === "backup" || pair.backup !== null;
       if (hasPeer) await this.link.rendezvous(pair.epoch);

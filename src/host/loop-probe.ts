@@ -1,7 +1,7 @@
 import type { HostScheduler, Timer } from "./scheduler.ts";
 
 /** What a host does while its thread is away from the event loop (the stall meter attributes stalls to it). */
-export type StallSource = "record" | "replay" | "step" | "engine-start" | "clone-snapshot" | "clone-restore" | "clone-follow";
+export type StallSource = "record" | "replay" | "step" | "engine-start" | "recorder-start" | "clone-snapshot" | "clone-restore" | "clone-follow";
 
 /** What the probe saw since the host started (cumulative: a reader diffs two reports). */
 export interface LoopGaps {
@@ -11,7 +11,7 @@ export interface LoopGaps {
   late: number[];
   /**
    * What kept the thread away, for each entry of `late`: the longest section the host reported
-   * since the turn before (`ran`), else what it was doing when the turn came (`doing`: a
+   * since the turn before (`ran`) if it lasted at least half the lateness, else what it was doing when the turn came (`doing`: a
    * synchronous piece inside an async step, a restore), else "other" (GC, status, messages).
    */
   lateBy: string[];
@@ -57,7 +57,10 @@ export class LoopProbe {
     this.last = this.scheduler.now();
     this.timer = this.scheduler.every(this.periodMs, () => {
       const now = this.scheduler.now();
-      this.note(now - this.last - this.periodMs, this.section?.what ?? this.activity ?? "other");
+      const late = now - this.last - this.periodMs;
+      // A short slice that ended just before a long synchronous step (a snapshot) did not cause it.
+      const section = this.section && this.section.ms * 2 >= late ? this.section.what : null;
+      this.note(late, section ?? this.activity ?? "other");
       this.section = null;
       this.last = now;
     });

@@ -212,7 +212,7 @@ async function explainAtTheCut(page: Page): Promise<void> {
   const backup = await page.evaluate(() => (window.lockstep as OnePageHook).cluster.liveBackup()?.id ?? "");
   expect(backup).not.toBe("");
 
-  // The pause itself is what is tested: 3 s, three times the hosts' failure timeout (1 s).
+  // The pause itself is what is tested: 3 s, six times the hosts' failure timeout (0.5 s).
   await page.waitForTimeout(3000);
   const during = await page.evaluate(
     (since) =>

@@ -77,7 +77,7 @@ test("pause freezes the VM without a failover; step runs exactly one frame", asy
   await expect(page.getByRole("article", { name: "A#1 host" }).getByText("VM paused")).toBeVisible();
   const f0 = await frame("A#1");
   pausedAt = f0;
-  // Longer than the 1 s failure timeout (heartbeats every 100 ms): nobody may take over.
+  // Longer than the 0.5 s failure timeout (heartbeats every 50 ms): nobody may take over.
   await heartbeatsPass(30);
   expect(await frame("A#1")).toBe(f0);
   await expect(hostRole(page, "A#1")).toHaveText("primary");

@@ -101,17 +101,21 @@ const COMMON = {
 };
 
 /** Two workers in one page: a sub-millisecond channel, but a host cannot send anything while
- * its VM runs a frame. Early-boot frames (v86's interpreter, before the JIT warms up) took up to
- * 0.46 s each, more than 1 s on a loaded 2-core machine, and the timeout was 2 s. Since frames
- * are cut short on a 10 ms budget (src/engine/machine.ts), bench:ft's stall meter measured, on
- * this machine at load 15 (four builds and tests beside it): busy workload p99 107 ms, max 331 ms;
- * failover p99 23, max 80 (boot max 521 and clone max 453 fall under bootGraceMs / cloneGraceMs).
- * 1 s is three times the longest stall a running peer showed, on top of the peer's own recent
- * stalls, which its heartbeats report (StallMeter). */
+ * its VM runs a frame. Frames are cut short on a 10 ms budget (src/engine/machine.ts) and pairs
+ * start from the boot image (no cold kernel boot), so bench:ft's stall meter, on this 2-core
+ * machine at load 6-10 (another session's 10,000-seed simulator beside it), measured in two runs
+ * on a running pair: busy workload p99 104 / 90 ms, max 274 / 182 ms (replay and record slices:
+ * one frame in a cold JIT); failover max 46 / 13 ms. The longer ones come before the pair runs in
+ * lockstep or while a clone restores (boot max 461 / 529, clone max 772 / 887), under bootGraceMs /
+ * cloneGraceMs. The peer hears nothing for at most its stall plus one heartbeat interval plus a
+ * tick: 274 + 50 + 10 = 334 ms, so a 500 ms timeout keeps 1.5x that, before the peer's own recent
+ * stalls are added to it (its heartbeats report them: StallMeter). The heartbeat went from 100 to
+ * 50 ms with it, so that a heartbeat's phase takes 50 ms of that margin, not 100. At 1000/100 ms
+ * the failover took 1,238-1,358 ms (median of 5), the detection 1,035-1,170 ms of it. */
 export const WORKER_DEFAULTS: FtConfig = {
   ...COMMON,
-  heartbeatIntervalMs: 100,
-  failureTimeoutMs: 1000,
+  heartbeatIntervalMs: 50,
+  failureTimeoutMs: 500,
   retransmitMs: 200,
   storageRetryMs: 100,
   lagBoundMs: 1000,

@@ -67,4 +67,23 @@ describe('console stream: exactly-once input', () => {
     c.onMessage({ t: 'input-ack', epoch: 1, from: 'A#1', nextSeq: 2 });
     expect(c.unackedInputs).toBe(0);
   });
+
+  it('a new primary (a higher epoch) gets unacknowledged input at the next tick, not a resend period later', () => {
+    const seqs = (ms: ReturnType<ConsoleClient['tick']>) => ms.flatMap((m) => (m.t === 'client-input' ? [m.seq] : []));
+    const c = new ConsoleClient(250);
+    c.onMessage({ t: 'input-ack', epoch: 1, from: 'A#1', nextSeq: 0 });
+    c.type(bytes('x'));
+    expect(seqs(c.tick(0))).toEqual([0]);
+    // The first epoch seen is not a failover: no resend before the period.
+    expect(c.tick(100)).toEqual([]);
+    // A#1 died without consuming seq 0; B#1 goes live at epoch 2 and says what it consumed.
+    c.onMessage({ t: 'input-ack', epoch: 2, from: 'B#1', nextSeq: 0 });
+    expect(seqs(c.tick(101))).toEqual([0]);
+    expect(c.tick(102)).toEqual([]);
+    // The same epoch again, or nothing left unacknowledged: nothing early.
+    c.onMessage({ t: 'input-ack', epoch: 2, from: 'B#1', nextSeq: 0 });
+    expect(c.tick(103)).toEqual([]);
+    c.onMessage({ t: 'input-ack', epoch: 3, from: 'A#2', nextSeq: 1 });
+    expect(c.tick(104)).toEqual([]);
+  });
 });

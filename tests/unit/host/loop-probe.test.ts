@@ -28,7 +28,7 @@ describe("LoopProbe (the stall meter)", () => {
     expect(p.report().turns).toBe(6);
   });
 
-  it("blames a late turn on the longest section reported since the turn before, else on what the host is doing, else 'other'", () => {
+  it("blames a late turn on the longest section reported since the turn before (if it explains half the lateness), else on what the host is doing, else 'other'", () => {
     const m = manual();
     const p = new LoopProbe(m.s, 10, 5);
     p.start();
@@ -38,14 +38,16 @@ describe("LoopProbe (the stall meter)", () => {
     m.turn(100); // 90 late: the 90 ms replay slice, not the later, shorter record slice
     p.doing("clone-restore");
     m.turn(400); // 290 late, no section ended: inside the restore
+    p.ran("record", 5);
+    m.turn(450); // 40 late: a 5 ms slice ended, then the restore went on: still the restore's
     p.doing(null);
-    m.turn(470); // 60 late: nothing reported (GC, a message handler)
+    m.turn(520); // 60 late: nothing reported (GC, a message handler)
     p.ran("record", 3);
-    m.turn(480); // on time: not kept, and its section does not leak into the next turn
-    m.turn(530);
+    m.turn(530); // on time: not kept, and its section does not leak into the next turn
+    m.turn(580);
     const r = p.report();
-    expect(r.late).toEqual([90, 290, 60, 40]);
-    expect(r.lateBy).toEqual(["replay", "clone-restore", "other", "other"]);
+    expect(r.late).toEqual([90, 290, 40, 60, 40]);
+    expect(r.lateBy).toEqual(["replay", "clone-restore", "clone-restore", "other", "other"]);
   });
 
   it("drops the oldest late turns beyond its cap and counts them", () => {

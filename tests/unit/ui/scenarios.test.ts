@@ -6,9 +6,9 @@ describe("tour captions", () => {
   const all = scenarios({ noOutputRule: false }).flatMap((s) => s.steps.map((st) => ({ tour: s.id, ...st })));
 
   it("name the configured failure timeout, not a guess", () => {
-    expect(WORKER_DEFAULTS.failureTimeoutMs).toBe(1000);
+    expect(WORKER_DEFAULTS.failureTimeoutMs).toBe(500);
     const kill = all.find((s) => s.tour === "primary-failure" && s.ref === "failure")!;
-    expect(kill.caption).toContain("after 1 s of silence (its configured timeout)");
+    expect(kill.caption).toContain("after 0.5 s of silence (its configured timeout)");
     expect(all.filter((s) => /about a second/.test(s.caption))).toEqual([]);
     const other = scenarios({ noOutputRule: false, failureTimeoutMs: 3000 }).find((s) => s.id === "primary-failure")!;
     expect(other.steps.some((s) => s.caption.includes("after 3 s of silence"))).toBe(true);
