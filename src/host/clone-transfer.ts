@@ -49,7 +49,11 @@ export class CloneTransfer {
   /** Builds the fresh instance before pausing the guest: it is the slow part of a clone. */
   private prewarm(engine: HostEngine): void {
     this.prewarming = true;
-    void engine.prewarm().then(() => (this.machineReady = true));
+    this.ctx.doing("clone-prewarm");
+    void engine.prewarm().then(() => {
+      this.ctx.doing(null);
+      this.machineReady = true;
+    });
   }
 
   /** After a frame: time to snapshot (the fresh machine exists, no disk request in flight)? */

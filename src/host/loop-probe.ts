@@ -1,7 +1,7 @@
 import type { HostScheduler, Timer } from "./scheduler.ts";
 
 /** What a host does while its thread is away from the event loop (the stall meter attributes stalls to it). */
-export type StallSource = "record" | "replay" | "step" | "engine-start" | "recorder-start" | "clone-snapshot" | "clone-restore" | "clone-follow";
+export type StallSource = "record" | "replay" | "step" | "engine-start" | "recorder-start" | "clone-prewarm" | "clone-snapshot" | "clone-restore" | "clone-follow";
 
 /** What the probe saw since the host started (cumulative: a reader diffs two reports). */
 export interface LoopGaps {
@@ -11,8 +11,9 @@ export interface LoopGaps {
   late: number[];
   /**
    * What kept the thread away, for each entry of `late`: the longest section the host reported
-   * since the turn before (`ran`) if it lasted at least half the lateness, else what it was doing when the turn came (`doing`: a
-   * synchronous piece inside an async step, a restore), else "other" (GC, status, messages).
+   * since the turn before (`ran`) if it lasted at least half the lateness, else what it was doing
+   * at any time since the turn before (`doing`: a synchronous piece inside an async step, a
+   * restore, including the tail after its last await), else "other" (GC, status, messages).
    */
   lateBy: string[];
   /** Turns that came late but fell off the front of `late` (a long run). */
@@ -44,6 +45,8 @@ export class LoopProbe {
   private maxMs = 0;
   private section: { what: string; ms: number } | null = null;
   private activity: string | null = null;
+  /** The activity current at any time since the last turn: the synchronous tail of an async step ends it before the turn comes. */
+  private activitySince: string | null = null;
 
   constructor(
     private readonly scheduler: HostScheduler,
@@ -60,8 +63,9 @@ export class LoopProbe {
       const late = now - this.last - this.periodMs;
       // A short slice that ended just before a long synchronous step (a snapshot) did not cause it.
       const section = this.section && this.section.ms * 2 >= late ? this.section.what : null;
-      this.note(late, section ?? this.activity ?? "other");
+      this.note(late, section ?? this.activitySince ?? "other");
       this.section = null;
+      this.activitySince = this.activity;
       this.last = now;
     });
   }
@@ -93,6 +97,7 @@ export class LoopProbe {
   /** The host is in the middle of `what` (null: done), which may block the thread in pieces between awaits. */
   doing(what: string | null): void {
     this.activity = what;
+    if (what !== null) this.activitySince = what;
   }
 
   get running(): boolean {

@@ -41,13 +41,14 @@ describe("LoopProbe (the stall meter)", () => {
     p.ran("record", 5);
     m.turn(450); // 40 late: a 5 ms slice ended, then the restore went on: still the restore's
     p.doing(null);
-    m.turn(520); // 60 late: nothing reported (GC, a message handler)
+    m.turn(520); // 60 late: the restore's synchronous tail ended it before this turn came: still its
+    m.turn(590); // 60 late: nothing reported since (GC, a message handler)
     p.ran("record", 3);
-    m.turn(530); // on time: not kept, and its section does not leak into the next turn
-    m.turn(580);
+    m.turn(600); // on time: not kept, and its section does not leak into the next turn
+    m.turn(650);
     const r = p.report();
-    expect(r.late).toEqual([90, 290, 40, 60, 40]);
-    expect(r.lateBy).toEqual(["replay", "clone-restore", "clone-restore", "other", "other"]);
+    expect(r.late).toEqual([90, 290, 40, 60, 60, 40]);
+    expect(r.lateBy).toEqual(["replay", "clone-restore", "clone-restore", "clone-restore", "other", "other"]);
   });
 
   it("drops the oldest late turns beyond its cap and counts them", () => {
