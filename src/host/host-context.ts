@@ -39,6 +39,8 @@ export interface HostContext {
   stalledSince(start: number, what: StallSource): void;
   /** The host is in the middle of `what` (null: done): late stall-meter turns meanwhile are its. */
   doing(what: StallSource | null): void;
+  /** Only for the stall meter's attribution: the thread ran `what` since `start` (no `stalled` event). */
+  ranSince(start: number, what: StallSource): void;
   /** A fatal error (a divergence): report it and stop. */
   fail(e: unknown): void;
   /** This host cannot go on, through no fault of the replay (fail-stop): report it and stop. */

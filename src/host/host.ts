@@ -335,7 +335,9 @@ export class Host implements HostContext {
   }
 
   reportStatus(): void {
+    const t0 = this.scheduler.now();
     this.status.report();
+    this.ranSince(t0, "status");
   }
 
   /**
@@ -351,6 +353,10 @@ export class Host implements HostContext {
 
   doing(what: StallSource | null): void {
     this.probe.doing(what);
+  }
+
+  ranSince(start: number, what: StallSource): void {
+    this.probe.ran(what, this.scheduler.now() - start);
   }
 
   fail(e: unknown): void {

@@ -1,7 +1,7 @@
 import type { HostScheduler, Timer } from "./scheduler.ts";
 
 /** What a host does while its thread is away from the event loop (the stall meter attributes stalls to it). */
-export type StallSource = "record" | "replay" | "step" | "engine-start" | "recorder-start" | "clone-prewarm" | "clone-snapshot" | "clone-restore" | "clone-follow";
+export type StallSource = "record" | "replay" | "step" | "engine-start" | "recorder-start" | "clone-prewarm" | "channel-message" | "status" | "clone-snapshot" | "clone-restore" | "clone-follow";
 
 /** What the probe saw since the host started (cumulative: a reader diffs two reports). */
 export interface LoopGaps {

@@ -57,9 +57,11 @@ export class PeerLink {
       peer,
       channel,
       (msg) => {
+        const t0 = this.ctx.scheduler.now();
         this.peerSeen = true;
         this.onReceived(msg);
         if (this.ctx.agent) this.ctx.feed({ type: "message", from: peer, msg });
+        this.ctx.ranSince(t0, "channel-message");
       },
       (e) => this.ctx.event({ kind: "channel-error", message: e.message }),
       (got, total) => {
