@@ -142,7 +142,8 @@ export const TAB_DEFAULTS: FtConfig = {
  * channel on a LAN. The 3 s of TAB_DEFAULTS waited for ICE to notice a closed tab and for throttled
  * background tabs; neither applies, and a killed browser's heartbeats simply stop. With them the
  * machines e2e test measured failovers of 3.8–5.4 s between two Chromium processes. The timeout is
- * the workers' 1 s on top of the peer's own reported stalls (StallMeter), as in WORKER_DEFAULTS. */
+ * 1 s on top of the peer's own reported stalls (StallMeter), what WORKER_DEFAULTS had before its
+ * 0.5 s: no stall meter has measured hosts on two computers (a LAN, etcd) to say it may follow. */
 export const MACHINE_DEFAULTS: FtConfig = {
   ...WORKER_DEFAULTS,
   heartbeatIntervalMs: 100,
