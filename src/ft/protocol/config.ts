@@ -103,15 +103,16 @@ const COMMON = {
 /** Two workers in one page: a sub-millisecond channel, but a host cannot send anything while
  * its VM runs a frame. Frames are cut short on a 10 ms budget (src/engine/machine.ts) and pairs
  * start from the boot image (no cold kernel boot), so bench:ft's stall meter, on this 2-core
- * machine at load 6-10 (another session's 10,000-seed simulator beside it), measured in two runs
- * on a running pair: busy workload p99 104 / 90 ms, max 274 / 182 ms (replay and record slices:
- * one frame in a cold JIT); failover max 46 / 13 ms. The longer ones come before the pair runs in
- * lockstep or while a clone restores (boot max 461 / 529, clone max 772 / 887), under bootGraceMs /
- * cloneGraceMs. The peer hears nothing for at most its stall plus one heartbeat interval plus a
- * tick: 274 + 50 + 10 = 334 ms, so a 500 ms timeout keeps 1.5x that, before the peer's own recent
- * stalls are added to it (its heartbeats report them: StallMeter). The heartbeat went from 100 to
- * 50 ms with it, so that a heartbeat's phase takes 50 ms of that margin, not 100. At 1000/100 ms
- * the failover took 1,238-1,358 ms (median of 5), the detection 1,035-1,170 ms of it. */
+ * machine at load 5-13 (other sessions' simulators and tests beside it), measured in four runs on
+ * a running pair: busy workload p99 78-115 ms, max 182-322 ms (record and replay slices: single
+ * frames); failover max 13-48 ms. The longer ones come before the pair runs in lockstep or around
+ * a clone (boot max 434-591: restoring the boot image; clone max 603-887: the snapshot, the clone
+ * message, the restore), under bootGraceMs / cloneGraceMs. The peer hears nothing for at most its
+ * stall plus one heartbeat interval plus a tick: 322 + 50 + 10 = 382 ms against 500, before the
+ * peer's own recent stalls are added to the timeout (its heartbeats report them: StallMeter); no
+ * false failover in the benches nor in the failover and timeline e2e specs under a CPU hog. The
+ * heartbeat went from 100 to 50 ms with it, so that a heartbeat's phase takes 50 ms of that margin,
+ * not 100. At 1000/100 ms the failover took 1,238-1,358 ms (median of 5), at 500/50 ms 635-680. */
 export const WORKER_DEFAULTS: FtConfig = {
   ...COMMON,
   heartbeatIntervalMs: 50,
