@@ -18,6 +18,10 @@
 //                       the stall meter (src/host/loop-probe.ts): how late each host worker's
 //                       event loop came to a 10 ms timer, over every turn of every host, during
 //                       boot, the busy workload, failover and clone (and per phase)
+//   host-stall-by-source
+//                       the late turns of ≥ 50 ms by what the host worker was doing (LoopProbe's
+//                       lateBy: record/replay slices, engine-start, clone-snapshot, channel-message, …), max/count
+// Each failover line also lists the survivor's events after the kill (detected, going live, live), ms after it.
 // and then the kill-tab lines of scripts/bench-ft-tabs.ts (failover-ms-tabs, failover-ms-tabs-crash, clone-pause-ms-tabs).
 // `--tabs-only` skips the one-page part; BENCH_TABS sets the runs per snapshot path (default 5, so failover-ms-tabs is a median of 5; 0 skips them).
 import { spawn } from "node:child_process";
