@@ -11,7 +11,7 @@ import { networkTour } from "./network-tour.ts";
 
 const boot: Step = {
   caption:
-    "Two hosts start the same Linux VM from the same state. The primary runs it and records every non-deterministic input in a log; the backup replays that log and follows instruction by instruction.",
+    "Two hosts start the same Linux VM. The primary runs it and records every non-deterministic input in a log; the backup replays that log and follows instruction by instruction.",
   ref: "replay",
   // Tours back to back: one that ended with a failure (or any change) leaves no fresh pair.
   run: freshPairForTour,
