@@ -45,5 +45,11 @@ step "production build (dist/, used by both browser suites)"
 npx vite build --logLevel error
 step "end-to-end tests in Firefox ESR (WebDriver BiDi): one-page failover, the kill-tab demo, machines built in workers"
 npx vitest run --config vitest.firefox.config.ts
-step "end-to-end tests (headless Chromium)"
-LOCKSTEP_PREBUILT=1 npx playwright test
+# Two runs (playwright.config.ts says which spec files and why): the page checks two at a time,
+# then the failover and timing tests one at a time. Both run even if the first fails.
+step "end-to-end tests (headless Chromium), page checks two at a time"
+e2e_rc=0
+LOCKSTEP_PREBUILT=1 npx playwright test --project side-by-side --workers 2 || e2e_rc=$?
+step "end-to-end tests (headless Chromium), failover and timing tests one at a time"
+LOCKSTEP_PREBUILT=1 npx playwright test --project alone --workers 1 || e2e_rc=$?
+exit "$e2e_rc"
