@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: every check the project has, fastest first, stopping at the first failure.
+# `npm test`: every check the project has, fastest first, stopping at the first failure (the two
+# Playwright runs at the end both run: see there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s ==\n' "$*"; }
