@@ -4,6 +4,15 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "./tests/chromium.ts"
 // LOCKSTEP_PORT lets several checkouts (git worktrees) run their suites side by side.
 const PORT = Number(process.env.LOCKSTEP_PORT ?? 4173);
 
+/**
+ * Spec files that check what the page shows (layout, launch errors, refusals, the embed API, a
+ * deployment, a replay in workers), none a failover deadline: `npm test` runs them two at a time
+ * (`--project side-by-side --workers 2`, scripts/test-all.sh), then every other file ALONE: a pair
+ * racing its failure detector must not share the 2 cores with another pair, nor with a page
+ * measured against a deadline. A plain `playwright test` runs all of them one at a time.
+ */
+const SIDE_BY_SIDE = /\/(boot|browser-support|deploy|launch|presenter|replay|teach)\.spec\.ts$/;
+
 export default defineConfig({
   testDir: "tests/e2e",
   timeout: 300_000,
@@ -20,6 +29,10 @@ export default defineConfig({
     trace: "retain-on-failure",
     ...TEST_CONTEXT,
   },
+  projects: [
+    { name: "side-by-side", testMatch: SIDE_BY_SIDE, fullyParallel: true },
+    { name: "alone", testIgnore: SIDE_BY_SIDE },
+  ],
   webServer: {
     // `npm test` builds dist/ once for both browser suites and says so with LOCKSTEP_PREBUILT.
     command: `${process.env.LOCKSTEP_PREBUILT ? "" : "npx vite build && "}npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,

@@ -3,11 +3,16 @@
 # binary a test tool downloads.
 #   ensure_deb COMMAND LABEL PACKAGE...
 # does nothing when COMMAND (a name on PATH or an absolute path) runs; as root installs the
-# packages; otherwise says what to install and fails.
+# packages; otherwise says what to install and fails. With ENSURE_DEB_LIST set it only prints the
+# missing packages: scripts/ensure-debs.sh collects them for one apt-get run.
 ensure_deb() {
   local cmd=$1 label=$2
   shift 2
   if command -v "$cmd" >/dev/null 2>&1; then return 0; fi
+  if [ -n "${ENSURE_DEB_LIST:-}" ]; then
+    echo "$*"
+    return 0
+  fi
   if [ "$(id -u)" != 0 ]; then
     echo "$label is missing: run 'sudo apt-get install -y $*' (Debian/Ubuntu) and retry." >&2
     return 1

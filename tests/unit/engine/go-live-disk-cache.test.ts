@@ -1,15 +1,25 @@
 // The engine on its own, in Node, with the real guest (JIT on): go-live after replay and the
-// disk cache. Apart from record-replay.test.ts so the two files run on both cores at once.
+// disk cache. Apart from record-replay.test.ts so the two files run on both cores at once. Both
+// start where the app's pairs do, from the boot image at the shell prompt (record-replay.test.ts
+// and replay-check replay the kernel's boot itself): neither depends on how the guest booted.
 import { describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch, type FrameLog } from "../../../src/ft/log/index.ts";
 import { MemoryBlockDevice } from "../../../src/engine/block-device.ts";
 import { realDateNow } from "../../../src/engine/clock.ts";
 import { ConsoleLog, recordUntil, replayBacklog } from "../../../src/engine/drive.ts";
+import { bootImageFor } from "../../../src/engine/boot-image.ts";
 import { LockstepEngine } from "../../../src/engine/engine.ts";
-import { initialDisk, loadGuest } from "../../../src/engine/node/host.ts";
-import { makeSession } from "../../../src/engine/session.ts";
+import { loadBootImage, loadGuest } from "../../../src/engine/node/host.ts";
+import { makeSession, type SessionInfo } from "../../../src/engine/session.ts";
 
 const guest = loadGuest();
+const image = loadBootImage(guest)!;
+
+/** Primary and backup restore the same boot image (its snapshot carrying `session`), as a pair does. */
+function fromImage(session: SessionInfo) {
+  const snapshot = bootImageFor(image.snapshot, session);
+  return { wasm: guest.wasm, images: guest.images, session, snapshot, bootImage: true };
+}
 
 /** Round-trip through the codec: what a backup receives. */
 const clonedFrames = (frames: FrameLog[]): FrameLog[] => decodeBatch(encodeBatch(frames));
@@ -17,15 +27,14 @@ const clonedFrames = (frames: FrameLog[]): FrameLog[] => decodeBatch(encodeBatch
 describe("go-live", () => {
   it("a backup that replayed everything goes live, re-issues the guest's pending disk I/O and serves the shell", async () => {
     const session = makeSession(realDateNow());
-    const disk = new MemoryBlockDevice(initialDisk(guest));
-    const p = await LockstepEngine.create({ mode: "record", wasm: guest.wasm, images: guest.images, session, disk });
+    const disk = new MemoryBlockDevice(image.disk.slice());
+    const p = await LockstepEngine.create({ mode: "record", ...fromImage(session), disk });
     const con = new ConsoleLog();
     const frames: FrameLog[] = [];
     const pull = () => {
       frames.push(...p.takeFrames());
       con.pull(p);
     };
-    await recordUntil(p, () => con.text.includes(guest.manifest.prompt), { onFrame: pull, timeoutMs: 110_000 });
     // The primary "dies" right after a frame in which the guest issued a disk request.
     p.sendSerial("kv set failover yes\n");
     await recordUntil(p, () => p.pendingIo().length > 0, { onFrame: pull, timeoutMs: 60_000 });
@@ -33,7 +42,7 @@ describe("go-live", () => {
     const inFlight = p.pendingIo().map((r) => r.id);
     p.destroy();
 
-    const b = await LockstepEngine.create({ mode: "replay", wasm: guest.wasm, images: guest.images, session });
+    const b = await LockstepEngine.create({ mode: "replay", ...fromImage(session) });
     const bcon = new ConsoleLog();
     b.pushFrames(clonedFrames(frames));
     await replayBacklog(b, () => bcon.pull(b));
@@ -54,8 +63,8 @@ describe("go-live", () => {
 describe("disk cache", () => {
   it("serves re-reads of written data from the cache, but logs the data when the disk changed underneath", async () => {
     const session = makeSession(realDateNow());
-    const disk = new MemoryBlockDevice(initialDisk(guest));
-    const p = await LockstepEngine.create({ mode: "record", wasm: guest.wasm, images: guest.images, session, disk });
+    const disk = new MemoryBlockDevice(image.disk.slice());
+    const p = await LockstepEngine.create({ mode: "record", ...fromImage(session), disk });
     const con = new ConsoleLog();
     const frames: FrameLog[] = [];
     const pull = () => {
@@ -68,7 +77,6 @@ describe("disk cache", () => {
       await recordUntil(p, () => con.text.indexOf(guest.manifest.prompt, from) >= 0, { onFrame: pull, timeoutMs: 60_000 });
       return con.text.slice(from);
     };
-    await recordUntil(p, () => con.text.includes(guest.manifest.prompt), { onFrame: pull, timeoutMs: 110_000 });
     await run("echo MARKER-AAAA-1234 > /data/m.txt; sync");
     const h0 = p.stats.diskCacheHits;
     expect(await run("echo 3 > /proc/sys/vm/drop_caches; cat /data/m.txt")).toMatch(/MARKER-AAAA-1234/);
@@ -94,7 +102,7 @@ describe("disk cache", () => {
     const end = { pos: p.position(), hash: p.stateHash() };
     p.destroy();
 
-    const b = await LockstepEngine.create({ mode: "replay", wasm: guest.wasm, images: guest.images, session });
+    const b = await LockstepEngine.create({ mode: "replay", ...fromImage(session) });
     b.pushFrames(clonedFrames(frames));
     await replayBacklog(b);
     expect(b.position()).toEqual(end.pos);
