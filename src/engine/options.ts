@@ -37,7 +37,7 @@ export interface EngineOptions {
   /**
    * Record, with a frame budget: a frame that transmitted a packet ends at its next instruction
    * chunk (a `cut` entry), since a packet leaves only after its frame's end (the Output Rule's
-   * position). Default true; bench:net's `--no-cut-after-packet` measures without it.
+   * position). Default true.
    */
   cutAfterPacket?: boolean;
   /**
