@@ -20,12 +20,8 @@ export interface FrameResult {
   cut: boolean;
 }
 
-/**
- * Where a frame may end early: a real-time deadline (record), and with `afterPacket` as soon as the
- * guest has transmitted a packet (record: a packet is visible, and held, only from its frame's end,
- * so the rest of the frame would only delay it); or a logged length (replay of a `cut` frame).
- */
-export type FrameCut = { deadline: number; realNow: () => number; afterPacket?: boolean } | { at: number } | null;
+/** Where a frame may end early: a real-time deadline (record), or a logged length (replay of a `cut` frame). */
+export type FrameCut = { deadline: number; realNow: () => number } | { at: number } | null;
 
 /** What a frame's end shows: its console output, the packets it sent, and the checkpoint, when one is due. */
 export interface FrameEndEntries {
@@ -86,13 +82,8 @@ export class FrameRunner {
     this.running = true;
     let r: { t: number; cut: boolean };
     // Only after an instruction ran: a frame that starts halted runs v86's timers first.
-    const net = this.p.net;
     const shouldCut =
-      cut === null
-        ? null
-        : "at" in cut
-          ? () => this.offsetInFrame === cut.at
-          : () => this.offsetInFrame > 0 && ((cut.afterPacket === true && net.sentInFrame > 0) || cut.realNow() >= cut.deadline);
+      cut === null ? null : "at" in cut ? () => this.offsetInFrame === cut.at : () => this.offsetInFrame > 0 && cut.realNow() >= cut.deadline;
     try {
       r = m.mainLoop(this.clock.time, shouldCut);
     } finally {

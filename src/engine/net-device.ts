@@ -91,11 +91,6 @@ export class NetTransmits {
     this.framePackets = [];
   }
 
-  /** Packets the running frame has sent so far. */
-  get sentInFrame(): number {
-    return this.framePackets.length;
-  }
-
   /** At the end of frame `frame` (instruction count `icount`): its transmit entry, if it sent anything. */
   endFrame(frame: number, icount: number): NetTransmitEntry | null {
     if (this.framePackets.length === 0) return null;

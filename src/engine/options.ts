@@ -35,12 +35,6 @@ export interface EngineOptions {
    */
   frameBudgetMs?: number | null;
   /**
-   * Record, with a frame budget: a frame that transmitted a packet ends at its next instruction
-   * chunk (a `cut` entry), since a packet leaves only after its frame's end (the Output Rule's
-   * position). Default true.
-   */
-  cutAfterPacket?: boolean;
-  /**
    * FT hosts: the host performs disk I/O itself (the Output Rule holds writes, storage is fenced),
    * so the engine only reports requests and completions, in both modes, and record-mode
    * completions come back through complete(). Replaces `disk`.

@@ -52,7 +52,7 @@ export function composeParts(opts: EngineOptions, mode: () => EngineMode): Engin
     wake,
     callGuest: (fn) => runner.machine.call(clock.time, fn),
   });
-  const recorder = new Recorder({ session, frames: runner, clock, disk, stats, observers, wake, realNow, frameBudgetMs: opts.frameBudgetMs === undefined ? 10 : opts.frameBudgetMs, cutAfterPacket: opts.cutAfterPacket ?? true, entropy: opts.entropy ?? cryptoEntropy });
+  const recorder = new Recorder({ session, frames: runner, clock, disk, stats, observers, wake, realNow, frameBudgetMs: opts.frameBudgetMs === undefined ? 10 : opts.frameBudgetMs, entropy: opts.entropy ?? cryptoEntropy });
   const replayer = new Replayer({ frames: runner, clock, disk, stats, observers });
   const hooks: MachineHooks = {
     rdrand: () => {

@@ -25,8 +25,6 @@ export interface RecorderParts {
   realNow(): number;
   /** Real ms a frame may run before it is cut short (null: never). */
   frameBudgetMs: number | null;
-  /** With a budget: also end a frame once it has transmitted a packet (see FrameCut). */
-  cutAfterPacket: boolean;
   /** Where RDRAND values come from (logged either way). */
   entropy: () => number;
 }
@@ -97,7 +95,7 @@ export class Recorder {
     this.deliverSerialInput(entries);
     this.deliverPackets(entries);
     const budget = this.p.frameBudgetMs;
-    const res = this.p.frames.execute(budget === null ? null : { deadline: this.p.realNow() + budget, realNow: this.p.realNow, afterPacket: this.p.cutAfterPacket });
+    const res = this.p.frames.execute(budget === null ? null : { deadline: this.p.realNow() + budget, realNow: this.p.realNow });
     const end = this.p.frames.frameEnd();
     if (res.cut) entries.push({ k: "cut" });
     if (end.output) entries.push(end.output);

@@ -7,8 +7,6 @@ export interface LoopWork {
   /** The agent lets this host run its VM live (recording or alone). */
   live(): boolean;
   recordFrame(engine: HostEngine): void;
-  /** The Output Rule holds outputs: the backup's ack may arrive any moment. */
-  awaitingAck(): boolean;
   batchDue(): boolean;
   flush(engine: HostEngine): void;
   remusEpoch(): void;
@@ -205,9 +203,7 @@ export class FrameLoop {
         );
         return;
       }
-      // An ack is read only between slices: while outputs wait for one, a slice is one frame, so
-      // the ack releases them at the next frame boundary rather than up to a slice later.
-    } while (!engine.halted && s.now() - start < this.ctx.timing.sliceMs && !w.awaitingAck() && !this.flowPaused && !this.vmPaused && !this.ctx.stopped);
+    } while (!engine.halted && s.now() - start < this.ctx.timing.sliceMs && !this.flowPaused && !this.vmPaused && !this.ctx.stopped);
     // A paused VM's last frames go out now: the backup acks them and held outputs are released.
     if (this.vmPaused) w.flush(engine);
     this.ctx.stalledSince(start);

@@ -92,7 +92,6 @@ export class Host implements HostContext {
         // Remus meter on: a bounded piece of its RAM compare at this frame boundary.
         this.status.remusEpoch();
       },
-      awaitingAck: () => (this.agent?.primary?.heldOutputs ?? 0) > 0,
       batchDue: () => this.batcher.due,
       flush: (e) => this.batcher.flush(e),
       remusEpoch: () => this.status.remusEpoch(),
