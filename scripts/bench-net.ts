@@ -56,8 +56,8 @@ const { statuses, network, hosts, host, pair, threadPair, threadHost } = await n
 // clock stamps (startedAt/doneAt), not from this loop.
 // What explains a ratio below 1: lag control's speed factor on the primary (it slows the VM when
 // the backup, on this same thread, trails) and the transmits the Output Rule holds; sampled here.
-const diag = { speedMin: 1, heldMax: 0, lagMaxMs: 0 };
-const resetDiag = () => Object.assign(diag, { speedMin: 1, heldMax: 0, lagMaxMs: 0 });
+const diag = { speedMin: 1, heldMax: 0, lagMaxMs: 0, lagMaxAt: "" };
+const resetDiag = () => Object.assign(diag, { speedMin: 1, heldMax: 0, lagMaxMs: 0, lagMaxAt: "" });
 async function waitFor(pred: () => boolean, what: string, ms = 180_000) {
   const end = realNow() + ms;
   while (!pred()) {
@@ -66,7 +66,11 @@ async function waitFor(pred: () => boolean, what: string, ms = 180_000) {
       diag.speedMin = Math.min(diag.speedMin, p.speed);
       diag.heldMax = Math.max(diag.heldMax, p.heldOutputs);
     }
-    for (const x of statuses.values()) if (x.role === "backup" && x.state === "replaying") diag.lagMaxMs = Math.max(diag.lagMaxMs, x.lagMs);
+    for (const x of statuses.values()) {
+      if (x.role !== "backup" || x.state !== "replaying" || x.lagMs <= diag.lagMaxMs) continue;
+      diag.lagMaxMs = x.lagMs;
+      diag.lagMaxAt = `${x.hostId} at frame ${x.frame}`;
+    }
     if (realNow() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 1));
   }
@@ -156,7 +160,11 @@ const on: Pass = {
   rxSecs: on1.rxSecs + on2.rxSecs,
   logBytes: on1.logBytes + on2.logBytes,
   lat: [...on1.lat, ...on2.lat],
-  diag: { speedMin: Math.min(on1.diag.speedMin, on2.diag.speedMin), heldMax: Math.max(on1.diag.heldMax, on2.diag.heldMax), lagMaxMs: Math.max(on1.diag.lagMaxMs, on2.diag.lagMaxMs) },
+  diag: {
+    speedMin: Math.min(on1.diag.speedMin, on2.diag.speedMin),
+    heldMax: Math.max(on1.diag.heldMax, on2.diag.heldMax),
+    ...(on1.diag.lagMaxMs >= on2.diag.lagMaxMs ? { lagMaxMs: on1.diag.lagMaxMs, lagMaxAt: on1.diag.lagMaxAt } : { lagMaxMs: on2.diag.lagMaxMs, lagMaxAt: on2.diag.lagMaxAt }),
+  },
 };
 const both = (k: "txMiBs" | "rxMiBs" | "kvMiBs") => `${f(on1[k], 3)} then ${f(on2[k], 3)}`;
 
@@ -178,7 +186,7 @@ const lines: [string, string, string][] = [
   ["net-latency-added-ms-p50", f(p50on - p50off, 1), "p50 on - p50 off: what the Output Rule's wait for acks adds (target <= 2)"],
   ["log-mbps-net-rx", f((on.logBytes * 8) / 1e6 / on.rxSecs), `Mbit/s on the logging channel during the FT-on rx GETs, both passes (received frames + everything else logged; ${on.logBytes} B in ${f(on.rxSecs, 1)} s)`],
   ["ft-on-primary-speed-min", f(on.diag.speedMin), "lowest speed factor lag control set on the primary during the FT-on passes (1 = never slowed; the backup replays on this same thread)"],
-  ["ft-on-backup-lag-ms-max", f(on.diag.lagMaxMs, 0), "largest backup lag seen during the FT-on passes (guest ms)"],
+  ["ft-on-backup-lag-ms-max", f(on.diag.lagMaxMs, 0), `largest backup lag seen during the FT-on passes (guest ms; ${on.diag.lagMaxAt || "none"})`],
   ["ft-on-held-outputs-max", String(on.diag.heldMax), "most transmits the Output Rule held at once during the FT-on passes (status every 200 ms)"],
 ];
 for (const [name, v, note] of lines) console.log(`${name}: ${v}\n  # ${note}`);

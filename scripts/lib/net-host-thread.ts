@@ -16,6 +16,7 @@ import { makeConfig, WORKER_DEFAULTS, type AgentInit } from "../../src/ft/protoc
 import { HostRuntime } from "../../src/host/runtime.ts";
 import type { HostStatus } from "../../src/host/status.ts";
 import { SharedStorage } from "../../src/storage/index.ts";
+import { installHoldTrace, portable, resetTraces, traceOf } from "./hold-trace.ts";
 
 interface Boot {
   id: string;
@@ -24,9 +25,15 @@ interface Boot {
   peer: string;
   port: MessagePort;
   storeName: string;
+  /** net-held: stamp the host's protocol events (scripts/lib/hold-trace.ts). */
+  trace?: boolean;
 }
-type ToWorker = { t: "packet"; frame: Uint8Array } | { t: "stop" };
-type FromWorker = { t: "status"; s: HostStatus } | { t: "packet"; frame: Uint8Array } | { t: "failed"; error: string };
+type ToWorker = { t: "packet"; frame: Uint8Array } | { t: "stop" } | { t: "trace" };
+type FromWorker =
+  | { t: "status"; s: HostStatus }
+  | { t: "packet"; frame: Uint8Array }
+  | { t: "failed"; error: string }
+  | { t: "trace"; trace: ReturnType<typeof portable> };
 
 /** The main thread's view of a host on its own thread. */
 export interface ThreadHost {
@@ -35,6 +42,8 @@ export interface ThreadHost {
   packet(frame: Uint8Array): void;
   /** Stops the host (kills it: it sends nothing more) and ends its thread. */
   stop(): void;
+  /** With `trace`: the host's trace so far, emptied. */
+  trace(): Promise<ReturnType<typeof portable>>;
 }
 
 export function spawnHostThread(
@@ -45,6 +54,7 @@ export function spawnHostThread(
   // tsx's loader is registered in the worker before the .ts entry is imported.
   const code = `import { register } from "tsx/esm/api"; register(); await import(${JSON.stringify(import.meta.url)});`;
   const w = new Worker(code, { eval: true, workerData: { ...boot, port }, transferList: [port as unknown as import("node:worker_threads").MessagePort] });
+  const traced: ((t: ReturnType<typeof portable>) => void)[] = [];
   const h: ThreadHost = {
     id: boot.id,
     dead: false,
@@ -55,10 +65,16 @@ export function spawnHostThread(
       h.dead = true;
       w.postMessage({ t: "stop" } satisfies ToWorker);
     },
+    trace: () =>
+      new Promise((resolve) => {
+        traced.push(resolve);
+        w.postMessage({ t: "trace" } satisfies ToWorker);
+      }),
   };
   w.on("message", (m: FromWorker) => {
     if (m.t === "status") on.status(m.s);
     else if (m.t === "packet") on.packet(m.frame);
+    else if (m.t === "trace") traced.shift()?.(m.trace);
     else throw new Error(`host ${boot.id} on its thread failed: ${m.error}`);
   });
   w.on("error", (e) => {
@@ -79,10 +95,14 @@ if (!isMainThread && workerData?.port && workerData?.storeName) {
       hostId: b.id, init: b.init, ft, wasm: guest.wasm, images: guest.images, session: b.session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk",
       events: { toClient: () => {}, toNetwork: (frame) => post({ t: "packet", frame }), status: (s) => post({ t: "status", s }), event: () => {} },
     });
+    if (b.trace) installHoldTrace();
     rt.attachChannel(b.peer, new MessagePortTransport(b.port));
     parentPort!.on("message", (m: ToWorker) => {
       if (m.t === "packet") rt.packet(m.frame);
-      else {
+      else if (m.t === "trace") {
+        post({ t: "trace", trace: portable(traceOf(b.id)) });
+        resetTraces();
+      } else {
         rt.stop();
         b.port.close();
         parentPort!.close();

@@ -12,6 +12,7 @@ import { guestIdentity } from "../../src/engine/manifest.ts";
 import { loadGuest } from "../../src/engine/node/host.ts";
 import { makeSession } from "../../src/engine/session.ts";
 import { makeConfig, WORKER_DEFAULTS } from "../../src/ft/protocol/index.ts";
+import type { ToClientMsg } from "../../src/ft/protocol/index.ts";
 import type { HostEvent } from "../../src/host/events.ts";
 import { HostRuntime } from "../../src/host/runtime.ts";
 import type { HostStatus } from "../../src/host/status.ts";
@@ -20,7 +21,7 @@ import { spawnHostThread, type ThreadHost } from "./net-host-thread.ts";
 
 export type NetHost = { id: string; dead: boolean; handle: HostHandle; rt: HostRuntime };
 
-export async function netRig(name: string, onEvent: (id: string, e: HostEvent) => void = () => {}) {
+export async function netRig(name: string, onEvent: (id: string, e: HostEvent) => void = () => {}, onClient: (id: string, m: ToClientMsg) => void = () => {}) {
   const guest = loadGuest();
   const storage = await SharedStorage.open(name);
   await storage.lock.reset();
@@ -49,7 +50,7 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
   function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]): NetHost {
     const rt = new HostRuntime({
       hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk",
-      events: { toClient: () => {}, toNetwork: (f) => network.fromHost(id, f), status: (s) => statuses.set(id, s), event: (e) => onEvent(id, e) },
+      events: { toClient: (m) => onClient(id, m), toNetwork: (f) => network.fromHost(id, f), status: (s) => statuses.set(id, s), event: (e) => onEvent(id, e) },
     });
     const h: NetHost = { id, dead: false, rt, handle: { id, packet: (f: Uint8Array) => !h.dead && rt.packet(f) } as unknown as HostHandle };
     hosts.push(h);
@@ -72,10 +73,10 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
    * A host on its own thread whose logging channel's other end is `peer` here (`peerRt`): a
    * backup, or a standby for FT VMotion. Its packets reach the switch like the others'.
    */
-  function threadHost(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"], peer: NetHost): ThreadHost {
+  function threadHost(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"], peer: NetHost, trace = false): ThreadHost {
     const ch = new MessageChannel();
     peer.rt.attachChannel(id, new MessagePortTransport(ch.port1));
-    const t = spawnHostThread({ id, init, session, peer: peer.id, storeName: `${name}-${id}` }, ch.port2, {
+    const t = spawnHostThread({ id, init, session, peer: peer.id, storeName: `${name}-${id}`, trace }, ch.port2, {
       status: (s) => statuses.set(id, s),
       packet: (f) => network.fromHost(id, f),
     });
@@ -84,9 +85,9 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
   }
 
   /** Primary A here, backup B on its own thread (as two workers in the browser). */
-  function threadPair(): { a: NetHost; b: ThreadHost } {
+  function threadPair(trace = false): { a: NetHost; b: ThreadHost } {
     const a = host("A", { role: "primary", epoch, backup: "B" });
-    const b = threadHost("B", { role: "backup", epoch, primary: "A" }, a);
+    const b = threadHost("B", { role: "backup", epoch, primary: "A" }, a, trace);
     void a.rt.start();
     return { a, b };
   }

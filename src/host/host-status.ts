@@ -89,7 +89,10 @@ export class HostStatusReporter {
       state: ctx.stopped && st.state !== "halted" ? "stopped" : st.state,
       frame: p.frame,
       icount: String(p.icount),
-      lagMs: st.role === "backup" ? Math.max(0, this.replay.lastPrimaryGuestTime - guest) : 0,
+      // A backup made by FT VMotion has no engine while its snapshot is restored: its replay then
+      // stands at the snapshot's guest time (the agent's), not at 0 (which showed the primary's
+      // whole uptime as lag, 20-24 s in bench:net).
+      lagMs: st.role === "backup" ? Math.max(0, this.replay.lastPrimaryGuestTime - (engine && !this.replay.restoring ? guest : (agent.backup?.guestTime ?? guest))) : 0,
       logBytesPerSec: rate,
       // Alone, nothing is owed to anyone: what the dead backup never acknowledged no longer counts.
       unackedBytes: primary && primary.state !== "alone" ? primary.unackedLogBytes : 0,
