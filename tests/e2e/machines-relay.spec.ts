@@ -22,6 +22,9 @@ test.afterEach(async () => {
   for (const m of machines.splice(0)) await m.server.close().catch(() => undefined);
   await etcd?.stop();
   await turn?.stop();
+  // Each test starts its own servers: the next afterEach must not stop these again.
+  etcd = undefined;
+  turn = undefined;
 });
 
 test("logging channel over a TURN relay only: the pair forms, both ends' selected candidate pair is relay, failover keeps every key", async ({ baseURL }) => {
@@ -53,4 +56,19 @@ test("logging channel over a TURN relay only: the pair forms, both ends' selecte
   a.server.process().kill("SIGKILL");
   await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
   await run(b.page, "kv get r", "1");
+});
+
+test("a malformed ICE config in etcd is said on the page, and the pair forms without it (host candidates)", async ({ baseURL }) => {
+  etcd = await startEtcd({ cors: baseURL! });
+  await new EtcdClient(etcd.endpoint).put(ICE_CONFIG_KEY, new TextEncoder().encode('{"iceServers": [{"urls": "http://not-a-turn"}]}'));
+  const url = `/?cluster=etcd&etcd=${etcd.endpoint}`;
+  const a = await computer(machines, baseURL!, url);
+  await expect(a.page.getByTestId("etcd-notice")).toContainText(`${ICE_CONFIG_KEY}: ICE server 0 has no turn:/stun: urls`);
+  // Not a storage outage: etcd stays reachable and the page goes on with host candidates.
+  await expect(a.page.getByTestId("storage-reachable")).toHaveText("reachable");
+  await primaryReady(a);
+  const b = await computer(machines, baseURL!, url);
+  await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
+  await expect(b.page.getByTestId("etcd-notice")).toContainText("ICE server 0 has no turn:/stun: urls");
+  await run(a.page, "kv set m 1", "OK");
 });

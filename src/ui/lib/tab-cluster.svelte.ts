@@ -7,7 +7,7 @@ import { ClusterService, type ClusterPart } from "../../cluster/service.ts";
 import { BroadcastTransport } from "../../cluster/adapters/broadcast-transport.ts";
 import { browserPorts, etcdBrowserPorts } from "./browser-ports.ts";
 import { EtcdTransport } from "../../cluster/adapters/etcd-transport.ts";
-import { describeEtcdFailure, EtcdClient, EtcdError, EtcdStorage, etcdClientOptions, type EtcdCredentials } from "../../storage/etcd/index.ts";
+import { describeEtcdFailure, EtcdClient, EtcdError, EtcdStorage, etcdClientOptions, type EtcdCredentials, type EtcdFailure } from "../../storage/etcd/index.ts";
 import { workerClock } from "./worker-clock.ts";
 import { ClusterShell } from "./cluster-shell.svelte.ts";
 import type { HostView } from "../../cluster/local-hosts.ts";
@@ -42,6 +42,8 @@ export interface EtcdView {
   endpoint: string;
   revision: number | null;
   failure: string | null;
+  /** A record this page found malformed and does not use (the classroom's ICE config), said until reload. */
+  notice: string | null;
 }
 
 const tabId = () => Math.random().toString(36).slice(2, 6).toUpperCase();
@@ -99,14 +101,19 @@ export class TabCluster extends ClusterShell implements ClusterView {
     const { etcd: _given, ...rest } = opts;
     const options = { ...rest, ...(etcd ? { etcd } : {}), placement: "tab", transport: "tabs", pair: false, autoRestore: true, localStandby: false, metrics: true } as const;
     const clock = workerClock();
+    // A malformed record the transport meets while joining (it goes on without it) is said on the
+    // page; joining is asynchronous, so the sink is wired below before any report can come.
+    const sink = { malformed: (_what: string) => {} };
+    const onFailure = (f: EtcdFailure) => f.kind === "malformed" && sink.malformed(describeEtcdFailure(f));
     // Between computers (issue 14) the members meet in etcd; in one browser, on BroadcastChannel.
     const ports = etcd
-      ? etcdBrowserPorts(EtcdTransport.connect(new EtcdClient(etcd.endpoint, etcdClientOptions(etcd)), etcd.cluster, tab, { clock }), etcd, clock)
+      ? etcdBrowserPorts(EtcdTransport.connect(new EtcdClient(etcd.endpoint, etcdClientOptions(etcd)), etcd.cluster, tab, { clock, onFailure }), etcd, clock)
       : browserPorts(new BroadcastTransport(tab), opts.dbName, clock);
     super(new ClusterService({ ...options }, ports));
     this.failureTimeoutMs = (etcd ? MACHINE_DEFAULTS : TAB_DEFAULTS).failureTimeoutMs;
     this.computer = opts.computer ?? null;
     if (etcd) this.#watchEtcd(EtcdStorage.open(etcd.endpoint, etcd.cluster, etcdClientOptions(etcd)), clock);
+    sink.malformed = (what) => this.etcd && (this.etcd = { ...this.etcd, notice: what });
     this.tab = tab;
     this.joinedAt = this.svc.joinedAt;
     this.sync("members");
@@ -120,7 +127,7 @@ export class TabCluster extends ClusterShell implements ClusterView {
   }
 
   #watchEtcd(storage: EtcdStorage, clock: { every(ms: number, fn: () => void): () => void }): void {
-    this.etcd = { endpoint: storage.client.endpoint, revision: null, failure: null };
+    this.etcd = { endpoint: storage.client.endpoint, revision: null, failure: null, notice: null };
     let busy = false;
     const look = () => {
       if (busy) return;
@@ -130,8 +137,14 @@ export class TabCluster extends ClusterShell implements ClusterView {
         .read()
         .then((stored) => stored.revision)
         .then(
-          (revision) => (this.etcd = { endpoint: storage.client.endpoint, revision, failure: null }),
-          (e: unknown) => (this.etcd = { endpoint: storage.client.endpoint, revision: this.etcd?.revision ?? null, failure: e instanceof EtcdError ? describeEtcdFailure(e.failure) : String(e) }),
+          (revision) => (this.etcd = { endpoint: storage.client.endpoint, revision, failure: null, notice: this.etcd?.notice ?? null }),
+          (e: unknown) =>
+            (this.etcd = {
+              endpoint: storage.client.endpoint,
+              revision: this.etcd?.revision ?? null,
+              failure: e instanceof EtcdError ? describeEtcdFailure(e.failure) : String(e),
+              notice: this.etcd?.notice ?? null,
+            }),
         )
         .finally(() => (busy = false));
     };
