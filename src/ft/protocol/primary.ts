@@ -303,6 +303,10 @@ export class Primary {
     const speed = this.lag.reset(ev.guestTime);
     if (speed !== null) out.push({ type: 'setSpeed', factor: speed });
     this.fd.reset(now);
+    // The new backup says nothing until the whole snapshot has crossed the channel and its host
+    // has restored it (it acks after the restore). Under load that outlasts the failure timeout
+    // (a CPU hog made every clone fail this way, five in a row); it has not failed.
+    this.fd.graceUntilFrame(now + this.cfg.cloneGraceMs, ev.position.frame + this.cfg.graceFrames);
     this.backup = c.target;
     this.state = 'recording';
     this.position = ev.position;

@@ -430,6 +430,17 @@ describe('FT VMotion (paper 3.1)', () => {
     expect(ofType(a.step(4, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')).toHaveLength(1);
   });
 
+  it('a new backup silent while the snapshot crosses the channel and is restored is not declared failed before the clone grace', () => {
+    const a = new FtAgent(cfg({ cloneGraceMs: 1000 }), 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
+    const req = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
+    a.step(2, { type: 'frameDone', position: pos(1), guestTime: 10 });
+    a.step(2, { type: 'snapshotTaken', cloneId: req.cloneId, position: pos(1), guestTime: 10, snapshot: bytes('S') });
+    // Five failure timeouts of silence: still waiting for the ack (and resending), no go-live.
+    expect(ofType(a.step(502, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    expect(a.status().state).toBe('recording');
+    expect(ofType(a.step(1103, { type: 'tick' }), 'testAndSet')[0]).toMatchObject({ expectEpoch: 3 });
+  });
+
   it('a clone that never answers ends in a test-and-set, not a wait forever', () => {
     const a = new FtAgent(cfg(), 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
     const req = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
