@@ -4,15 +4,16 @@
 // real-time clock. Its clock reads `realNow`: the network's callbacks run inside engine calls,
 // where `performance.now` is the guest's virtual time.
 import "fake-indexeddb/auto";
-import { MessagePortTransport } from "../../src/channel/logging-channel.ts";
+import { MessagePortTransport, type LoggingChannel } from "../../src/channel/logging-channel.ts";
 import { ClientNetwork } from "../../src/cluster/client-network.ts";
 import type { ClusterClock, HostHandle } from "../../src/cluster/ports.ts";
 import { realNow } from "../../src/engine/clock.ts";
 import { guestIdentity } from "../../src/engine/manifest.ts";
-import { loadGuest } from "../../src/engine/node/host.ts";
+import { bootImageFor } from "../../src/engine/boot-image.ts";
+import { loadBootImage, loadGuest } from "../../src/engine/node/host.ts";
 import { makeSession } from "../../src/engine/session.ts";
 import { makeConfig, WORKER_DEFAULTS } from "../../src/ft/protocol/index.ts";
-import type { ToClientMsg } from "../../src/ft/protocol/index.ts";
+import type { FtConfig, ToClientMsg } from "../../src/ft/protocol/index.ts";
 import type { HostEvent } from "../../src/host/events.ts";
 import { HostRuntime } from "../../src/host/runtime.ts";
 import type { HostStatus } from "../../src/host/status.ts";
@@ -21,15 +22,29 @@ import { spawnHostThread, type ThreadHost } from "./net-host-thread.ts";
 
 export type NetHost = { id: string; dead: boolean; handle: HostHandle; rt: HostRuntime };
 
-export async function netRig(name: string, onEvent: (id: string, e: HostEvent) => void = () => {}, onClient: (id: string, m: ToClientMsg) => void = () => {}) {
+export interface NetRigOptions {
+  /** Protocol settings over the rig's own (e.g. flow control's bounds). */
+  ft?: Partial<FtConfig>;
+  /** Start the pair from the boot image, as the page does (default: boot the kernel). */
+  bootImage?: boolean;
+  /** The pair's logging channel, its two ends (default: a MessageChannel). */
+  link?: () => { a: LoggingChannel; b: LoggingChannel };
+}
+
+export async function netRig(name: string, onEvent: (id: string, e: HostEvent) => void = () => {}, onClient: (id: string, m: ToClientMsg) => void = () => {}, opts: NetRigOptions = {}) {
   const guest = loadGuest();
   const storage = await SharedStorage.open(name);
   await storage.lock.reset();
   const epoch = (await storage.lock.testAndSet(0, "A")).record.epoch;
-  const disk = storage.disk("disk", guest.manifest.disk.size_bytes);
   const session = makeSession(Date.now());
+  // With `bootImage`, as the page's pairs: both restore the guest saved at its prompt, on the disk
+  // as that image left it. Without, they boot the kernel on a blank disk (the guest formats it).
+  const image = opts.bootImage ? loadBootImage(guest) : null;
+  if (opts.bootImage && !image) throw new Error("the guest images have no boot image (npm run images:boot)");
+  const bootImage = image ? { snapshot: bootImageFor(image.snapshot, session), console: image.console } : null;
+  const disk = storage.disk("disk", guest.manifest.disk.size_bytes, image?.disk);
   // Every VM shares this thread: more patience than a worker's detector (as ft-check).
-  const ft = makeConfig({ failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs }, WORKER_DEFAULTS);
+  const ft = makeConfig({ failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs, ...opts.ft }, WORKER_DEFAULTS);
   const statuses = new Map<string, HostStatus>();
   const hosts: NetHost[] = [];
   const clock: ClusterClock = {
@@ -49,7 +64,7 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
   /** A host on the network: its packets go to the switch, and the switch's to it while it lives. */
   function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]): NetHost {
     const rt = new HostRuntime({
-      hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk",
+      hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk", bootImage,
       events: { toClient: (m) => onClient(id, m), toNetwork: (f) => network.fromHost(id, f), status: (s) => statuses.set(id, s), event: (e) => onEvent(id, e) },
     });
     const h: NetHost = { id, dead: false, rt, handle: { id, packet: (f: Uint8Array) => !h.dead && rt.packet(f) } as unknown as HostHandle };
@@ -57,13 +72,13 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
     return h;
   }
 
-  /** Primary A and backup B booted together, their logging channel a MessageChannel. */
+  /** Primary A and backup B booted together, their logging channel a MessageChannel (or `opts.link`). */
   function pair(): { a: NetHost; b: NetHost } {
     const a = host("A", { role: "primary", epoch, backup: "B" });
     const b = host("B", { role: "backup", epoch, primary: "A" });
-    const ch = new MessageChannel();
-    a.rt.attachChannel("B", new MessagePortTransport(ch.port1));
-    b.rt.attachChannel("A", new MessagePortTransport(ch.port2));
+    const ends = opts.link?.() ?? messageLink();
+    a.rt.attachChannel("B", ends.a);
+    b.rt.attachChannel("A", ends.b);
     void a.rt.start();
     void b.rt.start();
     return { a, b };
@@ -93,4 +108,9 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
   }
 
   return { guest, storage, epoch, statuses, network, hosts, host, pair, threadHost, threadPair };
+}
+
+function messageLink(): { a: LoggingChannel; b: LoggingChannel } {
+  const ch = new MessageChannel();
+  return { a: new MessagePortTransport(ch.port1), b: new MessagePortTransport(ch.port2) };
 }

@@ -8,6 +8,7 @@
 import { ClientLink, type LinkSettings, type LinkStats } from "../net/client-link.ts";
 import { ClientStack } from "../net/client-stack.ts";
 import { HttpGet } from "../net/http-get.ts";
+import type { CloseReason, TcpConnection } from "../net/tcp.ts";
 import type { StackStats } from "../net/client-stack.ts";
 import { VirtualSwitch, type Learned, type SwitchStats } from "../net/switch.ts";
 import { emptyTcpStats, type TcpStats } from "../net/tcp-types.ts";
@@ -139,6 +140,21 @@ export class ClientNetwork {
     this.downloads.push(d);
     this.withClient((stack) => (d.get = this.get(stack, path, view)));
     return id;
+  }
+
+  /**
+   * Sends `bytes` to the guest's `port` over one TCP connection, then closes the client's side: a
+   * receive-heavy client (received packets are the largest part of the log, paper Table 3).
+   * `done` gets the connection once it closed, with why (`fin`: every byte acknowledged).
+   */
+  upload(port: number, bytes: Uint8Array, done: (conn: TcpConnection, reason: CloseReason) => void): void {
+    this.withClient((stack) => {
+      const now = this.clock.now();
+      const conn: TcpConnection = stack.connect(GUEST_IP, port, now, { closed: (reason) => done(conn, reason) });
+      conn.write(bytes, now);
+      conn.close(now);
+      this.ensureTimer();
+    });
   }
 
   private get(stack: ClientStack, path: string, view: DownloadView): HttpGet {

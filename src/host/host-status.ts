@@ -101,6 +101,7 @@ export class HostStatusReporter {
       epoch: st.epoch ?? 0,
       verifiedFrame: st.role === "backup" ? this.replay.verifiedFrame : 0,
       speed: primary?.speed ?? 1,
+      ...(primary ? { flowControl: primary.flowControl } : {}),
       flow: { ...this.flow, sent: { ...this.flow.sent }, received: { ...this.flow.received } },
       console: consoleOf(agent),
       disk: { mode: ctx.ports.ft.diskMode, name: ctx.ports.diskName, blocks: this.diskBlocks },

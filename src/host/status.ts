@@ -34,6 +34,12 @@ export interface HostStatus {
   verifiedFrame: number;
   /** Primary only: the speed factor lag control has set (1 = full speed). */
   speed: number;
+  /**
+   * Primary only: flow control (paper 3.2). `pausedBy`: the VM is stopped because the log buffer
+   * (unacknowledged log bytes) or the outputs the Output Rule holds are over their bound; null:
+   * it runs. `pauses`: how often it was stopped.
+   */
+  flowControl?: { pausedBy: "log" | "held" | null; pauses: number };
   /** Cumulative traffic counters for the teaching figure (optional: older hosts omit it). */
   flow?: FlowCounters;
   /** The console stream as this host's VM sees it: bytes produced, next client input it expects. */

@@ -16,6 +16,10 @@
  */
 export class FlowControl {
   paused = false;
+  /** While paused: which buffer was over its bound when the primary stopped (what the page says). */
+  pausedBy: 'log' | 'held' | null = null;
+  /** Times the primary was stopped, since it started recording. */
+  pauses = 0;
 
   constructor(
     private readonly maxBytes: number,
@@ -28,10 +32,13 @@ export class FlowControl {
   update(unackedBytes: number, heldBytes = 0): 'pause' | 'resume' | null {
     if (!this.paused && (unackedBytes > this.maxBytes || heldBytes > this.maxHeldBytes)) {
       this.paused = true;
+      this.pausedBy = unackedBytes > this.maxBytes ? 'log' : 'held';
+      this.pauses++;
       return 'pause';
     }
     if (this.paused && unackedBytes <= this.resumeBytes && heldBytes <= this.resumeHeldBytes) {
       this.paused = false;
+      this.pausedBy = null;
       return 'resume';
     }
     return null;
@@ -41,6 +48,7 @@ export class FlowControl {
   clear(): 'resume' | null {
     if (!this.paused) return null;
     this.paused = false;
+    this.pausedBy = null;
     return 'resume';
   }
 }

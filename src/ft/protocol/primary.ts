@@ -120,6 +120,10 @@ export class Primary {
   get speed(): number {
     return this.lag.speed;
   }
+  /** Flow control (3.2): the buffer that stopped the primary (null: running), and how often it did. */
+  get flowControl(): { pausedBy: 'log' | 'held' | null; pauses: number } {
+    return { pausedBy: this.flow.pausedBy, pauses: this.flow.pauses };
+  }
   get cloning(): boolean {
     return this.clone !== null && this.clone.phase !== 'accepted';
   }

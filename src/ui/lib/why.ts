@@ -37,3 +37,15 @@ export function roleMissing(w: WorldView, role: "primary" | "backup"): string | 
   if (w.hosts.some((h) => !h.dead && !h.status)) return "The VM is starting.";
   return role === "backup" ? "No backup: the primary runs alone (Restore redundancy)." : "No live primary right now (a backup may be going live).";
 }
+
+/**
+ * The host card's word for flow control (paper 3.2) stopping a primary: the badge and its
+ * tooltip, or null while the primary runs.
+ */
+export function flowPause(fc: { pausedBy: "log" | "held" | null; pauses: number } | undefined): { badge: string; why: string } | null {
+  if (!fc?.pausedBy) return null;
+  const times = `stopped ${fc.pauses} time${fc.pauses === 1 ? "" : "s"} so far`;
+  return fc.pausedBy === "log"
+    ? { badge: "paused: log buffer full", why: `Flow control (§3.2): the backup has not acknowledged enough of the log, so the primary stops until it catches up (${times})` }
+    : { badge: "paused: outputs held", why: `Flow control (§3.2): too many output bytes wait for the backup's acknowledgement (Output Rule), so the primary stops until they are released (${times})` };
+}

@@ -113,6 +113,16 @@ export function kindCounts(k: Kind, p: FlowCounters | undefined, b: FlowCounters
   }
 }
 
+/**
+ * The primary's last line: its unacknowledged log bytes, or, while flow control (paper 3.2) has
+ * stopped it, which buffer did (the log the backup has not acknowledged, or the held outputs).
+ */
+export function flowLine(s: Pick<HostStatus, "unackedBytes" | "flowControl">): string {
+  if (s.flowControl?.pausedBy === "log") return "⏸ log buffer full";
+  if (s.flowControl?.pausedBy === "held") return "⏸ held outputs full";
+  return `unacked ${fmtBytes(s.unackedBytes)}`;
+}
+
 /** A host's role and state under its name ("failed" once its worker is gone). */
 export function hostLabel(h: { dead: boolean; status: HostStatus | null } | null): string {
   if (!h) return "—";

@@ -62,6 +62,19 @@ describe('flow control (paper 3.2)', () => {
     expect(f.update(1001)).toBe('pause');
     expect(f.clear()).toBe('resume');
   });
+
+  it('says which buffer stopped the primary and counts the stops (what the host card shows)', () => {
+    const f = new FlowControl(1000, 400, 500, 200);
+    expect([f.pausedBy, f.pauses]).toEqual([null, 0]);
+    f.update(1001, 0);
+    expect([f.pausedBy, f.pauses]).toEqual(['log', 1]);
+    f.update(100, 100);
+    expect([f.pausedBy, f.pauses]).toEqual([null, 1]);
+    f.update(100, 501);
+    expect([f.pausedBy, f.pauses]).toEqual(['held', 2]);
+    f.clear();
+    expect([f.pausedBy, f.pauses]).toEqual([null, 2]);
+  });
 });
 
 describe('lag control (paper 3.2)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KINDS, kindCounts, sameTcpCounts, tcpCounts } from "../../../src/ui/teach/figure.ts";
+import { flowLine, KINDS, kindCounts, sameTcpCounts, tcpCounts } from "../../../src/ui/teach/figure.ts";
 import { emptyTcpStats } from "../../../src/net/tcp-types.ts";
 
 // The Figure's TCP counters at the client: the latest download's (the one a failover happens under).
@@ -21,5 +21,14 @@ describe("the Figure's client TCP counters", () => {
       "latest download: sent again by the VM 7 · duplicates discarded 3 · gap filled 4 · the client's own retransmissions 0",
     );
     expect(kindCounts("tcp", undefined, undefined, 0, 0, 0, tcpCounts([]))).toMatch(/no download yet/);
+  });
+});
+
+describe("the primary's flow line (paper 3.2)", () => {
+  it("shows the unacknowledged log while it runs, and which buffer stopped it while flow control holds it", () => {
+    expect(flowLine({ unackedBytes: 2048 })).toBe("unacked 2.0 KiB");
+    expect(flowLine({ unackedBytes: 2048, flowControl: { pausedBy: null, pauses: 2 } })).toBe("unacked 2.0 KiB");
+    expect(flowLine({ unackedBytes: 30_000, flowControl: { pausedBy: "log", pauses: 3 } })).toBe("⏸ log buffer full");
+    expect(flowLine({ unackedBytes: 900, flowControl: { pausedBy: "held", pauses: 3 } })).toBe("⏸ held outputs full");
   });
 });

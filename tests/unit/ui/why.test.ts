@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HostView } from "../../../src/cluster/local-hosts.ts";
-import { inputWaits, noVmLeft, roleMissing } from "../../../src/ui/lib/why.ts";
+import { flowPause, inputWaits, noVmLeft, roleMissing } from "../../../src/ui/lib/why.ts";
 import { status } from "../cluster/harness.ts";
 
 const host = (id: string, role: "primary" | "backup", state: Parameters<typeof status>[2], extra: Partial<HostView> = {}): HostView => ({
@@ -41,5 +41,15 @@ describe("controls with feedback", () => {
     expect(roleMissing(w, "backup")).toContain("Start a New pair");
     // A host still starting is not "no VM".
     expect(noVmLeft(world([{ id: "A#1", status: null, progress: null, dead: false }]))).toBe(false);
+  });
+});
+
+describe("flowPause: the host card's word for flow control (paper 3.2)", () => {
+  it("says nothing while the primary runs, and which buffer stopped it when paused", () => {
+    expect(flowPause(undefined)).toBeNull();
+    expect(flowPause({ pausedBy: null, pauses: 3 })).toBeNull();
+    expect(flowPause({ pausedBy: "log", pauses: 1 })).toEqual({ badge: "paused: log buffer full", why: expect.stringContaining("stopped 1 time so far") });
+    expect(flowPause({ pausedBy: "held", pauses: 4 })?.badge).toBe("paused: outputs held");
+    expect(flowPause({ pausedBy: "held", pauses: 4 })?.why).toContain("stopped 4 times so far");
   });
 });
