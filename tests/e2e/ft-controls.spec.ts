@@ -1,5 +1,5 @@
 import { expect, test } from "./persistent.ts";
-import { clientText, hostRole, hostState, run, waitForLockstep } from "./ft.ts";
+import { clientText, hostRole, hostState, poll, run, waitForLockstep } from "./ft.ts";
 
 const feed = (page: import("@playwright/test").Page) => page.getByRole("region", { name: "Protocol events" });
 
@@ -23,7 +23,7 @@ test("cut the logging channel: exactly one host goes live, the other halts and i
   await run(page, "kv set x y", "OK");
   await page.getByRole("button", { name: "Cut logging channel" }).click();
   const states = async () => [await hostState(page, "A#1").innerText(), await hostState(page, "B#1").innerText()].sort();
-  await expect.poll(states, { timeout: 20_000 }).toEqual(["alone", "halted"]);
+  await poll(states, { timeout: 20_000 }).toEqual(["alone", "halted"]);
   await expect(page.getByTestId("lock-epoch")).toHaveText("2");
   await page.getByRole("button", { name: "Zombie write" }).click();
   await expect(feed(page)).toContainText("rejected: write fenced: writer epoch 1, current epoch 2");
@@ -146,7 +146,7 @@ test("cut the logging channel: the halted host is neither backup nor primary; re
   await run(page, "kv set c 1", "OK");
   await page.getByRole("button", { name: "Cut logging channel" }).click();
   const states = async () => [await hostState(page, "A#1").innerText(), await hostState(page, "B#1").innerText()].sort();
-  await expect.poll(states, { timeout: 20_000 }).toEqual(["alone", "halted"]);
+  await poll(states, { timeout: 20_000 }).toEqual(["alone", "halted"]);
   // Either host may win the test-and-set: whichever lost is halted, the other is the live primary.
   const live = (await hostState(page, "A#1").innerText()) === "alone" ? "A#1" : "B#1";
   const halted = live === "A#1" ? "B#1" : "A#1";

@@ -2,7 +2,7 @@ import type { BrowserContext, Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { decodeBatch } from "../../src/ft/log/codec.ts";
 import { decodeRecording } from "../../src/engine/recording.ts";
-import { BOOT_IMAGE_FRAME, clientText, run } from "./ft.ts";
+import { BOOT_IMAGE_FRAME, clientText, poll, run } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
 
 /**
@@ -34,7 +34,7 @@ const hostOf = (page: Page) => page.evaluate(() => (window.lockstep!.mode === "t
 test("three tabs: every tab's Figure shows all three hosts; after the primary's tab closes the survivors show the new roles and lock owner", async ({ context }) => {
   const a = await openTab(context, true);
   await expect(myState(a)).toHaveText("alone", { timeout: 120_000 });
-  await expect.poll(() => clientText(a), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  await poll(() => clientText(a), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
   const b = await openTab(context);
   await expect(myState(b)).toHaveText("replaying", { timeout: 120_000 });
   const c = await openTab(context);
@@ -43,7 +43,7 @@ test("three tabs: every tab's Figure shows all three hosts; after the primary's 
 
   const before = [`${ha} primary`, `${hb} backup`, `${hc} standby`].sort();
   for (const p of [a, b, c]) {
-    await expect.poll(() => rolesIn(p), { timeout: 10_000 }).toEqual(before);
+    await poll(() => rolesIn(p), { timeout: 10_000 }).toEqual(before);
     // This tab's host is highlighted and labelled with its tab; the others with theirs.
     await expect(p.locator(".figure-1 .host.me")).toHaveCount(1);
     await expect(p.locator(".figure-1")).toContainText("this tab");
@@ -69,7 +69,7 @@ test("three tabs: every tab's Figure shows all three hosts; after the primary's 
   // quiet machine that may already have happened: then the slot shows the new backup).
   const slot = async () =>
     (await c.locator(`.figure-1 [data-host="${ha}"][data-role=failed]`).count()) === 1 ? "failed host" : (await c.locator(`.figure-1 [data-host="${hc}"][data-role=backup]`).count()) === 1 ? "new backup" : "neither";
-  await expect.poll(slot).not.toBe("neither");
+  await poll(slot).not.toBe("neither");
   const story = c.getByTestId("failover");
   await expect(story.locator("[data-step=live]")).toContainText(`${hb} went live`);
   // The feed of the standby's tab has the event of the host in another tab.
@@ -80,7 +80,7 @@ test("three tabs: every tab's Figure shows all three hosts; after the primary's 
   // Then the standby becomes the new backup by itself, and every survivor's Figure says so (the
   // failed host was drawn in the backup's slot until then).
   await expect(myState(c)).toHaveText("replaying", { timeout: 60_000 });
-  for (const p of [b, c]) await expect.poll(() => rolesIn(p), { timeout: 10_000 }).toEqual([`${hb} primary`, `${hc} backup`].sort());
+  for (const p of [b, c]) await poll(() => rolesIn(p), { timeout: 10_000 }).toEqual([`${hb} primary`, `${hc} backup`].sort());
   await expect(story.locator("[data-step=backup]")).toHaveAttribute("data-done", "true");
   await run(c, "kv get a", "1");
 
@@ -128,7 +128,7 @@ test("the guided kill-tab tour runs to its end: it opens the tabs it asks for, s
   const [third] = await Promise.all([context.waitForEvent("page"), tour(first).getByRole("button", { name: "Open a tab" }).click()]);
   await expect(tour(third)).toHaveAttribute("data-step", "standby");
   await expect(tour(first)).toHaveAttribute("data-step", "type", { timeout: 120_000 });
-  await expect.poll(() => clientText(first), { timeout: 120_000 }).toMatch(/lockstep# /);
+  await poll(() => clientText(first), { timeout: 120_000 }).toMatch(/lockstep# /);
   await tour(first).getByRole("button", { name: /^Type/ }).click();
   // Every tab is at the same step; the caption names the primary's tab (the first: this one).
   await expect(tour(third)).toHaveAttribute("data-step", "close", { timeout: 60_000 });
@@ -161,7 +161,7 @@ test("the guided kill-tab tour runs to its end: it opens the tabs it asks for, s
   expect(await scrolls(third)).toBe(false);
   // The teacher needs nothing but the tour's buttons: the last one asks the survivors for the key.
   await tour(third).getByRole("button", { name: "Type kv get tour" }).click();
-  await expect.poll(() => clientText(third), { timeout: 30_000 }).toMatch(/kv get tour\r\n42\r\n/);
+  await poll(() => clientText(third), { timeout: 30_000 }).toMatch(/kv get tour\r\n42\r\n/);
   await tour(third).getByRole("button", { name: "End the tour" }).click();
   await expect(tour(second)).toHaveCount(0);
 });

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { clientText, run } from "./ft.ts";
+import { clientText, poll, run } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
 import { feed, joinAsBackup, myHost, myRole, myState, openTab, startPrimary } from "./tabs.ts";
 
@@ -7,6 +7,14 @@ import { feed, joinAsBackup, myHost, myRole, myState, openTab, startPrimary } fr
  * Kill-tab failover (issue 6): several pages (tabs) of ONE persistent context, so they share the
  * origin's BroadcastChannel and the on-disk IndexedDB that holds the shared disk and lock record.
  */
+/**
+ * How long a frozen host stalls: past the backup's detection, at most TAB_DEFAULTS' 3 s timeout plus
+ * the peer's last reported stall (stallWindowMs, 3 s). The clone grace no longer counts by then: it
+ * ends graceFrames (2) frames after the clone point (config.ts), and the kv set before the freeze
+ * ran many frames past it. Every second more is only waited out before the frozen host halts.
+ */
+const FREEZE_MS = 8000;
+
 async function expectExactlyOnce(page: Page, keys: number[], prefix = "k"): Promise<void> {
   const text = await clientText(page);
   if (process.env.DUMP) console.log(JSON.stringify(text.slice(-3000)));
@@ -38,7 +46,7 @@ test("two tabs: close the primary's tab under kv load; the backup tab goes live 
   const a = await startPrimary(context);
   const b = await joinAsBackup(context, a);
   await run(a, "kv set before 0", "OK");
-  await expect.poll(() => clientText(b)).toContain("kv set before 0\r\nOK");
+  await poll(() => clientText(b)).toContain("kv set before 0\r\nOK");
 
   // Typed in the tab that is about to die: the other tab's client mirrors the input.
   const { acked, closedAt } = await loadThenClose(a, a, b, 0, 3 + Math.floor(Math.random() * 3));
@@ -87,12 +95,12 @@ test("freeze the primary's host: the backup goes live; the frozen host halts on 
   const b = await joinAsBackup(context, a);
   await run(b, "kv set f 1", "OK");
 
-  // Longer than the clone grace (10 s at most, config.cloneGraceMs): a backup cloned moments ago
-  // rightly tolerates silence while it may still be restoring, so a shorter stall could pass unnoticed.
-  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("12000");
+  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill(String(FREEZE_MS));
   await a.getByRole("button", { name: "Freeze host", exact: true }).click();
+  const frozenAt = Date.now();
   await expect(myRole(b)).toHaveText("primary", { timeout: 30_000 });
   await expect(myState(b)).toHaveText("alone");
+  console.log(`freeze ${FREEZE_MS} ms: the backup tab went live ${Date.now() - frozenAt} ms after the click`);
   await run(b, "kv set g 2", "OK");
 
   // The frozen host wakes up, tries to go live, loses the test-and-set, and halts.
@@ -130,7 +138,7 @@ test("non-shared disk: each tab keeps its own disk copy; close the primary's tab
   await expectExactlyOnce(b, acked);
   // The old primary's copy is out of sync and never used again: the new primary's tab deletes it.
   const databases = () => b.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? ""));
-  await expect.poll(databases, { timeout: 30_000 }).not.toContain(nameA);
+  await poll(databases, { timeout: 30_000 }).not.toContain(nameA);
   expect(await databases()).toContain(nameB);
 });
 
@@ -142,12 +150,10 @@ test("one tab with a standby worker: it becomes the backup by itself, and takes 
   await expect(sibling.locator(".badge.state")).toHaveText("replaying", { timeout: 120_000 });
   await expect(myState(a)).toHaveText("recording");
   const firstHost = await myHost(a).getByRole("heading").innerText();
-  await expect.poll(() => clientText(a), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  await poll(() => clientText(a), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
   await run(a, "kv set w 1", "OK");
 
-  // Longer than the clone grace (10 s at most, config.cloneGraceMs): a backup cloned moments ago
-  // rightly tolerates silence while it may still be restoring, so a shorter stall could pass unnoticed.
-  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("12000");
+  await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill(String(FREEZE_MS));
   await a.getByRole("button", { name: "Freeze host", exact: true }).click();
   // The second worker goes live and becomes this tab's host; the frozen one is taken out.
   await expect(myHost(a).getByRole("heading")).not.toHaveText(firstHost, { timeout: 30_000 });
