@@ -2,6 +2,7 @@ import type { Page } from "@playwright/test";
 import { clientText, poll, run } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
 import { feed, joinAsBackup, myHost, myRole, myState, openTab, startPrimary } from "./tabs.ts";
+import { everyTabShowsAll, frameOf, hostOf, standbyTellsTheFailover, survivorsShowNewBackup, survivorsShowNewPrimary, timelineFromAnotherTab } from "./tabs-figure.ts";
 
 /**
  * Kill-tab failover (issue 6): several pages (tabs) of ONE persistent context, so they share the
@@ -22,8 +23,11 @@ async function expectExactlyOnce(page: Page, keys: number[], prefix = "k"): Prom
   await expect(page.getByTestId("client-stream")).toContainText("conflicts 0");
 }
 
-/** Sets keys (typed in `typer`), then one more in flight, then closes `victim`. Returns the acknowledged keys. */
-async function loadThenClose(typer: Page, victim: Page, survivor: Page, from: number, n: number): Promise<{ acked: number[]; closedAt: number }> {
+/**
+ * Sets keys (typed in `typer`), then one more in flight, then closes `victim`; `atClose` runs at
+ * once after the close (checks timed from it). Returns the acknowledged keys.
+ */
+async function loadThenClose(typer: Page, victim: Page, survivor: Page, from: number, n: number, atClose?: (closedAt: number) => Promise<void>): Promise<{ acked: number[]; closedAt: number }> {
   const acked: number[] = [];
   for (let i = from; i < from + n; i++) {
     await run(typer, `kv set k${i} v${i}`, "OK");
@@ -34,6 +38,7 @@ async function loadThenClose(typer: Page, victim: Page, survivor: Page, from: nu
   await typer.keyboard.type(`kv set k${inflight} v${inflight}\n`);
   const closedAt = Date.now();
   await victim.close();
+  await atClose?.(closedAt);
   // Acknowledged means: the survivor's client saw the OK (it may or may not have been released).
   await expect(myRole(survivor)).toHaveText("primary", { timeout: 30_000 });
   // Alone, or already recording again if a standby tab took the new backup's place that fast.
@@ -60,7 +65,7 @@ test("two tabs: close the primary's tab under kv load; the backup tab goes live 
   await expectExactlyOnce(b, acked);
 });
 
-test("three tabs: the third becomes the backup after a failover by itself, then takes over", async ({ context }) => {
+test("three tabs: the third becomes the backup after a failover by itself, then takes over; every tab shows the whole cluster and the failover", async ({ context }) => {
   const t = Date.now();
   const stage = (what: string) => console.log(`[${((Date.now() - t) / 1000).toFixed(1)} s] ${what}`);
   const a = await startPrimary(context);
@@ -71,10 +76,17 @@ test("three tabs: the third becomes the backup after a failover by itself, then 
   // While a backup exists, the third tab waits as a standby host.
   await expect(myRole(c)).toHaveText("standby", { timeout: 120_000 });
   await expect(myState(b)).toHaveText("replaying");
-
   stage("standby up");
-  const first = await loadThenClose(b, a, b, 0, 3);
+  // Issue 16 (tabs-figure.ts) on the same three tabs: what each tab shows of the others.
+  const ids = [(await hostOf(a))!, (await hostOf(b))!, (await hostOf(c))!];
+  const [, hb] = ids;
+  await everyTabShowsAll([a, b, c], ids);
+  await run(b, "kv set a 1", "OK");
+  const backupFrameBefore = await frameOf(b, hb!);
+
+  const first = await loadThenClose(b, a, b, 0, 3, (closedAt) => survivorsShowNewPrimary([b, c], hb!, closedAt));
   stage("first failover");
+  await standbyTellsTheFailover(c, ids);
   // Redundancy comes back without a click: the standby tab becomes the new backup.
   await expect(myState(c)).toHaveText("replaying", { timeout: 60_000 });
   stage("third tab is the backup");
@@ -83,6 +95,10 @@ test("three tabs: the third becomes the backup after a failover by itself, then 
   await expect(c.getByTestId("client-stream")).toContainText("conflicts 0");
   const pause = await b.getByTestId("clone-pause").innerText();
   console.log(`clone across tabs: ${pause}`);
+  await survivorsShowNewBackup([b, c], ids);
+  await run(c, "kv get a", "1");
+  await timelineFromAnotherTab(c, hb!, backupFrameBefore, "kv set a 1");
+  stage("tab C replayed B's recording");
 
   const second = await loadThenClose(c, b, c, 10, 3);
   stage("second failover");
