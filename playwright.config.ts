@@ -11,7 +11,7 @@ const PORT = Number(process.env.LOCKSTEP_PORT ?? 4173);
  * racing its failure detector must not share the 2 cores with another pair, nor with a page
  * measured against a deadline. A plain `playwright test` runs all of them one at a time.
  */
-const SIDE_BY_SIDE = /\/(boot|browser-support|deploy|launch|presenter|replay|teach)\.spec\.ts$/;
+const SIDE_BY_SIDE = /\/(boot|browser-support|deploy|launch|lecture-layout|presenter|replay|teach)\.spec\.ts$/;
 
 export default defineConfig({
   testDir: "tests/e2e",

@@ -1,5 +1,5 @@
 import { expect, test } from "./persistent.ts";
-import { clientText, hostRole, hostState, run, waitForLockstep } from "./ft.ts";
+import { clientText, hostRole, hostState, poll, run, waitForLockstep } from "./ft.ts";
 
 for (const [name, query] of [
   ["read data in the log", "/"],
@@ -42,7 +42,7 @@ for (const [name, query] of [
     if (nonShared) {
       // The dead primary's copy is garbage: the cluster service deletes it; B's own copy stays.
       const databases = () => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name ?? "").filter((n) => n.includes("/own-disk/")));
-      await expect.poll(databases).toEqual([expect.stringMatching(/\/B#1$/)]);
+      await poll(databases).toEqual([expect.stringMatching(/\/B#1$/)]);
     }
   });
 }

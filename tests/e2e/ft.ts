@@ -22,6 +22,14 @@ export function hostRole(page: Page, id: string) {
 /** Poll the page often: Playwright's default backs off to once a second, which adds up over a suite. */
 const OFTEN = [50, 100, 200];
 
+/**
+ * `expect.poll` at OFTEN's pace: a wait of seconds (a failover, a clone, a download) then ends
+ * within 200 ms of the event, not up to a second after it. Same matchers, same timeouts.
+ */
+export function poll<T>(fn: () => T | Promise<T>, options: { timeout?: number; message?: string } = {}) {
+  return expect.poll(fn, { intervals: OFTEN, ...options });
+}
+
 /** Waits until primary A#1 records and backup B#1 replays, and the guest shell is up. */
 export async function waitForLockstep(page: Page): Promise<void> {
   await expect(hostState(page, "A#1")).toHaveText("recording", { timeout: 120_000 });
@@ -58,7 +66,7 @@ export async function runTour(page: Page, scenario: string, extra = "") {
 
 /** Waits for the guest shell's first prompt in the client, then types `line` (and Enter) into the console. */
 export async function typeAtFirstPrompt(page: Page, line: string): Promise<void> {
-  await expect.poll(() => clientText(page), { timeout: 240_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  await poll(() => clientText(page), { timeout: 240_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
   await page.getByRole("application", { name: "Client console" }).click();
   await page.keyboard.type(line + "\n");
 }

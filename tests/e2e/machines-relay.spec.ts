@@ -4,7 +4,7 @@ import { ICE_CONFIG_KEY } from "../../src/channel/ice-config.ts";
 import { iceConfigFor } from "../../scripts/lib/turn.ts";
 import { startEtcd, type EtcdServer } from "../helpers/etcd-server.ts";
 import { startTurn, turnUnavailable, type TurnServer } from "../helpers/turn-server.ts";
-import { clientText, run } from "./ft.ts";
+import { clientText, poll, run } from "./ft.ts";
 import { computer, myRole, myState, primaryReady, selectedPairs, type Machine } from "./machines-rig.ts";
 
 /**
@@ -44,7 +44,7 @@ test("logging channel over a TURN relay only: the pair forms, both ends' selecte
   const b = await computer(machines, baseURL!, url);
   await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
   await run(a.page, "kv set r 1", "OK");
-  await expect.poll(() => clientText(b.page)).toContain("kv set r 1\r\nOK");
+  await poll(() => clientText(b.page)).toContain("kv set r 1\r\nOK");
 
   for (const m of [a, b]) {
     const pairs = await selectedPairs(m.page);

@@ -2,7 +2,7 @@ import { chromium, expect, test, type Browser, type BrowserServer, type Page } f
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { freePort, startEtcd, type EtcdServer } from "../helpers/etcd-server.ts";
 import { makeNetnsPair, netnsUnavailable } from "../helpers/netns.ts";
-import { clientText, run } from "./ft.ts";
+import { clientText, poll, run } from "./ft.ts";
 
 /**
  * Two computers (issue 14), as close as one CI machine gets: two Chromium PROCESSES with their
@@ -55,7 +55,7 @@ async function pair(baseURL: string, url?: string): Promise<[Machine, Machine]> 
   await expect(a.page.getByRole("region", { name: "Shared storage" })).toContainText("etcd");
   await expect(a.page.getByTestId("etcd-endpoint")).toHaveText(etcd.endpoint);
   await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
-  await expect.poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  await poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 
   const b = await computer(baseURL, url);
   const cloneStart = Date.now();
@@ -73,7 +73,7 @@ test("two browsers on etcd: kill the primary's browser process under kv load; th
     await run(a.page, `kv set m${i} v${i}`, "OK");
     acked.push(i);
   }
-  await expect.poll(() => clientText(b.page)).toContain("kv set m2 v2\r\nOK");
+  await poll(() => clientText(b.page)).toContain("kv set m2 v2\r\nOK");
   const killedAt = Date.now();
   a.server.process().kill("SIGKILL");
   await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
@@ -108,7 +108,7 @@ test("each host card says which computer it runs on: the name given with ?comput
 test("etcd unreachable during go-live (SIGSTOP): nobody goes live, the page says etcd does not answer; once it answers, the backup goes live with every key", async ({ baseURL }) => {
   const [a, b] = await pair(baseURL!);
   await run(a.page, "kv set s 1", "OK");
-  await expect.poll(() => clientText(b.page)).toContain("kv set s 1\r\nOK");
+  await poll(() => clientText(b.page)).toContain("kv set s 1\r\nOK");
   etcd.pause();
   a.server.process().kill("SIGKILL");
   await expect(myState(b.page)).toHaveText("going-live", { timeout: 30_000 });
@@ -129,11 +129,15 @@ const feed = (page: Page) => page.getByRole("region", { name: "Protocol events" 
 test("a frozen primary that wakes up with a stale epoch: the other browser went live; the stale one loses at etcd, halts, and its writes are fenced", async ({ baseURL }) => {
   const [a, b] = await pair(baseURL!);
   await run(b.page, "kv set f 1", "OK");
-  // Longer than the clone grace (config.cloneGraceMs, 10 s at most): see tabs.spec.
-  await a.page.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill("12000");
+  // Past the backup's detection: MACHINE_DEFAULTS' 1 s timeout plus the peer's last reported stall
+  // (stallWindowMs, 3 s); the clone grace ended 2 frames after the clone point (see tabs.spec).
+  const freezeMs = 6000;
+  await a.page.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill(String(freezeMs));
   await a.page.getByRole("button", { name: "Freeze host", exact: true }).click();
+  const frozenAt = Date.now();
   await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
   await expect(myState(b.page)).toHaveText("alone");
+  console.log(`freeze ${freezeMs} ms: the other browser went live ${Date.now() - frozenAt} ms after the click`);
   await run(b.page, "kv set g 2", "OK");
   await expect(myState(a.page)).toHaveText("halted", { timeout: 30_000 });
   await a.page.getByRole("button", { name: "Zombie write", exact: true }).click();
@@ -159,12 +163,12 @@ test("non-shared disk between computers: each host's own copy lives in etcd; the
   };
   const hostOf = async (p: Page) => (await myHost(p).locator("article").getAttribute("aria-label"))!.replace(/ host$/, "");
   const [hostA, hostB] = [await hostOf(a.page), await hostOf(b.page)];
-  await expect.poll(() => ownKeys(hostA)).toBeGreaterThan(0);
-  await expect.poll(() => ownKeys(hostB)).toBeGreaterThan(0);
+  await poll(() => ownKeys(hostA)).toBeGreaterThan(0);
+  await poll(() => ownKeys(hostB)).toBeGreaterThan(0);
   a.server.process().kill("SIGKILL");
   await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
   await run(b.page, "kv get n", "1");
-  await expect.poll(() => ownKeys(hostA), { timeout: 30_000 }).toBe(0);
+  await poll(() => ownKeys(hostA), { timeout: 30_000 }).toBe(0);
   expect(await ownKeys(hostB)).toBeGreaterThan(0);
 });
 
@@ -184,16 +188,16 @@ test("network cut between the two browsers (each in its own network namespace, t
       computer(origin, `/?cluster=etcd&etcd=http://${c.rootIp}:${etcd.port}`, c.chromium, [`--unsafely-treat-insecure-origin-as-secure=${origin}`]);
     const a = await open(net.a, origins[0]!);
     await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
-    await expect.poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+    await poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
     const b = await open(net.b, origins[1]!);
     await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
     await run(a.page, "kv set c 1", "OK");
-    await expect.poll(() => clientText(b.page)).toContain("kv set c 1\r\nOK");
+    await poll(() => clientText(b.page)).toContain("kv set c 1\r\nOK");
 
     net.cut();
     const roles = async () => [await myState(a.page).textContent(), await myState(b.page).textContent()];
-    await expect.poll(roles, { timeout: 30_000 }).toContain("halted");
-    await expect.poll(roles, { timeout: 30_000 }).toContain("alone");
+    await poll(roles, { timeout: 30_000 }).toContain("halted");
+    await poll(roles, { timeout: 30_000 }).toContain("alone");
     const [stateA] = await roles();
     const [live, halted] = stateA === "alone" ? [a, b] : [b, a];
     await expect(myRole(live.page)).toHaveText("primary");

@@ -1,5 +1,5 @@
 import { expect, test } from "./persistent.ts";
-import { hostRole, hostState, waitForLockstep } from "./ft.ts";
+import { hostRole, hostState, poll, waitForLockstep } from "./ft.ts";
 import type { NetworkView } from "../../src/cluster/client-network.ts";
 
 // Issue 13: kv over HTTP under load, the primary killed at a random moment. Every key whose
@@ -12,7 +12,7 @@ const start = (page: Page, path: string) => page.evaluate((p) => (window.lockste
 
 async function request(page: Page, path: string, timeout = 120_000) {
   const id = await start(page, path);
-  await expect.poll(async () => (await view(page)).downloads[id - 1].state, { timeout }).not.toBe("running");
+  await poll(async () => (await view(page)).downloads[id - 1].state, { timeout }).not.toBe("running");
   return (await view(page)).downloads[id - 1];
 }
 
@@ -29,7 +29,7 @@ test("kv over HTTP, kill the primary at a random moment: every key acknowledged 
     ids.push(await start(page, `/cgi-bin/kv?op=set&key=h${i}&value=v${i}-${seed}`));
     if (i === killAfter) await page.getByRole("button", { name: "Kill primary" }).click();
     // Requests one after the other, each on its own connection, so the kill lands in the middle of one.
-    await expect.poll(async () => (await view(page)).downloads[ids[i] - 1].state, { timeout: 120_000 }).not.toBe("running");
+    await poll(async () => (await view(page)).downloads[ids[i] - 1].state, { timeout: 120_000 }).not.toBe("running");
   }
   await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 20_000 });
   await expect(hostState(page, "B#1")).toHaveText("alone");
@@ -58,9 +58,9 @@ test("kv over HTTP, cut the logging channel: one host live, the other halted, ev
   const inFlight = await start(page, "/cgi-bin/kv?op=set&key=c3&value=w3");
   await page.getByRole("button", { name: "Cut logging channel" }).click();
   const states = async () => [await hostState(page, "A#1").innerText(), await hostState(page, "B#1").innerText()].sort();
-  await expect.poll(states, { timeout: 20_000 }).toEqual(["alone", "halted"]);
+  await poll(states, { timeout: 20_000 }).toEqual(["alone", "halted"]);
   const live = (await hostState(page, "A#1").innerText()) === "alone" ? "A#1" : "B#1";
-  await expect.poll(async () => (await view(page)).downloads[inFlight - 1].state, { timeout: 120_000 }).not.toBe("running");
+  await poll(async () => (await view(page)).downloads[inFlight - 1].state, { timeout: 120_000 }).not.toBe("running");
   const last = (await view(page)).downloads[inFlight - 1];
   if (last.status === 200 && last.text?.trim() === "OK") acked.push(3);
   console.log(`cut: ${live} live; acknowledged ${acked.join(",")}`);

@@ -1,6 +1,6 @@
 import { expect, test } from "./persistent.ts";
 import { expectedSha } from "./net.ts";
-import { hostRole, hostState, waitForLockstep } from "./ft.ts";
+import { hostRole, hostState, poll, waitForLockstep } from "./ft.ts";
 import type { NetworkView } from "../../src/cluster/client-network.ts";
 
 // Issue 13: one TCP connection through a failover, FT VMotion (restore redundancy) and a second
@@ -24,10 +24,10 @@ test("one connection survives a failover, FT VMotion and a second failover", asy
   await page.goto("/");
   await waitForLockstep(page);
   const made = await net(page, "download", "/cgi-bin/mkfile?mib=2");
-  await expect.poll(async () => (await view(page)).downloads[made - 1].state, { timeout: 120_000 }).toBe("done");
+  await poll(async () => (await view(page)).downloads[made - 1].state, { timeout: 120_000 }).toBe("done");
   const id = await net(page, "download", "/files/big-2.bin");
   const dl = async () => (await view(page)).downloads[id - 1];
-  await expect.poll(async () => (await dl()).received, { timeout: 120_000 }).toBeGreaterThan(256 * 1024);
+  await poll(async () => (await dl()).received, { timeout: 120_000 }).toBeGreaterThan(256 * 1024);
   await net(page, "pause", id);
 
   await page.getByRole("button", { name: "Kill primary" }).click();
@@ -41,7 +41,7 @@ test("one connection survives a failover, FT VMotion and a second failover", asy
 
   expect((await dl()).state).toBe("running");
   await net(page, "resume", id);
-  await expect.poll(async () => (await dl()).state, { timeout: 180_000 }).toBe("done");
+  await poll(async () => (await dl()).state, { timeout: 180_000 }).toBe("done");
   const d = await dl();
   const v = await view(page);
   console.log(`network vmotion e2e: tcp ${JSON.stringify(d.tcp)}, learned ${JSON.stringify(v.learned.map((l) => `${l.mac}@${l.port}`))}`);

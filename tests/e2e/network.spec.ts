@@ -1,6 +1,6 @@
 import { expect, test } from "./persistent.ts";
 import { expectedSha } from "./net.ts";
-import { hostRole, hostState, waitForLockstep } from "./ft.ts";
+import { hostRole, hostState, poll, waitForLockstep } from "./ft.ts";
 import type { DownloadView, NetworkView } from "../../src/cluster/client-network.ts";
 
 // Issue 13: a TCP connection survives the failover. The client (the project's own TCP/IP in
@@ -21,7 +21,7 @@ test("download 4 MiB over a lossy client link, kill the primary in the middle: t
   const start = (path: string) => page.evaluate((p) => (window.lockstep!.mode === "ft" ? window.lockstep!.cluster.network.download(p) : -1), path);
 
   const made = await start(`/cgi-bin/mkfile?mib=${MIB}`);
-  await expect.poll(async () => (await dl(page, made)).state, { timeout: 120_000 }).toBe("done");
+  await poll(async () => (await dl(page, made)).state, { timeout: 120_000 }).toBe("done");
   const [path, size, guestSha] = (await dl(page, made)).text!.trim().split(" ");
   expect(size).toBe(String(MIB * 1048576));
   const want = expectedSha(MIB);
@@ -30,13 +30,13 @@ test("download 4 MiB over a lossy client link, kill the primary in the middle: t
   // A lossy client link too (the panel's control): TCP must recover from the link's losses as well as the failover's.
   await page.getByTestId("net-link").getByLabel("loss").selectOption("1");
   const id = await start(path);
-  await expect.poll(async () => (await dl(page, id)).received, { timeout: 120_000 }).toBeGreaterThan(1048576);
+  await poll(async () => (await dl(page, id)).received, { timeout: 120_000 }).toBeGreaterThan(1048576);
   expect((await dl(page, id)).state).toBe("running");
   await page.getByRole("button", { name: "Kill primary" }).click();
   await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 20_000 });
   await expect(hostState(page, "B#1")).toHaveText("alone");
 
-  await expect.poll(async () => (await dl(page, id)).state, { timeout: 180_000 }).toBe("done");
+  await poll(async () => (await dl(page, id)).state, { timeout: 180_000 }).toBe("done");
   const d = await dl(page, id);
   const v = await view(page);
   console.log(`network e2e: ${d.received} bytes, tcp ${JSON.stringify(d.tcp)}, switch ${JSON.stringify(v.switch)}, learned ${JSON.stringify(v.learned)}`);

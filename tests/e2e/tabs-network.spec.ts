@@ -1,4 +1,5 @@
 import { expect, test } from "./persistent.ts";
+import { poll } from "./ft.ts";
 import { download, downloadView, expectedSha, netView } from "./net.ts";
 import { joinAsBackup, myRole, myState, startPrimary } from "./tabs.ts";
 
@@ -17,7 +18,7 @@ test("tab mode: a download from the backup's tab survives closing the primary's 
 
   // The file is made on the guest's data disk by a request from tab B: its packets cross to A.
   const made = await download(b, `/cgi-bin/mkfile?mib=${MIB}`);
-  await expect.poll(async () => (await downloadView(b, made)).state, { timeout: 120_000 }).toBe("done");
+  await poll(async () => (await downloadView(b, made)).state, { timeout: 120_000 }).toBe("done");
   const [path, size, guestSha] = (await downloadView(b, made)).text!.trim().split(" ");
   expect(size).toBe(String(MIB * 1048576));
   expect(guestSha).toBe(expectedSha(MIB));
@@ -27,13 +28,13 @@ test("tab mode: a download from the backup's tab survives closing the primary's 
   expect(before.learned.some((l) => l.port.startsWith("tab:"))).toBe(true);
 
   const id = await download(b, path!);
-  await expect.poll(async () => (await downloadView(b, id)).received, { timeout: 120_000 }).toBeGreaterThan(128 * 1024);
+  await poll(async () => (await downloadView(b, id)).received, { timeout: 120_000 }).toBeGreaterThan(128 * 1024);
   expect((await downloadView(b, id)).state).toBe("running");
   await a.close();
   await expect(myRole(b)).toHaveText("primary", { timeout: 30_000 });
   await expect(myState(b)).toHaveText("alone");
 
-  await expect.poll(async () => (await downloadView(b, id)).state, { timeout: 180_000 }).toBe("done");
+  await poll(async () => (await downloadView(b, id)).state, { timeout: 180_000 }).toBe("done");
   const d = await downloadView(b, id);
   const v = await netView(b);
   console.log(`tabs network e2e: ${d.received} bytes, tcp ${JSON.stringify(d.tcp)}, learned ${JSON.stringify(v.learned.map((l) => `${l.mac}@${l.port}`))}`);

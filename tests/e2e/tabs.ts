@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from "@playwright/test";
-import { clientText } from "./ft.ts";
+import { clientText, poll } from "./ft.ts";
 import { expect } from "./persistent.ts";
 
 // Tabs of one persistent context (they share the origin's BroadcastChannel and IndexedDB): the kill-tab demo's steps.
@@ -20,7 +20,7 @@ export async function startPrimary(context: BrowserContext, url?: string): Promi
   const p = await openTab(context, true, url);
   await expect(myRole(p)).toHaveText("primary", { timeout: 120_000 });
   await expect(myState(p)).toHaveText("alone");
-  await expect.poll(() => clientText(p), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
+  await poll(() => clientText(p), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
   return p;
 }
 

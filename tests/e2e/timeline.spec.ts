@@ -6,7 +6,7 @@ import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { decodeBatch, encodeBatch } from "../../src/ft/log/codec.ts";
 import { decodeRecording, encodeRecording } from "../../src/engine/recording.ts";
-import { BOOT_IMAGE_FRAME, hostRole, hostState, run, waitForLockstep } from "./ft.ts";
+import { BOOT_IMAGE_FRAME, hostRole, hostState, poll, run, waitForLockstep } from "./ft.ts";
 
 // One page (one boot) for the whole file: the tests run in order on the same pair of VMs.
 test.describe.configure({ mode: "serial" });
@@ -67,7 +67,7 @@ const heartbeatsAtBackup = async () => (await status("B#1"))!.flow!.received.hea
 /** Waits until the backup has received `n` more heartbeats: the hosts are alive while time passes. */
 async function heartbeatsPass(n: number): Promise<void> {
   const h0 = await heartbeatsAtBackup();
-  await expect.poll(heartbeatsAtBackup, { timeout: 30_000 }).toBeGreaterThanOrEqual(h0 + n);
+  await poll(heartbeatsAtBackup, { timeout: 30_000 }).toBeGreaterThanOrEqual(h0 + n);
 }
 
 test("pause freezes the VM without a failover; step runs exactly one frame", async () => {
@@ -84,17 +84,17 @@ test("pause freezes the VM without a failover; step runs exactly one frame", asy
   await expect(hostState(page, "A#1")).toHaveText("recording");
   await expect(hostState(page, "B#1")).toHaveText("replaying");
   // The backup replayed everything the paused primary logged: it stands at the same frame.
-  await expect.poll(() => frame("B#1")).toBe(f0);
+  await poll(() => frame("B#1")).toBe(f0);
 
   await page.keyboard.press("f");
-  await expect.poll(() => frame("A#1")).toBe(f0 + 1);
+  await poll(() => frame("A#1")).toBe(f0 + 1);
   await heartbeatsPass(5);
   expect(await frame("A#1")).toBe(f0 + 1);
-  await expect.poll(() => frame("B#1")).toBe(f0 + 1);
+  await poll(() => frame("B#1")).toBe(f0 + 1);
 
   await page.getByRole("button", { name: "Resume VM" }).click();
   await expect(page.getByTestId("vm-state")).toHaveText("VM running");
-  await expect.poll(() => frame("A#1")).toBeGreaterThan(f0 + 1);
+  await poll(() => frame("A#1")).toBeGreaterThan(f0 + 1);
   // Speed: slower with [, back to real time with ].
   await page.keyboard.press("[");
   await expect(page.getByTestId("vm-state")).toHaveText("VM running at 0.5×");
@@ -134,7 +134,7 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   const setMark = page.getByRole("button", { name: /^Input at frame \d+: kv set tlkey/ });
   const left = await setMark.evaluate((el) => (el as HTMLElement).style.left);
   const liveAt = await frame("A#1");
-  await expect.poll(() => frame("A#1")).toBeGreaterThan(liveAt + 200);
+  await poll(() => frame("A#1")).toBeGreaterThan(liveAt + 200);
   expect(await setMark.evaluate((el) => (el as HTMLElement).style.left)).toBe(left);
 
   // Scrub back to the boundary before the `kv set` input: booted (the boot transcript the
@@ -170,7 +170,7 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
   await expect(position).toContainText(`At frame ${markFrame.toLocaleString("en-US")} `);
   // The next input in the log: the next key of the command, a later frame, inspectable the same way.
   await page.getByRole("button", { name: "Next input ▶" }).click();
-  await expect.poll(async () => Number((/At frame ([\d,]+) /.exec(await position.innerText())?.[1] ?? "0").replace(/,/g, ""))).toBeGreaterThan(markFrame);
+  await poll(async () => Number((/At frame ([\d,]+) /.exec(await position.innerText())?.[1] ?? "0").replace(/,/g, ""))).toBeGreaterThan(markFrame);
   await expect(page.getByTestId("same-instruction")).toHaveAttribute("data-same", "true");
   await mark.click();
   await expect(position).toContainText(`At frame ${markFrame.toLocaleString("en-US")} `);
