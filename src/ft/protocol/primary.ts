@@ -244,6 +244,10 @@ export class Primary {
     if (from !== this.backup || this.state !== 'recording') return;
     if ((msg.t === 'ack' || msg.t === 'heartbeat') && msg.epoch !== this.epoch) return;
     this.fd.heard(now, msg.t === 'ack' || msg.t === 'heartbeat' ? msg.stallMs : undefined);
+    // A new backup still receiving the snapshot heartbeats as a standby, and after the last chunk
+    // it decodes and restores in silence: each sign of life renews the clone grace, so a slow link
+    // (a 14.8 MiB snapshot took 14 s through a loaded TURN relay) does not use it up in transit.
+    if (this.clone?.phase === 'sent') this.fd.graceUntil(now + this.cfg.cloneGraceMs);
     if (msg.t !== 'ack') return;
     // The backup's replayed frames, not ours (we run ahead), say when it is past its slow ones.
     this.fd.progressed(msg.replayed.frame);

@@ -441,6 +441,17 @@ describe('FT VMotion (paper 3.1)', () => {
     expect(ofType(a.step(1103, { type: 'tick' }), 'testAndSet')[0]).toMatchObject({ expectEpoch: 3 });
   });
 
+  it('a new backup heartbeating while a slow snapshot transfer outlasts the clone grace renews it; silence after its last beat still ends in a test-and-set', () => {
+    const a = new FtAgent(cfg({ cloneGraceMs: 1000 }), 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
+    const req = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
+    a.step(2, { type: 'frameDone', position: pos(1), guestTime: 10 });
+    a.step(2, { type: 'snapshotTaken', cloneId: req.cloneId, position: pos(1), guestTime: 10, snapshot: bytes('S') });
+    for (const t of [500, 900, 1300]) a.step(t, { type: 'message', from: 'C#2', msg: { t: 'heartbeat', epoch: 3, stallMs: 0 } });
+    // 1.4 s after the snapshot left, 150 ms after the last beat: the restore's silence, not a failure.
+    expect(ofType(a.step(1450, { type: 'tick' }), 'testAndSet')).toEqual([]);
+    expect(ofType(a.step(2400, { type: 'tick' }), 'testAndSet')[0]).toMatchObject({ expectEpoch: 3 });
+  });
+
   it('a clone that never answers ends in a test-and-set, not a wait forever', () => {
     const a = new FtAgent(cfg(), 'A#1', { role: 'primary', epoch: 3, backup: null }, 0);
     const req = ofType(a.step(1, { type: 'startClone', target: 'C#2' }), 'snapshotForClone')[0]!;
