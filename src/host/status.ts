@@ -1,4 +1,4 @@
-import type { AgentState, Role } from "../ft/protocol/index.ts";
+import type { AgentState, FlowPauseState, Role } from "../ft/protocol/index.ts";
 import type { StorageRefusal } from "../storage/index.ts";
 import type { LoopGaps } from "./loop-probe.ts";
 import type { RemusReport } from "./remus-meter.ts";
@@ -39,7 +39,7 @@ export interface HostStatus {
    * (unacknowledged log bytes) or the outputs the Output Rule holds are over their bound; null:
    * it runs. `pauses`: how often it was stopped.
    */
-  flowControl?: { pausedBy: "log" | "held" | null; pauses: number };
+  flowControl?: FlowPauseState;
   /** Cumulative traffic counters for the teaching figure (optional: older hosts omit it). */
   flow?: FlowCounters;
   /** The console stream as this host's VM sees it: bytes produced, next client input it expects. */

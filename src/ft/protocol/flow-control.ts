@@ -14,6 +14,12 @@
  * The backup side of flow control needs no object: it simply has no frame to replay until
  * the frame's log is complete (see backup.ts).
  */
+/** What the page shows of flow control: the buffer that stopped the primary (null: it runs), and how often it did. */
+export interface FlowPauseState {
+  pausedBy: 'log' | 'held' | null;
+  pauses: number;
+}
+
 export class FlowControl {
   paused = false;
   /** While paused: which buffer was over its bound when the primary stopped (what the page says). */

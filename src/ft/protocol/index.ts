@@ -14,7 +14,7 @@ export * from './messages';
 export * from './api';
 export * from './lock-store';
 export { OutputRule } from './output-rule';
-export { FlowControl } from './flow-control';
+export { FlowControl, type FlowPauseState } from './flow-control';
 export { LagControl } from './lag-control';
 export { FailureDetector, Every } from './failure-detector';
 export { GoLive, type GoLiveOutcome, type TestAndSetRequest } from './go-live';

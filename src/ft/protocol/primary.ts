@@ -19,7 +19,7 @@ import { ConsoleServer } from './console-stream';
 import { DiskIo } from './disk-io';
 import { Every, FailureDetector } from './failure-detector';
 import { StallMeter } from './stall-meter';
-import { FlowControl } from './flow-control';
+import { FlowControl, type FlowPauseState } from './flow-control';
 import { GoLive } from './go-live';
 import { LagControl } from './lag-control';
 import { LogSender } from './logging-channel';
@@ -121,7 +121,7 @@ export class Primary {
     return this.lag.speed;
   }
   /** Flow control (3.2): the buffer that stopped the primary (null: running), and how often it did. */
-  get flowControl(): { pausedBy: 'log' | 'held' | null; pauses: number } {
+  get flowControl(): FlowPauseState {
     return { pausedBy: this.flow.pausedBy, pauses: this.flow.pauses };
   }
   get cloning(): boolean {

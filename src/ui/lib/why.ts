@@ -1,4 +1,5 @@
 import { isLive, type HostView } from "../../cluster/local-hosts.ts";
+import type { HostStatus } from "../../host/status.ts";
 
 /**
  * Feedback for the controls: why input typed now would wait, why the failure controls cannot act,
@@ -42,7 +43,7 @@ export function roleMissing(w: WorldView, role: "primary" | "backup"): string | 
  * The host card's word for flow control (paper 3.2) stopping a primary: the badge and its
  * tooltip, or null while the primary runs.
  */
-export function flowPause(fc: { pausedBy: "log" | "held" | null; pauses: number } | undefined): { badge: string; why: string } | null {
+export function flowPause(fc: HostStatus["flowControl"]): { badge: string; why: string } | null {
   if (!fc?.pausedBy) return null;
   const times = `stopped ${fc.pauses} time${fc.pauses === 1 ? "" : "s"} so far`;
   return fc.pausedBy === "log"
