@@ -3,7 +3,9 @@
 # Playwright runs at the end both run: see there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-step() { printf '\n== %s ==\n' "$*"; }
+# Each step says how long the run has taken so far, so a slow CI names its slow step.
+started=$SECONDS
+step() { printf '\n== %s == (at %ds)\n' "$*" "$((SECONDS - started))"; }
 
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-firefox.sh
@@ -53,4 +55,5 @@ e2e_rc=0
 LOCKSTEP_PREBUILT=1 npx playwright test --project side-by-side --workers 2 || e2e_rc=$?
 step "end-to-end tests (headless Chromium), failover and timing tests one at a time"
 LOCKSTEP_PREBUILT=1 npx playwright test --project alone --workers 1 || e2e_rc=$?
+step "done"
 exit "$e2e_rc"
