@@ -106,6 +106,9 @@ test("pause freezes the VM without a failover; step runs exactly one frame", asy
 test("export, import and replay: identical checkpoints, scrubbing back, the live run undisturbed", async () => {
   await run(page, "kv set tlkey tlvalue42", "OK");
   await run(page, "kv get tlkey", "tlvalue42");
+  // Three seconds of guest time in the recording: at one checkpoint per 250 ms of it at least
+  // (session.checkpointMs), the replay below compares more than ten, however fast the host ran.
+  await run(page, "sleep 3; echo slept", "slept");
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export recording" }).click()]);
   expect(download.suggestedFilename()).toMatch(/^lockstep-.*\.lsrec$/);
