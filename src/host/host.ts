@@ -1,3 +1,4 @@
+import { StallFeed } from "./stall-feed.ts";
 import { macAnnouncement } from "../net/packets.ts";
 import type { LoggingChannel } from "../channel/logging-channel.ts";
 import type { AgentInit, ClientMsg, FtAgent, FtEvent } from "../ft/protocol/index.ts";
@@ -50,6 +51,7 @@ export class Host implements HostContext {
   /** The stall meter, on the unfrozen scheduler: the lecture's pause stops time, not the thread. */
   private readonly probe: LoopProbe;
   private timers: Timer[] = [];
+  private stallFeed: StallFeed | null = null;
   private failAfter: LineWatch | null = null;
   /** Engine calls that came while a clone was being restored (see withEngine). */
   private engineInbox: ((engine: HostEngine) => void)[] = [];
@@ -154,9 +156,12 @@ export class Host implements HostContext {
     }
     if (this.stopped) return;
     this.driver.start(this.scheduler.now(), init);
+    const stalls = (this.stallFeed = new StallFeed(this.scheduler.now(), this.timing.tickMs, this.timing.stallMs));
     this.timers.push(
       this.scheduler.every(this.timing.tickMs, () => {
         this.link.standbyHeartbeat();
+        const late = stalls.tick(this.scheduler.now());
+        if (late !== null) this.feed({ type: "stalled", ms: late });
         this.feed({ type: "tick" });
       }),
       this.scheduler.every(this.timing.statusMs, () => this.reportStatus()),
@@ -348,7 +353,8 @@ export class Host implements HostContext {
   stalledSince(start: number, what: StallSource): void {
     const ms = this.scheduler.now() - start;
     this.probe.ran(what, ms);
-    if (ms >= this.timing.stallMs) this.feed({ type: "stalled", ms });
+    const stall = this.stallFeed ? this.stallFeed.section(this.scheduler.now(), ms) : ms >= this.timing.stallMs ? ms : null;
+    if (stall !== null) this.feed({ type: "stalled", ms: stall });
   }
 
   doing(what: StallSource | null): void {

@@ -171,6 +171,24 @@ describe('primary in recording mode', () => {
     expect(ofType(done, 'halt')).toEqual([{ type: 'halt', reason: 'primary powered off' }]);
     expect(ofType(b.step(500, { type: 'tick' }), 'testAndSet')).toEqual([]);
   });
+
+  it('a backup whose thread was away past the timeout, its late tick run before the queued power-off entry: told of the stall, it waits for the queue and halts', () => {
+    const run = (toldOfStall: boolean) => {
+      const { a, b } = pair();
+      deliver(b, 'A#1', frame(a, 1, 1), 2);
+      b.step(3, { type: 'frameDone', position: pos(1, 199), guestTime: 10 });
+      const acts = a.step(10, { type: 'powerOff' });
+      // The backup's thread came back at 2000 (GC, the OS): its tick fell due first, the entry waits behind it.
+      const out = toldOfStall ? b.step(2000, { type: 'stalled', ms: 1990 }) : [];
+      out.push(...b.step(2000, { type: 'tick' }), ...deliver(b, 'A#1', acts, 2000), ...b.step(2001, { type: 'tick' }));
+      return { out, state: b.status().state };
+    };
+    const told = run(true);
+    expect(told.state).toBe('halted');
+    expect(ofType(told.out, 'testAndSet')).toEqual([]);
+    // Not told (a tick that came late without a word, as before host/stall-feed.ts): it went live.
+    expect(ofType(run(false).out, 'testAndSet')).toHaveLength(1);
+  });
 });
 
 describe('non-shared disk go-live', () => {
