@@ -224,7 +224,13 @@ export class Backup {
       }
       return;
     }
-    if (msg.epoch !== this.epoch || this.state !== 'replaying') return;
+    if (msg.epoch !== this.epoch) return;
+    // The primary powered off on purpose, and its entry reached us only after our detector gave
+    // up on it (our tick ran before the queued entry): the VM is off, so nobody goes live.
+    if ((this.state === 'draining' || this.state === 'going-live') && msg.t === 'log' && msg.records.some((r) => r.kind === 'control')) {
+      return this.halt('primary powered off', out);
+    }
+    if (this.state !== 'replaying') return;
     this.fd.heard(now, msg.t === 'heartbeat' ? msg.stallMs : undefined);
     if (msg.t !== 'log') return;
     this.console.onClientAck(msg.clientAcked);

@@ -186,8 +186,21 @@ describe('primary in recording mode', () => {
     const told = run(true);
     expect(told.state).toBe('halted');
     expect(ofType(told.out, 'testAndSet')).toEqual([]);
-    // Not told (a tick that came late without a word, as before host/stall-feed.ts): it went live.
-    expect(ofType(run(false).out, 'testAndSet')).toHaveLength(1);
+    // Not told (a tick that came late without a word): it asked to go live, then the entry stopped it.
+    const untold = run(false);
+    expect(ofType(untold.out, 'testAndSet')).toHaveLength(1);
+    expect(untold.state).toBe('halted');
+  });
+
+  it('a power-off entry that reaches a backup already going live stops it: the won test-and-set that comes back does not make it primary', () => {
+    const { a, b } = pair();
+    const acts = a.step(10, { type: 'powerOff' });
+    const tas = ofType(b.step(2000, { type: 'tick' }), 'testAndSet')[0]!;
+    expect(b.status().state).toBe('going-live');
+    expect(ofType(deliver(b, 'A#1', acts, 2001), 'halt')).toEqual([{ type: 'halt', reason: 'primary powered off' }]);
+    const late = b.step(2002, { type: 'storageResult', result: { op: 'test-and-set', reqId: tas.reqId, result: { ok: true, record: { owner: 'B#1', epoch: 2 } } } });
+    expect(ofType(late, 'goLive')).toEqual([]);
+    expect(b.status()).toMatchObject({ role: 'backup', state: 'halted' });
   });
 });
 
