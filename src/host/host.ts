@@ -1,8 +1,8 @@
-import { StallFeed } from "./stall-feed.ts";
 import { macAnnouncement } from "../net/packets.ts";
 import type { LoggingChannel } from "../channel/logging-channel.ts";
 import type { AgentInit, ClientMsg, FtAgent, FtEvent } from "../ft/protocol/index.ts";
 import { StaleEpochError } from "../storage/index.ts";
+import { StallFeed } from "./stall-feed.ts";
 import { AgentDriver } from "./agent-driver.ts";
 import { CloneTransfer } from "./clone-transfer.ts";
 import type { EngineHooks, HostEngine, HostRecorder, Pace } from "./engine-port.ts";
@@ -51,7 +51,7 @@ export class Host implements HostContext {
   /** The stall meter, on the unfrozen scheduler: the lecture's pause stops time, not the thread. */
   private readonly probe: LoopProbe;
   private timers: Timer[] = [];
-  private stallFeed: StallFeed | null = null;
+  private readonly stallFeed: StallFeed;
   private failAfter: LineWatch | null = null;
   /** Engine calls that came while a clone was being restored (see withEngine). */
   private engineInbox: ((engine: HostEngine) => void)[] = [];
@@ -62,6 +62,7 @@ export class Host implements HostContext {
     this.timing = { ...REAL_TIMING, ...ports.timing };
     this.scheduler = freezable(ports.scheduler);
     this.probe = new LoopProbe(ports.scheduler, this.timing.loopProbeMs);
+    this.stallFeed = new StallFeed(this.timing.tickMs, this.timing.stallMs);
     this.link = new PeerLink(this, (msg) => this.status.received(msg));
     this.storageOps = new StorageOps(
       ports.storage,
@@ -156,11 +157,11 @@ export class Host implements HostContext {
     }
     if (this.stopped) return;
     this.driver.start(this.scheduler.now(), init);
-    const stalls = (this.stallFeed = new StallFeed(this.scheduler.now(), this.timing.tickMs, this.timing.stallMs));
+    this.stallFeed.ticksFrom(this.scheduler.now());
     this.timers.push(
       this.scheduler.every(this.timing.tickMs, () => {
         this.link.standbyHeartbeat();
-        const late = stalls.tick(this.scheduler.now());
+        const late = this.stallFeed.tick(this.scheduler.now());
         if (late !== null) this.feed({ type: "stalled", ms: late });
         this.feed({ type: "tick" });
       }),
@@ -353,7 +354,7 @@ export class Host implements HostContext {
   stalledSince(start: number, what: StallSource): void {
     const ms = this.scheduler.now() - start;
     this.probe.ran(what, ms);
-    const stall = this.stallFeed ? this.stallFeed.section(this.scheduler.now(), ms) : ms >= this.timing.stallMs ? ms : null;
+    const stall = this.stallFeed.section(this.scheduler.now(), ms);
     if (stall !== null) this.feed({ type: "stalled", ms: stall });
   }
 

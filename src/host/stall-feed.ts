@@ -7,14 +7,16 @@
  * this, that tick would find the peer silent and start a failover the queued messages disprove.
  */
 export class StallFeed {
-  private lastTickAt: number;
+  private lastTickAt = Infinity;
   private sectionAt = -Infinity;
 
   constructor(
-    now: number,
     private readonly tickMs: number,
     private readonly stallMs: number,
-  ) {
+  ) {}
+
+  /** The ticks start (a host starts its protocol only once its engine runs): lateness counts from `now`. */
+  ticksFrom(now: number): void {
     this.lastTickAt = now;
   }
 
