@@ -5,7 +5,7 @@ import type { DownloadView, NetworkView } from "../../src/cluster/client-network
 
 // Issue 13: a TCP connection survives the failover. The client (the project's own TCP/IP in
 // the page, behind the virtual switch) downloads a 2 MiB file from the guest's httpd; the
-// primary is killed in the middle; the promoted backup announces the VM's MAC, the switch
+// primary is killed a quarter of the way in; the promoted backup announces the VM's MAC, the switch
 // moves it, TCP retransmits what the failover lost and drops what was sent twice, and the
 // same connection delivers the whole file with the right sha256.
 
