@@ -89,7 +89,8 @@ console.log(
   `sim: seeds=${res.seeds} violations=${res.failing.length} runs/s=${res.runsPerSec.toFixed(0)}${args.jobs > 1 ? ` jobs=${args.jobs}` : ''}` +
     ` (${(res.elapsedMs / 1000).toFixed(1)}s; failovers=${t.failovers} clones=${t.clones} halts=${t.halts} flow-pauses=${t.pauses} slowdowns=${t.slowdowns} stalls=${t.stalls} vm-lost=${t.lost};` +
     ` cluster: tabs=${t.tabs} hints=${t.hints} members-left=${t.membersLeft} clone-retries=${t.cloneRetries};` +
-    ` packets: transmitted=${t.packetsOut} output-rule-checked=${t.packetsRuleChecked} replies-checked=${t.packetReplies})${unsafeNote}`,
+    ` packets: transmitted=${t.packetsOut} output-rule-checked=${t.packetsRuleChecked} replies-checked=${t.packetReplies};` +
+    ` power-offs: ${t.powerOffs} (fenced ${t.powerOffsFenced}, overtaken ${t.powerOffsOvertaken}))${unsafeNote}`,
 );
 if (res.failing.length > 0) {
   for (const f of res.failing.slice(0, 5)) {

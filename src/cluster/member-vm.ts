@@ -39,6 +39,14 @@ export class MemberVm {
    */
   private awaiting = false;
   private lock: (() => void) | null = null;
+  /**
+   * Disks of VMs this member saw lost. Members see the loss one after another, and one that has
+   * not yet still names the VM in its beats: a member that had forgotten it would learn it again,
+   * stand by for it, find it lost again, and so on between the tabs without end (the simulator
+   * found hundreds of standby workers started and dropped after one loss). Only a member whose
+   * host runs the VM brings it back (a hung tab that speaks again).
+   */
+  private readonly lost = new Set<string>();
 
   constructor(private readonly d: MemberVmDeps) {}
 
@@ -102,9 +110,14 @@ export class MemberVm {
     this.d.beat();
   }
 
-  /** Another member's beat names the VM it runs: ours too, and a member waiting for one stands by. */
-  heard(vm: VmIdentity | null): void {
+  /**
+   * Another member's beat names the VM it is part of (`runs`: its host runs it): ours too, and a
+   * member waiting for one stands by.
+   */
+  heard(vm: VmIdentity | null, runs: boolean): void {
     if (!vm || this.vm) return;
+    if (this.lost.has(vm.diskId) && !runs) return;
+    this.lost.delete(vm.diskId);
     this.vm = vm;
     this.d.changed("vm");
     if (this.awaiting) {
@@ -121,8 +134,11 @@ export class MemberVm {
   forgetIfLost(): void {
     const { hosts } = this.d;
     if (this.d.options().placement !== "tab" || !this.vm || !vmLost(hosts.all(), this.d.membership.others())) return;
-    this.d.note("the VM is lost: its primary failed while it ran alone, and no backup had its state (FT survives one failure at a time). Start a new VM.");
+    this.d.note(
+      "the VM no longer runs on any host: it was powered off, or its primary failed while it ran alone and no backup had its state (FT survives one failure at a time). Start a new VM.",
+    );
     for (const h of [...hosts.all()]) hosts.drop(h.id);
+    this.lost.add(this.vm.diskId);
     this.vm = null;
     this.lock?.();
     this.lock = null;

@@ -10,6 +10,7 @@ import { LocalHosts, type HostView, type LocalHost } from "./local-hosts.ts";
 import { Redundancy } from "./redundancy.ts";
 import { ClientMirror } from "./client-mirror.ts";
 import { Controls } from "./controls.ts";
+import { running } from "./vm-lost.ts";
 import { LockWatch } from "./lock-watch.ts";
 import { DiskGarbage, diskCandidates } from "./disk-gc.ts";
 import { MemberVm } from "./member-vm.ts";
@@ -269,7 +270,7 @@ export class ClusterService {
   }
 
   private onBeat(b: MemberBeat): void {
-    this.member.heard(b.vm);
+    this.member.heard(b.vm, b.status !== null && running(b.status));
     const m = this.membership.onBeat(b, this.clock.now());
     this.redundancy.observe(m.hostId, m.status);
     this.changed("members");

@@ -7,7 +7,8 @@ export interface AnnouncedHost {
   status: HostStatus | null;
 }
 
-const running = (s: HostStatus): boolean => s.role !== "standby" && s.state !== "halted" && s.state !== "stopped";
+/** A host that runs the VM: a primary or backup neither halted nor stopped nor powering it off. */
+export const running = (s: HostStatus): boolean => s.role !== "standby" && s.state !== "halted" && s.state !== "stopped" && s.state !== "powering-off";
 
 /**
  * Paper §2: FT survives one failure at a time. A primary that fails while it runs alone (its

@@ -120,6 +120,10 @@ export class AgentDriver {
         this.parts.halt(a.reason);
         break;
       case "pauseExecution":
+        if (a.reason === "power-off") {
+          loop.powerOff();
+          break;
+        }
         loop.pauseForFlow();
         this.ctx.event({ kind: "flow-control" });
         break;

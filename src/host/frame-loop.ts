@@ -24,6 +24,7 @@ export interface LoopWork {
 export class FrameLoop {
   /** Flow control (paper 3.2): the primary stops until the backup has caught up. */
   private flowPaused = false;
+  private poweredOff = false;
   /** Lag control (paper 3.2): fraction of full speed. */
   private speed = 1;
   /**
@@ -74,6 +75,11 @@ export class FrameLoop {
 
   pauseForFlow(): void {
     this.flowPaused = true;
+  }
+
+  /** Paper 3.3: the VM was powered off; the protocol still runs until the backup is stopped too. */
+  powerOff(): void {
+    this.poweredOff = true;
   }
 
   resumeAfterFlow(): void {
@@ -155,7 +161,7 @@ export class FrameLoop {
 
   private decide(): void {
     const engine = this.ctx.engine;
-    const runsLive = engine?.mode === "record" && this.work.live() && !this.flowPaused;
+    const runsLive = engine?.mode === "record" && this.work.live() && !this.flowPaused && !this.poweredOff;
     if (engine && runsLive && !this.vmPaused) return this.recordSlice(engine, false);
     if (engine && runsLive && this.stepsPending > 0) {
       this.stepFrame(engine);
@@ -184,7 +190,7 @@ export class FrameLoop {
         w.flush(engine);
         w.remusEpoch();
         return this.wait(Math.max(1, delay), () => {
-          if (this.flowPaused || this.vmPaused || this.ctx.engine !== engine) return this.decide();
+          if (this.flowPaused || this.poweredOff || this.vmPaused || this.ctx.engine !== engine) return this.decide();
           this.recordSlice(engine, true);
         });
       }
@@ -203,7 +209,7 @@ export class FrameLoop {
         );
         return;
       }
-    } while (!engine.halted && s.now() - start < this.ctx.timing.sliceMs && !this.flowPaused && !this.vmPaused && !this.ctx.stopped);
+    } while (!engine.halted && s.now() - start < this.ctx.timing.sliceMs && !this.flowPaused && !this.poweredOff && !this.vmPaused && !this.ctx.stopped);
     // A paused VM's last frames go out now: the backup acks them and held outputs are released.
     if (this.vmPaused) w.flush(engine);
     this.ctx.stalledSince(start, "record");

@@ -48,7 +48,7 @@ export interface BatchResult {
 }
 
 /** The stats a batch sums (each run's count of a mechanism at work). */
-const TOTALS = ["failovers", "clones", "halts", "pauses", "slowdowns", "stalls", "tabs", "hints", "membersLeft", "cloneRetries", "packetsOut", "packetsRuleChecked", "packetReplies"] as const;
+const TOTALS = ["failovers", "clones", "halts", "pauses", "slowdowns", "stalls", "tabs", "hints", "membersLeft", "cloneRetries", "packetsOut", "packetsRuleChecked", "packetReplies", "powerOffs", "powerOffsFenced", "powerOffsOvertaken"] as const;
 
 export async function runSeeds(from: number, count: number, opts: { unsafe?: UnsafeFlags; stopAtFirst?: boolean } = {}): Promise<BatchResult> {
   const t0 = performance.now();

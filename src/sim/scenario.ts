@@ -48,6 +48,12 @@ export interface Scenario {
    * whichever host takes it, the guest answers each with a packet. null: a run without packets.
    */
   packets: { everyMs: number } | null;
+  /**
+   * Paper 3.3: at this time the operator powers the VM off through the live primary's tab (the
+   * next moment there is one). From then on no host may go live, unless the backup went live
+   * before the power-off could stop it. null: a run without a power-off.
+   */
+  powerOff: number | null;
 }
 
 export function makeScenario(seed: number): Scenario {
@@ -128,5 +134,7 @@ export function makeScenario(seed: number): Scenario {
     // Drawn after everything else (storage's draws above included), so a seed without packets is
     // the run it was before they existed.
     packets: r.chance(0.5) ? { everyMs: r.range(3, 15) } : null,
+    // Drawn last of all, for the same reason.
+    powerOff: r.chance(0.15) ? r.range(10, healAt - 10) : null,
   };
 }

@@ -68,6 +68,10 @@ const TAB: Omit<ClusterOptions, "autoStart" | "diskMode" | "readMode"> = {
 export class SimMember implements BusMember, StorageClient {
   alive = true;
   readonly svc: ClusterService;
+  /** The VM (disk) this tab is part of, and those it was part of and forgot (lost, powered off). */
+  private vmDisk: string | null = null;
+  private readonly forgotten = new Set<string>();
+  private readonly readopted = new Map<string, number>();
 
   constructor(
     private readonly w: World,
@@ -79,7 +83,17 @@ export class SimMember implements BusMember, StorageClient {
     const ports: ClusterPorts = {
       clock: this.clock(),
       machines: {
-        spawn: (config, events) => spawnSimHost(w, this, name, config, events),
+        spawn: (config, events) => {
+          // Tabs see a loss one after another: one still naming the lost VM must not bring it back
+          // again and again. A host that runs it, unheard for a while (a partition), may; so may
+          // one that halted while its beat was on its way, once or twice.
+          if (config.role === "standby" && this.forgotten.has(config.diskId) && !w.runsSomewhere(config.diskId)) {
+            const n = (this.readopted.get(config.diskId) ?? 0) + 1;
+            this.readopted.set(config.diskId, n);
+            if (n > 2) w.violation(`${id} stands by for the VM of disk ${config.diskId} again (${n} times) after it saw it lost`);
+          }
+          return spawnSimHost(w, this, name, config, events);
+        },
         link: () => {
           throw new Error("tab placement without a second worker links no two hosts of one member");
         },
@@ -96,6 +110,12 @@ export class SimMember implements BusMember, StorageClient {
       },
     };
     this.svc = new ClusterService({ ...TAB, autoStart, diskMode: w.sc.diskMode, readMode: w.sc.readMode }, ports);
+    this.svc.onChange((part) => {
+      if (part !== "vm") return;
+      const now = this.svc.vm?.diskId ?? null;
+      if (this.vmDisk !== null && now !== this.vmDisk) this.forgotten.add(this.vmDisk);
+      this.vmDisk = now;
+    });
     // The service's own notes (membership, redundancy, disk collection): counted, and traced.
     this.svc.log.onEvent((e) => {
       if (e.hostId !== "page" || !this.alive) return;

@@ -23,6 +23,10 @@ export interface RunStats {
   packetsOut: number;
   packetsRuleChecked: number;
   packetReplies: number;
+  /** Power-offs asked for, and how the primary kept the backup from going live (power-off.ts). */
+  powerOffs: number;
+  powerOffsFenced: number;
+  powerOffsOvertaken: number;
 }
 
 export const SIM_FT: Partial<FtConfig> = {
@@ -77,5 +81,8 @@ export function newStats(): RunStats {
     packetsOut: 0,
     packetsRuleChecked: 0,
     packetReplies: 0,
+    powerOffs: 0,
+    powerOffsFenced: 0,
+    powerOffsOvertaken: 0,
   };
 }

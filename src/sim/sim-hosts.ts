@@ -40,7 +40,7 @@ export interface HostOwner {
  * client, the outside world, over the network.
  */
 export function spawnSimHost(w: World, owner: HostOwner, machine: string, config: FtHostConfig, events: FtHostEvents): { handle: HostHandle; started: Promise<void> } {
-  const node = new SimNode(w.q, machine, config.hostId);
+  const node = new SimNode(w.q, machine, config.hostId, config.diskId);
   const toPage = (fn: () => void) => w.q.after(0, () => owner.alive && fn());
   const init = agentInitOf(config);
   const { storage, disk } = w.storage.portsFor(node);
@@ -113,7 +113,7 @@ class SimHostHandle implements HostHandle {
         case "fail-after-output":
           return host.failAfterOutput(c.line);
         case "power-off":
-          return host.stop();
+          return host.powerOff();
         case "vm-pause":
           return host.setVmPaused(c.paused);
         case "vm-step":

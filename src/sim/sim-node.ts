@@ -27,6 +27,8 @@ export class SimNode implements StorageClient {
     readonly name: string,
     /** The host id the protocol and the cluster service know it by. */
     readonly id: string,
+    /** The VM it is a host of (its disk): a run may see a VM lost and a new one started. */
+    readonly vm: string,
   ) {
     this.thread = new SimThread(q);
     this.stateSince = q.now;

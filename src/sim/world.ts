@@ -56,6 +56,9 @@ export class World {
   private vmStarted = false;
   /** Tabs opened so far per machine: the next one's id. */
   private tabs = new Map<string, number>();
+  /** When the VM was powered off for good (the primary settled it: power-off.ts), and which; null: not. */
+  private poweredOffAt: number | null = null;
+  private poweredOffVm: string | null = null;
 
   constructor(
     readonly sc: Scenario,
@@ -168,6 +171,8 @@ export class World {
     }
     if (node.crashAfterActions > 0) node.crashAfterActions--;
     if (a.type === "stateChanged") node.stateSince = this.q.now;
+    if (a.type === "goLive" && this.poweredOffAt !== null && node.vm === this.poweredOffVm) this.violation(`${node.id} went live (epoch ${a.epoch}) after the VM was powered off @${this.poweredOffAt.toFixed(2)}ms`);
+    if (a.type === "halt") this.poweredOff(node);
     if (a.type === "transmitPacket") {
       this.stats.packetsOut++;
       this.split.effect(a.epoch, node.id, () => "packet");
@@ -295,20 +300,59 @@ export class World {
     for (const st of sc.stalls) this.q.at(st.at, () => this.stall(this.byName.get(st.host), st.ms));
     for (const o of sc.storage.outages) this.q.at(o.from, () => this.trace(`storage: unavailable until ${o.to.toFixed(1)}`));
     for (const c of sc.crashes) this.q.at(c.at, () => this.crash(c));
+    if (sc.powerOff !== null) this.q.at(sc.powerOff, () => this.powerOff());
     await this.q.run(sc.healAt);
     this.trace("--- all faults healed ---");
     // What was in flight at healAt lands first (a dead host's test-and-set may still win).
     await this.q.run(sc.healAt + SETTLE_MS);
-    const vmSurvives = this.vmHolders().length > 0;
-    this.stats.lost = !vmSurvives;
+    let vmSurvives = this.vmHolders().length > 0;
     await this.q.run(sc.healAt + LIVENESS_BOUND_MS);
+    // A VM powered off on purpose does not survive (its backup may still be replaying up to the
+    // entry at the settling time above, and halt only then); one started after it may.
+    if (this.poweredOffVm !== null) vmSurvives = this.vmHolders().some((n) => n.vm !== this.poweredOffVm);
+    this.stats.lost = !vmSurvives;
     this.clientLenAtBound = this.client.length;
     if (this.packets) this.packets.repliesAtBound = this.packets.replies.size;
     if (vmSurvives && !this.livePrimary()) this.violation(`no live primary ${LIVENESS_BOUND_MS}ms after healing although a VM survived`);
     await this.q.run(sc.endAt);
+    if (this.poweredOffAt !== null) {
+      const running = this.vmHolders()
+        .filter((n) => n.vm === this.poweredOffVm)
+        .map((n) => n.id);
+      if (running.length > 0) this.violation(`${running.join(", ")} still run(s) the VM at the end, powered off @${this.poweredOffAt.toFixed(2)}ms`);
+    }
     this.stats.messages = this.net.messages;
     this.finalizing = true;
     finalChecks(this, vmSurvives);
+  }
+
+  /**
+   * Paper 3.3: the operator powers the VM off with the Power off control of the tab whose host is
+   * the live primary (as the tab sees it), the first moment there is one.
+   */
+  private powerOff(): void {
+    const p = this.livePrimary();
+    const tab = p && this.members.get(p.name);
+    if (!p || !tab?.alive || tab.svc.hosts.livePrimary()?.id !== p.id) {
+      if (this.q.now < this.sc.healAt) this.q.after(2, () => this.powerOff());
+      return;
+    }
+    this.stats.powerOffs++;
+    this.trace(`operator: power off through ${tab.id} (primary ${p.id})`);
+    tab.svc.controls.powerOff();
+  }
+
+  /** A primary powering off halted: how it settled (power-off.ts). */
+  private poweredOff(node: SimNode): void {
+    const outcome = node.host.agent?.primary?.powerOff?.outcome;
+    if (!outcome) return;
+    this.trace(`${node.id} power-off settled: ${outcome}`);
+    if (outcome === "overtaken") this.stats.powerOffsOvertaken++;
+    else if (this.poweredOffAt === null) {
+      this.poweredOffAt = this.q.now;
+      this.poweredOffVm = node.vm;
+    }
+    if (outcome === "fenced") this.stats.powerOffsFenced++;
   }
 
   private crash(c: Scenario["crashes"][number]): void {
@@ -345,6 +389,14 @@ export class World {
       const s = n.host.agent?.status();
       if (!n.alive || n.halted || !s) return false;
       return s.role !== "standby" && s.state !== "halted" && s.epoch === this.storage.store.lock.epoch;
+    });
+  }
+
+  /** Some host still runs the VM of this disk (a primary or backup neither halted nor dead). */
+  runsSomewhere(vm: string): boolean {
+    return [...this.nodes.values()].some((n) => {
+      const s = n.alive && !n.halted && n.vm === vm ? n.host.agent?.status() : undefined;
+      return s !== undefined && s.role !== "standby" && s.state !== "halted";
     });
   }
 

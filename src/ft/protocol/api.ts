@@ -111,7 +111,8 @@ export type FtAction =
   /** Leave replay (backup) or recording (primary) and run as the only live VM. */
   | { type: 'goLive'; epoch: Epoch; from: 'primary' | 'backup' }
   | { type: 'halt'; reason: string }
-  | { type: 'pauseExecution'; reason: 'flow-control' }
+  /** Stop running frames: until resumeExecution (flow control), or for good (power-off). */
+  | { type: 'pauseExecution'; reason: 'flow-control' | 'power-off' }
   | { type: 'resumeExecution' }
   /** Lag control: run the frame loop at this fraction of full speed. */
   | { type: 'setSpeed'; factor: number }

@@ -226,8 +226,11 @@ export class Backup {
     }
     if (msg.epoch !== this.epoch) return;
     // The primary powered off on purpose, and its entry reached us only after our detector gave
-    // up on it (our tick ran before the queued entry): the VM is off, so nobody goes live.
+    // up on it (our tick ran before the queued entry): the VM is off, so nobody goes live. The
+    // primary waits for our acknowledgement of the entry (power-off.ts): it gets one.
     if ((this.state === 'draining' || this.state === 'going-live') && msg.t === 'log' && msg.records.some((r) => r.kind === 'control')) {
+      this.receiver.accept(msg.records);
+      this.sendAck(now, out);
       return this.halt('primary powered off', out);
     }
     if (this.state !== 'replaying') return;

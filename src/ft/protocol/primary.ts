@@ -9,7 +9,10 @@
  *               released something it never acknowledged.
  * - alone:      we won; no logging, outputs are released at once (paper: "leave recording
  *               mode ... and start executing normally").
- * - halted:     we lost the test-and-set or were fenced off ("commits suicide").
+ * - powering-off: the VM was powered off on purpose (paper 3.3) and no longer runs; the control
+ *               entry saying so is on its way to the backup, which must halt too, not go live
+ *               (power-off.ts says how that is made sure of).
+ * - halted:     we lost the test-and-set or were fenced off ("commits suicide"), or powered off.
  */
 import type { FtConfig } from './config';
 import type { FtAction, FtEvent, StorageResult } from './api';
@@ -25,22 +28,10 @@ import { LagControl } from './lag-control';
 import { LogSender } from './logging-channel';
 import { OutputRule } from './output-rule';
 import { CloneSource } from './ft-vmotion';
+import { PowerOff } from './power-off';
+import { outputBytes, releaseAction, writeAction, type Output } from './primary-outputs';
 
-export type PrimaryState = 'recording' | 'going-live' | 'alone' | 'halted';
-
-type Output =
-  | { kind: 'console'; offset: number; bytes: Uint8Array }
-  | { kind: 'input-ack'; nextSeq: number }
-  | { kind: 'disk-write'; io: PendingIo }
-  | { kind: 'packet'; frame: Uint8Array };
-
-/** What an output weighs in the held-output buffer (flow control). */
-function outputBytes(o: Output): number {
-  if (o.kind === 'console') return o.bytes.length;
-  if (o.kind === 'packet') return o.frame.length;
-  if (o.kind === 'disk-write') return o.io.data?.length ?? 0;
-  return 8;
-}
+export type PrimaryState = 'recording' | 'going-live' | 'powering-off' | 'alone' | 'halted';
 
 export interface PrimaryInit {
   me: HostId;
@@ -76,6 +67,8 @@ export class Primary {
   private consoleResend: Every;
   private goLive: GoLive | null = null;
   private clone: CloneSource | null = null;
+  /** Set once the VM is powered off on purpose; says how the backup was kept from going live. */
+  powerOff: PowerOff | null = null;
   private ackCloneId: number;
   private readonly nextId: () => number;
 
@@ -130,6 +123,9 @@ export class Primary {
 
   step(now: Millis, ev: FtEvent, out: FtAction[]): void {
     if (this.state === 'halted') return;
+    // A powered-off VM runs no more frames: what its last ones still report is not logged, and
+    // their outputs are never released (as if the plug had been pulled right after the entry).
+    if (this.state === 'powering-off' && !PowerOff.heeds(ev)) return;
     switch (ev.type) {
       case 'tick':
         return this.onTick(now, out);
@@ -199,7 +195,7 @@ export class Primary {
       case 'storageResult':
         return this.onStorage(now, ev.result, out);
       case 'peerLeft':
-        if (ev.host === this.backup && this.state === 'recording') {
+        if (ev.host === this.backup && (this.state === 'recording' || this.state === 'powering-off')) {
           this.fd.declareFailed();
           this.onTick(now, out);
         }
@@ -212,25 +208,44 @@ export class Primary {
       case 'snapshotTaken':
         return this.onSnapshot(now, ev, out);
       case 'powerOff':
-        if (this.state === 'recording') {
-          this.sender.append({ kind: 'control', position: this.position, control: 'power-off' });
-          this.flush(now, out);
-        }
-        return this.halt('powered off', out);
+        return this.onPowerOff(now, out);
     }
   }
 
+  /**
+   * Paper 3.3: "if the primary VM is explicitly powered off, the backup VM should be stopped also,
+   * and should not attempt to go live". Alone, there is nobody to stop. Recording, the control
+   * entry goes in the log and we wait, the VM stopped, for the backup to acknowledge it; going
+   * live, our test-and-set decides, as it would for a failure.
+   */
+  private onPowerOff(now: Millis, out: FtAction[]): void {
+    this.powerOff = new PowerOff(now);
+    if (this.state === 'alone') return this.halt(this.powerOff.settle('alone'), out);
+    out.push({ type: 'pauseExecution', reason: 'power-off' });
+    if (this.state !== 'recording') return;
+    this.powerOff.entrySeq = this.sender.append({ kind: 'control', position: this.position, control: 'power-off' }).seq;
+    this.flush(now, out);
+    this.state = 'powering-off';
+    this.changed(out);
+  }
+
   private onTick(now: Millis, out: FtAction[]): void {
-    if (this.state === 'recording') {
+    if (this.state === 'powering-off' && !this.goLive) {
+      // No acknowledgement by half the failure timeout: the entry or the backup may be lost, and
+      // the backup's detector may fire soon. Take the lock record before it can (power-off.ts).
+      if (this.powerOff!.overdue(now, this.cfg.failureTimeoutMs) || this.fd.expired(now)) return this.testAndSet(now, out);
+      this.sendLog(this.sender.retransmit(now, this.cfg.retransmitMs, this.cfg.maxRecordsPerMessage), out);
+      // Still alive to the backup meanwhile: it must get the entry, not time out on our silence.
+      if (this.heartbeat.due(now)) out.push({ type: 'send', to: this.backup!, msg: { t: 'heartbeat', epoch: this.epoch, stallMs: this.stalls.recentMax(now) } });
+    } else if (this.state === 'recording') {
       if (this.fd.expired(now)) return this.startGoingLive(now, out);
-      const resend = this.sender.retransmit(now, this.cfg.retransmitMs, this.cfg.maxRecordsPerMessage);
-      if (resend.length > 0) this.sendLog(resend, out);
+      this.sendLog(this.sender.retransmit(now, this.cfg.retransmitMs, this.cfg.maxRecordsPerMessage), out);
       const cloneMsg = this.clone?.resend(now, this.cfg.retransmitMs);
       if (cloneMsg) out.push({ type: 'send', to: this.backup!, msg: cloneMsg });
       if (this.heartbeat.due(now)) out.push({ type: 'send', to: this.backup!, msg: { t: 'heartbeat', epoch: this.epoch, stallMs: this.stalls.recentMax(now) } });
       const speed = this.lag.adjust(now);
       if (speed !== null) out.push({ type: 'setSpeed', factor: speed });
-    } else if (this.state === 'going-live') {
+    } else if (this.state === 'going-live' || this.goLive) {
       const req = this.goLive!.tick(now, this.cfg.failureTimeoutMs);
       if (req) out.push(req);
     }
@@ -241,7 +256,7 @@ export class Primary {
   }
 
   private onMessage(now: Millis, from: HostId, msg: ChannelMsg, out: FtAction[]): void {
-    if (from !== this.backup || this.state !== 'recording') return;
+    if (from !== this.backup || (this.state !== 'recording' && this.state !== 'powering-off')) return;
     if ((msg.t === 'ack' || msg.t === 'heartbeat') && msg.epoch !== this.epoch) return;
     this.fd.heard(now, msg.t === 'ack' || msg.t === 'heartbeat' ? msg.stallMs : undefined);
     // A new backup still receiving the snapshot heartbeats as a standby, and after the last chunk
@@ -258,14 +273,16 @@ export class Primary {
     this.release(this.rule.onReplayed(msg.replayed), out);
     this.lag.onBackupReport(msg.guestTime);
     this.updateFlow(out);
+    if (this.state === 'powering-off' && this.powerOff!.acknowledgedBy(msg.ackSeq)) this.halt(this.powerOff!.settle('acknowledged'), out);
   }
 
   private onStorage(now: Millis, r: StorageResult, out: FtAction[]): void {
     switch (r.op) {
       case 'test-and-set': {
-        if (!this.goLive || this.state !== 'going-live') return;
+        if (!this.goLive || (this.state !== 'going-live' && this.state !== 'powering-off')) return;
         const o = this.goLive.onResult(r.reqId, r.result, now);
-        if (o?.outcome === 'won') this.becomeAlone(o.epoch, out);
+        if (o?.outcome === 'won' && this.powerOff) this.halt(this.powerOff.settle('fenced', o.epoch), out);
+        else if (o?.outcome === 'won') this.becomeAlone(o.epoch, out);
         else if (o?.outcome === 'lost') this.halt(`lost test-and-set (epoch now ${o.epoch})`, out);
         return;
       }
@@ -278,7 +295,7 @@ export class Primary {
           // Issued before we moved to a newer epoch ourselves (went alone): just redo it.
           const io = this.io.get(r.ioId);
           if (io) this.writeNow(io, out);
-        } else if (this.state === 'going-live') {
+        } else if (this.state === 'going-live' || this.state === 'powering-off') {
           // Our own test-and-set may already have moved the epoch and its reply be still
           // on its way; only its outcome tells whether we were deposed. Retry until then.
           this.io.scheduleRetry(r.ioId, now + this.cfg.storageRetryMs);
@@ -335,9 +352,13 @@ export class Primary {
 
   private startGoingLive(now: Millis, out: FtAction[]): void {
     this.state = 'going-live';
+    this.testAndSet(now, out);
+    this.changed(out);
+  }
+
+  private testAndSet(now: Millis, out: FtAction[]): void {
     this.goLive = new GoLive(this.me, this.epoch, this.cfg.storageRetryMs, !!this.cfg.unsafe.noTestAndSet, this.nextId);
     out.push(this.goLive.request(now));
-    this.changed(out);
   }
 
   private becomeAlone(epoch: Epoch, out: FtAction[]): void {
@@ -355,6 +376,9 @@ export class Primary {
   }
 
   private halt(reason: string, out: FtAction[]): void {
+    // Halted by anything but its own settling (a lost test-and-set, a fenced write): the backup
+    // went live first, and the VM runs on there.
+    if (this.powerOff && !this.powerOff.outcome) reason = `${this.powerOff.settle('overtaken')} (${reason})`;
     this.state = 'halted';
     out.push({ type: 'halt', reason });
     this.changed(out);
@@ -366,27 +390,15 @@ export class Primary {
   }
 
   private release(outs: Output[], out: FtAction[]): void {
-    for (const o of outs) {
-      if (o.kind === 'console') {
-        this.console.markReleased(o.offset + o.bytes.length);
-        out.push({ type: 'releaseOutput', msg: { t: 'console', epoch: this.epoch, from: this.me, offset: o.offset, bytes: o.bytes } });
-      } else if (o.kind === 'packet') {
-        out.push({ type: 'transmitPacket', epoch: this.epoch, frame: o.frame });
-      } else if (o.kind === 'input-ack') {
-        out.push({ type: 'releaseOutput', msg: { t: 'input-ack', epoch: this.epoch, from: this.me, nextSeq: o.nextSeq } });
-      } else {
-        this.writeNow(o.io, out);
-      }
-    }
+    for (const o of outs) out.push(releaseAction(o, this.epoch, this.me, this.console));
   }
 
   private writeNow(io: PendingIo, out: FtAction[]): void {
-    out.push({ type: 'writeBlock', ioId: io.ioId, block: io.block, data: io.data!, epoch: this.epoch });
+    out.push(writeAction(io, this.epoch));
   }
 
   private flush(now: Millis, out: FtAction[]): void {
-    const recs = this.sender.takeUnsent(now);
-    if (recs.length > 0) this.sendLog(recs, out);
+    this.sendLog(this.sender.takeUnsent(now), out);
   }
 
   private sendLog(recs: LogRecord[], out: FtAction[]): void {

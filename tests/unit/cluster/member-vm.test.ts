@@ -60,7 +60,7 @@ describe("MemberVm", () => {
     await m.vm.afterDiscovery();
     expect(m.machines.hosts).toEqual([]);
     expect(storage.record.epoch).toBe(0);
-    m.vm.heard({ diskId: "disk-1", diskMode: "shared" });
+    m.vm.heard({ diskId: "disk-1", diskMode: "shared" }, true);
     expect(m.vm.vm).toEqual({ diskId: "disk-1", diskMode: "shared" });
     expect(m.machines.hosts.map((h) => [h.id, h.config.role])).toEqual([["A#1", "standby"]]);
   });
@@ -69,15 +69,15 @@ describe("MemberVm", () => {
     const m = memberVm({ ...TAB, autoStart: false });
     await m.vm.afterDiscovery();
     expect(m.machines.hosts).toEqual([]);
-    m.vm.heard({ diskId: "disk-1", diskMode: "shared" });
-    m.vm.heard({ diskId: "disk-2", diskMode: "shared" });
+    m.vm.heard({ diskId: "disk-1", diskMode: "shared" }, true);
+    m.vm.heard({ diskId: "disk-2", diskMode: "shared" }, true);
     expect(m.vm.vm?.diskId).toBe("disk-1");
     expect(m.machines.hosts.length).toBe(1);
   });
 
   it("forgets a lost VM (its standby dropped, the VM lock released) and stands by for the next one", async () => {
     const m = memberVm({ ...TAB, autoStart: false });
-    m.vm.heard({ diskId: "disk-1", diskMode: "shared" });
+    m.vm.heard({ diskId: "disk-1", diskMode: "shared" }, true);
     await m.vm.afterDiscovery();
     m.vm.standBy();
     expect(m.machines.hosts.length).toBe(1);
@@ -87,9 +87,14 @@ describe("MemberVm", () => {
     m.vm.forgetIfLost();
     expect(m.vm.vm).toBeNull();
     expect(standby.killed).toBe(true);
-    expect(m.notes).toEqual([expect.stringMatching(/^the VM is lost/)]);
+    expect(m.notes).toEqual([expect.stringMatching(/^the VM no longer runs on any host/)]);
     expect(await m.other.isHeld(VM_LOCK)).toBe(false);
-    m.vm.heard({ diskId: "disk-2", diskMode: "shared" });
+    // Another member that has not seen the loss yet still names the lost VM in its beats, its
+    // host halted: not a VM to stand by for again (that went on between tabs without end).
+    m.vm.heard({ diskId: "disk-1", diskMode: "shared" }, false);
+    expect(m.vm.vm).toBeNull();
+    expect(m.machines.hosts.map((h) => h.id)).toEqual(["A#1"]);
+    m.vm.heard({ diskId: "disk-2", diskMode: "shared" }, true);
     expect(m.machines.hosts.map((h) => h.id)).toEqual(["A#1", "A#2"]);
   });
 });

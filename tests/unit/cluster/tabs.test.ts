@@ -140,7 +140,7 @@ async function primaryAndStandby(): Promise<{ w: World; a: Member; b: Member }> 
   return { w, a, b };
 }
 
-const lost = (m: Member) => World.feed(m).some((line) => line.startsWith("the VM is lost"));
+const lost = (m: Member) => World.feed(m).some((line) => line.startsWith("the VM no longer runs"));
 
 describe("tabs: a VM that is lost", () => {
   it("the primary's tab crashes while it runs alone: the standby tab says the VM is lost, takes its host out and may start a new one", async () => {

@@ -164,9 +164,11 @@ describe('primary in recording mode', () => {
   it('power off travels in the log and stops the backup instead of failing over (paper 3.3)', () => {
     const { a, b } = pair();
     const acts = [...frame(a, 1, 1), ...a.step(2, { type: 'powerOff' })];
-    expect(a.status().state).toBe('halted');
+    expect(a.status().state).toBe('powering-off');
     const bActs = deliver(b, 'A#1', acts, 3);
     expect(ofType(bActs, 'halt')).toHaveLength(0); // the frame is not replayed yet
+    // The backup acknowledged the entry: the primary halts, sure the backup will not go live.
+    expect(ofType(deliver(a, 'B#1', bActs, 3), 'halt')).toEqual([{ type: 'halt', reason: 'powered off: the backup has the power-off entry and stops too' }]);
     const done = b.step(4, { type: 'frameDone', position: pos(1, 199), guestTime: 10 });
     expect(ofType(done, 'halt')).toEqual([{ type: 'halt', reason: 'primary powered off' }]);
     expect(ofType(b.step(500, { type: 'tick' }), 'testAndSet')).toEqual([]);

@@ -56,7 +56,7 @@ export class Rig {
 
   /** `diskMs`: each way to this host's disk (own copy or shared); the lock record is 0.5 ms away. */
   add(id: string, init: AgentInit, opts: { diskMs?: number } = {}): RigHost {
-    const node = new SimNode(this.q, id.split("#")[0]!, id);
+    const node = new SimNode(this.q, id.split("#")[0]!, id, "disk");
     const h: RigHost = { node, host: null!, fed: [], performed: [], events: [], toClient: [], sent: [], landed: [], statuses: [], recorded: { frames: [], checkpoints: [] } };
     const settled = <T>(v: T): Promise<T> => {
       this.q.markAsync();
