@@ -1,9 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: every check the project has. The browser suites run in the foreground, one after the
-# other; the Node-only checks that need no deadline of their own (the fault simulator, the FT system
-# in Node, the replay check) run beside them at idle CPU priority, so they use the cores the browser
-# tests leave idle (about a quarter of them: failover tests wait for timeouts, freezes, etcd) and
-# never take a core from a pair racing its failure detector. Their output is shown when they end.
+# `npm test`: every check the project has, fastest first, stopping at the first failure (the
+# Playwright runs at the end all run: see there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Each step says how long the run has taken so far, so a slow CI names its slow step.
@@ -19,11 +16,13 @@ step "unit tests"
 npx vitest run
 # The browser suites share one build of dist/: Firefox serves it with the plain static server,
 # Playwright's web server previews it (LOCKSTEP_PREBUILT: no second `vite build`).
-step "production build (dist/, used by both browser suites)"
+step "production build (dist/, used by the browser suites)"
 npx vite build --logLevel error
 
-# The Node checks (scripts/node-checks.sh), at SCHED_IDLE (`chrt --idle 0`: they run only on a core
-# nothing else wants), each chain in a session of its own so that a failing run can stop it whole.
+# The lectures (playwright.config.ts) leave the cores idle two thirds of the time: the Node-only
+# checks (scripts/node-checks.sh: the fault simulator, the FT system in Node, the replay check) run
+# beside them at SCHED_IDLE (`chrt --idle 0`: only on a core nothing else wants), each chain in a
+# session of its own so that a failing run can stop it whole. The failover tests wait for them.
 export LOCKSTEP_TEST_STARTED=$(($(date +%s) - (SECONDS - started)))
 ft_log=$(mktemp)
 replay_log=$(mktemp)
@@ -33,17 +32,12 @@ setsid chrt --idle 0 bash scripts/node-checks.sh replay >"$replay_log" 2>&1 &
 replay_pid=$!
 trap 'kill -- -$ft_pid -$replay_pid 2>/dev/null || true' EXIT
 
-step "end-to-end tests in Firefox ESR (WebDriver BiDi): one-page failover, the kill-tab demo, machines built in workers"
-npx vitest run --config vitest.firefox.config.ts
-# Two runs (playwright.config.ts says which spec files and why): the page checks two at a time,
-# then the failover and timing tests one at a time. Both run even if the first fails.
-step "end-to-end tests (headless Chromium), page checks two at a time"
+# Three Playwright runs (playwright.config.ts says which spec files and why). All run even if one fails.
+step "end-to-end tests (headless Chromium): the lectures, every tour back to back (the Node checks beside them)"
 e2e_rc=0
-LOCKSTEP_PREBUILT=1 npx playwright test --project side-by-side --workers 2 || e2e_rc=$?
-step "end-to-end tests (headless Chromium), failover and timing tests one at a time"
-LOCKSTEP_PREBUILT=1 npx playwright test --project alone --workers 1 || e2e_rc=$?
+LOCKSTEP_PREBUILT=1 npx playwright test --project lecture --workers 1 || e2e_rc=$?
 
-step "Node checks (ran beside the browser tests at idle priority; their own steps follow)"
+step "Node checks (ran beside the lectures at idle priority; their own steps follow)"
 node_rc=0
 wait "$ft_pid" || node_rc=$?
 cat "$ft_log"
@@ -51,6 +45,13 @@ wait "$replay_pid" || node_rc=$?
 cat "$replay_log"
 trap - EXIT
 rm -f "$ft_log" "$replay_log"
-step "done"
 [ "$node_rc" = 0 ] || exit "$node_rc"
+
+step "end-to-end tests in Firefox ESR (WebDriver BiDi): one-page failover, the kill-tab demo, machines built in workers"
+npx vitest run --config vitest.firefox.config.ts
+step "end-to-end tests (headless Chromium), page checks two at a time"
+LOCKSTEP_PREBUILT=1 npx playwright test --project side-by-side --workers 2 || e2e_rc=$?
+step "end-to-end tests (headless Chromium), failover and timing tests one at a time"
+LOCKSTEP_PREBUILT=1 npx playwright test --project alone --workers 1 || e2e_rc=$?
+step "done"
 exit "$e2e_rc"
