@@ -24,13 +24,13 @@ npx vite build --logLevel error
 # beside them at SCHED_IDLE (`chrt --idle 0`: only on a core nothing else wants), each chain in a
 # session of its own so that a failing run can stop it whole. The failover tests wait for them.
 export LOCKSTEP_TEST_STARTED=$(($(date +%s) - (SECONDS - started)))
-ft_log=$(mktemp)
-replay_log=$(mktemp)
-setsid chrt --idle 0 bash scripts/node-checks.sh ft >"$ft_log" 2>&1 &
-ft_pid=$!
-setsid chrt --idle 0 bash scripts/node-checks.sh replay >"$replay_log" 2>&1 &
-replay_pid=$!
-trap 'kill -- -$ft_pid -$replay_pid 2>/dev/null || true' EXIT
+sim_log=$(mktemp)
+vms_log=$(mktemp)
+setsid chrt --idle 0 bash scripts/node-checks.sh sim >"$sim_log" 2>&1 &
+sim_pid=$!
+setsid chrt --idle 0 bash scripts/node-checks.sh vms >"$vms_log" 2>&1 &
+vms_pid=$!
+trap 'kill -- -$sim_pid -$vms_pid 2>/dev/null || true' EXIT
 
 # Three Playwright runs (playwright.config.ts says which spec files and why). All run even if one fails.
 step "end-to-end tests (headless Chromium): the lectures, every tour back to back (the Node checks beside them)"
@@ -39,12 +39,12 @@ LOCKSTEP_PREBUILT=1 npx playwright test --project lecture --workers 1 || e2e_rc=
 
 step "Node checks (ran beside the lectures at idle priority; their own steps follow)"
 node_rc=0
-wait "$ft_pid" || node_rc=$?
-cat "$ft_log"
-wait "$replay_pid" || node_rc=$?
-cat "$replay_log"
+wait "$sim_pid" || node_rc=$?
+cat "$sim_log"
+wait "$vms_pid" || node_rc=$?
+cat "$vms_log"
 trap - EXIT
-rm -f "$ft_log" "$replay_log"
+rm -f "$sim_log" "$vms_log"
 [ "$node_rc" = 0 ] || exit "$node_rc"
 
 step "end-to-end tests in Firefox ESR (WebDriver BiDi): one-page failover, the kill-tab demo, machines built in workers"
