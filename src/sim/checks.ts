@@ -1,6 +1,7 @@
 import { peekBatchHeader } from "../ft/log/codec.ts";
 import type { ChannelMsg, FtAction, FtEvent } from "../ft/protocol/index.ts";
 import { decodeEnvelope } from "../host/log-envelope.ts";
+import type { RunStats } from "./sim-config.ts";
 import type { SimNode } from "./sim-node.ts";
 import type { ToyEngine } from "./toy-engine.ts";
 
@@ -155,6 +156,44 @@ export class FeedOrderCheck {
           : null;
     const logged = this.logged.get(node.id) ?? 0;
     if (frame !== null && frame >= logged) this.violation(`${node.id} fed ${ev.type} of frame ${frame} before the log entries of that frame (logged: frames < ${logged})`);
+  }
+}
+
+/**
+ * Paper 3.3: once a power-off settled (the backup acknowledged the entry, or the primary took the
+ * lock record, or there was no backup: src/ft/protocol/power-off.ts), no host of that VM goes live,
+ * and none runs it at the end. One that came too late (the backup went live first) settles nothing.
+ */
+export class PowerOffCheck {
+  /** When and which VM (disk) was powered off; null: none yet. */
+  at: number | null = null;
+  vm: string | null = null;
+
+  constructor(
+    private readonly violation: (s: string) => void,
+    private readonly stats: RunStats,
+    private readonly trace: (line: string) => void,
+    private readonly now: () => number,
+  ) {}
+
+  performing(node: SimNode, a: FtAction): void {
+    if (a.type === "goLive" && this.at !== null && node.vm === this.vm) this.violation(`${node.id} went live (epoch ${a.epoch}) after the VM was powered off @${this.at.toFixed(2)}ms`);
+    if (a.type !== "halt") return;
+    const outcome = node.host.agent?.primary?.powerOff?.outcome;
+    if (!outcome) return;
+    this.trace(`${node.id} power-off settled: ${outcome}`);
+    if (outcome === "overtaken") this.stats.powerOffsOvertaken++;
+    else if (this.at === null) {
+      this.at = this.now();
+      this.vm = node.vm;
+    }
+    if (outcome === "fenced") this.stats.powerOffsFenced++;
+  }
+
+  /** `holders`: the hosts that may still run a VM at the end of the run. */
+  atEnd(holders: SimNode[]): void {
+    const running = holders.filter((n) => this.at !== null && n.vm === this.vm).map((n) => n.id);
+    if (running.length > 0) this.violation(`${running.join(", ")} still run(s) the VM at the end, powered off @${this.at!.toFixed(2)}ms`);
   }
 }
 

@@ -10,7 +10,7 @@ import { makeConfig, type FtConfig, type UnsafeFlags } from "../ft/protocol/conf
 import { ConsoleClient } from "../ft/protocol/console-stream.ts";
 import type { ClientMsg, FtAction, FtEvent, ToClientMsg } from "../ft/protocol/index.ts";
 import type { HostEvent } from "../host/events.ts";
-import { FeedOrderCheck, OutputRuleCheck, SplitBrainCheck, StateCheck } from "./checks.ts";
+import { FeedOrderCheck, OutputRuleCheck, PowerOffCheck, SplitBrainCheck, StateCheck } from "./checks.ts";
 import { EventQueue } from "./event-queue.ts";
 import { finalChecks } from "./final-checks.ts";
 import { Rng } from "./rng.ts";
@@ -52,13 +52,11 @@ export class World {
   private readonly states: StateCheck;
   private readonly outputRule: OutputRuleCheck;
   private readonly feedOrder: FeedOrderCheck;
+  private readonly powerOffs: PowerOffCheck;
   /** A tab started the VM (its primary exists). */
   private vmStarted = false;
   /** Tabs opened so far per machine: the next one's id. */
   private tabs = new Map<string, number>();
-  /** When the VM was powered off for good (the primary settled it: power-off.ts), and which; null: not. */
-  private poweredOffAt: number | null = null;
-  private poweredOffVm: string | null = null;
 
   constructor(
     readonly sc: Scenario,
@@ -84,6 +82,7 @@ export class World {
     this.states = new StateCheck(violation);
     this.outputRule = new OutputRuleCheck(violation, { shared: sc.diskMode === "shared", backupReads: sc.readMode === "backup-reads" }, this.stats);
     this.feedOrder = new FeedOrderCheck(violation);
+    this.powerOffs = new PowerOffCheck(violation, this.stats, (line) => this.trace(line), () => this.q.now);
     this.storage = new SimStorage(
       sc,
       storageRng,
@@ -171,8 +170,7 @@ export class World {
     }
     if (node.crashAfterActions > 0) node.crashAfterActions--;
     if (a.type === "stateChanged") node.stateSince = this.q.now;
-    if (a.type === "goLive" && this.poweredOffAt !== null && node.vm === this.poweredOffVm) this.violation(`${node.id} went live (epoch ${a.epoch}) after the VM was powered off @${this.poweredOffAt.toFixed(2)}ms`);
-    if (a.type === "halt") this.poweredOff(node);
+    this.powerOffs.performing(node, a);
     if (a.type === "transmitPacket") {
       this.stats.packetsOut++;
       this.split.effect(a.epoch, node.id, () => "packet");
@@ -309,18 +307,13 @@ export class World {
     await this.q.run(sc.healAt + LIVENESS_BOUND_MS);
     // A VM powered off on purpose does not survive (its backup may still be replaying up to the
     // entry at the settling time above, and halt only then); one started after it may.
-    if (this.poweredOffVm !== null) vmSurvives = this.vmHolders().some((n) => n.vm !== this.poweredOffVm);
+    if (this.powerOffs.vm !== null) vmSurvives = this.vmHolders().some((n) => n.vm !== this.powerOffs.vm);
     this.stats.lost = !vmSurvives;
     this.clientLenAtBound = this.client.length;
     if (this.packets) this.packets.repliesAtBound = this.packets.replies.size;
     if (vmSurvives && !this.livePrimary()) this.violation(`no live primary ${LIVENESS_BOUND_MS}ms after healing although a VM survived`);
     await this.q.run(sc.endAt);
-    if (this.poweredOffAt !== null) {
-      const running = this.vmHolders()
-        .filter((n) => n.vm === this.poweredOffVm)
-        .map((n) => n.id);
-      if (running.length > 0) this.violation(`${running.join(", ")} still run(s) the VM at the end, powered off @${this.poweredOffAt.toFixed(2)}ms`);
-    }
+    this.powerOffs.atEnd(this.vmHolders());
     this.stats.messages = this.net.messages;
     this.finalizing = true;
     finalChecks(this, vmSurvives);
@@ -340,19 +333,6 @@ export class World {
     this.stats.powerOffs++;
     this.trace(`operator: power off through ${tab.id} (primary ${p.id})`);
     tab.svc.controls.powerOff();
-  }
-
-  /** A primary powering off halted: how it settled (power-off.ts). */
-  private poweredOff(node: SimNode): void {
-    const outcome = node.host.agent?.primary?.powerOff?.outcome;
-    if (!outcome) return;
-    this.trace(`${node.id} power-off settled: ${outcome}`);
-    if (outcome === "overtaken") this.stats.powerOffsOvertaken++;
-    else if (this.poweredOffAt === null) {
-      this.poweredOffAt = this.q.now;
-      this.poweredOffVm = node.vm;
-    }
-    if (outcome === "fenced") this.stats.powerOffsFenced++;
   }
 
   private crash(c: Scenario["crashes"][number]): void {

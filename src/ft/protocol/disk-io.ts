@@ -7,8 +7,25 @@
  * completed successfully", so it re-issues every pending one when it goes live. That is
  * safe because the engine serialises racing I/Os, which makes each one idempotent.
  */
-import type { Millis } from './types';
+import type { StorageResult } from './api';
+import type { Epoch, Millis } from './types';
 import type { PendingIo } from './messages';
+
+/** What a primary does with a disk reply: complete the I/O, retry it later, redo it now, or halt. */
+export type DiskReply = { do: 'complete'; data?: Uint8Array } | { do: 'retry' } | { do: 'redo' } | { do: 'halt'; reason: string };
+
+/**
+ * `deciding`: our own test-and-set is in flight (going live, powering off), and may already have
+ * moved the epoch with its reply still on its way: only its outcome tells whether we were deposed.
+ */
+export function diskReply(r: Extract<StorageResult, { op: 'write' | 'read' }>, epoch: Epoch, deciding: boolean): DiskReply {
+  if (r.ok) return r.op === 'read' ? { do: 'complete', data: r.data } : { do: 'complete' };
+  if (r.op === 'read' || r.reason === 'unavailable') return { do: 'retry' };
+  // Issued before we moved to a newer epoch ourselves (went alone): just redo it.
+  if (r.epoch < epoch) return { do: 'redo' };
+  if (deciding) return { do: 'retry' };
+  return { do: 'halt', reason: `fenced: disk write of epoch ${r.epoch} rejected, a newer primary exists` };
+}
 
 export class DiskIo {
   private pending = new Map<number, PendingIo>();

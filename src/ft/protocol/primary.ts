@@ -19,7 +19,7 @@ import type { FtAction, FtEvent, StorageResult } from './api';
 import type { ChannelMsg, LogRecord, PendingIo } from './messages';
 import { comparePos, type Epoch, type HostId, type Millis, type Position } from './types';
 import { ConsoleServer } from './console-stream';
-import { DiskIo } from './disk-io';
+import { DiskIo, diskReply } from './disk-io';
 import { Every, FailureDetector } from './failure-detector';
 import { StallMeter } from './stall-meter';
 import { FlowControl, type FlowPauseState } from './flow-control';
@@ -286,30 +286,13 @@ export class Primary {
         else if (o?.outcome === 'lost') this.halt(`lost test-and-set (epoch now ${o.epoch})`, out);
         return;
       }
-      case 'write':
-        if (r.ok) {
-          if (this.io.beginCompletion(r.ioId)) out.push({ type: 'completeIo', ioId: r.ioId });
-        } else if (r.reason === 'unavailable') {
-          this.io.scheduleRetry(r.ioId, now + this.cfg.storageRetryMs);
-        } else if (r.epoch < this.epoch) {
-          // Issued before we moved to a newer epoch ourselves (went alone): just redo it.
-          const io = this.io.get(r.ioId);
-          if (io) this.writeNow(io, out);
-        } else if (this.state === 'going-live' || this.state === 'powering-off') {
-          // Our own test-and-set may already have moved the epoch and its reply be still
-          // on its way; only its outcome tells whether we were deposed. Retry until then.
-          this.io.scheduleRetry(r.ioId, now + this.cfg.storageRetryMs);
-        } else {
-          this.halt(`fenced: disk write of epoch ${r.epoch} rejected, a newer primary exists`, out);
-        }
-        return;
-      case 'read':
-        if (r.ok) {
-          if (this.io.beginCompletion(r.ioId)) out.push({ type: 'completeIo', ioId: r.ioId, data: r.data });
-        } else {
-          this.io.scheduleRetry(r.ioId, now + this.cfg.storageRetryMs);
-        }
-        return;
+      default: {
+        const d = diskReply(r, this.epoch, this.state === 'going-live' || this.state === 'powering-off');
+        if (d.do === 'complete' && this.io.beginCompletion(r.ioId)) out.push({ type: 'completeIo', ioId: r.ioId, ...(d.data ? { data: d.data } : {}) });
+        else if (d.do === 'retry') this.io.scheduleRetry(r.ioId, now + this.cfg.storageRetryMs);
+        else if (d.do === 'redo' && this.io.get(r.ioId)) this.writeNow(this.io.get(r.ioId)!, out);
+        else if (d.do === 'halt') this.halt(d.reason, out);
+      }
     }
   }
 
