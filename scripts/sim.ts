@@ -4,7 +4,7 @@
  *
  *   npm run sim -- --seeds N [--from S]      run seeds S..S+N-1 (S defaults to 1)
  *   npm run sim -- --seed S [--quiet]        reproduce one seed and print its trace
- *   --unsafe no-output-rule|no-test-and-set|no-fencing   (test-only: disable a safeguard)
+ *   --unsafe no-output-rule|no-test-and-set|no-fencing|no-power-off-wait   (test-only: disable a safeguard)
  *   --keep-going                             do not stop at the first failing seed
  *   --jobs J                                 split the seeds over J processes (one per core)
  */
@@ -13,7 +13,7 @@ import { runSeed, runSeeds, type BatchResult } from '../src/sim/run.ts';
 import type { UnsafeFlags } from '../src/ft/protocol/config.ts';
 import { cli } from './lib/args.ts';
 
-const UNSAFE = { 'no-output-rule': 'noOutputRule', 'no-test-and-set': 'noTestAndSet', 'no-fencing': 'noFencing' } as const;
+const UNSAFE = { 'no-output-rule': 'noOutputRule', 'no-test-and-set': 'noTestAndSet', 'no-fencing': 'noFencing', 'no-power-off-wait': 'noPowerOffWait' } as const;
 const { options: args } = cli({
   usage: 'npm run sim -- [options]',
   about: 'Seeded fault simulator (src/sim): the real cluster service (src/cluster), host driver (src/host) and FT protocol (src/ft/protocol) on a toy deterministic engine.',

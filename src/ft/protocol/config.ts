@@ -16,6 +16,8 @@ export interface UnsafeFlags {
   noOutputRule?: boolean;
   noTestAndSet?: boolean;
   noFencing?: boolean;
+  /** The primary halts as soon as it sent the power-off entry (paper 3.3), not once acknowledged. */
+  noPowerOffWait?: boolean;
 }
 
 export interface FtConfig {

@@ -225,6 +225,7 @@ export class Primary {
     if (this.state !== 'recording') return;
     this.powerOff.entrySeq = this.sender.append({ kind: 'control', position: this.position, control: 'power-off' }).seq;
     this.flush(now, out);
+    if (this.cfg.unsafe.noPowerOffWait) return this.halt(this.powerOff.settle('acknowledged'), out);
     this.state = 'powering-off';
     this.changed(out);
   }

@@ -100,6 +100,8 @@ describe('simulator', () => {
     ['no-output-rule', { noOutputRule: true }, /Output Rule|not a prefix|contradict|told inputs|never acknowledged|saw its write/],
     ['no-test-and-set', { noTestAndSet: true }, /two live primaries/],
     ['no-fencing', { noFencing: true }, /stale-epoch write landed|saw its write/],
+    // Halting as soon as the power-off entry is sent: when the entry is lost, the backup goes live.
+    ['no-power-off-wait', { noPowerOffWait: true }, /after the VM was powered off|still run\(s\) the VM at the end/],
   ];
   for (const [name, unsafe, kind] of teeth) {
     it(`finds violations with --unsafe ${name}`, async () => {
