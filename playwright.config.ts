@@ -12,13 +12,6 @@ const PORT = Number(process.env.LOCKSTEP_PORT ?? 4173);
  * measured against a deadline. A plain `playwright test` runs all of them one at a time.
  */
 const SIDE_BY_SIDE = /\/(boot|browser-support|deploy|launch|lecture-layout|presenter|replay|teach)\.spec\.ts$/;
-/**
- * The lectures: every tour back to back, most of the time spent waiting for what a tour waits for
- * (a failure timeout, a slowed backup, a stuck connection), the cores idle two thirds of it.
- * `npm test` runs them alone (one at a time, no other browser), while the Node-only checks use
- * the idle cores at idle priority.
- */
-const LECTURE = /\/lecture(-all)?\.spec\.ts$/;
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -41,8 +34,7 @@ export default defineConfig({
   },
   projects: [
     { name: "side-by-side", testMatch: SIDE_BY_SIDE, fullyParallel: true },
-    { name: "lecture", testMatch: LECTURE },
-    { name: "alone", testIgnore: [SIDE_BY_SIDE, LECTURE] },
+    { name: "alone", testIgnore: SIDE_BY_SIDE },
   ],
   webServer: {
     // `npm test` builds dist/ once for both browser suites and says so with LOCKSTEP_PREBUILT.
