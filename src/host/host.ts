@@ -204,6 +204,8 @@ export class Host implements HostContext {
 
   cutChannel(): void {
     this.link.cut();
+    // Said at once: the page gets it after every packet this host transmitted before the cut.
+    this.reportStatus();
   }
 
   /**

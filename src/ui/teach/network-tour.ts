@@ -45,7 +45,7 @@ interface Run {
   dl?: number;
   p?: string;
   b?: string;
-  cut?: { bytes: number; status: unknown };
+  cut?: { bytes: number; status: unknown; seen?: boolean };
   killed?: { bytes: number; held: number };
   retrans?: { before: number; after?: number };
   live?: { at: number; tcp: TcpStats };
@@ -160,6 +160,13 @@ function failStep(ph: Phase): Step {
       const p = c.host(r.p!);
       if (p?.status?.state === "alone") throw new Error("the primary's failure detector fired on the cut before the kill (a very slow machine)");
       const t = dl(c, r.dl)!.tcp;
+      // Rule off: counted from the primary's first status that shows the cut. Packets it sent
+      // before the cut may still wait for this page's thread (a loaded machine), though the
+      // backup's log covers them; its status comes after them, so the count there includes them.
+      if (ph === "off" && !r.cut!.seen) {
+        if (p?.status?.channel !== "cut") return false;
+        r.cut = { ...r.cut!, bytes: t.bytesIn, seen: true };
+      }
       const ready = ph === "off" ? t.bytesIn >= r.cut!.bytes + AHEAD_OFF : p?.status !== r.cut!.status && (p?.status?.heldOutputs ?? 0) > 0;
       if (!ready) return false;
       r.killed = { bytes: t.bytesIn, held: p?.status?.heldOutputs ?? 0 };
