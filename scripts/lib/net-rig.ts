@@ -41,7 +41,7 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
   // as that image left it. Without, they boot the kernel on a blank disk (the guest formats it).
   const image = opts.bootImage ? loadBootImage(guest) : null;
   if (opts.bootImage && !image) throw new Error("the guest images have no boot image (npm run images:boot)");
-  const bootImage = image ? { snapshot: bootImageFor(image.snapshot, session), console: image.console } : null;
+  const bootImage = image ? { snapshot: bootImageFor(image.snapshot, session), console: image.console, sha256: image.sha256 } : null;
   const disk = storage.disk("disk", guest.manifest.disk.size_bytes, image?.disk);
   // Every VM shares this thread: more patience than a worker's detector (as ft-check).
   const ft = makeConfig({ failureTimeoutMs: 1.5 * WORKER_DEFAULTS.failureTimeoutMs, ...opts.ft }, WORKER_DEFAULTS);
@@ -64,7 +64,7 @@ export async function netRig(name: string, onEvent: (id: string, e: HostEvent) =
   /** A host on the network: its packets go to the switch, and the switch's to it while it lives. */
   function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]): NetHost {
     const rt = new HostRuntime({
-      hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk", bootImage,
+      hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest), diskName: "disk", bootImage, bootImageFile: image,
       events: { toClient: (m) => onClient(id, m), toNetwork: (f) => network.fromHost(id, f), status: (s) => statuses.set(id, s), event: (e) => onEvent(id, e) },
     });
     const h: NetHost = { id, dead: false, rt, handle: { id, packet: (f: Uint8Array) => !h.dead && rt.packet(f) } as unknown as HostHandle };

@@ -2,9 +2,9 @@
 // batch it recorded or replayed since, and the checkpoints its engine computed. Enough to replay
 // the session deterministically in another worker, on another machine. Pure TS.
 //
-//   "LSRC" | version u8 | flags u8 (0)
+//   "LSRC" | version u8 | flags u8 (bit 0: the start snapshot is left out, see START_LEFT_OUT)
 //   blob meta (UTF-8 JSON, RecordingMeta)
-//   blob start snapshot (empty: the VM booted from the guest images)
+//   blob start snapshot (empty: the VM booted from the guest images, or left out)
 //   uvar n, n × blob log batch (src/ft/log/codec.ts, consecutive frames from meta.start)
 //   uvar n, n × checkpoint: uvar frame, uvar icount, u32 cpu, uvar slice, u32 ram
 //   uvar n, n × read data (backup-reads sessions): uvar io id, blob data
@@ -60,7 +60,20 @@ export interface RecordingMeta {
    * image's transcript, latin1), so a replay shows the whole console; absent otherwise.
    */
   consolePrefix?: string;
+  /** Origin "image": the sha256 of the boot image file (the manifest's) the run started from. */
+  bootImage?: string;
 }
+
+/**
+ * Flag: the start snapshot is not in the file; it is the boot image named by meta.bootImage,
+ * carrying meta.session (boot-image.ts), which the reader has. FT VMotion ships the primary's
+ * recording with the clone: without the flag every clone carried the boot image's 15 MiB twice
+ * (once as the engine snapshot's RAM, once as the recording's start), doubling the transfer.
+ */
+const START_LEFT_OUT = 1;
+
+/** The boot image snapshot named `sha256`, carrying `session`; null when the reader has no such image. */
+export type BootImageSource = (sha256: string, session: SessionInfo) => Uint8Array | null;
 
 export interface Recording {
   meta: RecordingMeta;
@@ -70,14 +83,19 @@ export interface Recording {
   readData: { id: number; data: Uint8Array }[];
 }
 
-export function encodeRecording(r: Recording): Uint8Array {
-  const size = (r.snapshot?.length ?? 0) + r.batches.reduce((a, b) => a + b.length + 5, 0) + r.checkpoints.length * 24 + 4096;
+/**
+ * `leaveOutBootImage`: a recording that starts at a known boot image leaves its snapshot out
+ * (START_LEFT_OUT); decodeRecording needs a BootImageSource to read it back.
+ */
+export function encodeRecording(r: Recording, opts: { leaveOutBootImage?: boolean } = {}): Uint8Array {
+  const leaveOut = opts.leaveOutBootImage === true && r.meta.origin === "image" && r.meta.bootImage !== undefined;
+  const size = (leaveOut ? 0 : (r.snapshot?.length ?? 0)) + r.batches.reduce((a, b) => a + b.length + 5, 0) + r.checkpoints.length * 24 + 4096;
   const w = new ByteWriter(size);
   for (const b of MAGIC) w.u8(b);
   w.u8(RECORDING_VERSION);
-  w.u8(0);
+  w.u8(leaveOut ? START_LEFT_OUT : 0);
   w.blob(new TextEncoder().encode(JSON.stringify(r.meta)));
-  w.blob(r.snapshot ?? new Uint8Array(0));
+  w.blob(leaveOut ? new Uint8Array(0) : (r.snapshot ?? new Uint8Array(0)));
   w.uvar(r.batches.length);
   for (const b of r.batches) w.blob(b);
   w.uvar(r.checkpoints.length);
@@ -110,11 +128,15 @@ function checkMeta(m: unknown): RecordingMeta {
   if (!pos(o.start) || !pos(o.end)) throw bad("meta lacks start/end positions");
   if (o.truncated !== null && typeof o.truncated !== "string") throw bad("meta has a malformed truncation note");
   if (o.consolePrefix !== undefined && typeof o.consolePrefix !== "string") throw bad("meta has a malformed console prefix");
+  if (o.bootImage !== undefined && typeof o.bootImage !== "string") throw bad("meta has a malformed boot image name");
   return o;
 }
 
-/** Decodes and fully validates a recording file. Throws LogFormatError; never returns part of one. */
-export function decodeRecording(bytes: Uint8Array): Recording {
+/**
+ * Decodes and fully validates a recording file. Throws LogFormatError; never returns part of one.
+ * `bootImage` fills in a start snapshot that was left out (encodeRecording's leaveOutBootImage).
+ */
+export function decodeRecording(bytes: Uint8Array, bootImage?: BootImageSource): Recording {
   if (bytes.length < MAGIC.length + 6) throw new LogFormatError("truncated", `not a recording: only ${bytes.length} bytes`);
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i]) throw new LogFormatError("corrupt", "not a Lockstep recording (bad magic)");
@@ -130,7 +152,8 @@ export function decodeRecording(bytes: Uint8Array): Recording {
     throw new LogFormatError("corrupt", `recording checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)}): the file is damaged`);
   }
   const r = new ByteReader(bytes, MAGIC.length + 1, crcAt);
-  if (r.u8("flags") !== 0) throw bad("unknown flags");
+  const flags = r.u8("flags");
+  if ((flags & ~START_LEFT_OUT) !== 0) throw bad("unknown flags");
   const metaLen = r.uvar("meta length");
   if (metaLen > MAX_META) throw bad(`implausible meta length ${metaLen}`);
   let meta: RecordingMeta;
@@ -141,7 +164,12 @@ export function decodeRecording(bytes: Uint8Array): Recording {
     throw bad(`meta is not valid JSON: ${(e as Error).message}`);
   }
   const snapBytes = r.blob("start snapshot");
-  const snapshot = snapBytes.length > 0 ? snapBytes : null;
+  let snapshot = snapBytes.length > 0 ? snapBytes : null;
+  if (flags & START_LEFT_OUT) {
+    if (snapshot || meta.origin !== "image" || meta.bootImage === undefined) throw bad("a left-out start that is not a boot image");
+    snapshot = bootImage?.(meta.bootImage, meta.session) ?? null;
+    if (!snapshot) throw bad(`it starts at boot image ${meta.bootImage.slice(0, 12)}…, which this reader does not have`);
+  }
   if ((meta.origin !== "boot") !== (snapshot !== null)) throw bad(`origin ${meta.origin} ${snapshot ? "with" : "without"} a snapshot`);
   if (snapshot) {
     const s = decodeSnapshot(snapshot).meta;
@@ -209,7 +237,7 @@ export class SessionRecorder implements EngineObserver {
   private truncated: string | null = null;
 
   constructor(
-    private readonly base: Pick<RecordingMeta, "hostId" | "guest" | "session" | "origin" | "start" | "consolePrefix">,
+    private readonly base: Pick<RecordingMeta, "hostId" | "guest" | "session" | "origin" | "start" | "consolePrefix" | "bootImage">,
     private readonly snapshot: Uint8Array | null,
     private readonly capBytes = 64 * 1024 * 1024,
   ) {
@@ -223,8 +251,12 @@ export class SessionRecorder implements EngineObserver {
    */
   static continuing(prefix: Recording, hostId: string, capBytes?: number): SessionRecorder {
     const { meta } = prefix;
-    const { guest, session, origin, start, consolePrefix } = meta;
-    const rec = new SessionRecorder({ hostId, guest, session, origin, start, ...(consolePrefix !== undefined ? { consolePrefix } : {}) }, prefix.snapshot, capBytes);
+    const { guest, session, origin, start, consolePrefix, bootImage } = meta;
+    const rec = new SessionRecorder(
+      { hostId, guest, session, origin, start, ...(consolePrefix !== undefined ? { consolePrefix } : {}), ...(bootImage !== undefined ? { bootImage } : {}) },
+      prefix.snapshot,
+      capBytes,
+    );
     rec.batches.push(...prefix.batches);
     rec.checkpoints.push(...prefix.checkpoints);
     rec.reads.push(...prefix.readData);

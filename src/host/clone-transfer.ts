@@ -11,7 +11,10 @@ export interface EngineSwap {
   restoreEngine(snapshot: Uint8Array): Promise<HostEngine>;
   /** The new backup's recording: from the snapshot, continuing `prefix` (the primary's) when it came along. */
   newRecording(snapshot: Uint8Array, prefix: Uint8Array | null): void;
-  /** This host's recording as of now (the primary's, at the snapshot point), or null if it keeps none. */
+  /**
+   * This host's recording as of now (the primary's, at the snapshot point), or null if it keeps
+   * none; a start at the boot image left out (the new backup has the image).
+   */
   recording(): Uint8Array | null;
   /** The restored engine took the log that came meanwhile: the calls that waited for it now. */
   engineReady(engine: HostEngine): void;

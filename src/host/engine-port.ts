@@ -116,8 +116,11 @@ export interface LogPosition {
  * and the read data a backup-reads log does not carry. Nothing in the host feeds it.
  */
 export interface HostRecorder extends EngineObserver {
-  /** The recording file as of now. */
-  encode(wallNowMs: number): Uint8Array;
+  /**
+   * The recording file as of now. `leaveOutBootImage`: without a start snapshot that is the boot
+   * image (for FT VMotion: the new backup has the image, and fills it in).
+   */
+  encode(wallNowMs: number, opts?: { leaveOutBootImage?: boolean }): Uint8Array;
 }
 
 export type { CheckpointInfo, EngineMode, EngineObserver, FrameResult, OutputChunk, PacketChunk, Pace, DiskRequest };

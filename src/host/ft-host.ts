@@ -5,7 +5,7 @@ import { realNow } from "../engine/clock.ts";
 import { guestIdentity } from "../engine/manifest.ts";
 import { makeSession } from "../engine/session.ts";
 import { agentInitOf, type FtHostApi, type FtHostConfig, type FtHostEvents, type HostControl } from "./ft-api.ts";
-import { bootImageOf, loadGuestImages, machineImages } from "./images.ts";
+import { bootImageOf, bootSnapshotOf, loadGuestImages, machineImages } from "./images.ts";
 import { bootImageFor } from "../engine/boot-image.ts";
 import { openHostStorage, type OpenedStorage } from "./open-storage.ts";
 import { HostRuntime } from "./runtime.ts";
@@ -34,8 +34,9 @@ export class FtHost implements FtHostApi {
     };
     // Only a pair started together runs the guest from the start; a standby waits for a clone.
     const fromImage = config.role !== "standby" && config.start !== "cold";
+    // A standby loads it too: the recording its clone brings starts there, left out of the transfer.
     const [loaded, wasm, bulk] = await Promise.all([
-      loadGuestImages(config.imagesUrl, (p) => events.progress(p), undefined, { bootImage: fromImage }),
+      loadGuestImages(config.imagesUrl, (p) => events.progress(p), undefined, { bootImage: config.start !== "cold" }),
       this.loadWasm(),
       snapshotVia === "storage" ? IdbBulkStore.open(config.dbName).catch(refused) : undefined,
     ]);
@@ -43,6 +44,7 @@ export class FtHost implements FtHostApi {
     const { manifest, files } = loaded;
     const images = machineImages(loaded);
     const booted = fromImage ? await bootImageOf(loaded) : null;
+    const bootImageFile = booted ?? (config.start !== "cold" ? await bootSnapshotOf(loaded) : null);
     // From the boot image, the disk starts as the boot left it (the image's kernel has it mounted).
     const base = booted ? booted.disk : manifest.disk.file ? new Uint8Array(files.get(manifest.disk.file)!) : undefined;
     const opened = (this.storage = await openHostStorage(config, manifest.disk.size_bytes, base));
@@ -71,7 +73,8 @@ export class FtHost implements FtHostApi {
       ...(bulk ? { bulk } : {}),
       realNow,
       guest: guestIdentity(manifest),
-      bootImage: booted && session ? { snapshot: bootImageFor(booted.snapshot, session), console: booted.console } : null,
+      bootImage: booted && session ? { snapshot: bootImageFor(booted.snapshot, session), console: booted.console, sha256: booted.sha256 } : null,
+      bootImageFile,
       events: {
         toClient: (m) => events.toClient(m),
         toNetwork: (f) => events.toNetwork?.(f),

@@ -86,7 +86,7 @@ export class Host implements HostContext {
         for (const f of this.engineInbox.splice(0)) f(engine);
       },
       newRecording: (snapshot, prefix) => (this.recorder = ports.engines.recorder(snapshot, prefix)),
-      recording: () => this.recorder?.encode(this.scheduler.wallNow()) ?? null,
+      recording: () => this.recorder?.encode(this.scheduler.wallNow(), { leaveOutBootImage: true }) ?? null,
     });
     this.loop = new FrameLoop(this, {
       live: () => this.agent?.status().live ?? false,

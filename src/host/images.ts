@@ -106,11 +106,23 @@ async function gunzip(data: ArrayBuffer, name: string): Promise<Uint8Array> {
 }
 
 /** The boot image of loaded images (loadGuestImages with bootImage), decompressed; null when the manifest has none. */
-export async function bootImageOf({ manifest, files }: GuestImages): Promise<{ snapshot: Uint8Array; disk: Uint8Array; console: Uint8Array } | null> {
+export async function bootImageOf(loaded: GuestImages): Promise<{ snapshot: Uint8Array; disk: Uint8Array; console: Uint8Array; sha256: string } | null> {
+  const { manifest, files } = loaded;
   const b = manifest.boot_image;
   if (!b || !files.has(b.snapshot)) return null;
-  const [snapshot, disk] = await Promise.all([gunzip(files.get(b.snapshot)!, b.snapshot), gunzip(files.get(b.disk)!, b.disk)]);
-  if (snapshot.length !== b.snapshot_bytes) throw new ImageError(`image ${b.snapshot} decompresses to ${snapshot.length} bytes, the manifest says ${b.snapshot_bytes}`);
+  const [image, disk] = await Promise.all([bootSnapshotOf(loaded), gunzip(files.get(b.disk)!, b.disk)]);
   if (disk.length !== manifest.disk.size_bytes) throw new ImageError(`image ${b.disk} decompresses to ${disk.length} bytes, the disk has ${manifest.disk.size_bytes}`);
-  return { snapshot, disk, console: new Uint8Array(files.get(b.console)!) };
+  return { ...image!, disk, console: new Uint8Array(files.get(b.console)!) };
+}
+
+/**
+ * Only the boot image's snapshot, and the sha256 of its file (what recordings name it by): all a
+ * standby needs of it, to fill in the start of the recording its clone brings (recording.ts).
+ */
+export async function bootSnapshotOf({ manifest, files }: GuestImages): Promise<{ snapshot: Uint8Array; sha256: string } | null> {
+  const b = manifest.boot_image;
+  if (!b || !files.has(b.snapshot)) return null;
+  const snapshot = await gunzip(files.get(b.snapshot)!, b.snapshot);
+  if (snapshot.length !== b.snapshot_bytes) throw new ImageError(`image ${b.snapshot} decompresses to ${snapshot.length} bytes, the manifest says ${b.snapshot_bytes}`);
+  return { snapshot, sha256: manifest.files[b.snapshot]!.sha256 };
 }

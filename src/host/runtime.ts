@@ -32,7 +32,9 @@ export interface RuntimeDeps {
   /** The guest images' identity, written into session recordings. */
   guest: GuestIdentity;
   /** A pair started together restores this boot image (its snapshot carrying `session`) instead of booting. */
-  bootImage?: { snapshot: Uint8Array; console: Uint8Array } | null;
+  bootImage?: { snapshot: Uint8Array; console: Uint8Array; sha256: string } | null;
+  /** The boot image as shipped, named by its file's sha256: fills in recordings that left it out. */
+  bootImageFile?: { snapshot: Uint8Array; sha256: string } | null;
 }
 
 /**

@@ -70,9 +70,14 @@ export function initialDisk(g: LoadedGuest): Uint8Array {
 }
 
 /** The boot image as it was built (snapshot and disk uncompressed), or null when the images have none. */
-export function loadBootImage(g: LoadedGuest): { snapshot: Uint8Array; disk: Uint8Array; console: Uint8Array } | null {
+export function loadBootImage(g: LoadedGuest): { snapshot: Uint8Array; disk: Uint8Array; console: Uint8Array; sha256: string } | null {
   const b = g.manifest.boot_image;
   if (!b) return null;
   const read = (name: string) => new Uint8Array(readFileSync(path.join(g.dir, name)));
-  return { snapshot: new Uint8Array(gunzipSync(read(b.snapshot))), disk: new Uint8Array(gunzipSync(read(b.disk))), console: read(b.console) };
+  return {
+    snapshot: new Uint8Array(gunzipSync(read(b.snapshot))),
+    disk: new Uint8Array(gunzipSync(read(b.disk))),
+    console: read(b.console),
+    sha256: g.manifest.files[b.snapshot]!.sha256,
+  };
 }

@@ -10,7 +10,8 @@ import { ConsoleLog, replayBacklog, runWorkload } from "../../../src/engine/driv
 import { LockstepEngine } from "../../../src/engine/engine.ts";
 import { guestIdentity } from "../../../src/engine/manifest.ts";
 import { loadBootImage, loadGuest } from "../../../src/engine/node/host.ts";
-import { decodeRecording, encodeRecording, SessionRecorder } from "../../../src/engine/recording.ts";
+import { decodeRecording, encodeRecording, SessionRecorder, type BootImageSource } from "../../../src/engine/recording.ts";
+import { continued } from "../../../src/host/v86-engines.ts";
 import { SessionReplayer } from "../../../src/engine/replay/session-replayer.ts";
 import { makeSession } from "../../../src/engine/session.ts";
 import { decodeSnapshot } from "../../../src/engine/snapshot.ts";
@@ -83,4 +84,37 @@ describe("the boot image", () => {
     rec.destroy();
     rep.destroy();
   }, 180_000);
+
+  it("a recording that starts at it travels without it (FT VMotion), and the new backup fills it in bit for bit", () => {
+    const session = makeSession(Date.now());
+    const snapshot = bootImageFor(image!.snapshot, session);
+    const meta = decodeSnapshot(snapshot).meta;
+    const start = { frame: meta.frame, icount: meta.icount };
+    const primary = new SessionRecorder({ hostId: "A#1", guest: guestIdentity(guest.manifest), session, origin: "image", start, bootImage: image!.sha256 }, snapshot);
+    primary.frames([{ frame: start.frame, startIcount: start.icount, length: 1000, entries: [] }]);
+    const whole = encodeRecording(primary.recording(1));
+    const sent = encodeRecording(primary.recording(1), { leaveOutBootImage: true });
+    // Only the snapshot (and its blob's length prefix) is left out.
+    expect(whole.length - sent.length - snapshot.length).toBeGreaterThan(0);
+    expect(whole.length - sent.length - snapshot.length).toBeLessThan(8);
+
+    // What a standby has: the image as shipped, named by its file's sha256.
+    const source: BootImageSource = (sha, s) => (sha === image!.sha256 ? bootImageFor(image!.snapshot, s) : null);
+    // (Buffer.equals: vitest's deep equality is far too slow on 15 MiB.)
+    const same = (a: Uint8Array | null) => a !== null && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.length));
+    expect(same(decodeRecording(sent, source).snapshot)).toBe(true);
+    expect(() => decodeRecording(sent)).toThrow(/boot image .* which this reader does not have/);
+    expect(() => decodeRecording(sent, () => null)).toThrow(/does not have/);
+    const end = { frame: start.frame + 1, icount: start.icount + 1000, session };
+    const backup = continued(sent, end, "B#1", source)!;
+    expect(backup).not.toBeNull();
+    const again = backup.recording(2);
+    expect(same(again.snapshot)).toBe(true);
+    expect(again.meta).toMatchObject({ origin: "image", bootImage: image!.sha256, start, end: { frame: end.frame, icount: end.icount } });
+    // Without the image the backup's recording starts at its clone instead (continued gives null).
+    expect(continued(sent, end, "B#1")).toBeNull();
+    // A recording from boot or a clone has no boot image to leave out: encoded whole.
+    const fromClone = new SessionRecorder({ hostId: "C#1", guest: guestIdentity(guest.manifest), session, origin: "clone", start }, snapshot);
+    expect(encodeRecording(fromClone.recording(1), { leaveOutBootImage: true }).length).toBeGreaterThan(snapshot.length);
+  });
 });
