@@ -12,6 +12,14 @@ const PORT = Number(process.env.LOCKSTEP_PORT ?? 4173);
  * measured against a deadline. A plain `playwright test` runs all of them one at a time.
  */
 const SIDE_BY_SIDE = /\/(boot|browser-support|deploy|launch|lecture-layout|presenter|replay|teach)\.spec\.ts$/;
+/**
+ * The guided tours (every lecture tour back to back, the lecture controls, the kill-tab tour):
+ * most of their time is spent waiting for what a tour waits for (a failure timeout, a slowed
+ * backup, a stuck connection, a caption), the cores idle about half of it (measured: 35–64 %).
+ * `npm test` runs them alone (one at a time, no other browser) while the Node-only checks use the
+ * idle cores at idle priority (scripts/test-all.sh).
+ */
+const TOURS = /\/(lecture|lecture-all|tabs-view)\.spec\.ts$/;
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -34,7 +42,8 @@ export default defineConfig({
   },
   projects: [
     { name: "side-by-side", testMatch: SIDE_BY_SIDE, fullyParallel: true },
-    { name: "alone", testIgnore: SIDE_BY_SIDE },
+    { name: "tours", testMatch: TOURS },
+    { name: "alone", testIgnore: [SIDE_BY_SIDE, TOURS] },
   ],
   webServer: {
     // `npm test` builds dist/ once for both browser suites and says so with LOCKSTEP_PREBUILT.

@@ -3,13 +3,16 @@
 // channel, with fake-indexeddb as the shared disk. Runs kv load, kills the primary, and
 // checks that the backup goes live with every acknowledged key and an exactly-once console.
 // --disk non-shared: each host keeps its own disk copy (paper 4.1), synchronised by FT VMotion.
+// --start image: the pair starts from the boot image, as the page's pairs do, instead of booting
+// the kernel; the clone then ships B's recording without that image, and C fills it in.
 import { describeHostEvent } from "../src/host/events.ts";
 import "fake-indexeddb/auto";
 import { MessagePortTransport } from "../src/channel/logging-channel.ts";
 import { ConsoleClient, makeConfig, WORKER_DEFAULTS, type ToClientMsg } from "../src/ft/protocol/index.ts";
 import { deleteOwnDisk, diskImageHash, listOwnDisks, OwnDisk, ownDiskDbName, SharedStorage } from "../src/storage/index.ts";
 import { realNow } from "../src/engine/clock.ts";
-import { loadGuest } from "../src/engine/node/host.ts";
+import { loadBootImage, loadGuest } from "../src/engine/node/host.ts";
+import { bootImageFor } from "../src/engine/boot-image.ts";
 import { makeSession } from "../src/engine/session.ts";
 import { decodeRecording } from "../src/engine/recording.ts";
 import { decodeBatch } from "../src/ft/log/codec.ts";
@@ -24,21 +27,26 @@ const { options: args } = cli({
   options: {
     reads: { type: "enum", values: ["log", "backup"], default: "log", help: "disk reads in the log, or the backup reads the shared disk itself (paper 4.2)" },
     disk: { type: "enum", values: ["shared", "non-shared"], default: "shared", help: "one shared disk, or each host's own copy synchronised by FT VMotion (paper 4.1)" },
+    start: { type: "enum", values: ["boot", "image"], default: "boot", help: "boot the kernel, or restore the boot image as the page's pairs do" },
     verbose: { type: "flag", help: "echo the guest's console" },
   },
 });
 
 const guest = loadGuest();
+const image = args.start === "image" ? loadBootImage(guest) : null;
+if (args.start === "image" && !image) throw new Error("the guest images have no boot image (npm run images:boot)");
 const storage = await SharedStorage.open("ft-check");
 await storage.lock.reset();
 const epoch = (await storage.lock.testAndSet(0, "A")).record.epoch;
-const sharedDisk = storage.disk("disk", guest.manifest.disk.size_bytes);
+// From the boot image, the disk starts as the boot left it (the image's kernel has it mounted).
+const sharedDisk = storage.disk("disk", guest.manifest.disk.size_bytes, image?.disk);
 // --reads backup: the backup reads the shared disk itself instead of getting read data in the log.
 const backupReads = args.reads === "backup";
 const nonShared = args.disk === "non-shared";
 for (const name of await listOwnDisks("ft-check")) await deleteOwnDisk(name);
 const ownDisks = new Map<string, OwnDisk>();
 const session = makeSession(Date.now(), { diskReads: backupReads ? "backup" : "log" });
+const bootImage = image ? { snapshot: bootImageFor(image.snapshot, session), console: image.console, sha256: image.sha256 } : null;
 // Both VMs share this one thread, so either can stall the other's heartbeats for the length of
 // its own slow frames too: give the detector more than the worker default.
 const ft = makeConfig(
@@ -67,13 +75,16 @@ function onToClient(m: ToClientMsg) {
 async function host(id: string, init: ConstructorParameters<typeof HostRuntime>[0]["init"]) {
   let disk = sharedDisk;
   if (nonShared) {
-    const own = await OwnDisk.open(ownDiskDbName("ft-check", "disk", id), "disk", guest.manifest.disk.size_bytes);
+    const own = await OwnDisk.open(ownDiskDbName("ft-check", "disk", id), "disk", guest.manifest.disk.size_bytes, image?.disk);
     ownDisks.set(id, own);
     disk = own.store;
   }
   return new HostRuntime({
     hostId: id, init, ft, wasm: guest.wasm, images: guest.images, session, storage, disk, realNow, guest: guestIdentity(guest.manifest),
     diskName: nonShared ? ownDiskDbName("ft-check", "disk", id) : "disk",
+    // Only the pair started together restores the image; the standby C has the file, for the recording.
+    bootImage: init.role === "standby" ? null : bootImage,
+    bootImageFile: image,
     events: {
       toClient: onToClient,
       status: (s) => statuses.set(id, s),
@@ -109,7 +120,7 @@ const t0 = realNow();
 await Promise.all([a.start(), b.start()]);
 // ash asks the terminal for the cursor position (ESC[6n) after its prompt: match the prompt, not the end.
 await waitFor(() => /LOCKSTEP READY[\s\S]*lockstep# /.test(screen), "the shell prompt");
-console.log(`boot to prompt under FT: ${Math.round(realNow() - t0)} ms`);
+console.log(`${image ? "boot image restored, shell prompt" : "boot to prompt"} under FT: ${Math.round(realNow() - t0)} ms`);
 
 const acked: string[] = [];
 for (let i = 0; i < 5; i++) {
@@ -209,13 +220,19 @@ for (const [k, v] of [...acked.map((k) => [k, `v${k.slice(1)}`]), ["after-clone"
 }
 console.log(`second failover: every acknowledged key present; console conflicts=${client.conflicts}`);
 {
-  // The survivor's session recording covers the run from boot: it continues the recording of the
-  // host it was cloned from (which replayed A's log from boot), across the clone and both failovers.
+  // The survivor's session recording covers the run from its start (boot, or the boot image): it
+  // continues the recording of the host it was cloned from (which replayed A's log from there),
+  // across the clone and both failovers. From the image, the clone carried B's recording without
+  // the image's snapshot, and C filled it in from its own copy.
   const rec = decodeRecording(survivor.recording());
   const typed = rec.batches.flatMap((x) => decodeBatch(x)).flatMap((f) => f.entries).map((e) => (e.k === "serial" ? new TextDecoder().decode(e.bytes) : "")).join("");
   const what = `${rec.meta.hostId}'s recording: ${rec.meta.origin} frame ${rec.meta.start.frame} to ${rec.meta.end.frame}, ${rec.checkpoints.length} checkpoints`;
-  if (rec.meta.origin !== "boot" || rec.meta.start.frame !== 0 || !typed.includes("kv set k0 v0") || !typed.includes("kv set after-clone yes")) throw new Error(`${what}: does not cover the run from boot`);
-  console.log(`${what}: covers the run from boot, across the clone and both failovers`);
+  const start = image ? { origin: "image", frame: guest.manifest.boot_image!.frame } : { origin: "boot", frame: 0 };
+  if (rec.meta.origin !== start.origin || rec.meta.start.frame !== start.frame || !typed.includes("kv set k0 v0") || !typed.includes("kv set after-clone yes")) {
+    throw new Error(`${what}: does not cover the run from its start (${start.origin} at frame ${start.frame})`);
+  }
+  if (image && !Buffer.from(rec.snapshot!).equals(Buffer.from(bootImage!.snapshot))) throw new Error(`${what}: its start is not the boot image`);
+  console.log(`${what}: covers the run from its start, across the clone and both failovers`);
 }
 clearInterval(tick);
 survivor.stop();
