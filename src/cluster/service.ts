@@ -22,7 +22,10 @@ import type { ClusterOptions, ClusterPart } from "./options.ts";
 
 const BEAT_MS = 250;
 const CLIENT_TICK_MS = 100;
-/** A new member listens this long for a running VM before it may start one. */
+/**
+ * A new member listens this long for a running VM before it may start one. A beat from a host
+ * that runs a VM ends it at once: the member stands by for that VM, as it would after the span.
+ */
 const DISCOVERY_MS = 800;
 
 export type { ClusterOptions, ClusterPart } from "./options.ts";
@@ -59,6 +62,8 @@ export class ClusterService {
   private generation = 0;
   private disposed = false;
   private listeners: ((part: ClusterPart) => void)[] = [];
+  /** While joining: ends the discovery span early (a running VM was heard of). */
+  private discovered: (() => void) | null = null;
 
   constructor(
     readonly options: ClusterOptions,
@@ -139,7 +144,15 @@ export class ClusterService {
     if (!(await this.open())) return;
     this.ports.transport.post({ t: "sync-req", tab: this.self, from: 0 });
     this.log.requestHistory();
-    await new Promise<void>((r) => this.clock.after(DISCOVERY_MS, r)); // a span of listening, not a synchronisation
+    // A span of listening, not a synchronisation: whatever was heard by its end decides.
+    await new Promise<void>((r) => {
+      const cancel = this.clock.after(DISCOVERY_MS, r);
+      this.discovered = () => {
+        cancel();
+        r();
+      };
+    });
+    this.discovered = null;
     await this.member.afterDiscovery();
   }
 
@@ -270,11 +283,14 @@ export class ClusterService {
   }
 
   private onBeat(b: MemberBeat): void {
-    this.member.heard(b.vm, b.status !== null && running(b.status));
+    const runs = b.status !== null && running(b.status);
+    this.member.heard(b.vm, runs);
     const m = this.membership.onBeat(b, this.clock.now());
     this.redundancy.observe(m.hostId, m.status);
     this.changed("members");
     this.member.forgetIfLost();
+    // Joining, and a host runs the VM we now know: nothing more to wait for.
+    if (runs && this.member.vm) this.discovered?.();
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Page } from "@playwright/test";
 import { expect, test } from "./persistent.ts";
-import { hostState, waitForLockstep } from "./ft.ts";
+import { hostState, shows, waitForLockstep } from "./ft.ts";
 import { download, downloadView } from "./net.ts";
 
 // bench:net's shape in Chromium, where primary and backup are two workers (not one Node thread):
@@ -35,7 +35,7 @@ test("bench: network FT on vs off in Chromium", async ({ page }) => {
   await get(page, "/");
   const on = await pass(page, file);
   await page.getByRole("button", { name: "Kill backup" }).click();
-  await expect(hostState(page, "A#1")).toHaveText("alone", { timeout: 20_000 });
+  await shows(hostState(page, "A#1"), "alone", { timeout: 20_000 });
   const off = await pass(page, file);
   const f = (x: number) => x.toFixed(2);
   console.log(`browser-net-tx-mibs-on: ${f(on.mibs)} off: ${f(off.mibs)} ratio: ${f(on.mibs / off.mibs)}`);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { serveStatic, type StaticServer } from "../static-server.ts";
-import { hostState } from "./ft.ts";
+import { hostState, shows } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
 
 /**
@@ -54,7 +54,7 @@ async function waitForPair(where: Page | Frame): Promise<void> {
 test("served under a nested sub-path by a plain static server, the pair boots and the kv store works, then again with the network cut", async ({ context, page }) => {
   await page.goto(server.origin + MOUNT);
   await waitForPair(page);
-  await expect(hostState(page, "A#1")).toHaveText("recording");
+  await shows(hostState(page, "A#1"), "recording");
   await run(page, page, "kv set course ds", "OK");
   await run(page, page, "kv get course", "ds");
   // Every file the app asked for lives under the sub-path: nothing at the site root (but the

@@ -1,5 +1,5 @@
 import { expect, test } from "./persistent.ts";
-import { clientText, hostRole, hostState, poll, run, waitForLockstep } from "./ft.ts";
+import { clientText, hostRole, hostState, poll, run, shows, waitForLockstep } from "./ft.ts";
 
 const feed = (page: import("@playwright/test").Page) => page.getByRole("region", { name: "Protocol events" });
 
@@ -9,7 +9,7 @@ test("kill the backup: the primary goes on alone and outputs no longer wait; res
   await waitForLockstep(page);
   await run(page, "kv set first 1", "OK");
   await page.getByRole("button", { name: "Kill backup" }).click();
-  await expect(hostState(page, "A#1")).toHaveText("alone", { timeout: 20_000 });
+  await shows(hostState(page, "A#1"), "alone", { timeout: 20_000 });
   await expect(page.getByTestId("lock-epoch")).toHaveText("2");
   await run(page, "kv set second 2", "OK");
   await run(page, "kv get first", "1");
@@ -18,12 +18,12 @@ test("kill the backup: the primary goes on alone and outputs no longer wait; res
   await expect(card).toContainText(/unacked\s*0 B/);
 
   await page.getByRole("button", { name: "Restore redundancy" }).click();
-  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
-  await expect(hostState(page, "A#1")).toHaveText("recording");
+  await shows(hostState(page, "C#1"), "replaying", { timeout: 60_000 });
+  await shows(hostState(page, "A#1"), "recording");
   await run(page, "kv set third 3", "OK");
 
   await page.getByRole("button", { name: "Kill primary" }).click();
-  await expect(hostRole(page, "C#1")).toHaveText("primary", { timeout: 20_000 });
+  await shows(hostRole(page, "C#1"), "primary", { timeout: 20_000 });
   for (const [k, v] of [["first", "1"], ["second", "2"], ["third", "3"]]) await run(page, `kv get ${k}`, v!);
   expect(await page.getByTestId("client-stream").innerText()).toContain("conflicts 0");
   expect((await clientText(page)).split("kv set third 3\r\n").length - 1).toBe(1);
@@ -35,7 +35,7 @@ test("storage unreachable during go-live: nobody goes live until it returns; the
   await run(page, "kv set s 1", "OK");
   await page.getByRole("checkbox", { name: "Storage reachable" }).uncheck();
   await page.getByRole("button", { name: "Kill primary" }).click();
-  await expect(hostState(page, "B#1")).toHaveText("going-live", { timeout: 20_000 });
+  await shows(hostState(page, "B#1"), "going-live", { timeout: 20_000 });
   // Waiting is the rule: the backup keeps retrying the test-and-set and must not go live.
   await expect(feed(page)).toContainText("storage", { timeout: 10_000 });
   // ... and it says what it waits for, on its card and in the client, where a command now waits.
@@ -44,10 +44,10 @@ test("storage unreachable during go-live: nobody goes live until it returns; the
   await page.keyboard.type("kv set w 2\n");
   await expect(page.getByTestId("client-wait")).toContainText("B#1 is going live, waiting for the lock record");
   await page.waitForTimeout(2_000); // a span of time with storage down, not a synchronisation
-  await expect(hostState(page, "B#1")).toHaveText("going-live");
+  await shows(hostState(page, "B#1"), "going-live");
   await expect(page.getByTestId("lock-epoch")).toHaveText("1");
   await page.getByRole("checkbox", { name: "Storage reachable" }).check();
-  await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 20_000 });
+  await shows(hostRole(page, "B#1"), "primary", { timeout: 20_000 });
   await expect(page.getByTestId("client-wait")).toBeHidden();
   await run(page, "kv get s", "1");
   await run(page, "kv get w", "2"); // the command typed while it waited ran, once
@@ -55,7 +55,7 @@ test("storage unreachable during go-live: nobody goes live until it returns; the
   // Auto-restore ticked while the primary runs alone acts at once.
   await page.getByRole("checkbox", { name: "Auto-restore" }).check();
   await expect(feed(page)).toContainText("auto-restore on: B#1 runs alone, restoring redundancy now");
-  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
+  await shows(hostState(page, "C#1"), "replaying", { timeout: 60_000 });
 
   // Typing into a paused VM says why nothing happens.
   await page.locator("h1").click();
@@ -88,9 +88,9 @@ test("auto-restore: after a failover a new backup is cloned without a click", as
   await page.getByRole("checkbox", { name: "Auto-restore" }).check();
   await run(page, "kv set auto 1", "OK");
   await page.getByRole("button", { name: "Kill primary" }).click();
-  await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 20_000 });
-  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
-  await expect(hostState(page, "B#1")).toHaveText("recording");
+  await shows(hostRole(page, "B#1"), "primary", { timeout: 20_000 });
+  await shows(hostState(page, "C#1"), "replaying", { timeout: 60_000 });
+  await shows(hostState(page, "B#1"), "recording");
   await run(page, "kv get auto", "1");
 });
 
@@ -108,8 +108,8 @@ test("kill the backup, then at once restore redundancy: the request waits for th
     button("Restore redundancy").click();
   });
   await expect(feed(page)).toContainText("restore redundancy requested: it starts when A#1 notices it runs alone");
-  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
-  await expect(hostState(page, "A#1")).toHaveText("recording");
+  await shows(hostState(page, "C#1"), "replaying", { timeout: 60_000 });
+  await shows(hostState(page, "A#1"), "recording");
   await expect(feed(page)).not.toContainText("nothing to restore");
   await run(page, "kv get k", "1");
   // Fault tolerant again: a second request is refused visibly, with the reason.
@@ -141,14 +141,14 @@ test("cut the logging channel: exactly one host goes live, the other halts and i
 
   await expect(restore).toBeEnabled();
   await restore.click();
-  await expect(hostState(page, "C#1")).toHaveText("replaying", { timeout: 60_000 });
-  await expect(hostState(page, live)).toHaveText("recording");
+  await shows(hostState(page, "C#1"), "replaying", { timeout: 60_000 });
+  await shows(hostState(page, live), "recording");
   await run(page, "kv set d 2", "OK");
 
   // Kill primary pulls the live primary's plug, never the halted former one's.
   await page.getByRole("button", { name: "Kill primary" }).click();
-  await expect(hostRole(page, "C#1")).toHaveText("primary", { timeout: 20_000 });
-  await expect(hostState(page, halted)).toHaveText("halted");
+  await shows(hostRole(page, "C#1"), "primary", { timeout: 20_000 });
+  await shows(hostState(page, halted), "halted");
   await run(page, "kv get c", "1");
   await run(page, "kv get d", "2");
   expect(await page.getByTestId("client-stream").innerText()).toContain("conflicts 0");

@@ -1,5 +1,5 @@
 import type {} from "../../src/ui/test-hook.ts";
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { answeredAfterEcho, PROMPT } from "../helpers/console.ts";
 
@@ -30,10 +30,21 @@ export function poll<T>(fn: () => T | Promise<T>, options: { timeout?: number; m
   return expect.poll(fn, { intervals: OFTEN, ...options });
 }
 
+/**
+ * A host's badge (its state or role) shows `expected` (the whole text, or a match): polled at
+ * OFTEN's pace. Locator assertions (toHaveText) back off to every 500 ms, so each wait for a
+ * failover, a clone or a go-live ended up to half a second after it; a suite waits for hundreds.
+ */
+export async function shows(badge: Locator, expected: string | RegExp, options: { timeout?: number } = {}): Promise<void> {
+  const text = () => badge.allInnerTexts().then((t) => t.join(" ").trim());
+  const p = poll(text, { ...options, message: `${badge.toString()} to show ${String(expected)}` });
+  await (typeof expected === "string" ? p.toBe(expected) : p.toMatch(expected));
+}
+
 /** Waits until primary A#1 records and backup B#1 replays, and the guest shell is up. */
 export async function waitForLockstep(page: Page): Promise<void> {
-  await expect(hostState(page, "A#1")).toHaveText("recording", { timeout: 120_000 });
-  await expect(hostState(page, "B#1")).toHaveText("replaying");
+  await shows(hostState(page, "A#1"), "recording", { timeout: 120_000 });
+  await shows(hostState(page, "B#1"), "replaying");
   await expect.poll(() => clientText(page), { timeout: 120_000, intervals: OFTEN }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 }
 

@@ -1,6 +1,7 @@
 import type {} from "../../src/ui/test-hook.ts";
 import type { BrowserContext, Page } from "@playwright/test";
 import { expect, test } from "./persistent.ts";
+import { shows } from "./ft.ts";
 
 // The README's kill-tab screenshot (docs/screenshots/kill-tab-failover.png): `npm run screenshots`.
 // Three tabs; the primary's closes; a survivor in the presenter layout at 1280×720, mid-failover
@@ -17,10 +18,10 @@ async function tab(context: BrowserContext, url: string): Promise<Page> {
 test("screenshot: a surviving tab mid-failover, presenter layout, 1280×720", async ({ context }) => {
   const a = context.pages()[0] ?? (await context.newPage());
   await a.goto("/?mode=tabs&theme=light");
-  await expect(myState(a)).toHaveText("alone", { timeout: 120_000 });
+  await shows(myState(a), "alone", { timeout: 120_000 });
   await expect.poll(() => a.evaluate(() => /lockstep# /.test(window.lockstep!.clientText())), { timeout: 120_000 }).toBe(true);
   const b = await tab(context, "/?mode=tabs&theme=light");
-  await expect(myState(b)).toHaveText("replaying", { timeout: 120_000 });
+  await shows(myState(b), "replaying", { timeout: 120_000 });
   const c = await tab(context, "/?mode=tabs&theme=light&layout=presenter");
   await expect(c.getByTestId("my-host").locator(".badge.role")).toHaveText("standby", { timeout: 120_000 });
   await c.setViewportSize({ width: 1280, height: 720 });

@@ -1,7 +1,7 @@
 import type { Page } from "@playwright/test";
 import type { OnePageHook } from "../../src/ui/test-hook.ts";
 import { expect, test } from "./persistent.ts";
-import { clientText, hostState } from "./ft.ts";
+import { clientText, hostState, shows } from "./ft.ts";
 import { expectGreen, figureSeen, measured, watchFigure } from "./lecture-helpers.ts";
 
 /**
@@ -222,7 +222,7 @@ async function explainAtTheCut(page: Page): Promise<void> {
     pausedAt,
   );
   expect(during, "protocol state changes while the world was frozen").toEqual([]);
-  await expect(hostState(page, backup)).toHaveText("replaying");
+  await shows(hostState(page, backup), "replaying");
   expect(await page.evaluate(() => (window.lockstep as OnePageHook).runner.step)).toBe(step);
 
   await page.getByRole("button", { name: "Resume tour" }).click();

@@ -1,6 +1,6 @@
 import type { Page } from "@playwright/test";
 import { expect, test } from "./persistent.ts";
-import { hostState } from "./ft.ts";
+import { hostState, shows } from "./ft.ts";
 
 /**
  * The lecture's layouts (issue 18), measured on the page: no failover deadline, so `npm test` runs
@@ -23,7 +23,7 @@ test("projected at 1280×720: the Figure's host details and the plots' reference
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto("/");
   // Host details (frame, epoch, lag, verified) are drawn once the hosts report.
-  await expect(hostState(page, "B#1")).toHaveText("replaying", { timeout: 120_000 });
+  await shows(hostState(page, "B#1"), "replaying", { timeout: 120_000 });
   await expect(page.locator(".figure-1 text", { hasText: /^verified / })).toHaveCount(1);
   const sizes = await textSizes(page);
   expect(sizes.filter((s) => s.text.startsWith("plot reference")).length).toBeGreaterThanOrEqual(3);

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { APP_PREFIX, APP_USER, enableAuth, newPassword } from "../../scripts/lib/etcd-auth.ts";
 import { startEtcd, type EtcdServer } from "../helpers/etcd-server.ts";
-import { clientText, poll, run } from "./ft.ts";
+import { clientText, poll, run, shows } from "./ft.ts";
 import { computer, myState, primaryReady, type Machine } from "./machines-rig.ts";
 
 /**
@@ -45,7 +45,7 @@ test("etcd with auth: the page asks; a wrong password is refused in the form; wi
   await primaryReady(a);
   const b = await computer(machines, baseURL!, url);
   await logIn(b.page, password);
-  await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
+  await shows(myState(b.page), "replaying", { timeout: 180_000 });
   await run(a.page, "kv set auth yes", "OK");
   await poll(() => clientText(b.page)).toContain("kv set auth yes\r\nOK");
   await run(a.page, "kv get auth", "yes");

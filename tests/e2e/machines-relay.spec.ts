@@ -4,7 +4,7 @@ import { ICE_CONFIG_KEY } from "../../src/channel/ice-config.ts";
 import { iceConfigFor } from "../../scripts/lib/turn.ts";
 import { startEtcd, type EtcdServer } from "../helpers/etcd-server.ts";
 import { startTurn, turnUnavailable, type TurnServer } from "../helpers/turn-server.ts";
-import { clientText, poll, run } from "./ft.ts";
+import { clientText, poll, run, shows } from "./ft.ts";
 import { computer, myRole, myState, primaryReady, selectedPairs, type Machine } from "./machines-rig.ts";
 
 /**
@@ -42,7 +42,7 @@ test("logging channel over a TURN relay only: the pair forms, both ends' selecte
   const a = await computer(machines, baseURL!, url);
   await primaryReady(a);
   const b = await computer(machines, baseURL!, url);
-  await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
+  await shows(myState(b.page), "replaying", { timeout: 180_000 });
   await run(a.page, "kv set r 1", "OK");
   await poll(() => clientText(b.page)).toContain("kv set r 1\r\nOK");
 
@@ -54,7 +54,7 @@ test("logging channel over a TURN relay only: the pair forms, both ends' selecte
   }
 
   a.server.process().kill("SIGKILL");
-  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  await shows(myRole(b.page), "primary", { timeout: 30_000 });
   await run(b.page, "kv get r", "1");
 });
 
@@ -68,7 +68,7 @@ test("a malformed ICE config in etcd is said on the page, and the pair forms wit
   await expect(a.page.getByTestId("storage-reachable")).toHaveText("reachable");
   await primaryReady(a);
   const b = await computer(machines, baseURL!, url);
-  await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
+  await shows(myState(b.page), "replaying", { timeout: 180_000 });
   await expect(b.page.getByTestId("etcd-notice")).toContainText("ICE server 0 has no turn:/stun: urls");
   await run(a.page, "kv set m 1", "OK");
 });

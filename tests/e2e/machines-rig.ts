@@ -1,6 +1,6 @@
 import { chromium, expect, type Browser, type BrowserServer, type Page } from "@playwright/test";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
-import { clientText, poll } from "./ft.ts";
+import { clientText, poll, shows } from "./ft.ts";
 
 /**
  * Two "computers" for the auth and relay specs, as machines.spec.ts makes them: a Chromium
@@ -43,7 +43,7 @@ export async function computer(machines: Machine[], baseURL: string, url: string
 
 /** The first page's host is the primary with the guest ready. */
 export async function primaryReady(m: Machine): Promise<void> {
-  await expect(myRole(m.page)).toHaveText("primary", { timeout: 120_000 });
+  await shows(myRole(m.page), "primary", { timeout: 120_000 });
   await poll(() => clientText(m.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 }
 

@@ -1,7 +1,7 @@
 import { chromium, expect, test, type BrowserServer, type Page } from "@playwright/test";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { startEtcd } from "../helpers/etcd-server.ts";
-import { clientText, run } from "./ft.ts";
+import { clientText, run, shows } from "./ft.ts";
 
 // The README's two-computer pictures (docs/screenshots/machines-{primary,backup}.png):
 // `npm run screenshots`. Two Chromium processes on one etcd, as machines.spec.ts starts them, each
@@ -23,10 +23,10 @@ test("screenshot: two browsers on etcd, primary and backup, 960 wide, whole page
       return page;
     };
     const a = await open("projector laptop");
-    await expect(myState(a)).toHaveText("alone", { timeout: 120_000 });
+    await shows(myState(a), "alone", { timeout: 120_000 });
     await expect.poll(() => clientText(a), { timeout: 120_000 }).toMatch(/lockstep# /);
     const b = await open("student laptop");
-    await expect(myState(b)).toHaveText("replaying", { timeout: 180_000 });
+    await shows(myState(b), "replaying", { timeout: 180_000 });
     await run(a, "kv set lesson 1", "OK");
     await expect.poll(() => clientText(b)).toContain("kv set lesson 1\r\nOK");
     await a.screenshot({ path: "docs/screenshots/machines-primary.png", fullPage: true });

@@ -2,7 +2,7 @@ import { chromium, expect, test, type Browser, type BrowserServer, type Page } f
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { freePort, startEtcd, type EtcdServer } from "../helpers/etcd-server.ts";
 import { makeNetnsPair, netnsUnavailable } from "../helpers/netns.ts";
-import { clientText, poll, run } from "./ft.ts";
+import { clientText, poll, run, shows } from "./ft.ts";
 
 /**
  * Two computers (issue 14), as close as one CI machine gets: two Chromium PROCESSES with their
@@ -54,13 +54,13 @@ async function pair(baseURL: string, url?: string): Promise<[Machine, Machine]> 
   const a = await computer(baseURL, url);
   await expect(a.page.getByRole("region", { name: "Shared storage" })).toContainText("etcd");
   await expect(a.page.getByTestId("etcd-endpoint")).toHaveText(etcd.endpoint);
-  await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
+  await shows(myRole(a.page), "primary", { timeout: 120_000 });
   await poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
 
   const b = await computer(baseURL, url);
   const cloneStart = Date.now();
-  await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
-  await expect(myState(a.page)).toHaveText("recording");
+  await shows(myState(b.page), "replaying", { timeout: 180_000 });
+  await shows(myState(a.page), "recording");
   console.log(`clone-transfer-ms-machines (second browser opened → replaying) ${Date.now() - cloneStart}`);
   return [a, b];
 }
@@ -76,8 +76,8 @@ test("two browsers on etcd: kill the primary's browser process under kv load; th
   await poll(() => clientText(b.page)).toContain("kv set m2 v2\r\nOK");
   const killedAt = Date.now();
   a.server.process().kill("SIGKILL");
-  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
-  await expect(myState(b.page)).toHaveText("alone");
+  await shows(myRole(b.page), "primary", { timeout: 30_000 });
+  await shows(myState(b.page), "alone");
   await run(b.page, "echo first-after", "first-after");
   console.log(`failover-ms-machines (SIGKILL → first new output) ${Date.now() - killedAt}`);
   for (const i of acked) await run(b.page, `kv get m${i}`, `v${i}`);
@@ -88,7 +88,7 @@ test("two browsers on etcd: kill the primary's browser process under kv load; th
 
 test("each host card says which computer it runs on: the name given with ?computer= or a default, seen by the other browser too; renamed on the page", async ({ baseURL }) => {
   const a = await computer(baseURL!, `/?cluster=etcd&etcd=${etcd.endpoint}&computer=${encodeURIComponent("projector laptop")}`);
-  await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
+  await shows(myRole(a.page), "primary", { timeout: 120_000 });
   const b = await computer(baseURL!);
   const others = (p: Page) => p.getByRole("region", { name: "Other tabs" }).getByTestId("host-computer");
   await expect(a.page.getByRole("textbox", { name: "Computer name" })).toHaveValue("projector laptop");
@@ -111,14 +111,14 @@ test("etcd unreachable during go-live (SIGSTOP): nobody goes live, the page says
   await poll(() => clientText(b.page)).toContain("kv set s 1\r\nOK");
   etcd.pause();
   a.server.process().kill("SIGKILL");
-  await expect(myState(b.page)).toHaveText("going-live", { timeout: 30_000 });
+  await shows(myState(b.page), "going-live", { timeout: 30_000 });
   await expect(b.page.getByTestId("storage-reachable")).toHaveText("UNREACHABLE", { timeout: 15_000 });
   await expect(b.page.getByTestId("etcd-failure")).toContainText("did not answer");
   await b.page.waitForTimeout(5_000); // a span of time with etcd down, not a synchronisation
-  await expect(myState(b.page)).toHaveText("going-live");
+  await shows(myState(b.page), "going-live");
   const resumedAt = Date.now();
   etcd.resume();
-  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  await shows(myRole(b.page), "primary", { timeout: 30_000 });
   console.log(`go-live after etcd answers again: ${Date.now() - resumedAt} ms`);
   await expect(b.page.getByTestId("storage-reachable")).toHaveText("reachable", { timeout: 15_000 });
   await run(b.page, "kv get s", "1");
@@ -135,11 +135,11 @@ test("a frozen primary that wakes up with a stale epoch: the other browser went 
   await a.page.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill(String(freezeMs));
   await a.page.getByRole("button", { name: "Freeze host", exact: true }).click();
   const frozenAt = Date.now();
-  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
-  await expect(myState(b.page)).toHaveText("alone");
+  await shows(myRole(b.page), "primary", { timeout: 30_000 });
+  await shows(myState(b.page), "alone");
   console.log(`freeze ${freezeMs} ms: the other browser went live ${Date.now() - frozenAt} ms after the click`);
   await run(b.page, "kv set g 2", "OK");
-  await expect(myState(a.page)).toHaveText("halted", { timeout: 30_000 });
+  await shows(myState(a.page), "halted", { timeout: 30_000 });
   await a.page.getByRole("button", { name: "Zombie write", exact: true }).click();
   await expect(feed(a.page)).toContainText("rejected: write fenced", { timeout: 10_000 });
   await expect(feed(a.page)).not.toContainText("ACCEPTED");
@@ -166,7 +166,7 @@ test("non-shared disk between computers: each host's own copy lives in etcd; the
   await poll(() => ownKeys(hostA)).toBeGreaterThan(0);
   await poll(() => ownKeys(hostB)).toBeGreaterThan(0);
   a.server.process().kill("SIGKILL");
-  await expect(myRole(b.page)).toHaveText("primary", { timeout: 30_000 });
+  await shows(myRole(b.page), "primary", { timeout: 30_000 });
   await run(b.page, "kv get n", "1");
   await poll(() => ownKeys(hostA), { timeout: 30_000 }).toBe(0);
   expect(await ownKeys(hostB)).toBeGreaterThan(0);
@@ -187,10 +187,10 @@ test("network cut between the two browsers (each in its own network namespace, t
       // Plain http on a LAN address is not a secure context: the flag a classroom's browsers need too (README).
       computer(origin, `/?cluster=etcd&etcd=http://${c.rootIp}:${etcd.port}`, c.chromium, [`--unsafely-treat-insecure-origin-as-secure=${origin}`]);
     const a = await open(net.a, origins[0]!);
-    await expect(myRole(a.page)).toHaveText("primary", { timeout: 120_000 });
+    await shows(myRole(a.page), "primary", { timeout: 120_000 });
     await poll(() => clientText(a.page), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
     const b = await open(net.b, origins[1]!);
-    await expect(myState(b.page)).toHaveText("replaying", { timeout: 180_000 });
+    await shows(myState(b.page), "replaying", { timeout: 180_000 });
     await run(a.page, "kv set c 1", "OK");
     await poll(() => clientText(b.page)).toContain("kv set c 1\r\nOK");
 
@@ -200,7 +200,7 @@ test("network cut between the two browsers (each in its own network namespace, t
     await poll(roles, { timeout: 30_000 }).toContain("alone");
     const [stateA] = await roles();
     const [live, halted] = stateA === "alone" ? [a, b] : [b, a];
-    await expect(myRole(live.page)).toHaveText("primary");
+    await shows(myRole(live.page), "primary");
     console.log(`network cut: ${live === a ? "the primary" : "the backup"} went live, the other halted`);
     await halted.page.getByRole("button", { name: "Zombie write", exact: true }).click();
     await expect(feed(halted.page)).toContainText("rejected: write fenced", { timeout: 10_000 });

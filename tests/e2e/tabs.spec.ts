@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { clientText, poll, run } from "./ft.ts";
+import { clientText, poll, run, shows } from "./ft.ts";
 import { expect, test } from "./persistent.ts";
 import { feed, joinAsBackup, myHost, myRole, myState, openTab, startPrimary } from "./tabs.ts";
 import { everyTabShowsAll, frameOf, hostOf, standbyTellsTheFailover, survivorsShowNewBackup, survivorsShowNewPrimary, timelineFromAnotherTab } from "./tabs-figure.ts";
@@ -42,9 +42,9 @@ async function loadThenClose(typer: Page, victim: Page, survivor: Page, from: nu
   await victim.close();
   await atClose?.(closedAt);
   // Acknowledged means: the survivor's client saw the OK (it may or may not have been released).
-  await expect(myRole(survivor)).toHaveText("primary", { timeout: 30_000 });
+  await shows(myRole(survivor), "primary", { timeout: 30_000 });
   // Alone, or already recording again if a standby tab took the new backup's place that fast.
-  await expect(myState(survivor)).toHaveText(/^(alone|recording)$/);
+  await shows(myState(survivor), /^(alone|recording)$/);
   if ((await clientText(survivor)).includes(`kv set k${inflight} v${inflight}\r\nOK`)) acked.push(inflight);
   return { acked, closedAt };
 }
@@ -76,8 +76,8 @@ test("three tabs: the third becomes the backup after a failover by itself, then 
   stage("backup cloned");
   const c = await openTab(context);
   // While a backup exists, the third tab waits as a standby host.
-  await expect(myRole(c)).toHaveText("standby", { timeout: 120_000 });
-  await expect(myState(b)).toHaveText("replaying");
+  await shows(myRole(c), "standby", { timeout: 120_000 });
+  await shows(myState(b), "replaying");
   stage("standby up");
   // Issue 16 (tabs-figure.ts) on the same three tabs: what each tab shows of the others.
   const ids = [(await hostOf(a))!, (await hostOf(b))!, (await hostOf(c))!];
@@ -90,10 +90,10 @@ test("three tabs: the third becomes the backup after a failover by itself, then 
   stage("first failover");
   await standbyTellsTheFailover(c, ids);
   // Redundancy comes back without a click: the standby tab becomes the new backup.
-  await expect(myState(c)).toHaveText("replaying", { timeout: 60_000 });
+  await shows(myState(c), "replaying", { timeout: 60_000 });
   stage("third tab is the backup");
 
-  await expect(myState(b)).toHaveText("recording");
+  await shows(myState(b), "recording");
   await expect(c.getByTestId("client-stream")).toContainText("conflicts 0");
   const pause = await b.getByTestId("clone-pause").innerText();
   console.log(`clone across tabs: ${pause}`);
@@ -116,13 +116,13 @@ test("freeze the primary's host: the backup goes live; the frozen host halts on 
   await a.getByRole("spinbutton", { name: "Freeze milliseconds" }).fill(String(FREEZE_MS));
   await a.getByRole("button", { name: "Freeze host", exact: true }).click();
   const frozenAt = Date.now();
-  await expect(myRole(b)).toHaveText("primary", { timeout: 30_000 });
-  await expect(myState(b)).toHaveText("alone");
+  await shows(myRole(b), "primary", { timeout: 30_000 });
+  await shows(myState(b), "alone");
   console.log(`freeze ${FREEZE_MS} ms: the backup tab went live ${Date.now() - frozenAt} ms after the click`);
   await run(b, "kv set g 2", "OK");
 
   // The frozen host wakes up, tries to go live, loses the test-and-set, and halts.
-  await expect(myState(a)).toHaveText("halted", { timeout: 30_000 });
+  await shows(myState(a), "halted", { timeout: 30_000 });
   await a.getByRole("button", { name: "Zombie write", exact: true }).click();
   await expect(feed(a)).toContainText("rejected: write fenced", { timeout: 10_000 });
   await expect(feed(a)).not.toContainText("ACCEPTED");
@@ -166,7 +166,7 @@ test("one tab with a standby worker: it becomes the backup by itself, and takes 
   const sibling = a.getByTestId("sibling-host");
   // No standby tab, so the primary clones itself into a second worker of its own tab.
   await expect(sibling.locator(".badge.state")).toHaveText("replaying", { timeout: 120_000 });
-  await expect(myState(a)).toHaveText("recording");
+  await shows(myState(a), "recording");
   const firstHost = await myHost(a).getByRole("heading").innerText();
   await poll(() => clientText(a), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
   await run(a, "kv set w 1", "OK");
@@ -175,7 +175,7 @@ test("one tab with a standby worker: it becomes the backup by itself, and takes 
   await a.getByRole("button", { name: "Freeze host", exact: true }).click();
   // The second worker goes live and becomes this tab's host; the frozen one is taken out.
   await expect(myHost(a).getByRole("heading")).not.toHaveText(firstHost, { timeout: 30_000 });
-  await expect(myRole(a)).toHaveText("primary");
+  await shows(myRole(a), "primary");
   await expect(feed(a)).toContainText("becomes the tab's host");
   await run(a, "kv get w", "1");
   await run(a, "kv set x 2", "OK");

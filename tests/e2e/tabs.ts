@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from "@playwright/test";
-import { clientText, poll } from "./ft.ts";
+import { clientText, poll, shows } from "./ft.ts";
 import { expect } from "./persistent.ts";
 
 // Tabs of one persistent context (they share the origin's BroadcastChannel and IndexedDB): the kill-tab demo's steps.
@@ -18,8 +18,8 @@ export async function openTab(context: BrowserContext, first = false, url = "/?m
 /** The first tab starts the VM alone; waits for the guest shell in its client. */
 export async function startPrimary(context: BrowserContext, url?: string): Promise<Page> {
   const p = await openTab(context, true, url);
-  await expect(myRole(p)).toHaveText("primary", { timeout: 120_000 });
-  await expect(myState(p)).toHaveText("alone");
+  await shows(myRole(p), "primary", { timeout: 120_000 });
+  await shows(myState(p), "alone");
   await poll(() => clientText(p), { timeout: 120_000 }).toMatch(/LOCKSTEP READY[\s\S]*lockstep# /);
   return p;
 }
@@ -27,8 +27,8 @@ export async function startPrimary(context: BrowserContext, url?: string): Promi
 /** A tab that joins becomes the backup by FT VMotion from the live primary. */
 export async function joinAsBackup(context: BrowserContext, primary: Page, url?: string): Promise<Page> {
   const p = await openTab(context, false, url);
-  await expect(myState(p)).toHaveText("replaying", { timeout: 120_000 });
-  await expect(myState(primary)).toHaveText("recording");
+  await shows(myState(p), "replaying", { timeout: 120_000 });
+  await shows(myState(primary), "recording");
   return p;
 }
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, TEST_CONTEXT } from "../chromium.ts";
 import { decodeBatch, encodeBatch } from "../../src/ft/log/codec.ts";
 import { decodeRecording, encodeRecording } from "../../src/engine/recording.ts";
-import { BOOT_IMAGE_FRAME, hostRole, hostState, poll, run, waitForLockstep } from "./ft.ts";
+import { BOOT_IMAGE_FRAME, hostRole, hostState, poll, run, shows, waitForLockstep } from "./ft.ts";
 
 // One page (one boot) for the whole file: the tests run in order on the same pair of VMs.
 test.describe.configure({ mode: "serial" });
@@ -75,9 +75,9 @@ test("pause freezes the VM without a failover; step runs exactly one frame", asy
   // Longer than the 0.5 s failure timeout (heartbeats every 50 ms): nobody may take over.
   await heartbeatsPass(30);
   expect(await frame("A#1")).toBe(f0);
-  await expect(hostRole(page, "A#1")).toHaveText("primary");
-  await expect(hostState(page, "A#1")).toHaveText("recording");
-  await expect(hostState(page, "B#1")).toHaveText("replaying");
+  await shows(hostRole(page, "A#1"), "primary");
+  await shows(hostState(page, "A#1"), "recording");
+  await shows(hostState(page, "B#1"), "replaying");
   // The backup replayed everything the paused primary logged: it stands at the same frame.
   await poll(() => frame("B#1")).toBe(f0);
 
@@ -95,7 +95,7 @@ test("pause freezes the VM without a failover; step runs exactly one frame", asy
   await expect(page.getByTestId("vm-state")).toHaveText("VM running at 0.5×");
   await page.keyboard.press("]");
   await expect(page.getByTestId("vm-state")).toHaveText("VM running");
-  await expect(hostState(page, "A#1")).toHaveText("recording");
+  await shows(hostState(page, "A#1"), "recording");
 });
 
 test("export, import and replay: identical checkpoints, scrubbing back, the live run undisturbed", async () => {
@@ -175,8 +175,8 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
 
   // Meanwhile the live pair ran on, in lockstep, untouched.
   expect(await frame("A#1")).toBeGreaterThan(liveBefore);
-  await expect(hostState(page, "A#1")).toHaveText("recording");
-  await expect(hostState(page, "B#1")).toHaveText("replaying");
+  await shows(hostState(page, "A#1"), "recording");
+  await shows(hostState(page, "B#1"), "replaying");
   await expect(page.getByRole("region", { name: "Protocol events" })).not.toContainText("host stopped");
 
   // The guest never saw the pause: neither the stepped frame nor the first one after the resume
@@ -209,8 +209,8 @@ test("export, import and replay: identical checkpoints, scrubbing back, the live
 test("after a failover the promoted backup's recording still covers the run from its start (the boot image)", async () => {
   const beforeKill = await frame("A#1");
   await page.getByRole("button", { name: "Kill primary" }).click();
-  await expect(hostRole(page, "B#1")).toHaveText("primary", { timeout: 30_000 });
-  await expect(hostState(page, "B#1")).toHaveText("alone");
+  await shows(hostRole(page, "B#1"), "primary", { timeout: 30_000 });
+  await shows(hostState(page, "B#1"), "alone");
   await run(page, "kv get tlkey", "tlvalue42");
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export recording" }).click()]);
   const rec = decodeRecording(new Uint8Array(readFileSync(await download.path())));

@@ -41,6 +41,24 @@ describe("tabs: membership and the choice of the next backup", () => {
     expect(b.svc.vm).toBeNull();
   });
 
+  it("a joining tab stands by as soon as a beat names a VM a host runs, without listening out its discovery span", async () => {
+    const w = new World();
+    const a = await open(w, "A");
+    const b = w.member("B", { placement: "tab" });
+    const t0 = w.clock.now();
+    let joinedAt: number | null = null;
+    const join = b.svc.join().then(() => (joinedAt = w.clock.now()));
+    // A's host is still booting (no status yet): its beats name the VM, but nothing runs it yet.
+    await w.clock.advance(300);
+    expect(joinedAt).toBeNull();
+    a.machines.host("A#1").report("primary", "alone");
+    await w.clock.advance(250); // A's next beat
+    await join;
+    expect(b.machines.host("B#1").config).toMatchObject({ role: "standby", diskId: a.machines.host("A#1").config.diskId });
+    // Well inside the 800 ms span it would have listened out before.
+    expect(joinedAt! - t0).toBeLessThan(800);
+  });
+
   it("the oldest standby tab is chosen first", async () => {
     const { w, a } = await withStandbys("C", "B");
     a.machines.host("A#1").report("primary", "alone");

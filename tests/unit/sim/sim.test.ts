@@ -73,7 +73,7 @@ describe('simulator', () => {
     // A partition dropped the offer to the standby: the primary ran alone to the end of the run.
     ['an offer the standby never answers is made again', 247, /FT VMotion abandoned: the logging channel did not come up; retrying/],
     // The snapshot never reached B1#1 (it hung); passed over for good, it waited while A1#1 ran alone.
-    ['a standby passed over after a failed clone is chosen again later', 779, /A1: redundancy restored: B1#1 replays as the new backup/],
+    ['a standby passed over after a failed clone is chosen again later', 1976, /A1: redundancy restored: B1#1 replays as the new backup/],
     // The live primary's page deleted the own disk copy of a backup it had written off while that
     // backup was still importing it: reported as a divergence of the replay.
     ['a disk copy deleted while it is synchronised is a fail-stop, not a divergence', 398, /C1#1 FAIL-STOP: own disk copy could not be synchronised/],
